@@ -1,0 +1,104 @@
+"""A member's own settings: password, second factor, language."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from fusioncell.cell import credentials
+from fusioncell.cell.actions.members import check_password, revoke_credentials
+from fusioncell.cell.models import Member
+from fusioncell.cell.policy import Viewer
+from fusioncell.db.transaction import atomic
+from fusioncell.errors import Conflict, InvalidCredentials, InvalidTotpCode, NotAuthenticated
+from fusioncell.web.i18n import require_language
+
+
+def _own_member(db: Session, actor: Viewer) -> Member:
+    member = db.get(Member, actor.member_id)
+    if member is None or member.disabled_at is not None:
+        raise NotAuthenticated()
+    return member
+
+
+def do_change_password(
+    db: Session,
+    actor: Viewer,
+    *,
+    current_password: str,
+    new_password: str,
+    now: datetime,
+    hash_profile: str,
+    keep_session: str | None = None,
+) -> None:
+    """Change one's password; every other session and every token of the member ends."""
+    check_password(new_password, username=actor.username)
+    with atomic(db):
+        member = _own_member(db, actor)
+        if not credentials.verify_password(member.password_hash, current_password):
+            raise InvalidCredentials("the current password is wrong")
+        member.password_hash = credentials.hash_password(new_password, profile=hash_profile)
+        revoke_credentials(
+            db,
+            member.id,
+            now=now,
+            keep_session=credentials.digest(keep_session) if keep_session else None,
+        )
+
+
+@dataclass(frozen=True)
+class TotpEnrolment:
+    secret: str
+    uri: str
+
+
+def do_begin_totp_enrolment(db: Session, actor: Viewer) -> TotpEnrolment:
+    """Draw a new secret; it takes effect only once a code from it is confirmed."""
+    with atomic(db):
+        member = _own_member(db, actor)
+        if member.totp_enabled:
+            raise Conflict("a second factor is already enabled; disable it first")
+        member.totp_secret = credentials.new_totp_secret()
+        enrolment = TotpEnrolment(
+            secret=member.totp_secret,
+            uri=credentials.totp_uri(member.totp_secret, username=member.username),
+        )
+    return enrolment
+
+
+def do_confirm_totp(db: Session, actor: Viewer, *, code: str, now: datetime) -> None:
+    with atomic(db):
+        member = _own_member(db, actor)
+        if member.totp_enabled:
+            raise Conflict("the second factor is already enabled")
+        if member.totp_secret is None:
+            raise Conflict("start enrolment first")
+        step = credentials.accepted_totp_step(member.totp_secret, code, at=now, after=None)
+        if step is None:
+            raise InvalidTotpCode()
+        member.totp_enabled = True
+        member.totp_last_step = step
+
+
+def do_disable_totp(db: Session, actor: Viewer, *, code: str, now: datetime) -> None:
+    """Turning the second factor off needs a current code, so a stolen session cannot."""
+    with atomic(db):
+        member = _own_member(db, actor)
+        if not member.totp_enabled or member.totp_secret is None:
+            raise Conflict("no second factor is enabled")
+        step = credentials.accepted_totp_step(
+            member.totp_secret, code, at=now, after=member.totp_last_step
+        )
+        if step is None:
+            raise InvalidTotpCode()
+        member.totp_enabled = False
+        member.totp_secret = None
+        member.totp_last_step = None
+
+
+def do_set_language(db: Session, actor: Viewer, *, language: str) -> None:
+    require_language(language)
+    with atomic(db):
+        _own_member(db, actor).language = language

@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from fusioncell.cell import credentials
+from fusioncell.cell.models import ApiToken, Member, Organisation, Role, RoleGrant, WebSession
+from fusioncell.cell.policy import Permission, Viewer, require
+from fusioncell.db.transaction import atomic
+from fusioncell.errors import Conflict, IdempotencyConflict, InvalidInput, NotFound, WeakPassword
+from fusioncell.web.i18n import require_language
+
+USERNAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._-")
+
+
+def normalise_username(username: str) -> str:
+    return username.strip().lower()
+
+
+def check_username(username: str) -> str:
+    username = normalise_username(username)
+    if not (2 <= len(username) <= 64) or not set(username) <= USERNAME_CHARS:
+        raise InvalidInput("a username is 2-64 of a-z, 0-9, '.', '_' and '-'")
+    return username
+
+
+def check_password(password: str, *, username: str) -> None:
+    if len(password) < credentials.MIN_PASSWORD_LENGTH:
+        raise WeakPassword(f"a password has at least {credentials.MIN_PASSWORD_LENGTH} characters")
+    if username in password.lower():
+        raise WeakPassword("a password must not contain the username")
+
+
+def do_create_member(
+    db: Session,
+    actor: Viewer,
+    *,
+    member_id: uuid.UUID,
+    username: str,
+    display_name: str,
+    organisation_slug: str,
+    roles: Iterable[Role],
+    password: str,
+    language: str,
+    now: datetime,
+    hash_profile: str,
+) -> Member:
+    require(actor, Permission.MEMBER_CREATE)
+    username = check_username(username)
+    role_set = frozenset(roles)
+    if not role_set:
+        raise InvalidInput("a member holds at least one role")
+    check_password(password, username=username)
+    require_language(language)
+    with atomic(db):
+        organisation = db.scalar(
+            select(Organisation).where(Organisation.slug == organisation_slug.strip().upper())
+        )
+        if organisation is None:
+            raise InvalidInput(f"no organisation {organisation_slug!r}", field="organisation")
+        if (earlier := db.get(Member, member_id)) is not None:
+            same = (
+                earlier.username == username
+                and earlier.organisation_id == organisation.id
+                and earlier.roles == role_set
+            )
+            if not same:
+                raise IdempotencyConflict(member_id=str(member_id))
+            return earlier
+        if db.scalar(select(Member.id).where(Member.username == username)) is not None:
+            raise Conflict(f"the username {username} is taken", username=username)
+        member = Member(
+            id=member_id,
+            username=username,
+            display_name=display_name.strip() or username,
+            organisation_id=organisation.id,
+            password_hash=credentials.hash_password(password, profile=hash_profile),
+            language=language,
+            totp_enabled=False,
+            created_at=now,
+            role_grants=[RoleGrant(role=role.value, granted_at=now) for role in sorted(role_set)],
+        )
+        db.add(member)
+        db.flush()
+        db.refresh(member)
+    return member
+
+
+def do_disable_member(db: Session, actor: Viewer, *, username: str, now: datetime) -> Member:
+    """Disable a member and end every session and token they hold, at once."""
+    require(actor, Permission.MEMBER_DISABLE)
+    with atomic(db):
+        member = db.scalar(select(Member).where(Member.username == normalise_username(username)))
+        if member is None:
+            raise NotFound(f"no member {username!r}")
+        if member.disabled_at is None:
+            member.disabled_at = now
+            revoke_credentials(db, member.id, now=now)
+    return member
+
+
+def revoke_credentials(
+    db: Session, member_id: uuid.UUID, *, now: datetime, keep_session: str | None = None
+) -> None:
+    """End a member's tokens and sessions (all but ``keep_session``). Runs inside an action."""
+    db.execute(
+        update(ApiToken)
+        .where(ApiToken.member_id == member_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    sessions = update(WebSession).where(
+        WebSession.member_id == member_id, WebSession.revoked_at.is_(None)
+    )
+    if keep_session is not None:
+        sessions = sessions.where(WebSession.id != keep_session)
+    db.execute(sessions.values(revoked_at=now))

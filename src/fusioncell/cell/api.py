@@ -1,0 +1,183 @@
+"""REST routes of the cell: tokens, the member's own account, organisations, members."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Request, Response
+
+from fusioncell.cell.actions.account import (
+    do_begin_totp_enrolment,
+    do_change_password,
+    do_confirm_totp,
+    do_disable_totp,
+    do_set_language,
+)
+from fusioncell.cell.actions.auth import do_issue_token, do_revoke_token
+from fusioncell.cell.actions.members import do_create_member, do_disable_member
+from fusioncell.cell.models import Member, OrganisationKind
+from fusioncell.cell.queries import get_member, get_own_member, list_members, list_organisations
+from fusioncell.cell.schemas import (
+    CreateMemberIn,
+    LanguageIn,
+    MemberOut,
+    MeOut,
+    OrganisationOut,
+    PasswordChangeIn,
+    TokenIn,
+    TokenOut,
+    TotpCodeIn,
+    TotpEnrolmentOut,
+)
+from fusioncell.errors import InvalidToken
+from fusioncell.idempotency import resolve_id
+from fusioncell.web.deps import AppClock, AppSettings, CurrentViewer, Db, bearer_secret
+
+router = APIRouter(prefix="/api/v1", tags=["cell"])
+
+
+def _member_out(member: Member) -> MemberOut:
+    return MemberOut(
+        id=member.id,
+        username=member.username,
+        display_name=member.display_name,
+        organisation=member.organisation.slug,
+        roles=sorted(member.roles),
+        disabled=member.disabled_at is not None,
+    )
+
+
+@router.post("/auth/token", response_model=TokenOut)
+def issue_token(body: TokenIn, db: Db, settings: AppSettings, clock: AppClock) -> TokenOut:
+    now = clock.now()
+    issued = do_issue_token(
+        db,
+        username=body.username,
+        password=body.password,
+        totp_code=body.totp,
+        now=now,
+        settings=settings,
+    )
+    return TokenOut(
+        access_token=issued.secret, expires_in=int((issued.expires_at - now).total_seconds())
+    )
+
+
+@router.delete("/auth/token", status_code=204)
+def revoke_token(request: Request, viewer: CurrentViewer, db: Db, clock: AppClock) -> Response:
+    secret = bearer_secret(request)
+    if secret is None:
+        raise InvalidToken("revoke a token by presenting it as the bearer token")
+    do_revoke_token(db, viewer, token_secret=secret, now=clock.now())
+    return Response(status_code=204)
+
+
+@router.get("/me", response_model=MeOut)
+def me(viewer: CurrentViewer, db: Db) -> MeOut:
+    member = get_own_member(db, viewer)
+    organisation = member.organisation
+    return MeOut(
+        id=member.id,
+        username=member.username,
+        display_name=member.display_name,
+        organisation=OrganisationOut(
+            id=organisation.id,
+            slug=organisation.slug,
+            name=organisation.name,
+            kind=OrganisationKind(organisation.kind),
+        ),
+        roles=sorted(member.roles),
+        language=member.language,
+        totp_enabled=member.totp_enabled,
+    )
+
+
+@router.put("/me/language", status_code=204)
+def set_language(body: LanguageIn, viewer: CurrentViewer, db: Db) -> Response:
+    do_set_language(db, viewer, language=body.language)
+    return Response(status_code=204)
+
+
+@router.post("/me/password", status_code=204)
+def change_password(
+    body: PasswordChangeIn, viewer: CurrentViewer, db: Db, settings: AppSettings, clock: AppClock
+) -> Response:
+    do_change_password(
+        db,
+        viewer,
+        current_password=body.current_password,
+        new_password=body.new_password,
+        now=clock.now(),
+        hash_profile=settings.password_hash_profile,
+    )
+    return Response(status_code=204)
+
+
+@router.post("/me/totp", response_model=TotpEnrolmentOut)
+def begin_totp(viewer: CurrentViewer, db: Db) -> TotpEnrolmentOut:
+    enrolment = do_begin_totp_enrolment(db, viewer)
+    return TotpEnrolmentOut(secret=enrolment.secret, otpauth_uri=enrolment.uri)
+
+
+@router.post("/me/totp/confirm", status_code=204)
+def confirm_totp(body: TotpCodeIn, viewer: CurrentViewer, db: Db, clock: AppClock) -> Response:
+    do_confirm_totp(db, viewer, code=body.code, now=clock.now())
+    return Response(status_code=204)
+
+
+@router.post("/me/totp/disable", status_code=204)
+def disable_totp(body: TotpCodeIn, viewer: CurrentViewer, db: Db, clock: AppClock) -> Response:
+    do_disable_totp(db, viewer, code=body.code, now=clock.now())
+    return Response(status_code=204)
+
+
+@router.get("/organisations", response_model=list[OrganisationOut])
+def organisations(viewer: CurrentViewer, db: Db) -> list[OrganisationOut]:
+    return [
+        OrganisationOut(id=o.id, slug=o.slug, name=o.name, kind=OrganisationKind(o.kind))
+        for o in list_organisations(db, viewer)
+    ]
+
+
+@router.get("/members", response_model=list[MemberOut])
+def members(viewer: CurrentViewer, db: Db) -> list[MemberOut]:
+    return [_member_out(member) for member in list_members(db, viewer)]
+
+
+@router.get("/members/{member_id}", response_model=MemberOut)
+def member(member_id: uuid.UUID, viewer: CurrentViewer, db: Db) -> MemberOut:
+    return _member_out(get_member(db, viewer, member_id))
+
+
+@router.post("/members", response_model=MemberOut, status_code=201)
+def create_member(
+    body: CreateMemberIn,
+    viewer: CurrentViewer,
+    db: Db,
+    settings: AppSettings,
+    clock: AppClock,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> MemberOut:
+    created = do_create_member(
+        db,
+        viewer,
+        member_id=resolve_id(viewer, body.id, idempotency_key, scope="member"),
+        username=body.username,
+        display_name=body.display_name,
+        organisation_slug=body.organisation,
+        roles=body.roles,
+        password=body.password,
+        language=body.language,
+        now=clock.now(),
+        hash_profile=settings.password_hash_profile,
+    )
+    return _member_out(created)
+
+
+@router.post("/members/{member_id}/disable", response_model=MemberOut)
+def disable_member(
+    member_id: uuid.UUID, viewer: CurrentViewer, db: Db, clock: AppClock
+) -> MemberOut:
+    target = get_member(db, viewer, member_id)
+    return _member_out(do_disable_member(db, viewer, username=target.username, now=clock.now()))

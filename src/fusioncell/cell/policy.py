@@ -1,0 +1,99 @@
+"""The access policy: who may see and do what. Every route, page and export asks here.
+
+Permissions are scoped ``domain:object:verb`` (after Warehouse's ``authnz``); their values
+are a wire format and never change meaning. A member's permissions are the union of their
+roles' permissions. Checks that depend on the object (its organisation, its marking) live in
+the ``can_*`` functions below, next to the role table, so one module holds the whole policy.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from enum import StrEnum
+
+from fusioncell.cell.models import OrganisationKind, Role
+from fusioncell.errors import Forbidden, NotAuthenticated
+
+
+class Permission(StrEnum):
+    ORGANISATION_LIST = "cell:organisation:list"
+    MEMBER_LIST_ALL = "cell:member:list_all"
+    MEMBER_CREATE = "cell:member:create"
+    MEMBER_DISABLE = "cell:member:disable"
+    GEO_FEATURE_READ = "geo:feature:read"
+
+
+_EVERY_MEMBER = frozenset({Permission.ORGANISATION_LIST, Permission.GEO_FEATURE_READ})
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.LIAISON: _EVERY_MEMBER,
+    Role.ANALYST: _EVERY_MEMBER,
+    Role.DUTY_OFFICER: _EVERY_MEMBER,
+    Role.SUPERVISOR: _EVERY_MEMBER | {Permission.MEMBER_LIST_ALL},
+    Role.VERIFIER: _EVERY_MEMBER,
+    Role.OBSERVER: _EVERY_MEMBER,
+    Role.AUDITOR: _EVERY_MEMBER,
+    # The operator manages people and keys but has no content access by right; the
+    # agreed geometry is shared with every member of the cell, so it is not content.
+    Role.ADMIN: _EVERY_MEMBER
+    | {Permission.MEMBER_LIST_ALL, Permission.MEMBER_CREATE, Permission.MEMBER_DISABLE},
+}
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is asking: a snapshot taken when the request was authenticated."""
+
+    member_id: uuid.UUID
+    username: str
+    organisation_id: uuid.UUID
+    organisation_kind: OrganisationKind
+    roles: frozenset[Role]
+    language: str
+    # The web session's CSRF secret; None for bearer-token and console viewers.
+    csrf_token: str | None = None
+
+    @property
+    def permissions(self) -> frozenset[Permission]:
+        granted: frozenset[Permission] = frozenset()
+        for role in self.roles:
+            granted |= ROLE_PERMISSIONS[role]
+        return granted
+
+
+CONSOLE_USERNAME = "console"
+
+
+def console_viewer(organisation_id: uuid.UUID) -> Viewer:
+    """The operator at the server's console (``fusioncell users ...``).
+
+    Whoever can run the CLI against the database already holds the database; naming that
+    power keeps it visible instead of pretending the CLI is an ordinary member.
+    """
+    return Viewer(
+        member_id=uuid.UUID(int=0),
+        username=CONSOLE_USERNAME,
+        organisation_id=organisation_id,
+        organisation_kind=OrganisationKind.SUPERVISOR,
+        roles=frozenset({Role.ADMIN}),
+        language="en",
+    )
+
+
+def can(viewer: Viewer | None, permission: Permission) -> bool:
+    return viewer is not None and permission in viewer.permissions
+
+
+def require(viewer: Viewer | None, permission: Permission) -> Viewer:
+    if viewer is None:
+        raise NotAuthenticated()
+    if permission not in viewer.permissions:
+        raise Forbidden(f"this needs the permission {permission.value}")
+    return viewer
+
+
+def can_see_member(viewer: Viewer, organisation_id: uuid.UUID) -> bool:
+    """Members of one's own organisation are visible to all; everyone only to the chair and
+    the operator."""
+    return viewer.organisation_id == organisation_id or can(viewer, Permission.MEMBER_LIST_ALL)

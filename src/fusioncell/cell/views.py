@@ -1,0 +1,195 @@
+"""Pages of the cell: log in and out, the member's account, organisations and members."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from fusioncell.cell.actions.account import (
+    do_begin_totp_enrolment,
+    do_change_password,
+    do_confirm_totp,
+    do_disable_totp,
+)
+from fusioncell.cell.actions.auth import do_log_in, do_log_out
+from fusioncell.cell.policy import Permission, require
+from fusioncell.cell.queries import get_own_member, list_members, list_organisations
+from fusioncell.errors import FusioncellError
+from fusioncell.web.deps import (
+    ANON_CSRF_COOKIE,
+    SESSION_COOKIE,
+    AppClock,
+    AppSettings,
+    CurrentViewer,
+    Db,
+    MaybeViewer,
+    check_csrf,
+)
+from fusioncell.web.pages import language_of, page, secure_cookies
+from fusioncell.web.templating import gettext
+
+router = APIRouter(include_in_schema=False)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site paths: never let a login form redirect off the cell."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
+
+
+@router.get("/login")
+def login_form(request: Request, viewer: MaybeViewer, next: str | None = None) -> Response:
+    if viewer is not None:
+        return RedirectResponse(_safe_next(next), status_code=303)
+    return page(request, None, "cell/login.html", next=_safe_next(next))
+
+
+@router.post("/login")
+async def login(
+    request: Request,
+    db: Db,
+    settings: AppSettings,
+    clock: AppClock,
+    username: Annotated[str, Form(max_length=64)] = "",
+    password: Annotated[str, Form(max_length=1024)] = "",
+    totp: Annotated[str, Form(max_length=16)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "/",
+) -> Response:
+    await check_csrf(request, None)
+    try:
+        started = do_log_in(
+            db,
+            username=username,
+            password=password,
+            totp_code=totp or None,
+            now=clock.now(),
+            settings=settings,
+        )
+    except FusioncellError as error:
+        language = language_of(request, None)
+        return page(
+            request,
+            None,
+            "cell/login.html",
+            status_code=error.status,
+            error=gettext(language, error.title),
+            username=username,
+            next=_safe_next(next),
+            headers={"Retry-After": str(error.extensions["retry_after"])}
+            if "retry_after" in error.extensions
+            else None,
+        )
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        started.secret,
+        max_age=settings.session_ttl_seconds,
+        httponly=True,
+        samesite="strict",
+        secure=secure_cookies(request),
+    )
+    response.delete_cookie(ANON_CSRF_COOKIE)
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, viewer: CurrentViewer, db: Db, clock: AppClock) -> Response:
+    secret = request.cookies.get(SESSION_COOKIE)
+    if secret is not None:
+        do_log_out(db, viewer, session_secret=secret, now=clock.now())
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+def _account_page(
+    request: Request, viewer: CurrentViewer, db: Db, *, status_code: int = 200, **context: Any
+) -> Response:
+    member = get_own_member(db, viewer)
+    return page(
+        request, viewer, "cell/account.html", status_code=status_code, member=member, **context
+    )
+
+
+@router.get("/account")
+def account(request: Request, viewer: CurrentViewer, db: Db) -> Response:
+    return _account_page(request, viewer, db)
+
+
+@router.post("/account/password")
+def account_password(
+    request: Request,
+    viewer: CurrentViewer,
+    db: Db,
+    settings: AppSettings,
+    clock: AppClock,
+    current_password: Annotated[str, Form(max_length=1024)] = "",
+    new_password: Annotated[str, Form(max_length=1024)] = "",
+) -> Response:
+    language = viewer.language
+    try:
+        do_change_password(
+            db,
+            viewer,
+            current_password=current_password,
+            new_password=new_password,
+            now=clock.now(),
+            hash_profile=settings.password_hash_profile,
+            keep_session=request.cookies.get(SESSION_COOKIE),
+        )
+    except FusioncellError as error:
+        return _account_page(
+            request,
+            viewer,
+            db,
+            status_code=error.status,
+            error=gettext(language, error.title),
+            error_detail=error.detail,
+        )
+    return _account_page(
+        request, viewer, db, notice=gettext(language, "Your password was changed.")
+    )
+
+
+@router.post("/account/totp")
+def account_totp(
+    request: Request,
+    viewer: CurrentViewer,
+    db: Db,
+    clock: AppClock,
+    step: Annotated[str, Form(max_length=16)] = "",
+    code: Annotated[str, Form(max_length=16)] = "",
+) -> Response:
+    language = viewer.language
+    try:
+        if step == "begin":
+            enrolment = do_begin_totp_enrolment(db, viewer)
+            return _account_page(request, viewer, db, enrolment=enrolment)
+        if step == "confirm":
+            do_confirm_totp(db, viewer, code=code, now=clock.now())
+            notice = "The second factor is on."
+        elif step == "disable":
+            do_disable_totp(db, viewer, code=code, now=clock.now())
+            notice = "The second factor is off."
+        else:
+            return _account_page(request, viewer, db, status_code=422)
+    except FusioncellError as error:
+        return _account_page(
+            request, viewer, db, status_code=error.status, error=gettext(language, error.title)
+        )
+    return _account_page(request, viewer, db, notice=gettext(language, notice))
+
+
+@router.get("/organisations")
+def organisations(request: Request, viewer: CurrentViewer, db: Db) -> Response:
+    require(viewer, Permission.MEMBER_LIST_ALL)
+    return page(
+        request,
+        viewer,
+        "cell/organisations.html",
+        organisations=list_organisations(db, viewer),
+        members=list_members(db, viewer),
+    )

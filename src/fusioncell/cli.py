@@ -1,0 +1,295 @@
+"""The ``fusioncell`` command: set up a cell, serve it, manage members, run the demo."""
+
+from __future__ import annotations
+
+import os
+import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import Engine
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+from sqlalchemy.orm import Session
+
+from fusioncell import __version__
+from fusioncell.cell import credentials
+from fusioncell.cell.actions.members import do_create_member, do_disable_member
+from fusioncell.cell.actions.organisations import do_create_organisation
+from fusioncell.cell.models import OrganisationKind, Role
+from fusioncell.cell.policy import Viewer, console_viewer
+from fusioncell.cell.queries import find_organisation, is_empty, list_members
+from fusioncell.clock import SystemClock
+from fusioncell.config import Settings
+from fusioncell.db import migrate
+from fusioncell.db.engine import create_db_engine, make_sessionmaker, normalise_url
+from fusioncell.errors import FusioncellError
+
+app = typer.Typer(
+    help="fusioncell: a supervised joint fusion cell on a signed, verifiable log.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+users_app = typer.Typer(help="Manage the cell's members.", no_args_is_help=True)
+db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+app.add_typer(db_app, name="db")
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url", help="Database URL (default: $FUSIONCELL_DATABASE_URL or a SQLite file)."
+    ),
+]
+
+
+class CliError(Exception):
+    """A failure to report in one line."""
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"fusioncell {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_callback(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """fusioncell command line."""
+
+
+def _settings(database_url: str | None) -> Settings:
+    settings = Settings.from_env()
+    if database_url:
+        settings = replace(settings, database_url=database_url)
+    return settings
+
+
+@contextmanager
+def _database(settings: Settings, *, upgrade: bool = True) -> Iterator[tuple[Engine, Session]]:
+    normalise_url(settings.database_url)
+    engine = create_db_engine(settings.database_url)
+    try:
+        if upgrade:
+            migrate.upgrade(engine)
+        with make_sessionmaker(engine)() as db:
+            yield engine, db
+    finally:
+        engine.dispose()
+
+
+def _console(db: Session) -> Viewer:
+    supervisor = find_organisation(db, "SUPERVISOR")
+    if supervisor is None:
+        raise CliError("this database holds no cell yet: run `fusioncell init` first")
+    return console_viewer(supervisor.id)
+
+
+def _serve(settings: Settings, host: str, port: int) -> None:
+    import uvicorn
+
+    from fusioncell.app import create_app
+
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+@app.command()
+def init(
+    database_url: DatabaseOption = None,
+    admin_username: Annotated[str, typer.Option(help="The operator's username.")] = "admin",
+) -> None:
+    """Create an empty cell: the supervising organisation and one admin."""
+    settings = _settings(database_url)
+    clock = SystemClock()
+    with _database(settings) as (_engine, db):
+        if not is_empty(db):
+            raise CliError("this database already holds a cell; nothing was changed")
+        password = os.environ.get("FUSIONCELL_ADMIN_PASSWORD") or credentials.generate_password()
+        organisation_id = uuid.uuid4()
+        console = console_viewer(organisation_id)
+        do_create_organisation(
+            db,
+            console,
+            organisation_id=organisation_id,
+            slug="SUPERVISOR",
+            name="Supervising cell",
+            kind=OrganisationKind.SUPERVISOR,
+            now=clock.now(),
+        )
+        do_create_member(
+            db,
+            console,
+            member_id=uuid.uuid4(),
+            username=admin_username,
+            display_name="Cell operator",
+            organisation_slug="SUPERVISOR",
+            roles=[Role.ADMIN],
+            password=password,
+            language=settings.default_language,
+            now=clock.now(),
+            hash_profile=settings.password_hash_profile,
+        )
+    out.print(f"Created an empty cell with the admin [bold]{admin_username}[/bold].")
+    if "FUSIONCELL_ADMIN_PASSWORD" not in os.environ:
+        out.print(f"Admin password (shown once): [bold]{password}[/bold]")
+
+
+@app.command()
+def serve(
+    database_url: DatabaseOption = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the cell (migrating the database first)."""
+    settings = _settings(database_url)
+    with _database(settings):
+        pass
+    _serve(settings, host, port)
+
+
+@app.command()
+def demo(
+    database_url: DatabaseOption = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="Set up only.")] = False,
+) -> None:
+    """Create the demo cell if the database is empty, then serve it."""
+    from fusioncell.scenario.demo import MEMBERS, load_demo
+
+    settings = _settings(database_url)
+    with _database(settings) as (_engine, db):
+        fresh = is_empty(db)
+        given = os.environ.get("FUSIONCELL_DEMO_PASSWORD")
+        password = given or credentials.generate_password()
+        if fresh:
+            load_demo(
+                db,
+                password=password,
+                now=SystemClock().now(),
+                hash_profile=settings.password_hash_profile,
+            )
+    table = Table(title="Demo logins")
+    table.add_column("username")
+    table.add_column("organisation")
+    table.add_column("roles")
+    for member in MEMBERS:
+        table.add_row(member.username, member.organisation, ", ".join(member.roles))
+    out.print(table)
+    if fresh and not given:
+        out.print(f"Demo password for every login (shown once): [bold]{password}[/bold]")
+    elif given:
+        out.print("Demo password: the value of FUSIONCELL_DEMO_PASSWORD.")
+    else:
+        out.print(
+            "The demo database already existed; its password was printed when it was created. "
+            "Delete the database file to start afresh."
+        )
+    if not no_serve:
+        out.print(f"Serving on http://{host}:{port}")
+        _serve(settings, host, port)
+
+
+@users_app.command("add")
+def users_add(
+    username: Annotated[str, typer.Argument(help="The new member's username.")],
+    organisation: Annotated[str, typer.Option("--org", help="Organisation short name.")],
+    role: Annotated[list[Role], typer.Option("--role", help="A role; repeat for several.")],
+    name: Annotated[str, typer.Option(help="Display name.")] = "",
+    language: Annotated[str, typer.Option(help="en, ar or he.")] = "en",
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Add a member. The password is read from stdin, or generated and shown once."""
+    settings = _settings(database_url)
+    given = sys.stdin.readline().rstrip("\n") if password_stdin else None
+    password = given or credentials.generate_password()
+    with _database(settings) as (_engine, db):
+        member = do_create_member(
+            db,
+            _console(db),
+            member_id=uuid.uuid4(),
+            username=username,
+            display_name=name,
+            organisation_slug=organisation,
+            roles=role,
+            password=password,
+            language=language,
+            now=SystemClock().now(),
+            hash_profile=settings.password_hash_profile,
+        )
+        roles = ", ".join(sorted(member.roles))
+        out.print(f"Added {member.username} ({member.organisation.slug}: {roles}).")
+    if given is None:
+        out.print(f"Generated password (shown once): [bold]{password}[/bold]")
+
+
+@users_app.command("list")
+def users_list(database_url: DatabaseOption = None) -> None:
+    """List the cell's members."""
+    settings = _settings(database_url)
+    with _database(settings) as (_engine, db):
+        table = Table()
+        for column in ("username", "organisation", "roles", "status"):
+            table.add_column(column)
+        for member in list_members(db, _console(db)):
+            table.add_row(
+                member.username,
+                member.organisation.slug,
+                ", ".join(sorted(member.roles)),
+                "disabled" if member.disabled_at else "active",
+            )
+        out.print(table)
+
+
+@users_app.command("disable")
+def users_disable(
+    username: Annotated[str, typer.Argument(help="The member to disable.")],
+    database_url: DatabaseOption = None,
+) -> None:
+    """Disable a member and end their sessions and tokens."""
+    settings = _settings(database_url)
+    with _database(settings) as (_engine, db):
+        member = do_disable_member(db, _console(db), username=username, now=SystemClock().now())
+        out.print(f"Disabled {member.username}; their sessions and tokens are revoked.")
+
+
+@db_app.command("upgrade")
+def db_upgrade(database_url: DatabaseOption = None) -> None:
+    """Apply every pending migration."""
+    settings = _settings(database_url)
+    with _database(settings) as (engine, _db):
+        out.print(f"Database at revision {migrate.current_revision(engine)}.")
+
+
+def main() -> None:
+    try:
+        app()
+    except CliError as exc:
+        err.print(f"fusioncell: {exc}")
+        raise SystemExit(1) from None
+    except FusioncellError as exc:
+        err.print(f"fusioncell: {exc.detail}")
+        raise SystemExit(1) from None
+    except (OperationalError, DBAPIError) as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else exc.__class__.__name__
+        err.print(f"fusioncell: cannot use the database: {reason}")
+        raise SystemExit(1) from None
+    except ArgumentError as exc:
+        err.print(f"fusioncell: bad database URL: {exc}")
+        raise SystemExit(2) from None

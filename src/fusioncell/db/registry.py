@@ -1,0 +1,10 @@
+"""Imports every domain's tables so ``Base.metadata`` is complete for Alembic and tests."""
+
+from __future__ import annotations
+
+from fusioncell.cell import models as cell_models
+from fusioncell.db.base import Base
+from fusioncell.geo import models as geo_models
+
+MODEL_MODULES = (cell_models, geo_models)
+metadata = Base.metadata

@@ -1,0 +1,158 @@
+"""The one exception tree. Each class is one RFC 9457 problem type.
+
+    FusioncellError                       500 internal
+    ├── InvalidInput                      422 invalid-input
+    │   ├── MalformedJson                 400 malformed-json
+    │   ├── UnsupportedLanguage           422 unsupported-language
+    │   ├── WeakPassword                  422 weak-password
+    │   └── InvalidTotpCode               422 invalid-totp-code
+    ├── NotAuthenticated                  401 not-authenticated
+    │   ├── InvalidCredentials            401 invalid-credentials
+    │   ├── TotpRequired                  401 totp-required
+    │   └── InvalidToken                  401 invalid-token
+    ├── Forbidden                         403 forbidden
+    │   └── CsrfFailed                    403 csrf-failed
+    ├── NotFound                          404 not-found
+    ├── MethodNotAllowed                  405 method-not-allowed
+    ├── Conflict                          409 conflict
+    │   └── IdempotencyConflict           409 idempotency-conflict
+    ├── PayloadTooLarge                   413 payload-too-large
+    ├── TooManyAttempts                   429 too-many-attempts
+    └── DatabaseUnavailable               503 database-unavailable
+
+A ``type`` URI is chosen once and never changed: clients match on it. The handler in
+``fusioncell.web.problems`` renders any of these as ``application/problem+json``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+PROBLEM_BASE = "urn:fusioncell:problem:"
+
+
+class FusioncellError(Exception):
+    code: ClassVar[str] = "internal"
+    status: ClassVar[int] = 500
+    title: ClassVar[str] = "Internal error"
+
+    def __init__(self, detail: str | None = None, **extensions: Any) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        self.extensions = extensions
+
+    @property
+    def type(self) -> str:
+        return PROBLEM_BASE + self.code
+
+    def problem(self, instance: str | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "type": self.type,
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+        }
+        if instance is not None:
+            body["instance"] = instance
+        body.update(self.extensions)
+        return body
+
+
+class InvalidInput(FusioncellError):
+    code = "invalid-input"
+    status = 422
+    title = "The request is not valid"
+
+
+class MalformedJson(InvalidInput):
+    code = "malformed-json"
+    status = 400
+    title = "The request body is not well-formed JSON"
+
+
+class UnsupportedLanguage(InvalidInput):
+    code = "unsupported-language"
+    title = "This language is not offered"
+
+
+class WeakPassword(InvalidInput):
+    code = "weak-password"
+    title = "The new password is too weak"
+
+
+class InvalidTotpCode(InvalidInput):
+    code = "invalid-totp-code"
+    title = "The one-time code is not valid"
+
+
+class NotAuthenticated(FusioncellError):
+    code = "not-authenticated"
+    status = 401
+    title = "Authentication required"
+
+
+class InvalidCredentials(NotAuthenticated):
+    code = "invalid-credentials"
+    title = "Wrong username or password"
+
+
+class TotpRequired(NotAuthenticated):
+    code = "totp-required"
+    title = "A valid one-time code is required"
+
+
+class InvalidToken(NotAuthenticated):
+    code = "invalid-token"
+    title = "The token is unknown, expired or revoked"
+
+
+class Forbidden(FusioncellError):
+    code = "forbidden"
+    status = 403
+    title = "You may not do this"
+
+
+class CsrfFailed(Forbidden):
+    code = "csrf-failed"
+    title = "The form's CSRF token is missing or wrong"
+
+
+class NotFound(FusioncellError):
+    code = "not-found"
+    status = 404
+    title = "Not found"
+
+
+class MethodNotAllowed(FusioncellError):
+    code = "method-not-allowed"
+    status = 405
+    title = "Method not allowed"
+
+
+class Conflict(FusioncellError):
+    code = "conflict"
+    status = 409
+    title = "The request conflicts with the current state"
+
+
+class IdempotencyConflict(Conflict):
+    code = "idempotency-conflict"
+    title = "This id was already used for a different request"
+
+
+class PayloadTooLarge(FusioncellError):
+    code = "payload-too-large"
+    status = 413
+    title = "The request body is too large"
+
+
+class TooManyAttempts(FusioncellError):
+    code = "too-many-attempts"
+    status = 429
+    title = "Too many failed attempts; wait before trying again"
+
+
+class DatabaseUnavailable(FusioncellError):
+    code = "database-unavailable"
+    status = 503
+    title = "The database cannot be reached"

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from shapely.geometry import shape
+from sqlalchemy.orm import Session
+
+from fusioncell.cell.policy import Permission, Viewer, require
+from fusioncell.db.transaction import atomic
+from fusioncell.errors import IdempotencyConflict, InvalidInput
+from fusioncell.geo.models import FeatureKind, GeoFeature
+
+
+def _check_geometry(geometry: dict[str, Any], kind: FeatureKind) -> None:
+    try:
+        parsed = shape(geometry)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise InvalidInput(f"not a GeoJSON geometry: {exc}") from None
+    if not parsed.is_valid or parsed.is_empty:
+        raise InvalidInput("the geometry is empty or invalid")
+    wanted = "Point" if kind is FeatureKind.PROTECTED_SITE else "Polygon"
+    if parsed.geom_type not in {wanted, f"Multi{wanted}"}:
+        raise InvalidInput(f"a {kind.value} needs a {wanted} geometry")
+    minx, miny, maxx, maxy = parsed.bounds
+    if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
+        raise InvalidInput("coordinates must be longitude, latitude in degrees")
+
+
+def do_define_geo_feature(
+    db: Session,
+    actor: Viewer,
+    *,
+    feature_id: str,
+    kind: FeatureKind,
+    name: str,
+    geometry: dict[str, Any],
+    side: str | None,
+    band: str | None,
+    authoritative: bool,
+    now: datetime,
+) -> GeoFeature:
+    """Define a zone or site. Until agreements manage geometry, only the operator may."""
+    require(actor, Permission.MEMBER_CREATE)
+    _check_geometry(geometry, kind)
+    with atomic(db):
+        if (earlier := db.get(GeoFeature, feature_id)) is not None:
+            if (earlier.kind, earlier.geometry) != (kind.value, geometry):
+                raise IdempotencyConflict(feature_id=feature_id)
+            return earlier
+        feature = GeoFeature(
+            id=feature_id,
+            kind=kind.value,
+            name=name,
+            geometry=geometry,
+            side=side,
+            band=band,
+            authoritative=authoritative,
+            created_at=now,
+        )
+        db.add(feature)
+    return feature

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+import json
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from fusioncell.cell.policy import Permission, require
+from fusioncell.web.deps import CurrentViewer
+from fusioncell.web.templating import gettext
+
+router = APIRouter(include_in_schema=False)
+
+MAP_LABELS = [
+    "Basemap",
+    "Area of separation",
+    "Areas of limitation",
+    "Sectors",
+    "Protected sites",
+    "Not authoritative",
+]
+
+
+@router.get("/map")
+def map_page(request: Request, viewer: CurrentViewer) -> Response:
+    from fusioncell.web.pages import page
+
+    require(viewer, Permission.GEO_FEATURE_READ)
+    labels = {label: gettext(viewer.language, label) for label in MAP_LABELS}
+    return page(request, viewer, "geo/map.html", map_labels=json.dumps(labels, ensure_ascii=False))

@@ -1,0 +1,113 @@
+"""Load the neutral demo scenario (ALPHA, BRAVO and the supervising cell) through actions."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from fusioncell.cell.actions.members import do_create_member
+from fusioncell.cell.actions.organisations import do_create_organisation
+from fusioncell.cell.models import OrganisationKind, Role
+from fusioncell.cell.policy import console_viewer
+from fusioncell.geo.actions import do_define_geo_feature
+from fusioncell.geo.derive import demo_site_features, demo_zone_features
+from fusioncell.geo.kinds import FeatureKind
+
+# Stable ids, so loading the scenario twice changes nothing.
+_NS = uuid.UUID("0b7f4a8e-5f3c-4d5e-8a8c-5c2b8c1f9e10")
+
+
+@dataclass(frozen=True)
+class DemoOrganisation:
+    slug: str
+    name: str
+    kind: OrganisationKind
+
+
+@dataclass(frozen=True)
+class DemoMember:
+    username: str
+    display_name: str
+    organisation: str
+    roles: tuple[Role, ...]
+
+
+ORGANISATIONS = (
+    DemoOrganisation("ALPHA", "Party ALPHA", OrganisationKind.PARTY),
+    DemoOrganisation("BRAVO", "Party BRAVO", OrganisationKind.PARTY),
+    DemoOrganisation("SUPERVISOR", "Supervising cell", OrganisationKind.SUPERVISOR),
+    DemoOrganisation("VERIFIER", "Observer force", OrganisationKind.VERIFIER),
+    DemoOrganisation("HOST", "Host state", OrganisationKind.HOST),
+    DemoOrganisation("HUM-1", "Humanitarian organisation 1", OrganisationKind.HUMANITARIAN),
+)
+
+MEMBERS = (
+    DemoMember("alpha.liaison", "ALPHA liaison officer", "ALPHA", (Role.LIAISON,)),
+    DemoMember("alpha.duty", "ALPHA duty officer", "ALPHA", (Role.DUTY_OFFICER,)),
+    DemoMember("alpha.analyst", "ALPHA analyst", "ALPHA", (Role.ANALYST,)),
+    DemoMember("bravo.liaison", "BRAVO liaison officer", "BRAVO", (Role.LIAISON,)),
+    DemoMember("bravo.duty", "BRAVO duty officer", "BRAVO", (Role.DUTY_OFFICER,)),
+    DemoMember("bravo.analyst", "BRAVO analyst", "BRAVO", (Role.ANALYST,)),
+    DemoMember("supervisor.chair", "Chair of the cell", "SUPERVISOR", (Role.SUPERVISOR,)),
+    DemoMember(
+        "supervisor.duty",
+        "Supervisor duty officer",
+        "SUPERVISOR",
+        (Role.SUPERVISOR, Role.DUTY_OFFICER),
+    ),
+    DemoMember("verifier.lead", "Verifier team lead", "VERIFIER", (Role.VERIFIER,)),
+    DemoMember("host.observer", "Host state observer", "HOST", (Role.OBSERVER,)),
+    DemoMember("hum1.coordinator", "HUM-1 coordinator", "HUM-1", (Role.OBSERVER,)),
+    # The deployment's operator: people and keys, no content access by right.
+    DemoMember("cell.admin", "Cell operator", "SUPERVISOR", (Role.ADMIN,)),
+)
+
+
+def stable_id(kind: str, name: str) -> uuid.UUID:
+    return uuid.uuid5(_NS, f"{kind}/{name}")
+
+
+def load_demo(db: Session, *, password: str, now: datetime, hash_profile: str) -> None:
+    """Create the demo cell. Each step is an action with a stable id, so a rerun is a no-op."""
+    console = console_viewer(stable_id("organisation", "SUPERVISOR"))
+    for organisation in ORGANISATIONS:
+        do_create_organisation(
+            db,
+            console,
+            organisation_id=stable_id("organisation", organisation.slug),
+            slug=organisation.slug,
+            name=organisation.name,
+            kind=organisation.kind,
+            now=now,
+        )
+    for member in MEMBERS:
+        do_create_member(
+            db,
+            console,
+            member_id=stable_id("member", member.username),
+            username=member.username,
+            display_name=member.display_name,
+            organisation_slug=member.organisation,
+            roles=member.roles,
+            password=password,
+            language="en",
+            now=now,
+            hash_profile=hash_profile,
+        )
+    for feature in [*demo_zone_features(), *demo_site_features()]:
+        properties = feature["properties"]
+        do_define_geo_feature(
+            db,
+            console,
+            feature_id=properties["id"],
+            kind=FeatureKind(properties["kind"]),
+            name=properties["name"],
+            geometry=feature["geometry"],
+            side=properties["side"],
+            band=properties["band"],
+            authoritative=properties["authoritative"],
+            now=now,
+        )

@@ -1,0 +1,103 @@
+"""Request dependencies: the database session, who is asking, and CSRF."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from fusioncell.cell import credentials
+from fusioncell.cell.policy import Viewer
+from fusioncell.cell.queries import viewer_for_session, viewer_for_token
+from fusioncell.clock import Clock
+from fusioncell.config import Settings
+from fusioncell.errors import CsrfFailed, InvalidToken, NotAuthenticated
+
+SESSION_COOKIE = "fc_session"
+ANON_CSRF_COOKIE = "fc_csrf"
+LANGUAGE_COOKIE = "fc_lang"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    with request.app.state.sessions() as db:
+        yield db
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_clock(request: Request) -> Clock:
+    clock: Clock = request.app.state.clock
+    return clock
+
+
+Db = Annotated[Session, Depends(get_db)]
+AppSettings = Annotated[Settings, Depends(get_settings)]
+AppClock = Annotated[Clock, Depends(get_clock)]
+
+
+def bearer_secret(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return None
+
+
+def optional_viewer(request: Request, db: Db, clock: AppClock) -> Viewer | None:
+    """A bearer token wins over the session cookie; a bad token is an error, not anonymity."""
+    if "viewer" in request.state._state:
+        cached: Viewer | None = request.state.viewer
+        return cached
+    viewer: Viewer | None = None
+    if (secret := bearer_secret(request)) is not None:
+        viewer = viewer_for_token(db, secret, now=clock.now())
+        if viewer is None:
+            raise InvalidToken()
+    elif (cookie := request.cookies.get(SESSION_COOKIE)) is not None:
+        viewer = viewer_for_session(db, cookie, now=clock.now())
+    request.state.viewer = viewer
+    return viewer
+
+
+MaybeViewer = Annotated[Viewer | None, Depends(optional_viewer)]
+
+
+async def _presented_csrf(request: Request) -> str | None:
+    if (header := request.headers.get(CSRF_HEADER)) is not None:
+        return header
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        form = await request.form()
+        value = form.get("csrf_token")
+        return value if isinstance(value, str) else None
+    return None
+
+
+async def check_csrf(request: Request, viewer: Viewer | None) -> None:
+    """Unsafe requests authenticated by cookie must prove they came from our own page.
+
+    Session-bound token for members; a double-submit cookie before login.
+    """
+    if request.method in SAFE_METHODS or bearer_secret(request) is not None:
+        return
+    expected = viewer.csrf_token if viewer is not None else request.cookies.get(ANON_CSRF_COOKIE)
+    presented = await _presented_csrf(request)
+    if not expected or not presented or not credentials.same(expected, presented):
+        raise CsrfFailed()
+
+
+async def current_viewer(request: Request, viewer: MaybeViewer) -> Viewer:
+    if viewer is None:
+        raise NotAuthenticated()
+    await check_csrf(request, viewer)
+    return viewer
+
+
+CurrentViewer = Annotated[Viewer, Depends(current_viewer)]

@@ -1,0 +1,115 @@
+"""Every error becomes RFC 9457 problem+json, or a page for a browser on a page route."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from fusioncell.errors import (
+    DatabaseUnavailable,
+    Forbidden,
+    FusioncellError,
+    InvalidInput,
+    MalformedJson,
+    MethodNotAllowed,
+    NotAuthenticated,
+    NotFound,
+    PayloadTooLarge,
+)
+
+PROBLEM_JSON = "application/problem+json"
+MACHINE_PREFIXES = ("/api/", "/log/", "/healthz", "/readyz", "/taxii")
+log = logging.getLogger("fusioncell")
+
+
+def wants_page(request: Request) -> bool:
+    if request.url.path.startswith(MACHINE_PREFIXES):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+def problem_response(request: Request, error: FusioncellError) -> Response:
+    headers: dict[str, str] = {}
+    if "retry_after" in error.extensions:
+        headers["Retry-After"] = str(error.extensions["retry_after"])
+    if isinstance(error, NotAuthenticated) and request.url.path.startswith("/api/"):
+        headers["WWW-Authenticate"] = 'Bearer realm="fusioncell"'
+    if wants_page(request):
+        if isinstance(error, NotAuthenticated):
+            return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        from fusioncell.web.pages import render_error_page
+
+        return render_error_page(request, error, headers=headers)
+    return JSONResponse(
+        error.problem(instance=request.url.path),
+        status_code=error.status,
+        media_type=PROBLEM_JSON,
+        headers=headers,
+    )
+
+
+def _from_http_exception(exc: StarletteHTTPException) -> FusioncellError:
+    detail = exc.detail if isinstance(exc.detail, str) else None
+    mapping: dict[int, type[FusioncellError]] = {
+        401: NotAuthenticated,
+        403: Forbidden,
+        404: NotFound,
+        405: MethodNotAllowed,
+        413: PayloadTooLarge,
+    }
+    if exc.status_code in mapping:
+        known = mapping[exc.status_code]
+        return known(None if detail == known.title or detail in {"Not Found"} else detail)
+    if 400 <= exc.status_code < 500:
+        return InvalidInput(detail)
+    return FusioncellError()
+
+
+def _validation_error(exc: RequestValidationError) -> FusioncellError:
+    errors: list[dict[str, Any]] = []
+    for item in exc.errors():
+        if item.get("type") == "json_invalid":
+            return MalformedJson(f"the body is not valid JSON: {item.get('msg', '')}")
+        errors.append(
+            {
+                "location": [str(part) for part in item.get("loc", ())],
+                "message": str(item.get("msg", "")),
+            }
+        )
+    first = errors[0] if errors else None
+    detail = f"{'.'.join(first['location'])}: {first['message']}" if first else "invalid request"
+    return InvalidInput(detail, errors=errors)
+
+
+def install(app: FastAPI) -> None:
+    async def on_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, FusioncellError)
+        return problem_response(request, exc)
+
+    async def on_http(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        return problem_response(request, _from_http_exception(exc))
+
+    async def on_validation(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        return problem_response(request, _validation_error(exc))
+
+    async def on_database(request: Request, exc: Exception) -> Response:
+        log.error("database error on %s: %s", request.url.path, exc.__class__.__name__)
+        return problem_response(request, DatabaseUnavailable())
+
+    async def on_unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unexpected error on %s", request.url.path)
+        return problem_response(request, FusioncellError())
+
+    app.add_exception_handler(FusioncellError, on_error)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(OperationalError, on_database)
+    app.add_exception_handler(Exception, on_unexpected)

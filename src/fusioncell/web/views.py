@@ -1,0 +1,87 @@
+"""The shell: home, the track pages, the language switch, health probes."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy import text
+
+from fusioncell.cell.actions.account import do_set_language
+from fusioncell.db.migrate import is_current
+from fusioncell.errors import DatabaseUnavailable, NotFound
+from fusioncell.web.deps import LANGUAGE_COOKIE, CurrentViewer, Db, MaybeViewer, check_csrf
+from fusioncell.web.i18n import require_language
+from fusioncell.web.pages import page, secure_cookies
+from fusioncell.web.problems import problem_response
+
+router = APIRouter(include_in_schema=False)
+
+# What each track will hold; its pages fill in as the track is built.
+TRACK_PAGES = {
+    "hotline": "Hotline",
+    "intelligence": "Intelligence",
+    "verification": "Verification",
+    "agreements": "Agreements",
+    "commerce": "Commerce",
+}
+
+
+@router.get("/")
+def home(request: Request, viewer: CurrentViewer) -> Response:
+    return page(request, viewer, "home.html")
+
+
+@router.get("/tracks/{track}")
+def track(request: Request, viewer: CurrentViewer, track: str) -> Response:
+    if track not in TRACK_PAGES:
+        raise NotFound(f"no track {track!r}")
+    return page(request, viewer, "track.html", track=track, track_title=TRACK_PAGES[track])
+
+
+@router.post("/language")
+async def set_language(
+    request: Request,
+    viewer: MaybeViewer,
+    db: Db,
+    language: Annotated[str, Form(max_length=16)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "/",
+) -> Response:
+    """Members keep their choice on their account; visitors in a cookie."""
+    await check_csrf(request, viewer)
+    require_language(language)
+    if viewer is not None:
+        do_set_language(db, viewer, language=language)
+    target = next if next.startswith("/") and not next.startswith("//") else "/"
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(
+        LANGUAGE_COOKIE,
+        language,
+        max_age=365 * 24 * 3600,
+        httponly=True,
+        samesite="strict",
+        secure=secure_cookies(request),
+    )
+    return response
+
+
+@router.get("/healthz")
+def healthz() -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+@router.get("/readyz")
+def readyz(request: Request) -> Response:
+    engine = request.app.state.engine
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        current = is_current(engine)
+    except Exception:
+        return problem_response(request, DatabaseUnavailable())
+    if not current:
+        return problem_response(
+            request, DatabaseUnavailable("the database schema is not at the current migration")
+        )
+    return JSONResponse({"status": "ready"})
