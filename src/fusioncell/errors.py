@@ -28,13 +28,15 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from fusioncell.text import N_
+
 PROBLEM_BASE = "urn:fusioncell:problem:"
 
 
 class FusioncellError(Exception):
     code: ClassVar[str] = "internal"
     status: ClassVar[int] = 500
-    title: ClassVar[str] = "Internal error"
+    title: ClassVar[str] = N_("Internal error")
 
     def __init__(self, detail: str | None = None, **extensions: Any) -> None:
         super().__init__(detail or self.title)
@@ -61,98 +63,98 @@ class FusioncellError(Exception):
 class InvalidInput(FusioncellError):
     code = "invalid-input"
     status = 422
-    title = "The request is not valid"
+    title = N_("The request is not valid")
 
 
 class MalformedJson(InvalidInput):
     code = "malformed-json"
     status = 400
-    title = "The request body is not well-formed JSON"
+    title = N_("The request body is not well-formed JSON")
 
 
 class UnsupportedLanguage(InvalidInput):
     code = "unsupported-language"
-    title = "This language is not offered"
+    title = N_("This language is not offered")
 
 
 class WeakPassword(InvalidInput):
     code = "weak-password"
-    title = "The new password is too weak"
+    title = N_("The new password is too weak")
 
 
 class InvalidTotpCode(InvalidInput):
     code = "invalid-totp-code"
-    title = "The one-time code is not valid"
+    title = N_("The one-time code is not valid")
 
 
 class NotAuthenticated(FusioncellError):
     code = "not-authenticated"
     status = 401
-    title = "Authentication required"
+    title = N_("Authentication required")
 
 
 class InvalidCredentials(NotAuthenticated):
     code = "invalid-credentials"
-    title = "Wrong username or password"
+    title = N_("Wrong username or password")
 
 
 class TotpRequired(NotAuthenticated):
     code = "totp-required"
-    title = "A valid one-time code is required"
+    title = N_("A valid one-time code is required")
 
 
 class InvalidToken(NotAuthenticated):
     code = "invalid-token"
-    title = "The token is unknown, expired or revoked"
+    title = N_("The token is unknown, expired or revoked")
 
 
 class Forbidden(FusioncellError):
     code = "forbidden"
     status = 403
-    title = "You may not do this"
+    title = N_("You may not do this")
 
 
 class CsrfFailed(Forbidden):
     code = "csrf-failed"
-    title = "The form's CSRF token is missing or wrong"
+    title = N_("The form's CSRF token is missing or wrong")
 
 
 class NotFound(FusioncellError):
     code = "not-found"
     status = 404
-    title = "Not found"
+    title = N_("Not found")
 
 
 class MethodNotAllowed(FusioncellError):
     code = "method-not-allowed"
     status = 405
-    title = "Method not allowed"
+    title = N_("Method not allowed")
 
 
 class Conflict(FusioncellError):
     code = "conflict"
     status = 409
-    title = "The request conflicts with the current state"
+    title = N_("The request conflicts with the current state")
 
 
 class IdempotencyConflict(Conflict):
     code = "idempotency-conflict"
-    title = "This id was already used for a different request"
+    title = N_("This id was already used for a different request")
 
 
 class PayloadTooLarge(FusioncellError):
     code = "payload-too-large"
     status = 413
-    title = "The request body is too large"
+    title = N_("The request body is too large")
 
 
 class TooManyAttempts(FusioncellError):
     code = "too-many-attempts"
     status = 429
-    title = "Too many failed attempts; wait before trying again"
+    title = N_("Too many failed attempts; wait before trying again")
 
 
 class DatabaseUnavailable(FusioncellError):
     code = "database-unavailable"
     status = 503
-    title = "The database cannot be reached"
+    title = N_("The database cannot be reached")

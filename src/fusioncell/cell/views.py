@@ -17,6 +17,7 @@ from fusioncell.cell.actions.auth import do_log_in, do_log_out
 from fusioncell.cell.policy import Permission, require
 from fusioncell.cell.queries import get_own_member, list_members, list_organisations
 from fusioncell.errors import FusioncellError
+from fusioncell.text import N_
 from fusioncell.web.deps import (
     ANON_CSRF_COOKIE,
     SESSION_COOKIE,
@@ -28,7 +29,7 @@ from fusioncell.web.deps import (
     check_csrf,
 )
 from fusioncell.web.pages import language_of, page, secure_cookies
-from fusioncell.web.templating import gettext
+from fusioncell.web.templating import translate
 
 router = APIRouter(include_in_schema=False)
 
@@ -75,7 +76,7 @@ async def login(
             None,
             "cell/login.html",
             status_code=error.status,
-            error=gettext(language, error.title),
+            error=translate(language, error.title),
             username=username,
             next=_safe_next(next),
             headers={"Retry-After": str(error.extensions["retry_after"])}
@@ -146,11 +147,11 @@ def account_password(
             viewer,
             db,
             status_code=error.status,
-            error=gettext(language, error.title),
+            error=translate(language, error.title),
             error_detail=error.detail,
         )
     return _account_page(
-        request, viewer, db, notice=gettext(language, "Your password was changed.")
+        request, viewer, db, notice=translate(language, "Your password was changed.")
     )
 
 
@@ -170,17 +171,17 @@ def account_totp(
             return _account_page(request, viewer, db, enrolment=enrolment)
         if step == "confirm":
             do_confirm_totp(db, viewer, code=code, now=clock.now())
-            notice = "The second factor is on."
+            notice = N_("The second factor is on.")
         elif step == "disable":
             do_disable_totp(db, viewer, code=code, now=clock.now())
-            notice = "The second factor is off."
+            notice = N_("The second factor is off.")
         else:
             return _account_page(request, viewer, db, status_code=422)
     except FusioncellError as error:
         return _account_page(
-            request, viewer, db, status_code=error.status, error=gettext(language, error.title)
+            request, viewer, db, status_code=error.status, error=translate(language, error.title)
         )
-    return _account_page(request, viewer, db, notice=gettext(language, notice))
+    return _account_page(request, viewer, db, notice=translate(language, notice))
 
 
 @router.get("/organisations")

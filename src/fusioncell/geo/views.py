@@ -6,18 +6,19 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from fusioncell.cell.policy import Permission, require
+from fusioncell.text import N_
 from fusioncell.web.deps import CurrentViewer
-from fusioncell.web.templating import gettext
+from fusioncell.web.templating import translate
 
 router = APIRouter(include_in_schema=False)
 
 MAP_LABELS = [
-    "Basemap",
-    "Area of separation",
-    "Areas of limitation",
-    "Sectors",
-    "Protected sites",
-    "Not authoritative",
+    N_("Basemap"),
+    N_("Area of separation"),
+    N_("Areas of limitation"),
+    N_("Sectors"),
+    N_("Protected sites"),
+    N_("Not authoritative"),
 ]
 
 
@@ -26,5 +27,5 @@ def map_page(request: Request, viewer: CurrentViewer) -> Response:
     from fusioncell.web.pages import page
 
     require(viewer, Permission.GEO_FEATURE_READ)
-    labels = {label: gettext(viewer.language, label) for label in MAP_LABELS}
+    labels = {label: translate(viewer.language, label) for label in MAP_LABELS}
     return page(request, viewer, "geo/map.html", map_labels=json.dumps(labels, ensure_ascii=False))

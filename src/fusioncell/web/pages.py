@@ -10,18 +10,19 @@ from fastapi.responses import HTMLResponse
 from fusioncell.cell import credentials
 from fusioncell.cell.policy import Permission, Viewer, can
 from fusioncell.errors import FusioncellError
+from fusioncell.text import N_
 from fusioncell.web.deps import ANON_CSRF_COOKIE, LANGUAGE_COOKIE
 from fusioncell.web.i18n import LANGUAGES, negotiate
-from fusioncell.web.templating import gettext, render
+from fusioncell.web.templating import render, translate
 
 # The tracks in the order the navigation shows them: (path, label).
 TRACKS: list[tuple[str, str]] = [
-    ("/tracks/hotline", "Hotline"),
-    ("/tracks/intelligence", "Intelligence"),
-    ("/map", "De-escalation map"),
-    ("/tracks/verification", "Verification"),
-    ("/tracks/agreements", "Agreements"),
-    ("/tracks/commerce", "Commerce"),
+    ("/tracks/hotline", N_("Hotline")),
+    ("/tracks/intelligence", N_("Intelligence")),
+    ("/map", N_("De-escalation map")),
+    ("/tracks/verification", N_("Verification")),
+    ("/tracks/agreements", N_("Agreements")),
+    ("/tracks/commerce", N_("Commerce")),
 ]
 
 
@@ -95,5 +96,5 @@ def render_error_page(
         status_code=error.status,
         headers=headers,
         error=error,
-        message=gettext(language, error.title),
+        message=translate(language, error.title),
     )

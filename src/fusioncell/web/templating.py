@@ -11,6 +11,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from fusioncell.cell.labels import KIND_LABELS, ROLE_LABELS
 from fusioncell.web.i18n import LANGUAGES, direction, translations
 
 PACKAGE = Path(__file__).resolve().parents[1]
@@ -28,6 +29,8 @@ def environment(language: str) -> Environment:
     )
     env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
     env.globals["LANGUAGES"] = LANGUAGES
+    env.globals["ROLE_LABELS"] = ROLE_LABELS
+    env.globals["KIND_LABELS"] = KIND_LABELS
     return env
 
 
@@ -36,6 +39,6 @@ def render(template: str, *, language: str, **context: Any) -> str:
     return env.get_template(template).render(lang=language, dir=direction(language), **context)
 
 
-def gettext(language: str, message: str, **variables: Any) -> str:
+def translate(language: str, message: str, **variables: Any) -> str:
     text: str = translations(language).gettext(message)
     return text % variables if variables else text

@@ -13,18 +13,14 @@ from fusioncell.db.migrate import is_current
 from fusioncell.errors import DatabaseUnavailable, NotFound
 from fusioncell.web.deps import LANGUAGE_COOKIE, CurrentViewer, Db, MaybeViewer, check_csrf
 from fusioncell.web.i18n import require_language
-from fusioncell.web.pages import page, secure_cookies
+from fusioncell.web.pages import TRACKS, page, secure_cookies
 from fusioncell.web.problems import problem_response
 
 router = APIRouter(include_in_schema=False)
 
-# What each track will hold; its pages fill in as the track is built.
+# The tracks whose pages are not yet their own module: /tracks/<name>.
 TRACK_PAGES = {
-    "hotline": "Hotline",
-    "intelligence": "Intelligence",
-    "verification": "Verification",
-    "agreements": "Agreements",
-    "commerce": "Commerce",
+    path.removeprefix("/tracks/"): label for path, label in TRACKS if path.startswith("/tracks/")
 }
 
 

@@ -1,0 +1,559 @@
+/*
+ * fusioncell map: Leaflet with no tile layer (the UI runs air-gapped).
+ *
+ * Markup (the server fills the URLs and the translated labels):
+ *
+ *   <div id="map" class="map"
+ *        data-basemap-url="/static/vendor/basemap.geojson"
+ *        data-zones-url="/geo/zones.geojson"
+ *        data-sites-url="/geo/sites.geojson"
+ *        data-i18n='{"layer_basemap": "Basemap", "Protected sites": "...", ...}'></div>
+ *
+ * Draws the basemap (country outlines), then the zones (properties: kind
+ * separation|limitation|sector, side ALPHA|BRAVO|null, band "0-10"|"10-20"|"20-25", name),
+ * then the sites (Point features, kind protected_site) as circle markers. When everything is
+ * drawn it sets data-zones-drawn / data-sites-drawn / data-basemap-drawn (feature counts),
+ * adds the class "map-ready" and dispatches "fusioncell:map-ready" on the element. If zones or
+ * sites cannot be loaded it adds "map-error" and data-map-error instead. Zone paths carry the
+ * classes "zone zone-<kind>", site markers "site".
+ *
+ * No build step and no modules: a plain script (needs fetch and Promise), loaded after
+ * vendor/leaflet.js. window.fusioncellMap.init(el) returns the controller; its load()
+ * refetches zones and sites and redraws them.
+ */
+(function () {
+  "use strict";
+
+  // English fallbacks for every fixed label. data-i18n overrides any of them, keyed by the
+  // id on the left or by the English text on the right (so a server can send
+  // {msgid: gettext(msgid)}).
+  var DEFAULT_I18N = {
+    layer_basemap: "Basemap",
+    layer_separation: "Area of separation",
+    layer_limitation: "Areas of limitation",
+    layer_sector: "Sectors",
+    layer_other: "Other zones",
+    layer_sites: "Protected sites",
+    kind_separation: "Area of separation",
+    kind_limitation: "Area of limitation",
+    kind_sector: "Sector",
+    kind_protected_site: "Protected site",
+    side: "Side",
+    band: "Band",
+    km: "km",
+    legend: "Legend",
+    not_authoritative: "Not authoritative",
+    load_error: "The map data could not be loaded.",
+    basemap_attribution: "Natural Earth"
+  };
+
+  // The region shown before any data arrives: lon 33.5-38.5 E, lat 31.0-35.5 N.
+  var REGION = [[31.0, 33.5], [35.5, 38.5]];
+
+  // Zone kinds in drawing order (bottom to top); each gets its own pane so that toggling a
+  // layer in the layers control never changes the stacking. Sectors lie under the bands of
+  // limitation they overlap, so that a click inside a band opens the band's popup.
+  var ZONE_KINDS = ["sector", "limitation", "other", "separation"];
+  var PANES = {
+    basemap: 350,
+    "zones-sector": 410,
+    "zones-limitation": 420,
+    "zones-other": 425,
+    "zones-separation": 430,
+    sites: 450
+  };
+  var BAND_FILL = { "0-10": 0.3, "10-20": 0.2, "20-25": 0.1 };
+
+  function readI18n(el) {
+    var labels = {};
+    var key;
+    for (key in DEFAULT_I18N) {
+      if (Object.prototype.hasOwnProperty.call(DEFAULT_I18N, key)) {
+        labels[key] = DEFAULT_I18N[key];
+      }
+    }
+    var raw = el.getAttribute("data-i18n");
+    if (raw) {
+      try {
+        var given = JSON.parse(raw);
+        // A label may be keyed by its id ("layer_sites") or by its English text, the gettext
+        // msgid ("Protected sites"); the id wins when both are given.
+        for (key in DEFAULT_I18N) {
+          if (!Object.prototype.hasOwnProperty.call(DEFAULT_I18N, key)) continue;
+          if (typeof given[key] === "string") {
+            labels[key] = given[key];
+          } else if (typeof given[DEFAULT_I18N[key]] === "string") {
+            labels[key] = given[DEFAULT_I18N[key]];
+          }
+        }
+      } catch (err) {
+        if (window.console) window.console.warn("fusioncell map: bad data-i18n", err);
+      }
+    }
+    return labels;
+  }
+
+  function escapeHtml(text) {
+    return String(text)
+      .replace(/&/g, "&amp;")
+      .replace(/</g, "&lt;")
+      .replace(/>/g, "&gt;")
+      .replace(/"/g, "&quot;")
+      .replace(/'/g, "&#39;");
+  }
+
+  function token(value) {
+    return String(value).toLowerCase().replace(/[^a-z0-9_-]+/g, "-");
+  }
+
+  function cssVar(el, name, fallback) {
+    var value = window.getComputedStyle(el).getPropertyValue(name);
+    value = value ? value.trim() : "";
+    return value || fallback;
+  }
+
+  function fetchJson(url) {
+    return window
+      .fetch(url, {
+        credentials: "same-origin",
+        headers: { Accept: "application/geo+json, application/json" }
+      })
+      .then(function (response) {
+        if (!response.ok) {
+          throw new Error(url + ": HTTP " + response.status);
+        }
+        return response.json();
+      });
+  }
+
+  function featuresOf(data) {
+    if (!data) return [];
+    if (data.type === "FeatureCollection") return data.features || [];
+    if (data.type === "Feature") return [data];
+    return [];
+  }
+
+  function propsOf(feature) {
+    return (feature && feature.properties) || {};
+  }
+
+  function FusioncellMap(el) {
+    this.el = el;
+    this.t = readI18n(el);
+    this.colours = {
+      ALPHA: cssVar(el, "--side-alpha", "#1b7f6b"),
+      BRAVO: cssVar(el, "--side-bravo", "#6a51a3"),
+      neutral: cssVar(el, "--zone-neutral", "#4d4d4d"),
+      site: cssVar(el, "--site-colour", "#b3126f"),
+      land: cssVar(el, "--map-land", "#fbfbf8"),
+      border: cssVar(el, "--map-border", "#a8a8a8")
+    };
+    this.fitted = false;
+
+    var map = L.map(el, { preferCanvas: false, zoomSnap: 0.25, attributionControl: true });
+    this.map = map;
+    map.attributionControl.setPrefix("Leaflet");
+    map.fitBounds(REGION, { animate: false });
+
+    for (var pane in PANES) {
+      if (Object.prototype.hasOwnProperty.call(PANES, pane)) {
+        map.createPane(pane).style.zIndex = String(PANES[pane]);
+      }
+    }
+
+    var self = this;
+    this.layersControl = null; // added with the first overlay
+    this.inControl = {};
+
+    this.basemap = L.geoJSON(null, {
+      pane: "basemap",
+      interactive: false,
+      attribution: escapeHtml(this.t.basemap_attribution),
+      style: function () {
+        return {
+          className: "basemap",
+          color: self.colours.border,
+          weight: 1,
+          opacity: 1,
+          fillColor: self.colours.land,
+          fillOpacity: 1
+        };
+      }
+    });
+
+    this.zoneGroups = {};
+    ZONE_KINDS.forEach(function (kind) {
+      self.zoneGroups[kind] = L.geoJSON(null, {
+        pane: "zones-" + kind,
+        style: function (feature) {
+          return self.zoneStyle(feature);
+        },
+        onEachFeature: function (feature, layer) {
+          self.zonesDrawn += 1;
+          layer.bindPopup(function () {
+            return self.popup(feature, "zone");
+          });
+        }
+      });
+    });
+
+    this.sites = L.geoJSON(null, {
+      pane: "sites",
+      pointToLayer: function (feature, latlng) {
+        return L.circleMarker(latlng, self.siteStyle(feature));
+      },
+      style: function (feature) {
+        return self.siteStyle(feature);
+      },
+      onEachFeature: function (feature, layer) {
+        self.sitesDrawn += 1;
+        var name = propsOf(feature).name;
+        if (name) {
+          var label = document.createElement("span");
+          label.textContent = name;
+          layer.bindTooltip(label, { direction: "top", offset: [0, -6] });
+        }
+        layer.bindPopup(function () {
+          return self.popup(feature, "site");
+        });
+      }
+    });
+
+    this.legend = L.control({ position: "bottomleft" });
+    this.legend.onAdd = function () {
+      var box = L.DomUtil.create("div", "map-legend leaflet-control");
+      L.DomEvent.disableClickPropagation(box);
+      self.legendBox = box;
+      self.renderLegend();
+      return box;
+    };
+    this.legend.addTo(map);
+
+    this.zonesDrawn = 0;
+    this.sitesDrawn = 0;
+    this.basemapDrawn = 0;
+  }
+
+  FusioncellMap.prototype.zoneStyle = function (feature) {
+    var p = propsOf(feature);
+    var kind = p.kind ? token(p.kind) : "unknown";
+    var colour = this.colours[p.side] || this.colours.neutral;
+    var classes = ["zone", "zone-" + kind];
+    if (p.side) classes.push("zone-side-" + token(p.side));
+    if (p.band) classes.push("zone-band-" + token(p.band));
+    var style = {
+      className: classes.join(" "),
+      color: colour,
+      weight: 2,
+      opacity: 0.9,
+      fillColor: colour,
+      fillOpacity: 0.15
+    };
+    if (p.kind === "separation") {
+      style.color = this.colours.neutral;
+      style.fillColor = this.colours.neutral;
+      style.fillOpacity = 0.35;
+    } else if (p.kind === "limitation") {
+      style.weight = 1;
+      style.fillOpacity = BAND_FILL[p.band] !== undefined ? BAND_FILL[p.band] : 0.15;
+    } else if (p.kind === "sector") {
+      style.dashArray = "6 4";
+      style.fillOpacity = 0.05;
+    }
+    return style;
+  };
+
+  FusioncellMap.prototype.siteStyle = function (feature) {
+    var p = propsOf(feature);
+    var classes = ["site"];
+    if (p.kind) classes.push("site-" + token(p.kind));
+    return {
+      pane: "sites",
+      className: classes.join(" "),
+      radius: 6,
+      color: "#ffffff",
+      weight: 2,
+      opacity: 1,
+      fillColor: this.colours.site,
+      fillOpacity: 0.95
+    };
+  };
+
+  FusioncellMap.prototype.label = function (key, fallback) {
+    return this.t[key] !== undefined ? this.t[key] : fallback;
+  };
+
+  // Popup content is built as DOM nodes with textContent: feature data is never HTML.
+  FusioncellMap.prototype.popup = function (feature, what) {
+    var p = propsOf(feature);
+    var kindLabel = p.kind ? this.label("kind_" + p.kind, p.kind) : "";
+    var box = document.createElement("div");
+    box.className = "map-popup map-popup-" + what;
+    var title = document.createElement("strong");
+    title.textContent = p.name || kindLabel;
+    box.appendChild(title);
+    var list = document.createElement("dl");
+    function row(term, value) {
+      var dt = document.createElement("dt");
+      dt.textContent = term;
+      var dd = document.createElement("dd");
+      dd.textContent = value;
+      list.appendChild(dt);
+      list.appendChild(dd);
+    }
+    if (kindLabel && p.name) {
+      var kind = document.createElement("div");
+      kind.className = "map-popup-kind";
+      kind.textContent = kindLabel;
+      box.appendChild(kind);
+    }
+    if (p.side) row(this.t.side, String(p.side));
+    if (p.band) row(this.t.band, String(p.band) + " " + this.t.km);
+    if (list.childNodes.length) box.appendChild(list);
+    if (p.authoritative === false) {
+      var note = document.createElement("div");
+      note.className = "map-popup-note";
+      note.textContent = this.t.not_authoritative;
+      box.appendChild(note);
+    }
+    return box;
+  };
+
+  FusioncellMap.prototype.renderLegend = function () {
+    var box = this.legendBox;
+    if (!box) return;
+    while (box.firstChild) box.removeChild(box.firstChild);
+    var self = this;
+    var title = document.createElement("div");
+    title.className = "map-legend-title";
+    title.textContent = this.t.legend;
+    box.appendChild(title);
+    var list = document.createElement("ul");
+    function entry(cls, text, stroke, fill, fillOpacity, dashed) {
+      var item = document.createElement("li");
+      var swatch = document.createElement("span");
+      swatch.className = "map-legend-swatch " + cls;
+      swatch.style.borderColor = stroke;
+      swatch.style.borderStyle = dashed ? "dashed" : "solid";
+      swatch.style.backgroundColor = fill;
+      swatch.setAttribute("aria-hidden", "true");
+      if (fillOpacity !== null) {
+        // Mimic the fill's transparency without fading the border.
+        swatch.style.boxShadow = "inset 0 0 0 1em rgba(255,255,255," + (1 - fillOpacity) + ")";
+      }
+      var text_ = document.createElement("span");
+      text_.textContent = text;
+      item.appendChild(swatch);
+      item.appendChild(text_);
+      list.appendChild(item);
+    }
+    var kinds = {};
+    var sides = {};
+    ZONE_KINDS.forEach(function (kind) {
+      self.zoneGroups[kind].eachLayer(function (layer) {
+        var p = propsOf(layer.feature);
+        kinds[p.kind || "other"] = true;
+        if (p.side && self.colours[p.side]) sides[p.side] = true;
+      });
+    });
+    if (kinds.separation) {
+      entry("zone-separation", this.t.kind_separation, this.colours.neutral, this.colours.neutral, 0.35);
+    }
+    if (kinds.limitation) {
+      entry("zone-limitation", this.t.layer_limitation, this.colours.neutral, this.colours.neutral, 0.2);
+    }
+    if (kinds.sector) {
+      entry("zone-sector", this.t.layer_sector, this.colours.neutral, "transparent", null, true);
+    }
+    Object.keys(sides)
+      .sort()
+      .forEach(function (side) {
+        entry("zone-side-" + token(side), side, self.colours[side], self.colours[side], 0.3);
+      });
+    if (this.sitesDrawn) {
+      entry("site", this.t.layer_sites, "#ffffff", this.colours.site, null);
+    }
+    box.appendChild(list);
+    box.hidden = list.childNodes.length === 0;
+  };
+
+  FusioncellMap.prototype.addOverlay = function (layer, key) {
+    if (!this.layersControl) {
+      this.layersControl = L.control.layers(null, null, { collapsed: false }).addTo(this.map);
+    }
+    if (!this.inControl[key]) {
+      this.layersControl.addOverlay(layer, escapeHtml(this.label(key, key)));
+      this.inControl[key] = true;
+    }
+    if (!this.map.hasLayer(layer)) layer.addTo(this.map);
+  };
+
+  FusioncellMap.prototype.drawBasemap = function (data) {
+    this.basemap.clearLayers();
+    this.basemap.addData(featuresOf(data));
+    this.basemapDrawn = this.basemap.getLayers().length;
+    if (this.basemapDrawn) this.addOverlay(this.basemap, "layer_basemap");
+  };
+
+  FusioncellMap.prototype.drawZones = function (data) {
+    var self = this;
+    var byKind = {};
+    ZONE_KINDS.forEach(function (kind) {
+      byKind[kind] = [];
+      self.zoneGroups[kind].clearLayers();
+    });
+    featuresOf(data).forEach(function (feature) {
+      var kind = propsOf(feature).kind;
+      (byKind[kind] && kind !== "other" ? byKind[kind] : byKind.other).push(feature);
+    });
+    this.zonesDrawn = 0;
+    // Panes fix the stacking; this order is the one the layers control lists.
+    ["separation", "limitation", "sector", "other"].forEach(function (kind) {
+      if (byKind[kind].length) {
+        self.zoneGroups[kind].addData(byKind[kind]);
+        self.addOverlay(self.zoneGroups[kind], "layer_" + kind);
+      }
+    });
+  };
+
+  FusioncellMap.prototype.drawSites = function (data) {
+    this.sites.clearLayers();
+    this.sitesDrawn = 0;
+    this.sites.addData(featuresOf(data));
+    if (this.sitesDrawn) this.addOverlay(this.sites, "layer_sites");
+  };
+
+  FusioncellMap.prototype.fit = function () {
+    var bounds = L.latLngBounds([]);
+    var self = this;
+    ZONE_KINDS.forEach(function (kind) {
+      var b = self.zoneGroups[kind].getBounds();
+      if (b.isValid()) bounds.extend(b);
+    });
+    if (!bounds.isValid() && this.sitesDrawn) bounds = this.sites.getBounds();
+    if (bounds.isValid()) {
+      this.map.fitBounds(bounds, { padding: [16, 16], animate: false });
+      this.fitted = true;
+    }
+  };
+
+  FusioncellMap.prototype.fail = function (err) {
+    var el = this.el;
+    el.classList.remove("map-ready");
+    el.classList.add("map-error");
+    el.setAttribute("data-map-error", String((err && err.message) || err));
+    if (!this.errorControl) {
+      var message = this.t.load_error;
+      this.errorControl = L.control({ position: "topleft" });
+      this.errorControl.onAdd = function () {
+        var box = L.DomUtil.create("div", "map-error-message leaflet-control");
+        box.setAttribute("role", "alert");
+        box.textContent = message;
+        return box;
+      };
+      this.errorControl.addTo(this.map);
+    }
+    if (window.console) window.console.error("fusioncell map:", err);
+  };
+
+  // Fetch and draw everything; resolves when drawn. Call again to refresh zones and sites.
+  FusioncellMap.prototype.load = function () {
+    var el = this.el;
+    var self = this;
+    var basemapUrl = el.getAttribute("data-basemap-url");
+    var zonesUrl = el.getAttribute("data-zones-url");
+    var sitesUrl = el.getAttribute("data-sites-url");
+
+    // The basemap is decoration: without it the zones and sites are still drawn.
+    var basemap =
+      basemapUrl && !this.basemapDrawn
+        ? fetchJson(basemapUrl).then(null, function (err) {
+            el.setAttribute("data-basemap-error", String(err.message || err));
+            if (window.console) window.console.warn("fusioncell map: basemap:", err);
+            return null;
+          })
+        : Promise.resolve(null);
+    var zones = zonesUrl ? fetchJson(zonesUrl) : Promise.resolve(null);
+    var sites = sitesUrl ? fetchJson(sitesUrl) : Promise.resolve(null);
+
+    // Settle all three, draw whatever arrived, then report ready or failed.
+    function settle(promise) {
+      return promise.then(
+        function (data) {
+          return { ok: true, data: data };
+        },
+        function (err) {
+          return { ok: false, error: err };
+        }
+      );
+    }
+
+    return Promise.all([basemap, settle(zones), settle(sites)]).then(function (results) {
+      if (results[0]) self.drawBasemap(results[0]);
+      if (results[1].ok) self.drawZones(results[1].data);
+      if (results[2].ok) self.drawSites(results[2].data);
+      self.renderLegend();
+      var failed = !results[1].ok ? results[1].error : !results[2].ok ? results[2].error : null;
+      if (failed) {
+        self.fail(failed);
+        return self;
+      }
+      if (!self.fitted) self.fit();
+      el.setAttribute("data-basemap-drawn", String(self.basemapDrawn));
+      el.setAttribute("data-zones-drawn", String(self.zonesDrawn));
+      el.setAttribute("data-sites-drawn", String(self.sitesDrawn));
+      el.classList.remove("map-error");
+      el.removeAttribute("data-map-error");
+      if (self.errorControl) {
+        self.errorControl.remove();
+        self.errorControl = null;
+      }
+      el.classList.add("map-ready");
+      if (typeof window.CustomEvent === "function") {
+        el.dispatchEvent(
+          new window.CustomEvent("fusioncell:map-ready", {
+            bubbles: true,
+            detail: { zones: self.zonesDrawn, sites: self.sitesDrawn, basemap: self.basemapDrawn }
+          })
+        );
+      }
+      return self;
+    });
+  };
+
+  function init(el) {
+    if (!el || el.fusioncellMap) return el && el.fusioncellMap;
+    if (typeof window.L === "undefined") {
+      el.classList.add("map-error");
+      el.setAttribute("data-map-error", "Leaflet is not loaded");
+      return null;
+    }
+    var controller = new FusioncellMap(el);
+    el.fusioncellMap = controller;
+    controller.load();
+    return controller;
+  }
+
+  function initAll(root) {
+    var scope = root && root.querySelectorAll ? root : document;
+    var found = [];
+    if (scope.matches && scope.matches("#map, .map[data-zones-url]")) found.push(scope);
+    var list = scope.querySelectorAll("#map, .map[data-zones-url]");
+    for (var i = 0; i < list.length; i++) found.push(list[i]);
+    found.forEach(init);
+  }
+
+  window.fusioncellMap = { init: init, initAll: initAll, defaults: DEFAULT_I18N };
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", function () {
+      initAll(document);
+    });
+  } else {
+    initAll(document);
+  }
+  // Maps that arrive in content swapped in by htmx.
+  document.addEventListener("htmx:load", function (evt) {
+    initAll(evt.target);
+  });
+})();

@@ -1,0 +1,171 @@
+"""Fixtures shared by the whole suite.
+
+The database is real: SQLite by default, PostgreSQL with ``--db postgresql`` (what
+``make test`` runs second). Each run gets its own fresh database built by ``alembic upgrade
+head``; each test starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from fusioncell.app import create_app
+from fusioncell.cell.policy import Viewer
+from fusioncell.cell.queries import viewer_of
+from fusioncell.clock import ManualClock
+from fusioncell.config import Settings
+from fusioncell.db import migrate
+from fusioncell.db.engine import create_db_engine, make_sessionmaker, normalise_url
+from fusioncell.db.registry import metadata
+
+DEMO_PASSWORD = "demo-password-for-tests"
+DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--db",
+        choices=["sqlite", "postgresql"],
+        default=os.environ.get("FUSIONCELL_TEST_DB", "sqlite"),
+        help="database backend for the tests",
+    )
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"fusioncell database backend: {config.getoption('--db')}"
+
+
+@pytest.fixture(scope="session")
+def backend(request: pytest.FixtureRequest) -> str:
+    value: str = request.config.getoption("--db")
+    return value
+
+
+def _fresh_postgres_database() -> Iterator[str]:
+    server = normalise_url(os.environ.get("FUSIONCELL_TEST_PG_URL", DEFAULT_PG_URL))
+    name = f"fusioncell_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # pragma: no cover - the environment is broken
+        pytest.exit(f"PostgreSQL is required for --db postgresql: {exc}", returncode=3)
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if backend == "postgresql":
+        yield from _fresh_postgres_database()
+    else:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'fusioncell.db'}"
+
+
+@pytest.fixture(scope="session")
+def migrated_engine(database_url: str) -> Iterator[Engine]:
+    engine = create_db_engine(database_url)
+    migrate.upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+def _empty_tables(engine: Engine) -> None:
+    with engine.begin() as connection:
+        for table in reversed(metadata.sorted_tables):
+            connection.execute(table.delete())
+
+
+@pytest.fixture
+def engine(migrated_engine: Engine) -> Iterator[Engine]:
+    _empty_tables(migrated_engine)
+    yield migrated_engine
+    _empty_tables(migrated_engine)
+
+
+@pytest.fixture
+def db(engine: Engine) -> Iterator[Session]:
+    with make_sessionmaker(engine)() as session:
+        yield session
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return replace(Settings(), database_url=database_url, password_hash_profile="fast-insecure")
+
+
+@pytest.fixture
+def app(engine: Engine, settings: Settings, clock: ManualClock) -> Iterator[FastAPI]:
+    application = create_app(settings, clock=clock)
+    yield application
+    application.state.engine.dispose()
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app, base_url="http://testserver") as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def demo(db: Session, clock: ManualClock) -> None:
+    from fusioncell.scenario.demo import load_demo
+
+    load_demo(db, password=DEMO_PASSWORD, now=clock.now(), hash_profile="fast-insecure")
+    db.commit()
+
+
+@pytest.fixture
+def member(db: Session, demo: None) -> Callable[[str], Viewer]:
+    """A demo member by name, like Zulip's ``example_user("hamlet")``."""
+    from fusioncell.scenario.demo import stable_id
+
+    def lookup(username: str) -> Viewer:
+        from fusioncell.cell.models import Member
+
+        found = db.get(Member, stable_id("member", username))
+        assert found is not None, username
+        viewer = viewer_of(found)
+        db.commit()
+        return viewer
+
+    return lookup
+
+
+@pytest.fixture
+def token_for(client: TestClient, demo: None) -> Callable[[str], dict[str, str]]:
+    """Bearer headers for a demo member, obtained through the real token endpoint."""
+
+    def issue(username: str) -> dict[str, str]:
+        response = client.post(
+            "/api/v1/auth/token", json={"username": username, "password": DEMO_PASSWORD}
+        )
+        assert response.status_code == 200, response.text
+        return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+    return issue
+
+
+def database_is_postgres(url: str) -> bool:
+    return make_url(url).get_backend_name() == "postgresql"
