@@ -137,6 +137,11 @@ def demo(db: Session, clock: ManualClock) -> None:
 
 
 @pytest.fixture
+def demo_password() -> str:
+    return DEMO_PASSWORD
+
+
+@pytest.fixture
 def member(db: Session, demo: None) -> Callable[[str], Viewer]:
     """A demo member by name, like Zulip's ``example_user("hamlet")``."""
     from fusioncell.scenario.demo import stable_id

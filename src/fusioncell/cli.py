@@ -293,3 +293,7 @@ def main() -> None:
     except ArgumentError as exc:
         err.print(f"fusioncell: bad database URL: {exc}")
         raise SystemExit(2) from None
+
+
+if __name__ == "__main__":
+    main()

@@ -19,6 +19,16 @@ MAP_LABELS = [
     N_("Sectors"),
     N_("Protected sites"),
     N_("Not authoritative"),
+    N_("Other zones"),
+    N_("Area of limitation"),
+    N_("Sector"),
+    N_("Protected site"),
+    N_("Side"),
+    N_("Band"),
+    N_("km"),
+    N_("Legend"),
+    N_("The map data could not be loaded."),
+    N_("Natural Earth"),
 ]
 
 

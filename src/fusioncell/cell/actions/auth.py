@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,6 +25,8 @@ from fusioncell.errors import (
     TooManyAttempts,
     TotpRequired,
 )
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -48,32 +52,36 @@ def _backoff_seconds(failures: int, settings: Settings) -> int:
     )
 
 
+def _locked(throttle: LoginThrottle | None, now: datetime) -> FusioncellError | None:
+    if throttle is None or throttle.locked_until is None or throttle.locked_until <= now:
+        return None
+    wait = int((throttle.locked_until - now).total_seconds()) + 1
+    return TooManyAttempts(
+        f"too many failed logins for this username; try again in {wait} s", retry_after=wait
+    )
+
+
 def _authenticate(
     db: Session,
     *,
     username: str,
-    password: str,
+    password_ok: bool,
     totp_code: str | None,
     now: datetime,
     settings: Settings,
 ) -> tuple[Member | None, FusioncellError | None]:
-    """Check credentials inside the caller's transaction; record the outcome for back-off.
+    """Check credentials and record the outcome for back-off, in the caller's transaction.
 
     Returns the member, or the error to raise *after* the transaction commits, so that the
-    failure count is kept even though the login is refused.
+    failure count is kept even though the login is refused. The slow argon2 verification
+    runs before the write transaction opens (see ``_password_ok``).
     """
     key = normalise_username(username)[:64]
     throttle = db.get(LoginThrottle, key)
-    if throttle is not None and throttle.locked_until is not None and throttle.locked_until > now:
-        wait = int((throttle.locked_until - now).total_seconds()) + 1
-        return None, TooManyAttempts(
-            f"too many failed logins for this username; try again in {wait} s", retry_after=wait
-        )
+    if (locked := _locked(throttle, now)) is not None:
+        return None, locked
     member = db.scalar(select(Member).where(Member.username == key))
-    if member is None or member.disabled_at is not None:
-        credentials.spend_like_a_verification(settings.password_hash_profile)
-        return None, _record_failure(db, throttle, key, now=now, settings=settings)
-    if not credentials.verify_password(member.password_hash, password):
+    if member is None or member.disabled_at is not None or not password_ok:
         return None, _record_failure(db, throttle, key, now=now, settings=settings)
     if member.totp_enabled and member.totp_secret:
         if not totp_code:
@@ -89,6 +97,29 @@ def _authenticate(
     return member, None
 
 
+def _password_ok(
+    db: Session, *, username: str, password: str, now: datetime, settings: Settings
+) -> bool:
+    """Verify the password outside any write transaction.
+
+    argon2id takes tens of milliseconds by design; holding SQLite's write lock meanwhile
+    would serialise every login in the cell. A locked-out username is not hashed at all, so
+    back-off also protects the CPU; ``_authenticate`` re-reads the throttle under the lock.
+    """
+    key = normalise_username(username)[:64]
+    if _locked(db.get(LoginThrottle, key), now) is not None:
+        db.rollback()
+        return False
+    member = db.scalar(select(Member).where(Member.username == key))
+    if member is None or member.disabled_at is not None:
+        credentials.spend_like_a_verification(settings.password_hash_profile)
+        verdict = False
+    else:
+        verdict = credentials.verify_password(member.password_hash, password)
+    db.rollback()
+    return verdict
+
+
 def _record_failure(
     db: Session, throttle: LoginThrottle | None, key: str, *, now: datetime, settings: Settings
 ) -> FusioncellError:
@@ -102,6 +133,36 @@ def _record_failure(
     return InvalidCredentials()
 
 
+def _log_in(
+    db: Session,
+    *,
+    username: str,
+    password: str,
+    totp_code: str | None,
+    now: datetime,
+    settings: Settings,
+    grant: Callable[[Member], T],
+) -> T:
+    """Authenticate, then ``grant`` a credential in the same transaction as the bookkeeping."""
+    password_ok = _password_ok(db, username=username, password=password, now=now, settings=settings)
+    granted: T | None = None
+    with atomic(db):
+        member, error = _authenticate(
+            db,
+            username=username,
+            password_ok=password_ok,
+            totp_code=totp_code,
+            now=now,
+            settings=settings,
+        )
+        if member is not None:
+            granted = grant(member)
+    if error is not None:
+        raise error
+    assert granted is not None
+    return granted
+
+
 def do_issue_token(
     db: Session,
     *,
@@ -111,35 +172,32 @@ def do_issue_token(
     now: datetime,
     settings: Settings,
 ) -> IssuedToken:
-    with atomic(db):
-        member, error = _authenticate(
-            db,
-            username=username,
-            password=password,
-            totp_code=totp_code,
-            now=now,
-            settings=settings,
+    def grant(member: Member) -> IssuedToken:
+        issued = IssuedToken(
+            token_id=uuid.uuid4(),
+            secret="fct_" + credentials.new_secret(),
+            expires_at=now + timedelta(seconds=settings.token_ttl_seconds),
         )
-        issued = None
-        if member is not None:
-            issued = IssuedToken(
-                token_id=uuid.uuid4(),
-                secret="fct_" + credentials.new_secret(),
-                expires_at=now + timedelta(seconds=settings.token_ttl_seconds),
+        db.add(
+            ApiToken(
+                id=issued.token_id,
+                token_hash=credentials.digest(issued.secret),
+                member_id=member.id,
+                created_at=now,
+                expires_at=issued.expires_at,
             )
-            db.add(
-                ApiToken(
-                    id=issued.token_id,
-                    token_hash=credentials.digest(issued.secret),
-                    member_id=member.id,
-                    created_at=now,
-                    expires_at=issued.expires_at,
-                )
-            )
-    if error is not None:
-        raise error
-    assert issued is not None
-    return issued
+        )
+        return issued
+
+    return _log_in(
+        db,
+        username=username,
+        password=password,
+        totp_code=totp_code,
+        now=now,
+        settings=settings,
+        grant=grant,
+    )
 
 
 def do_log_in(
@@ -151,35 +209,32 @@ def do_log_in(
     now: datetime,
     settings: Settings,
 ) -> StartedSession:
-    with atomic(db):
-        member, error = _authenticate(
-            db,
-            username=username,
-            password=password,
-            totp_code=totp_code,
-            now=now,
-            settings=settings,
+    def grant(member: Member) -> StartedSession:
+        started = StartedSession(
+            secret=credentials.new_secret(),
+            csrf_token=credentials.new_secret(),
+            expires_at=now + timedelta(seconds=settings.session_ttl_seconds),
         )
-        started = None
-        if member is not None:
-            started = StartedSession(
-                secret=credentials.new_secret(),
-                csrf_token=credentials.new_secret(),
-                expires_at=now + timedelta(seconds=settings.session_ttl_seconds),
+        db.add(
+            WebSession(
+                id=credentials.digest(started.secret),
+                member_id=member.id,
+                csrf_token=started.csrf_token,
+                created_at=now,
+                expires_at=started.expires_at,
             )
-            db.add(
-                WebSession(
-                    id=credentials.digest(started.secret),
-                    member_id=member.id,
-                    csrf_token=started.csrf_token,
-                    created_at=now,
-                    expires_at=started.expires_at,
-                )
-            )
-    if error is not None:
-        raise error
-    assert started is not None
-    return started
+        )
+        return started
+
+    return _log_in(
+        db,
+        username=username,
+        password=password,
+        totp_code=totp_code,
+        now=now,
+        settings=settings,
+        grant=grant,
+    )
 
 
 def do_log_out(db: Session, actor: Viewer, *, session_secret: str, now: datetime) -> None:

@@ -1,0 +1,144 @@
+"""Benchmark the pure Merkle log: build, prove, verify, against raw SHA-256 and Ed25519.
+
+The references are measured in the same run because absolute rates say little across machines;
+the ratios (a proof costs about as much as N raw hashes) are what should stay stable.
+
+    python bench/ledger.py [--leaves N] [--seconds S]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import random
+import time
+from collections.abc import Callable
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from fusioncell.ledger.tree import (
+    HASH_SIZE,
+    MemoryHashStore,
+    leaf_hash,
+    prove_record,
+    prove_tree,
+    stored_hash_count,
+    tree_hash,
+    verify_consistency,
+    verify_inclusion,
+)
+
+
+def _rate(step: Callable[[int], object], seconds: float) -> tuple[float, int]:
+    """Run ``step(i)`` for i = 0, 1, ... for about ``seconds``; return (calls per second, calls)."""
+    calls = 0
+    start = time.perf_counter()
+    deadline = start + seconds
+    while True:
+        for _ in range(64):
+            step(calls)
+            calls += 1
+        now = time.perf_counter()
+        if now >= deadline:
+            return calls / (now - start), calls
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Benchmark the pure Merkle log.")
+    parser.add_argument("--leaves", type=int, default=10**6)
+    parser.add_argument("--seconds", type=float, default=1.5, help="per measured rate")
+    args = parser.parse_args()
+    leaves: int = args.leaves
+    seconds: float = args.seconds
+    if leaves < 2:
+        parser.error("--leaves must be at least 2")
+    rng = random.Random(20260106)
+
+    store = MemoryHashStore()
+    start = time.perf_counter()
+    for i in range(leaves):
+        store.append(b"entry %d" % i)
+    build_s = time.perf_counter() - start
+    start = time.perf_counter()
+    root = tree_hash(leaves, store)
+    root_ms = (time.perf_counter() - start) * 1e3
+
+    indexes = [rng.randrange(leaves) for _ in range(4096)]
+    old_sizes = [rng.randrange(1, leaves) for _ in range(4096)]
+    inclusion = [prove_record(leaves, n, store) for n in indexes]
+    consistency = [prove_tree(leaves, m, store) for m in old_sizes]
+    old_roots = [tree_hash(m, store) for m in old_sizes]
+    leaf_hashes = [leaf_hash(b"entry %d" % n) for n in indexes]
+
+    def check_inclusion(i: int) -> None:
+        k = i % len(indexes)
+        verify_inclusion(leaf_hashes[k], indexes[k], leaves, inclusion[k], root)
+
+    def check_consistency(i: int) -> None:
+        k = i % len(old_sizes)
+        verify_consistency(old_sizes[k], leaves, consistency[k], old_roots[k], root)
+
+    inclusion_rate, _ = _rate(lambda i: prove_record(leaves, indexes[i % 4096], store), seconds)
+    consistency_rate, _ = _rate(lambda i: prove_tree(leaves, old_sizes[i % 4096], store), seconds)
+    inclusion_verify_rate, _ = _rate(check_inclusion, seconds)
+    consistency_verify_rate, _ = _rate(check_consistency, seconds)
+
+    node_input = b"\x01" + bytes(2 * HASH_SIZE)
+    sha256_rate, _ = _rate(lambda i: hashlib.sha256(node_input).digest(), seconds)
+    private = Ed25519PrivateKey.generate()
+    public = private.public_key()
+    message = b"fusioncell/message/v1\n" + bytes(200)
+    signature = private.sign(message)
+    sign_rate, _ = _rate(lambda i: private.sign(message), seconds)
+    verify_rate, _ = _rate(lambda i: public.verify(signature, message), seconds)
+
+    def sizes(proofs: list[list[bytes]]) -> dict[str, float]:
+        lengths = [len(p) for p in proofs]
+        return {
+            "hashes_min": min(lengths),
+            "hashes_mean": round(sum(lengths) / len(lengths), 2),
+            "hashes_max": max(lengths),
+            "bytes_max": max(lengths) * HASH_SIZE,
+        }
+
+    report: dict[str, Any] = {
+        "leaves": leaves,
+        "build": {
+            "seconds": round(build_s, 3),
+            "appends_per_s": round(leaves / build_s),
+            "stored_hashes": stored_hash_count(leaves),
+        },
+        "root_hash_ms": round(root_ms, 3),
+        "inclusion_proof": {
+            "generated_per_s": round(inclusion_rate),
+            "us_per_proof": round(1e6 / inclusion_rate, 1),
+            "verified_per_s": round(inclusion_verify_rate),
+            "size": sizes(inclusion),
+        },
+        "consistency_proof": {
+            "generated_per_s": round(consistency_rate),
+            "us_per_proof": round(1e6 / consistency_rate, 1),
+            "verified_per_s": round(consistency_verify_rate),
+            "size": sizes(consistency),
+        },
+        "reference": {
+            "sha256_per_s": round(sha256_rate),
+            "ed25519_signs_per_s": round(sign_rate),
+            "ed25519_verifies_per_s": round(verify_rate),
+        },
+        "ratios": {
+            "sha256_per_append": round(sha256_rate * build_s / leaves, 2),
+            "sha256_per_inclusion_proof": round(sha256_rate / inclusion_rate, 2),
+            "sha256_per_consistency_proof": round(sha256_rate / consistency_rate, 2),
+            "inclusion_proofs_per_ed25519_verify": round(inclusion_rate / verify_rate, 2),
+            "inclusion_verifies_per_ed25519_verify": round(inclusion_verify_rate / verify_rate, 2),
+            "appends_per_ed25519_sign": round(leaves / build_s / sign_rate, 2),
+        },
+    }
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,48 @@
+"""The first story: log in, switch to Arabic, open the map — and nothing leaves the machine."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from playwright.sync_api import Page, Request, expect
+
+
+def log_in(page: Page, server: str, username: str, password: str) -> None:
+    page.goto(f"{server}/login")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("form.stacked button[type=submit]")
+    expect(page.locator("a.account-link")).to_have_text(username)
+
+
+def test_a_liaison_logs_in_switches_to_arabic_and_sees_the_zones_without_leaving_the_host(
+    page: Page, server: str, demo_password: str
+) -> None:
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    failed: list[Request] = []
+    page.on("requestfailed", lambda request: failed.append(request))
+
+    log_in(page, server, "alpha.liaison", demo_password)
+
+    page.select_option("#language-select", "ar")
+    page.click(".language-switch button[type=submit]")
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    expect(page.locator("html")).to_have_attribute("lang", "ar")
+
+    page.goto(f"{server}/map")
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    map_element = page.locator("#map")
+    page.wait_for_selector("#map.map-ready", timeout=15_000)
+    assert map_element.get_attribute("data-zones-drawn") == "8"
+    assert map_element.get_attribute("data-sites-drawn") == "7"
+    assert page.locator("#map path.zone").count() >= 8
+    assert page.locator("#map path.zone-separation").count() == 1
+    assert page.locator("#map path.zone-limitation").count() == 6
+    assert page.locator("#map path.site").count() == 7
+    assert int(map_element.get_attribute("data-basemap-drawn") or 0) > 0
+
+    server_host = urlsplit(server).netloc
+    elsewhere = [url for url in requested if urlsplit(url).netloc not in {server_host, ""}]
+    assert elsewhere == [], f"requests left the host: {elsewhere}"
+    assert [request.url for request in failed] == []
