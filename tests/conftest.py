@@ -28,6 +28,7 @@ from fusioncell.config import Settings
 from fusioncell.db import migrate
 from fusioncell.db.engine import create_db_engine, make_sessionmaker, normalise_url
 from fusioncell.db.registry import metadata
+from fusioncell.ledger.context import LedgerContext, build_ledger_context
 
 DEMO_PASSWORD = "demo-password-for-tests"
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
@@ -90,6 +91,7 @@ def _empty_tables(engine: Engine) -> None:
     with engine.begin() as connection:
         for table in reversed(metadata.sorted_tables):
             connection.execute(table.delete())
+        connection.execute(text("INSERT INTO log_sequence (id, next_index) VALUES (1, 0)"))
 
 
 @pytest.fixture
@@ -99,9 +101,19 @@ def engine(migrated_engine: Engine) -> Iterator[Engine]:
     _empty_tables(migrated_engine)
 
 
+@pytest.fixture(scope="session")
+def key_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("keys")
+
+
 @pytest.fixture
-def db(engine: Engine) -> Iterator[Session]:
-    with make_sessionmaker(engine)() as session:
+def ledger(settings: Settings) -> LedgerContext:
+    return build_ledger_context(settings)
+
+
+@pytest.fixture
+def db(engine: Engine, ledger: LedgerContext) -> Iterator[Session]:
+    with make_sessionmaker(engine, ledger=ledger)() as session:
         yield session
 
 
@@ -111,8 +123,13 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
-    return replace(Settings(), database_url=database_url, password_hash_profile="fast-insecure")
+def settings(database_url: str, key_dir: Path) -> Settings:
+    return replace(
+        Settings(),
+        database_url=database_url,
+        password_hash_profile="fast-insecure",
+        key_dir=key_dir,
+    )
 
 
 @pytest.fixture

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -15,6 +17,10 @@ from fusioncell.config import Settings
 from fusioncell.db.engine import create_db_engine, make_sessionmaker
 from fusioncell.geo import api as geo_api
 from fusioncell.geo import views as geo_views
+from fusioncell.ledger import api as ledger_api
+from fusioncell.ledger.checkpointer import ON_APPEND, Checkpointer
+from fusioncell.ledger.context import build_ledger_context
+from fusioncell.ledger.witnesses import parse_witnesses
 from fusioncell.web import problems
 from fusioncell.web import views as web_views
 from fusioncell.web.middleware import BodyLimit
@@ -24,7 +30,18 @@ STATIC_DIR = Path(__file__).parent / "web" / "static"
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if settings.background_checkpoints:
+            checkpointer.start()
+        try:
+            yield
+        finally:
+            checkpointer.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="fusioncell",
         version=__version__,
         openapi_url="/api/v1/openapi.json",
@@ -35,13 +52,20 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     engine = create_db_engine(settings.database_url)
     app.state.settings = settings
     app.state.engine = engine
-    app.state.sessions = make_sessionmaker(engine)
-    app.state.clock = clock or SystemClock()
+    ledger = build_ledger_context(settings)
+    app.state.ledger = ledger
+    app.state.sessions = sessions = make_sessionmaker(engine, ledger=ledger)
+    app.state.clock = clock = clock or SystemClock()
+    app.state.checkpointer = checkpointer = Checkpointer(
+        sessions, clock, parse_witnesses(settings.witnesses)
+    )
+    sessions.configure(info={**sessions.kw["info"], ON_APPEND: checkpointer.wake})
 
     problems.install(app)
     for router in (
         cell_api.router,
         geo_api.router,
+        ledger_api.router,
         web_views.router,
         cell_views.router,
         geo_views.router,

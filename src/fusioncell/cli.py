@@ -29,6 +29,8 @@ from fusioncell.config import Settings
 from fusioncell.db import migrate
 from fusioncell.db.engine import create_db_engine, make_sessionmaker, normalise_url
 from fusioncell.errors import FusioncellError
+from fusioncell.ledger.context import build_ledger_context
+from fusioncell.ledger.keyring import KeyFileError
 
 app = typer.Typer(
     help="fusioncell: a supervised joint fusion cell on a signed, verifiable log.",
@@ -85,7 +87,8 @@ def _database(settings: Settings, *, upgrade: bool = True) -> Iterator[tuple[Eng
     try:
         if upgrade:
             migrate.upgrade(engine)
-        with make_sessionmaker(engine)() as db:
+        ledger = build_ledger_context(settings)
+        with make_sessionmaker(engine, ledger=ledger)() as db:
             yield engine, db
     finally:
         engine.dispose()
@@ -280,7 +283,7 @@ def db_upgrade(database_url: DatabaseOption = None) -> None:
 def main() -> None:
     try:
         app()
-    except CliError as exc:
+    except (CliError, KeyFileError) as exc:
         err.print(f"fusioncell: {exc}")
         raise SystemExit(1) from None
     except FusioncellError as exc:

@@ -50,6 +50,20 @@ class Settings:
     # "fast-insecure" exists only so the test suite does not spend minutes hashing.
     password_hash_profile: str = "rfc9106-low-memory"
     default_language: str = "en"
+    # Where the log's signing key and the custody key live (files, mode 0600).
+    key_dir: Path = Path("var") / "keys"
+    deployment: str = "local"
+    cell: str = "cell"
+    # Witnesses the log pushes checkpoints to: "<verifier key> <url>" entries, ";"-separated.
+    witnesses: str = ""
+    # How many witness cosignatures a checkpoint needs to count; None means all of them.
+    witness_quorum: int | None = None
+    # Sign checkpoints in a background thread; the test suite signs them explicitly instead.
+    background_checkpoints: bool = True
+
+    @property
+    def log_origin(self) -> str:
+        return f"fusioncell.{self.deployment}/{self.cell}"
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -64,5 +78,12 @@ class Settings:
                 "FUSIONCELL_PASSWORD_HASH_PROFILE", "rfc9106-low-memory"
             ),
             default_language=os.environ.get("FUSIONCELL_DEFAULT_LANGUAGE", "en"),
+            key_dir=Path(os.environ.get("FUSIONCELL_KEY_DIR") or Path("var") / "keys"),
+            deployment=os.environ.get("FUSIONCELL_DEPLOYMENT", "local"),
+            cell=os.environ.get("FUSIONCELL_CELL", "cell"),
+            witnesses=os.environ.get("FUSIONCELL_WITNESSES", ""),
+            witness_quorum=_env_int("FUSIONCELL_WITNESS_QUORUM", -1),
         )
+        if settings.witness_quorum == -1:
+            settings = replace(settings, witness_quorum=None)
         return replace(settings, **overrides)  # type: ignore[arg-type]

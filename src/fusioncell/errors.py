@@ -5,7 +5,15 @@
     │   ├── MalformedJson                 400 malformed-json
     │   ├── UnsupportedLanguage           422 unsupported-language
     │   ├── WeakPassword                  422 weak-password
-    │   └── InvalidTotpCode               422 invalid-totp-code
+    │   ├── InvalidTotpCode               422 invalid-totp-code
+    │   └── InvalidEntry                  422 invalid-entry
+    │       ├── BadSignature              422 bad-signature
+    │       ├── UnknownKey                422 unknown-key
+    │       ├── RevokedKey                422 revoked-key
+    │       ├── RejectedKey               422 rejected-key
+    │       ├── BodyMismatch              422 body-mismatch
+    │       ├── StalePolicy               422 stale-policy
+    │       └── ClockSkew                 422 clock-skew
     ├── NotAuthenticated                  401 not-authenticated
     │   ├── InvalidCredentials            401 invalid-credentials
     │   ├── TotpRequired                  401 totp-required
@@ -15,7 +23,8 @@
     ├── NotFound                          404 not-found
     ├── MethodNotAllowed                  405 method-not-allowed
     ├── Conflict                          409 conflict
-    │   └── IdempotencyConflict           409 idempotency-conflict
+    │   ├── IdempotencyConflict           409 idempotency-conflict
+    │   └── ReplayedEntry                 409 replayed-entry
     ├── PayloadTooLarge                   413 payload-too-large
     ├── TooManyAttempts                   429 too-many-attempts
     └── DatabaseUnavailable               503 database-unavailable
@@ -87,6 +96,46 @@ class InvalidTotpCode(InvalidInput):
     title = N_("The one-time code is not valid")
 
 
+class InvalidEntry(InvalidInput):
+    code = "invalid-entry"
+    title = N_("The signed entry is not valid")
+
+
+class BadSignature(InvalidEntry):
+    code = "bad-signature"
+    title = N_("The signature does not verify")
+
+
+class UnknownKey(InvalidEntry):
+    code = "unknown-key"
+    title = N_("The signing key is not enrolled")
+
+
+class RevokedKey(InvalidEntry):
+    code = "revoked-key"
+    title = N_("The signing key has been revoked")
+
+
+class RejectedKey(InvalidEntry):
+    code = "rejected-key"
+    title = N_("This public key cannot be enrolled")
+
+
+class BodyMismatch(InvalidEntry):
+    code = "body-mismatch"
+    title = N_("The body does not match its hash")
+
+
+class StalePolicy(InvalidEntry):
+    code = "stale-policy"
+    title = N_("The entry binds a policy that is not in force")
+
+
+class ClockSkew(InvalidEntry):
+    code = "clock-skew"
+    title = N_("The entry's time is too far from the log's clock")
+
+
 class NotAuthenticated(FusioncellError):
     code = "not-authenticated"
     status = 401
@@ -140,6 +189,11 @@ class Conflict(FusioncellError):
 class IdempotencyConflict(Conflict):
     code = "idempotency-conflict"
     title = N_("This id was already used for a different request")
+
+
+class ReplayedEntry(Conflict):
+    code = "replayed-entry"
+    title = N_("This signed entry is already in the log")
 
 
 class PayloadTooLarge(FusioncellError):

@@ -94,8 +94,8 @@ def me(viewer: CurrentViewer, db: Db) -> MeOut:
 
 
 @router.put("/me/language", status_code=204)
-def set_language(body: LanguageIn, viewer: CurrentViewer, db: Db) -> Response:
-    do_set_language(db, viewer, language=body.language)
+def set_language(body: LanguageIn, viewer: CurrentViewer, db: Db, clock: AppClock) -> Response:
+    do_set_language(db, viewer, language=body.language, now=clock.now())
     return Response(status_code=204)
 
 
@@ -115,8 +115,8 @@ def change_password(
 
 
 @router.post("/me/totp", response_model=TotpEnrolmentOut)
-def begin_totp(viewer: CurrentViewer, db: Db) -> TotpEnrolmentOut:
-    enrolment = do_begin_totp_enrolment(db, viewer)
+def begin_totp(viewer: CurrentViewer, db: Db, clock: AppClock) -> TotpEnrolmentOut:
+    enrolment = do_begin_totp_enrolment(db, viewer, now=clock.now())
     return TotpEnrolmentOut(secret=enrolment.secret, otpauth_uri=enrolment.uri)
 
 

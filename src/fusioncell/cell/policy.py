@@ -11,9 +11,13 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from fusioncell.cell.models import OrganisationKind, Role
 from fusioncell.errors import Forbidden, NotAuthenticated
+from fusioncell.ledger.entries import Presigned, audience
+
+CONSOLE_ID = uuid.UUID(int=0)
 
 
 class Permission(StrEnum):
@@ -53,6 +57,12 @@ class Viewer:
     language: str
     # The web session's CSRF secret; None for bearer-token and console viewers.
     csrf_token: str | None = None
+    # An entry the client signed itself for this request (no custody), if it sent one.
+    presigned: Presigned | None = None
+
+    @property
+    def is_console(self) -> bool:
+        return self.member_id == CONSOLE_ID
 
     @property
     def permissions(self) -> frozenset[Permission]:
@@ -72,7 +82,7 @@ def console_viewer(organisation_id: uuid.UUID) -> Viewer:
     power keeps it visible instead of pretending the CLI is an ordinary member.
     """
     return Viewer(
-        member_id=uuid.UUID(int=0),
+        member_id=CONSOLE_ID,
         username=CONSOLE_USERNAME,
         organisation_id=organisation_id,
         organisation_kind=OrganisationKind.SUPERVISOR,
@@ -97,3 +107,29 @@ def can_see_member(viewer: Viewer, organisation_id: uuid.UUID) -> bool:
     """Members of one's own organisation are visible to all; everyone only to the chair and
     the operator."""
     return viewer.organisation_id == organisation_id or can(viewer, Permission.MEMBER_LIST_ALL)
+
+
+# -- who may read an entry's body ---------------------------------------------------------
+
+
+def member_audience(organisation_id: uuid.UUID) -> dict[str, Any]:
+    """Membership changes: the member's own organisation, the chair and the operator."""
+    return audience(organisations=[organisation_id], roles=[Role.SUPERVISOR, Role.ADMIN])
+
+
+def personal_audience(member_id: uuid.UUID) -> dict[str, Any]:
+    """A member's own credentials and settings: the member and the operator."""
+    return audience(members=[member_id], roles=[Role.ADMIN])
+
+
+OPERATORS = audience(roles=[Role.SUPERVISOR, Role.ADMIN])
+
+
+def audience_grants(viewer: Viewer) -> list[tuple[str, str]]:
+    """The audience rows that let this viewer read a body: match any one of them."""
+    return [
+        ("all", ""),
+        ("organisation", str(viewer.organisation_id)),
+        ("member", str(viewer.member_id)),
+        *(("role", role.value) for role in sorted(viewer.roles)),
+    ]

@@ -167,7 +167,7 @@ def account_totp(
     language = viewer.language
     try:
         if step == "begin":
-            enrolment = do_begin_totp_enrolment(db, viewer)
+            enrolment = do_begin_totp_enrolment(db, viewer, now=clock.now())
             return _account_page(request, viewer, db, enrolment=enrolment)
         if step == "confirm":
             do_confirm_totp(db, viewer, code=code, now=clock.now())

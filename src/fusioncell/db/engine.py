@@ -65,5 +65,7 @@ def _sqlite_engine(url: URL, **kwargs: Any) -> Engine:
     return engine
 
 
-def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False)
+def make_sessionmaker(engine: Engine, *, ledger: object | None = None) -> sessionmaker[Session]:
+    """Sessions carry the ledger context (keys, policy) in ``info`` for actions to append with."""
+    info = {} if ledger is None else {"fusioncell_ledger": ledger}
+    return sessionmaker(bind=engine, expire_on_commit=False, info=info)

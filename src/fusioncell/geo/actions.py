@@ -10,6 +10,8 @@ from fusioncell.cell.policy import Permission, Viewer, require
 from fusioncell.db.transaction import atomic
 from fusioncell.errors import IdempotencyConflict, InvalidInput
 from fusioncell.geo.models import FeatureKind, GeoFeature
+from fusioncell.ledger.entries import EVERYONE, EntryType
+from fusioncell.ledger.record import author_of, record
 
 
 def _check_geometry(geometry: dict[str, Any], kind: FeatureKind) -> None:
@@ -59,4 +61,20 @@ def do_define_geo_feature(
             created_at=now,
         )
         db.add(feature)
+        record(
+            db,
+            author_of(actor),
+            EntryType.GEO_FEATURE_DEFINED,
+            {
+                "id": feature_id,
+                "kind": kind.value,
+                "name": name,
+                "geometry": geometry,
+                "side": side,
+                "band": band,
+                "authoritative": authoritative,
+            },
+            audience=EVERYONE,
+            now=now,
+        )
     return feature

@@ -154,6 +154,10 @@ class Ed25519Signer:
     def verifier(self) -> Ed25519Verifier:
         return Ed25519Verifier(self.name, self.public_key)
 
+    def private_key(self) -> Ed25519PrivateKey:
+        """For signing log entries with the same key as the checkpoints."""
+        return self._private
+
     def sign(self, text: bytes) -> bytes:
         return self._private.sign(text)
 

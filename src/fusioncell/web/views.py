@@ -11,7 +11,14 @@ from sqlalchemy import text
 from fusioncell.cell.actions.account import do_set_language
 from fusioncell.db.migrate import is_current
 from fusioncell.errors import DatabaseUnavailable, NotFound
-from fusioncell.web.deps import LANGUAGE_COOKIE, CurrentViewer, Db, MaybeViewer, check_csrf
+from fusioncell.web.deps import (
+    LANGUAGE_COOKIE,
+    AppClock,
+    CurrentViewer,
+    Db,
+    MaybeViewer,
+    check_csrf,
+)
 from fusioncell.web.i18n import require_language
 from fusioncell.web.pages import TRACKS, page, secure_cookies
 from fusioncell.web.problems import problem_response
@@ -41,6 +48,7 @@ async def set_language(
     request: Request,
     viewer: MaybeViewer,
     db: Db,
+    clock: AppClock,
     language: Annotated[str, Form(max_length=16)] = "",
     next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
@@ -48,7 +56,7 @@ async def set_language(
     await check_csrf(request, viewer)
     require_language(language)
     if viewer is not None:
-        do_set_language(db, viewer, language=language)
+        do_set_language(db, viewer, language=language, now=clock.now())
     target = next if next.startswith("/") and not next.startswith("//") else "/"
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(

@@ -10,9 +10,11 @@ from sqlalchemy.orm import Session
 from fusioncell.cell import credentials
 from fusioncell.cell.actions.members import check_password, revoke_credentials
 from fusioncell.cell.models import Member
-from fusioncell.cell.policy import Viewer
+from fusioncell.cell.policy import Viewer, personal_audience
 from fusioncell.db.transaction import atomic
 from fusioncell.errors import Conflict, InvalidCredentials, InvalidTotpCode, NotAuthenticated
+from fusioncell.ledger.entries import EntryType
+from fusioncell.ledger.record import author_of, record
 from fusioncell.web.i18n import require_language
 
 
@@ -46,6 +48,14 @@ def do_change_password(
             now=now,
             keep_session=credentials.digest(keep_session) if keep_session else None,
         )
+        record(
+            db,
+            author_of(actor),
+            EntryType.PASSWORD_CHANGED,
+            {"member": str(actor.member_id)},
+            audience=personal_audience(actor.member_id),
+            now=now,
+        )
 
 
 @dataclass(frozen=True)
@@ -54,7 +64,7 @@ class TotpEnrolment:
     uri: str
 
 
-def do_begin_totp_enrolment(db: Session, actor: Viewer) -> TotpEnrolment:
+def do_begin_totp_enrolment(db: Session, actor: Viewer, *, now: datetime) -> TotpEnrolment:
     """Draw a new secret; it takes effect only once a code from it is confirmed."""
     with atomic(db):
         member = _own_member(db, actor)
@@ -64,6 +74,14 @@ def do_begin_totp_enrolment(db: Session, actor: Viewer) -> TotpEnrolment:
         enrolment = TotpEnrolment(
             secret=member.totp_secret,
             uri=credentials.totp_uri(member.totp_secret, username=member.username),
+        )
+        record(
+            db,
+            author_of(actor),
+            EntryType.TOTP_ENROLMENT_STARTED,
+            {"member": str(actor.member_id)},
+            audience=personal_audience(actor.member_id),
+            now=now,
         )
     return enrolment
 
@@ -80,6 +98,14 @@ def do_confirm_totp(db: Session, actor: Viewer, *, code: str, now: datetime) -> 
             raise InvalidTotpCode()
         member.totp_enabled = True
         member.totp_last_step = step
+        record(
+            db,
+            author_of(actor),
+            EntryType.TOTP_ENABLED,
+            {"member": str(actor.member_id)},
+            audience=personal_audience(actor.member_id),
+            now=now,
+        )
 
 
 def do_disable_totp(db: Session, actor: Viewer, *, code: str, now: datetime) -> None:
@@ -96,9 +122,28 @@ def do_disable_totp(db: Session, actor: Viewer, *, code: str, now: datetime) -> 
         member.totp_enabled = False
         member.totp_secret = None
         member.totp_last_step = None
+        record(
+            db,
+            author_of(actor),
+            EntryType.TOTP_DISABLED,
+            {"member": str(actor.member_id)},
+            audience=personal_audience(actor.member_id),
+            now=now,
+        )
 
 
-def do_set_language(db: Session, actor: Viewer, *, language: str) -> None:
+def do_set_language(db: Session, actor: Viewer, *, language: str, now: datetime) -> None:
     require_language(language)
     with atomic(db):
-        _own_member(db, actor).language = language
+        member = _own_member(db, actor)
+        if member.language == language:
+            return
+        member.language = language
+        record(
+            db,
+            author_of(actor),
+            EntryType.LANGUAGE_SET,
+            {"member": str(actor.member_id), "language": language},
+            audience=personal_audience(actor.member_id),
+            now=now,
+        )

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from fusioncell.cell import credentials
 from fusioncell.cell.actions.members import normalise_username
 from fusioncell.cell.models import ApiToken, LoginThrottle, Member, WebSession
-from fusioncell.cell.policy import Viewer
+from fusioncell.cell.policy import OPERATORS, Viewer, personal_audience
 from fusioncell.config import Settings
 from fusioncell.db.transaction import atomic
 from fusioncell.errors import (
@@ -25,6 +25,8 @@ from fusioncell.errors import (
     TooManyAttempts,
     TotpRequired,
 )
+from fusioncell.ledger.entries import EntryType, log_time
+from fusioncell.ledger.record import ByLog, author_of, record
 
 T = TypeVar("T")
 
@@ -41,6 +43,11 @@ class StartedSession:
     secret: str
     csrf_token: str
     expires_at: datetime
+
+
+def session_reference(secret: str) -> str:
+    """A public name for a session in the log: a prefix of the stored digest, not the secret."""
+    return credentials.digest(secret)[:16]
 
 
 def _backoff_seconds(failures: int, settings: Settings) -> int:
@@ -130,6 +137,20 @@ def _record_failure(
     throttle.last_failure_at = now
     wait = _backoff_seconds(throttle.failures, settings)
     throttle.locked_until = now + timedelta(seconds=wait) if wait else None
+    if throttle.locked_until is not None:
+        # The log, not a member, asserts what it observed: an attempt it had to slow down.
+        record(
+            db,
+            ByLog(),
+            EntryType.LOGIN_THROTTLED,
+            {
+                "username": key,
+                "failures": throttle.failures,
+                "locked_until": log_time(throttle.locked_until),
+            },
+            audience=OPERATORS,
+            now=now,
+        )
     return InvalidCredentials()
 
 
@@ -187,6 +208,18 @@ def do_issue_token(
                 expires_at=issued.expires_at,
             )
         )
+        record(
+            db,
+            ByLog(),
+            EntryType.TOKEN_ISSUED,
+            {
+                "member": str(member.id),
+                "token": str(issued.token_id),
+                "expires_at": log_time(issued.expires_at),
+            },
+            audience=personal_audience(member.id),
+            now=now,
+        )
         return issued
 
     return _log_in(
@@ -224,6 +257,18 @@ def do_log_in(
                 expires_at=started.expires_at,
             )
         )
+        record(
+            db,
+            ByLog(),
+            EntryType.SESSION_STARTED,
+            {
+                "member": str(member.id),
+                "session": session_reference(started.secret),
+                "expires_at": log_time(started.expires_at),
+            },
+            audience=personal_audience(member.id),
+            now=now,
+        )
         return started
 
     return _log_in(
@@ -240,8 +285,20 @@ def do_log_in(
 def do_log_out(db: Session, actor: Viewer, *, session_secret: str, now: datetime) -> None:
     with atomic(db):
         session = db.get(WebSession, credentials.digest(session_secret))
-        if session is not None and session.member_id == actor.member_id:
-            session.revoked_at = session.revoked_at or now
+        if (
+            session is not None
+            and session.member_id == actor.member_id
+            and session.revoked_at is None
+        ):
+            session.revoked_at = now
+            record(
+                db,
+                author_of(actor),
+                EntryType.SESSION_ENDED,
+                {"member": str(actor.member_id), "session": session_reference(session_secret)},
+                audience=personal_audience(actor.member_id),
+                now=now,
+            )
 
 
 def do_revoke_token(db: Session, actor: Viewer, *, token_secret: str, now: datetime) -> None:
@@ -254,4 +311,13 @@ def do_revoke_token(db: Session, actor: Viewer, *, token_secret: str, now: datet
             raise InvalidToken()
         if token.member_id != actor.member_id:
             raise NotFound()
-        token.revoked_at = token.revoked_at or now
+        if token.revoked_at is None:
+            token.revoked_at = now
+            record(
+                db,
+                author_of(actor),
+                EntryType.TOKEN_REVOKED,
+                {"member": str(actor.member_id), "token": str(token.id)},
+                audience=personal_audience(actor.member_id),
+                now=now,
+            )

@@ -9,9 +9,11 @@ from sqlalchemy.orm import Session
 
 from fusioncell.cell import credentials
 from fusioncell.cell.models import ApiToken, Member, Organisation, Role, RoleGrant, WebSession
-from fusioncell.cell.policy import Permission, Viewer, require
+from fusioncell.cell.policy import Permission, Viewer, member_audience, require
 from fusioncell.db.transaction import atomic
 from fusioncell.errors import Conflict, IdempotencyConflict, InvalidInput, NotFound, WeakPassword
+from fusioncell.ledger.entries import EntryType
+from fusioncell.ledger.record import author_of, enrol_custodial_key, record
 from fusioncell.web.i18n import require_language
 
 USERNAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._-")
@@ -87,6 +89,22 @@ def do_create_member(
         db.add(member)
         db.flush()
         db.refresh(member)
+        record(
+            db,
+            author_of(actor),
+            EntryType.MEMBER_CREATED,
+            {
+                "member": str(member_id),
+                "username": username,
+                "display_name": member.display_name,
+                "organisation": organisation.slug,
+                "roles": sorted(role_set),
+                "language": language,
+            },
+            audience=member_audience(organisation.id),
+            now=now,
+        )
+        enrol_custodial_key(db, member_id, now=now, audience=member_audience(organisation.id))
     return member
 
 
@@ -100,6 +118,14 @@ def do_disable_member(db: Session, actor: Viewer, *, username: str, now: datetim
         if member.disabled_at is None:
             member.disabled_at = now
             revoke_credentials(db, member.id, now=now)
+            record(
+                db,
+                author_of(actor),
+                EntryType.MEMBER_DISABLED,
+                {"member": str(member.id)},
+                audience=member_audience(member.organisation_id),
+                now=now,
+            )
     return member
 
 

@@ -10,6 +10,8 @@ from fusioncell.cell.models import Organisation, OrganisationKind
 from fusioncell.cell.policy import Permission, Viewer, require
 from fusioncell.db.transaction import atomic
 from fusioncell.errors import Conflict, IdempotencyConflict, InvalidInput
+from fusioncell.ledger.entries import EVERYONE, EntryType
+from fusioncell.ledger.record import author_of, record
 
 SLUG_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-")
 
@@ -28,7 +30,8 @@ def do_create_organisation(
     slug = slug.strip().upper()
     if not slug or not set(slug) <= SLUG_CHARS or len(slug) > 32:
         raise InvalidInput("an organisation's short name is 1-32 of A-Z, 0-9 and '-'")
-    if not name.strip():
+    name = name.strip()
+    if not name:
         raise InvalidInput("an organisation needs a name")
     with atomic(db):
         if (earlier := db.get(Organisation, organisation_id)) is not None:
@@ -38,7 +41,20 @@ def do_create_organisation(
         if db.scalar(select(Organisation.id).where(Organisation.slug == slug)) is not None:
             raise Conflict(f"an organisation {slug} already exists", slug=slug)
         organisation = Organisation(
-            id=organisation_id, slug=slug, name=name.strip(), kind=kind.value, created_at=now
+            id=organisation_id, slug=slug, name=name, kind=kind.value, created_at=now
         )
         db.add(organisation)
+        record(
+            db,
+            author_of(actor),
+            EntryType.ORGANISATION_CREATED,
+            {
+                "organisation": str(organisation_id),
+                "slug": slug,
+                "name": organisation.name,
+                "kind": kind.value,
+            },
+            audience=EVERYONE,
+            now=now,
+        )
     return organisation

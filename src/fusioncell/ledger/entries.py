@@ -1,0 +1,210 @@
+"""What an entry is: a header the author signs, and a body kept beside the log.
+
+    header = {type, author, time, policy, body, custodial[, key]}
+    body hash = SHA-256(salt ‖ JCS(body)), a fresh 32-byte salt per entry
+    signature = Ed25519(author, "fusioncell/<type>/v1\\n" ‖ JCS(header))
+    leaf data = JCS({"header": header, "logged_at": ..., "signature": base64})
+
+The type prefix in the signed message is domain separation: a signature over an
+acknowledgement can never verify as a signature over a message. ``logged_at`` is the log's
+clock, outside the author's signature and inside the tree, so the checkpoints commit to it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+import rfc8785
+
+SALT_BYTES = 32
+# How far an author's claimed time may be from the log's clock.
+MAX_CLOCK_SKEW_SECONDS = 300
+
+
+class EntryType(StrEnum):
+    """Every kind of entry. Values are part of the signed message: never rename or reuse."""
+
+    POLICY_ADOPTED = "log.policy.adopted"
+    ORGANISATION_CREATED = "cell.organisation.created"
+    MEMBER_CREATED = "cell.member.created"
+    MEMBER_DISABLED = "cell.member.disabled"
+    ROLE_GRANTED = "cell.role.granted"
+    ROLE_REVOKED = "cell.role.revoked"
+    KEY_ENROLLED = "cell.key.enrolled"
+    KEY_ROTATED = "cell.key.rotated"
+    KEY_REVOKED = "cell.key.revoked"
+    PASSWORD_CHANGED = "cell.password.changed"
+    TOTP_ENABLED = "cell.totp.enabled"
+    TOTP_DISABLED = "cell.totp.disabled"
+    TOTP_ENROLMENT_STARTED = "cell.totp.enrolment_started"
+    TOKEN_ISSUED = "cell.token.issued"
+    TOKEN_REVOKED = "cell.token.revoked"
+    SESSION_STARTED = "cell.session.started"
+    SESSION_ENDED = "cell.session.ended"
+    LOGIN_THROTTLED = "cell.login.throttled"
+    LANGUAGE_SET = "cell.language.set"
+    GEO_FEATURE_DEFINED = "geo.feature.defined"
+
+
+EVERYONE: dict[str, Any] = {"all": True}
+
+
+def audience(
+    *,
+    organisations: Sequence[uuid.UUID] = (),
+    roles: Sequence[str] = (),
+    members: Sequence[uuid.UUID] = (),
+) -> dict[str, Any]:
+    return {
+        "organisations": sorted(str(o) for o in organisations),
+        "roles": sorted(roles),
+        "members": sorted(str(m) for m in members),
+    }
+
+
+def audience_rows(audience_: dict[str, Any]) -> list[tuple[str, str]]:
+    if audience_.get("all"):
+        return [("all", "")]
+    return [
+        *(("organisation", value) for value in audience_.get("organisations", [])),
+        *(("role", value) for value in audience_.get("roles", [])),
+        *(("member", value) for value in audience_.get("members", [])),
+    ]
+
+
+KEY_ENTRY_TYPES = frozenset({EntryType.KEY_ENROLLED, EntryType.KEY_ROTATED, EntryType.KEY_REVOKED})
+
+
+def canonical(value: Any) -> bytes:
+    return bytes(rfc8785.dumps(value))
+
+
+def body_hash(salt: bytes, body: dict[str, Any]) -> str:
+    return hashlib.sha256(salt + canonical(body)).hexdigest()
+
+
+def new_salt() -> bytes:
+    return os.urandom(SALT_BYTES)
+
+
+def signing_message(entry_type: str, header: dict[str, Any]) -> bytes:
+    return f"fusioncell/{entry_type}/v1\n".encode() + canonical(header)
+
+
+def key_id(public_key: bytes) -> str:
+    """A key's id: the first 8 bytes of SHA-256 of the raw public key, in hex."""
+    return hashlib.sha256(public_key).hexdigest()[:16]
+
+
+def log_time(moment: datetime) -> str:
+    """RFC 3339 UTC with milliseconds: one spelling per instant, so JCS is stable."""
+    return (
+        moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    )
+
+
+def parse_log_time(text: str) -> datetime:
+    moment = datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    if log_time(moment) != text:
+        raise ValueError(f"not a canonical log time: {text!r}")
+    return moment
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def unb64(text: str) -> bytes:
+    return base64.b64decode(text, validate=True)
+
+
+@dataclass(frozen=True)
+class SignedEntry:
+    """An entry ready to append: the signed header, and the body with its salt."""
+
+    header: dict[str, Any]
+    signature: bytes
+    body: dict[str, Any]
+    salt: bytes
+    audience: dict[str, Any] = field(default_factory=lambda: {"all": True})
+
+    @property
+    def entry_type(self) -> str:
+        return str(self.header["type"])
+
+    @property
+    def author(self) -> str:
+        return str(self.header["author"])
+
+
+@dataclass(frozen=True)
+class Presigned:
+    """An entry its author signed on their own machine (no custody): the API client sends the
+    header, signature and salt; the action supplies the body it will record and checks that
+    the header commits to exactly that body."""
+
+    header: dict[str, Any]
+    signature: bytes
+    salt: bytes
+    member_id: uuid.UUID
+
+
+def leaf_data(header: dict[str, Any], signature: bytes, logged_at: datetime) -> bytes:
+    return canonical(
+        {"header": header, "logged_at": log_time(logged_at), "signature": b64(signature)}
+    )
+
+
+@dataclass(frozen=True)
+class Leaf:
+    header: dict[str, Any]
+    signature: bytes
+    logged_at: datetime
+
+
+def parse_leaf(data: bytes) -> Leaf:
+    """Parse leaf data, insisting on the canonical form (so one leaf has one spelling)."""
+    try:
+        decoded = json.loads(data)
+        header = decoded["header"]
+        signature = unb64(decoded["signature"])
+        logged_at = parse_log_time(decoded["logged_at"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"malformed leaf: {exc}") from None
+    if set(decoded) != {"header", "logged_at", "signature"} or not isinstance(header, dict):
+        raise ValueError("malformed leaf: unexpected fields")
+    if canonical(decoded) != data:
+        raise ValueError("malformed leaf: not in canonical form")
+    return Leaf(header=header, signature=signature, logged_at=logged_at)
+
+
+HEADER_FIELDS = frozenset({"type", "author", "time", "policy", "body", "custodial"})
+
+
+def check_header_shape(header: dict[str, Any]) -> None:
+    missing = HEADER_FIELDS - set(header)
+    extra = set(header) - HEADER_FIELDS - {"key"}
+    if missing or extra:
+        raise ValueError(f"header fields: missing {sorted(missing)}, unexpected {sorted(extra)}")
+    if header["type"] not in {t.value for t in EntryType}:
+        raise ValueError(f"unknown entry type {header['type']!r}")
+    if not isinstance(header["custodial"], bool):
+        raise ValueError("custodial must be true or false")
+    parse_log_time(str(header["time"]))
+    for name in ("policy", "body"):
+        value = header[name]
+        if not (
+            isinstance(value, str) and len(value) == 64 and set(value) <= set("0123456789abcdef")
+        ):
+            raise ValueError(f"{name} must be a lower-case hex SHA-256")
+    if ("key" in header) != (header["type"] in KEY_ENTRY_TYPES):
+        raise ValueError("key entries, and only they, carry a key")

@@ -1,0 +1,164 @@
+"""Reads of the record. Leaves, hashes, proofs and checkpoints are public and content-free;
+bodies go only to their audience, with the filter inside the SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import and_, exists, or_, select
+from sqlalchemy.orm import Session
+
+from fusioncell.cell.policy import Viewer, audience_grants
+from fusioncell.errors import InvalidInput, NotFound
+from fusioncell.ledger import tree
+from fusioncell.ledger.models import (
+    EntryBody,
+    LogAudience,
+    LogCheckpoint,
+    LogCosignature,
+    LogEntry,
+    LogHash,
+)
+from fusioncell.ledger.record import DbHashReader, tree_size
+
+TILE_HEIGHT = 8
+TILE_WIDTH = 1 << TILE_HEIGHT
+
+
+@dataclass(frozen=True)
+class CosignedCheckpoint:
+    checkpoint: LogCheckpoint
+    cosignatures: Sequence[LogCosignature]
+
+    @property
+    def note(self) -> str:
+        """The log's note with every kept cosignature appended, as one signed note."""
+        lines = "".join(c.line + "\n" for c in self.cosignatures)
+        return self.checkpoint.note + lines
+
+
+def latest_checkpoint(
+    db: Session, *, witnesses: Sequence[str] = (), quorum: int | None = None
+) -> CosignedCheckpoint | None:
+    """The newest checkpoint that counts: cosigned by at least ``quorum`` of ``witnesses``
+    (all of them when ``quorum`` is None). With no witnesses, the log's signature suffices."""
+    needed = len(witnesses) if quorum is None else quorum
+    for checkpoint in db.scalars(
+        select(LogCheckpoint).order_by(LogCheckpoint.size.desc()).limit(64)
+    ):
+        cosignatures = db.scalars(
+            select(LogCosignature)
+            .where(LogCosignature.size == checkpoint.size)
+            .order_by(LogCosignature.witness)
+        ).all()
+        counted = [c for c in cosignatures if c.witness in witnesses]
+        if len(counted) >= needed:
+            return CosignedCheckpoint(checkpoint, counted)
+    return None
+
+
+def current_size(db: Session) -> int:
+    return tree_size(db)
+
+
+def _check_size(db: Session, size: int, *, name: str) -> None:
+    if size < 1:
+        raise InvalidInput(f"{name} must be at least 1")
+    if size > tree_size(db):
+        raise InvalidInput(
+            f"{name} {size} is beyond the tree (size {tree_size(db)})", tree_size=tree_size(db)
+        )
+
+
+def inclusion_proof(db: Session, *, index: int, size: int) -> list[bytes]:
+    _check_size(db, size, name="tree_size")
+    if not 0 <= index < size:
+        raise InvalidInput(f"index {index} is not in a tree of size {size}")
+    return tree.prove_record(size, index, DbHashReader(db))
+
+
+def consistency_proof(db: Session, *, first: int, second: int) -> list[bytes]:
+    if first > second:
+        raise InvalidInput("first must not be greater than second")
+    _check_size(db, second, name="second")
+    if first < 1:
+        raise InvalidInput("first must be at least 1")
+    return tree.prove_tree(second, first, DbHashReader(db))
+
+
+def root_at(db: Session, size: int) -> bytes:
+    return tree.tree_hash(size, DbHashReader(db))
+
+
+def get_leaf(db: Session, index: int) -> LogEntry:
+    entry = db.get(LogEntry, index)
+    if entry is None:
+        raise NotFound(f"no entry {index}")
+    return entry
+
+
+def _readable(viewer: Viewer):  # type: ignore[no-untyped-def]
+    grants = [
+        and_(LogAudience.kind == kind, LogAudience.value == value)
+        for kind, value in audience_grants(viewer)
+    ]
+    return exists().where(LogAudience.entry_index == LogEntry.index, or_(*grants))
+
+
+def get_body(db: Session, viewer: Viewer | None, index: int) -> EntryBody | None:
+    """The body, if this viewer is in its audience; None otherwise (the leaf stays public)."""
+    if viewer is None:
+        return None
+    readable = db.scalar(select(LogEntry.index).where(LogEntry.index == index, _readable(viewer)))
+    return db.get(EntryBody, index) if readable is not None else None
+
+
+def list_entries(
+    db: Session,
+    viewer: Viewer,
+    *,
+    entry_type: str | None = None,
+    author: str | None = None,
+    before: int | None = None,
+    limit: int = 50,
+) -> Sequence[LogEntry]:
+    """Entries whose body the viewer may read, newest first."""
+    query = select(LogEntry).where(_readable(viewer))
+    if entry_type:
+        query = query.where(LogEntry.entry_type.startswith(entry_type))
+    if author:
+        query = query.where(LogEntry.author_key_id == author)
+    if before is not None:
+        query = query.where(LogEntry.index < before)
+    return db.scalars(query.order_by(LogEntry.index.desc()).limit(min(max(limit, 1), 500))).all()
+
+
+# -- C2SP tlog-tiles ---------------------------------------------------------------------
+
+
+def hash_tile(db: Session, *, level: int, index: int, width: int) -> bytes:
+    """The bottom row of tile (level, index): hashes at tree level 8·level."""
+    size = tree_size(db)
+    last_leaf = ((index * TILE_WIDTH + width) << (TILE_HEIGHT * level)) - 1
+    if last_leaf >= size:
+        raise NotFound("this tile is beyond the tree")
+    indexes = [
+        tree.stored_hash_index(TILE_HEIGHT * level, index * TILE_WIDTH + offset)
+        for offset in range(width)
+    ]
+    found = db.execute(select(LogHash.index, LogHash.hash).where(LogHash.index.in_(indexes)))
+    rows = {stored: value for stored, value in found}
+    return b"".join(rows[i] for i in indexes)
+
+
+def entry_bundle(db: Session, *, index: int, width: int) -> bytes:
+    first = index * TILE_WIDTH
+    if first + width > tree_size(db):
+        raise NotFound("this bundle is beyond the tree")
+    leaves = db.scalars(
+        select(LogEntry.leaf)
+        .where(LogEntry.index >= first, LogEntry.index < first + width)
+        .order_by(LogEntry.index)
+    ).all()
+    return b"".join(len(leaf).to_bytes(2, "big") + leaf for leaf in leaves)
