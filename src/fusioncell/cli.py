@@ -21,9 +21,11 @@ from fusioncell import __version__
 from fusioncell.cell import credentials
 from fusioncell.cell.actions.members import do_create_member, do_disable_member
 from fusioncell.cell.actions.organisations import do_create_organisation
+from fusioncell.cell.keys_cli import keys_app
 from fusioncell.cell.models import OrganisationKind, Role
 from fusioncell.cell.policy import Viewer, console_viewer
 from fusioncell.cell.queries import find_organisation, is_empty, list_members
+from fusioncell.client import ClientError
 from fusioncell.clock import SystemClock
 from fusioncell.config import Settings
 from fusioncell.db import migrate
@@ -31,6 +33,7 @@ from fusioncell.db.engine import create_db_engine, make_sessionmaker, normalise_
 from fusioncell.errors import FusioncellError
 from fusioncell.ledger.context import build_ledger_context
 from fusioncell.ledger.keyring import KeyFileError
+from fusioncell.ledger.witness_cli import witness_app
 
 app = typer.Typer(
     help="fusioncell: a supervised joint fusion cell on a signed, verifiable log.",
@@ -42,6 +45,8 @@ users_app = typer.Typer(help="Manage the cell's members.", no_args_is_help=True)
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 app.add_typer(db_app, name="db")
+app.add_typer(keys_app, name="keys")
+app.add_typer(witness_app, name="witness")
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -283,7 +288,7 @@ def db_upgrade(database_url: DatabaseOption = None) -> None:
 def main() -> None:
     try:
         app()
-    except (CliError, KeyFileError) as exc:
+    except (CliError, KeyFileError, ClientError) as exc:
         err.print(f"fusioncell: {exc}")
         raise SystemExit(1) from None
     except FusioncellError as exc:

@@ -15,23 +15,35 @@ from fusioncell.cell.actions.account import (
     do_set_language,
 )
 from fusioncell.cell.actions.auth import do_issue_token, do_revoke_token
+from fusioncell.cell.actions.keys import do_enroll_key, do_revoke_key, do_rotate_key
 from fusioncell.cell.actions.members import do_create_member, do_disable_member
 from fusioncell.cell.models import Member, OrganisationKind
-from fusioncell.cell.queries import get_member, get_own_member, list_members, list_organisations
+from fusioncell.cell.queries import (
+    get_member,
+    get_own_member,
+    list_keys,
+    list_members,
+    list_organisations,
+)
 from fusioncell.cell.schemas import (
     CreateMemberIn,
+    EnrollKeyIn,
+    KeyOut,
     LanguageIn,
     MemberOut,
     MeOut,
     OrganisationOut,
     PasswordChangeIn,
+    RotateKeyIn,
     TokenIn,
     TokenOut,
     TotpCodeIn,
     TotpEnrolmentOut,
 )
-from fusioncell.errors import InvalidToken
+from fusioncell.errors import InvalidInput, InvalidToken
 from fusioncell.idempotency import resolve_id
+from fusioncell.ledger.entries import b64, unb64
+from fusioncell.ledger.models import LogKey
 from fusioncell.web.deps import AppClock, AppSettings, CurrentViewer, Db, bearer_secret
 
 router = APIRouter(prefix="/api/v1", tags=["cell"])
@@ -181,3 +193,55 @@ def disable_member(
 ) -> MemberOut:
     target = get_member(db, viewer, member_id)
     return _member_out(do_disable_member(db, viewer, username=target.username, now=clock.now()))
+
+
+def _key_out(key: LogKey) -> KeyOut:
+    return KeyOut(
+        key_id=key.key_id,
+        public_key=b64(key.public_key),
+        member=key.member_id,
+        custodial=key.custodial,
+        enrolled_index=key.enrolled_index,
+        revoked_index=key.revoked_index,
+    )
+
+
+def _public_key(value: str) -> bytes:
+    try:
+        return unb64(value)
+    except ValueError:
+        raise InvalidInput("public_key must be base64 of the raw 32-byte Ed25519 key") from None
+
+
+@router.get("/keys", response_model=list[KeyOut])
+def keys(viewer: CurrentViewer, db: Db) -> list[KeyOut]:
+    return [_key_out(key) for key in list_keys(db, viewer)]
+
+
+@router.post("/keys", response_model=KeyOut, status_code=201)
+def enroll_key(body: EnrollKeyIn, viewer: CurrentViewer, db: Db, clock: AppClock) -> KeyOut:
+    """Enrol your own key: send the enrolment entry signed by that key in Fusioncell-Entry."""
+    return _key_out(
+        do_enroll_key(db, viewer, public_key=_public_key(body.public_key), now=clock.now())
+    )
+
+
+@router.post("/keys/{key_id}/rotate", response_model=KeyOut, status_code=201)
+def rotate_key(
+    key_id: str, body: RotateKeyIn, viewer: CurrentViewer, db: Db, clock: AppClock
+) -> KeyOut:
+    """Replace a key: the rotation entry is signed by the old key, with the new key's proof."""
+    rotated = do_rotate_key(
+        db,
+        viewer,
+        old_key_id=key_id,
+        public_key=_public_key(body.public_key),
+        possession=body.possession,
+        now=clock.now(),
+    )
+    return _key_out(rotated)
+
+
+@router.post("/keys/{key_id}/revoke", response_model=KeyOut)
+def revoke_key(key_id: str, viewer: CurrentViewer, db: Db, clock: AppClock) -> KeyOut:
+    return _key_out(do_revoke_key(db, viewer, revoked_key_id=key_id, now=clock.now()))

@@ -26,6 +26,8 @@ class Permission(StrEnum):
     MEMBER_CREATE = "cell:member:create"
     MEMBER_DISABLE = "cell:member:disable"
     GEO_FEATURE_READ = "geo:feature:read"
+    GEO_FEATURE_DEFINE = "geo:feature:define"
+    KEY_REVOKE_ANY = "cell:key:revoke_any"
 
 
 _EVERY_MEMBER = frozenset({Permission.ORGANISATION_LIST, Permission.GEO_FEATURE_READ})
@@ -34,14 +36,20 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.LIAISON: _EVERY_MEMBER,
     Role.ANALYST: _EVERY_MEMBER,
     Role.DUTY_OFFICER: _EVERY_MEMBER,
-    Role.SUPERVISOR: _EVERY_MEMBER | {Permission.MEMBER_LIST_ALL},
+    Role.SUPERVISOR: _EVERY_MEMBER | {Permission.MEMBER_LIST_ALL, Permission.GEO_FEATURE_DEFINE},
     Role.VERIFIER: _EVERY_MEMBER,
     Role.OBSERVER: _EVERY_MEMBER,
     Role.AUDITOR: _EVERY_MEMBER,
     # The operator manages people and keys but has no content access by right; the
     # agreed geometry is shared with every member of the cell, so it is not content.
     Role.ADMIN: _EVERY_MEMBER
-    | {Permission.MEMBER_LIST_ALL, Permission.MEMBER_CREATE, Permission.MEMBER_DISABLE},
+    | {
+        Permission.MEMBER_LIST_ALL,
+        Permission.MEMBER_CREATE,
+        Permission.MEMBER_DISABLE,
+        Permission.KEY_REVOKE_ANY,
+        Permission.GEO_FEATURE_DEFINE,
+    },
 }
 
 

@@ -19,6 +19,7 @@ from fusioncell.cell.models import (
 )
 from fusioncell.cell.policy import Permission, Viewer, can, require
 from fusioncell.errors import NotFound
+from fusioncell.ledger.models import LogKey
 
 
 def viewer_of(member: Member, *, csrf_token: str | None = None) -> Viewer:
@@ -110,3 +111,11 @@ def find_organisation(db: Session, slug: str) -> Organisation | None:
 
 def is_empty(db: Session) -> bool:
     return db.scalar(select(Organisation.id).limit(1)) is None
+
+
+def list_keys(db: Session, viewer: Viewer) -> Sequence[LogKey]:
+    """One's own keys; everyone's for the chair and the operator (keys are public anyway)."""
+    query = select(LogKey).where(LogKey.member_id.is_not(None))
+    if not can(viewer, Permission.MEMBER_LIST_ALL):
+        query = query.where(LogKey.member_id == viewer.member_id)
+    return db.scalars(query.order_by(LogKey.enrolled_index)).all()

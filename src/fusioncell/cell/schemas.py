@@ -76,3 +76,21 @@ class TotpEnrolmentOut(BaseModel):
 
 class TotpCodeIn(StrictIn):
     code: str = Field(min_length=1, max_length=16)
+
+
+class EnrollKeyIn(StrictIn):
+    public_key: str = Field(min_length=1, max_length=100, description="base64 raw Ed25519 key")
+
+
+class RotateKeyIn(StrictIn):
+    public_key: str = Field(min_length=1, max_length=100)
+    possession: str = Field(min_length=1, max_length=200)
+
+
+class KeyOut(BaseModel):
+    key_id: str
+    public_key: str
+    member: uuid.UUID | None
+    custodial: bool
+    enrolled_index: int
+    revoked_index: int | None

@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from shapely.errors import ShapelyError
 from shapely.geometry import shape
 from sqlalchemy.orm import Session
 
@@ -13,11 +14,27 @@ from fusioncell.geo.models import FeatureKind, GeoFeature
 from fusioncell.ledger.entries import EVERYONE, EntryType
 from fusioncell.ledger.record import author_of, record
 
+# RFC 7946 section 3.1. shapely's ``shape`` also unwraps a Feature, which must not be
+# stored as a geometry, and raises its own error for an unknown type.
+GEOMETRY_TYPES = frozenset(
+    {
+        "Point",
+        "MultiPoint",
+        "LineString",
+        "MultiLineString",
+        "Polygon",
+        "MultiPolygon",
+        "GeometryCollection",
+    }
+)
+
 
 def _check_geometry(geometry: dict[str, Any], kind: FeatureKind) -> None:
+    if not isinstance(geometry, dict) or geometry.get("type") not in GEOMETRY_TYPES:
+        raise InvalidInput("not a GeoJSON geometry object")
     try:
         parsed = shape(geometry)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, ShapelyError) as exc:
         raise InvalidInput(f"not a GeoJSON geometry: {exc}") from None
     if not parsed.is_valid or parsed.is_empty:
         raise InvalidInput("the geometry is empty or invalid")
@@ -42,8 +59,8 @@ def do_define_geo_feature(
     authoritative: bool,
     now: datetime,
 ) -> GeoFeature:
-    """Define a zone or site. Until agreements manage geometry, only the operator may."""
-    require(actor, Permission.MEMBER_CREATE)
+    """Define a zone or site: the chair or the operator, until agreements manage geometry."""
+    require(actor, Permission.GEO_FEATURE_DEFINE)
     _check_geometry(geometry, kind)
     with atomic(db):
         if (earlier := db.get(GeoFeature, feature_id)) is not None:

@@ -44,8 +44,6 @@ from fusioncell.ledger.entries import (
     check_header_shape,
     key_id,
     leaf_data,
-    log_time,
-    new_salt,
     parse_log_time,
     signing_message,
     unb64,
@@ -54,6 +52,7 @@ from fusioncell.ledger.errors import RejectedKeyError
 from fusioncell.ledger.keyring import new_seed
 from fusioncell.ledger.keys import check_enrolment_key, verify_signature
 from fusioncell.ledger.models import EntryBody, LogAudience, LogEntry, LogHash, LogKey, LogSequence
+from fusioncell.ledger.signing import possession_claim, sign_entry
 
 
 @dataclass(frozen=True)
@@ -120,30 +119,6 @@ def tree_size(db: Session) -> int:
 # -- signing -----------------------------------------------------------------------------
 
 
-def _header(
-    ctx: LedgerContext,
-    entry_type: EntryType,
-    *,
-    author: str,
-    custodial: bool,
-    salt: bytes,
-    body: dict[str, Any],
-    now: datetime,
-    key: dict[str, Any] | None,
-) -> dict[str, Any]:
-    header: dict[str, Any] = {
-        "type": entry_type.value,
-        "author": author,
-        "time": log_time(now),
-        "policy": ctx.policy_hash,
-        "body": body_hash(salt, body),
-        "custodial": custodial,
-    }
-    if key is not None:
-        header["key"] = key
-    return header
-
-
 def _sign_with(
     private: Ed25519PrivateKey,
     ctx: LedgerContext,
@@ -155,18 +130,15 @@ def _sign_with(
     key: dict[str, Any] | None,
     audience_: dict[str, Any],
 ) -> SignedEntry:
-    salt = new_salt()
-    header = _header(
-        ctx,
-        entry_type,
-        author=key_id(private.public_key().public_bytes_raw()),
-        custodial=custodial,
-        salt=salt,
-        body=body,
+    header, signature, salt = sign_entry(
+        private,
+        entry_type.value,
+        body,
+        policy_hash=ctx.policy_hash,
         now=now,
+        custodial=custodial,
         key=key,
     )
-    signature = private.sign(signing_message(entry_type.value, header))
     return SignedEntry(header=header, signature=signature, body=body, salt=salt, audience=audience_)
 
 
@@ -312,17 +284,7 @@ def _author_public_key(db: Session, ctx: LedgerContext, header: dict[str, Any]) 
         return ctx.keyring.log_signer.public_key
     key = header.get("key")
     if header["type"] == EntryType.KEY_ENROLLED.value and key and key.get("id") == author:
-        # Self-signed enrolment: the signature is the proof of possession.
-        try:
-            public = unb64(str(key["public"]))
-            check_enrolment_key(public)
-        except RejectedKeyError as exc:
-            raise RejectedKey(str(exc)) from None
-        except (KeyError, ValueError):
-            raise InvalidEntry("a key entry carries the key's id and base64 public key") from None
-        if key_id(public) != author:
-            raise InvalidEntry("the key id is not the hash of the public key")
-        return public
+        return unb64(str(key["public"]))  # self-signed: the signature proves possession
     row = db.get(LogKey, author)
     if row is None:
         raise UnknownKey(f"no enrolled key {author}")
@@ -347,6 +309,7 @@ def append(
         check_header_shape(header)
     except ValueError as exc:
         raise InvalidEntry(str(exc)) from None
+    _check_key_entry(header)
     public = _author_public_key(db, ctx, header)
     if member_id is not None:
         owner = db.scalar(select(LogKey.member_id).where(LogKey.key_id == header["author"]))
@@ -398,6 +361,31 @@ def append(
     sequence.next_index = index + 1
     db.info.setdefault(APPENDED, []).append(index)
     return entry
+
+
+def _check_key_entry(header: dict[str, Any]) -> None:
+    """A new key must be well formed, acceptable and possessed by whoever enrols it."""
+    kind, key = header["type"], header.get("key")
+    if kind not in {EntryType.KEY_ENROLLED.value, EntryType.KEY_ROTATED.value} or key is None:
+        return
+    try:
+        public = unb64(str(key["public"]))
+        check_enrolment_key(public)
+    except RejectedKeyError as exc:
+        raise RejectedKey(str(exc)) from None
+    except (KeyError, ValueError):
+        raise InvalidEntry("a key entry carries the key's id and base64 public key") from None
+    if key_id(public) != key.get("id"):
+        raise InvalidEntry("the key id is not the hash of the public key")
+    if kind == EntryType.KEY_ROTATED.value:
+        if header["author"] != key.get("replaces"):
+            raise InvalidEntry("a rotation is signed by the key it replaces")
+        try:
+            proof = unb64(str(key["possession"]))
+        except (KeyError, ValueError):
+            raise InvalidEntry("a rotation carries the new key's proof of possession") from None
+        if not verify_signature(public, possession_claim(key), proof):
+            raise BadSignature("the proof of possession of the new key does not verify")
 
 
 def _apply_key_change(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -13,7 +14,9 @@ from fusioncell.cell.policy import Viewer
 from fusioncell.cell.queries import viewer_for_session, viewer_for_token
 from fusioncell.clock import Clock
 from fusioncell.config import Settings
-from fusioncell.errors import CsrfFailed, InvalidToken, NotAuthenticated
+from fusioncell.errors import CsrfFailed, InvalidEntry, InvalidToken, NotAuthenticated
+from fusioncell.ledger.entries import Presigned
+from fusioncell.ledger.signing import ENTRY_HEADER, decode_entry_header
 
 SESSION_COOKIE = "fc_session"
 ANON_CSRF_COOKIE = "fc_csrf"
@@ -60,10 +63,21 @@ def optional_viewer(request: Request, db: Db, clock: AppClock) -> Viewer | None:
         viewer = viewer_for_token(db, secret, now=clock.now())
         if viewer is None:
             raise InvalidToken()
+        if (signed := request.headers.get(ENTRY_HEADER)) is not None:
+            viewer = replace(viewer, presigned=_presigned(signed, viewer))
     elif (cookie := request.cookies.get(SESSION_COOKIE)) is not None:
         viewer = viewer_for_session(db, cookie, now=clock.now())
     request.state.viewer = viewer
     return viewer
+
+
+def _presigned(value: str, viewer: Viewer) -> Presigned:
+    """The client signed this request's entry itself; the action checks it commits to the body."""
+    try:
+        header, signature, salt = decode_entry_header(value)
+    except (ValueError, TypeError) as exc:
+        raise InvalidEntry(f"the {ENTRY_HEADER} header is malformed: {exc}") from None
+    return Presigned(header=header, signature=signature, salt=salt, member_id=viewer.member_id)
 
 
 MaybeViewer = Annotated[Viewer | None, Depends(optional_viewer)]

@@ -1,0 +1,164 @@
+"""The record page: the latest checkpoint that counts, and the entries the viewer may read.
+
+The server only lists; the browser verifies (``static/js/record.js``). Each Verify fetches the
+checkpoint, an inclusion proof and the leaf through the public log endpoints and checks them
+itself, so a member need not take the page's word that an entry is in the log.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from fusioncell.cell.policy import Viewer
+from fusioncell.ledger import queries
+from fusioncell.ledger.entries import EntryType, b64, log_time, parse_leaf
+from fusioncell.ledger.models import LogEntry
+from fusioncell.text import N_
+from fusioncell.web.deps import CurrentViewer, Db
+from fusioncell.web.pages import page
+from fusioncell.web.templating import translate
+
+router = APIRouter(include_in_schema=False)
+
+PAGE_SIZE = 50
+# The element htmx swaps; a request aimed at it gets the list alone.
+LIST_ID = "record-entries"
+
+# What record.js says; keyed by the English text, as map.js takes its labels.
+VERIFY_LABELS = [
+    N_("Verifying…"),
+    N_("Verified in checkpoint %(size)s."),
+    N_("The body matches the hash in the signed header."),
+    N_("No checkpoint has been cosigned yet. Try again in a second."),
+    N_(
+        "This entry is newer than the latest checkpoint (size %(size)s). "
+        "The next checkpoint follows within a second: try again."
+    ),
+    N_("The checkpoint could not be read."),
+    N_("The leaf hash does not match the proof."),
+    N_("The logged leaf does not match this entry."),
+    N_("The inclusion proof does not lead to the checkpoint's root."),
+    N_("The inclusion proof is malformed."),
+    N_("The body does not match the hash in the signed header."),
+    N_("A request to the server failed: %(reason)s"),
+    N_("This browser cannot compute SHA-256 here: WebCrypto needs HTTPS or localhost."),
+    N_("Verification failed: %(reason)s"),
+]
+
+
+@dataclass(frozen=True)
+class EntryRow:
+    index: int
+    type: str
+    logged_at: str
+    author: str
+    custodial: bool
+    body_hash: str
+    body: str | None
+    salt: str | None
+
+
+@dataclass(frozen=True)
+class CheckpointView:
+    origin: str
+    size: int
+    root: str
+    signed_at: str
+    cosigners: list[tuple[str, str]]
+    note: str
+
+
+def _row(db: Db, viewer: Viewer, entry: LogEntry) -> EntryRow:
+    leaf = parse_leaf(entry.leaf)
+    body = queries.get_body(db, viewer, entry.index)
+    return EntryRow(
+        index=entry.index,
+        type=entry.entry_type,
+        logged_at=log_time(leaf.logged_at),
+        author=entry.author_key_id,
+        custodial=entry.custodial,
+        body_hash=str(leaf.header.get("body", "")),
+        body=body.body if body is not None else None,
+        salt=b64(body.salt) if body is not None else None,
+    )
+
+
+def _checkpoint(request: Request, db: Db) -> CheckpointView | None:
+    witnesses = [w.name for w in request.app.state.checkpointer.witnesses]
+    latest = queries.latest_checkpoint(
+        db, witnesses=witnesses, quorum=request.app.state.settings.witness_quorum
+    )
+    if latest is None:
+        return None
+    checkpoint = latest.checkpoint
+    return CheckpointView(
+        origin=checkpoint.note.split("\n", 1)[0],
+        size=checkpoint.size,
+        root=b64(checkpoint.root),
+        signed_at=log_time(checkpoint.created_at),
+        cosigners=[(c.witness, log_time(c.received_at)) for c in latest.cosignatures],
+        note=latest.note,
+    )
+
+
+def _url(**params: str | int | None) -> str:
+    kept = {name: value for name, value in params.items() if value not in (None, "")}
+    return "/record" + (f"?{urlencode(kept)}" if kept else "")
+
+
+@router.get("/record")
+def record_page(
+    request: Request,
+    viewer: CurrentViewer,
+    db: Db,
+    entry_type: Annotated[str | None, Query(alias="type", max_length=64)] = None,
+    author: Annotated[str | None, Query(max_length=32)] = None,
+    before: Annotated[int | None, Query(ge=0)] = None,
+) -> Response:
+    entry_type = (entry_type or "").strip() or None
+    author = (author or "").strip().lower() or None
+    # One more than a page tells whether an "older" link leads anywhere.
+    found = queries.list_entries(
+        db, viewer, entry_type=entry_type, author=author, before=before, limit=PAGE_SIZE + 1
+    )
+    rows = [_row(db, viewer, entry) for entry in found[:PAGE_SIZE]]
+    older = (
+        _url(type=entry_type, author=author, before=rows[-1].index)
+        if len(found) > PAGE_SIZE
+        else None
+    )
+    context = {
+        "list_id": LIST_ID,
+        "rows": rows,
+        "entry_type": entry_type or "",
+        "author": author or "",
+        "before": before,
+        "older_url": older,
+        "newest_url": _url(type=entry_type, author=author) if before is not None else None,
+        "filtered": entry_type is not None or author is not None,
+    }
+    # htmx asks for the list alone; a history restore wants the whole page back.
+    partial = (
+        request.headers.get("hx-target") == LIST_ID
+        and request.headers.get("hx-history-restore-request") != "true"
+    )
+    headers = {"Vary": "HX-Request, HX-Target"}
+    if partial:
+        return page(request, viewer, "ledger/entries.html", headers=headers, **context)
+    labels = {label: translate(viewer.language, label) for label in VERIFY_LABELS}
+    return page(
+        request,
+        viewer,
+        "ledger/record.html",
+        headers=headers,
+        checkpoint=_checkpoint(request, db),
+        entry_types=[t.value for t in EntryType],
+        verify_labels=json.dumps(labels, ensure_ascii=False),
+        **context,
+    )
