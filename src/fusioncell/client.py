@@ -7,8 +7,8 @@ in the ``Fusioncell-Entry`` header beside the request.
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
