@@ -12,12 +12,15 @@ import argparse
 import hashlib
 import json
 import random
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from bench._durable import durable_appends, submit_to_cosigned
 from fusioncell.ledger.tree import (
     HASH_SIZE,
     MemoryHashStore,
@@ -49,6 +52,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Benchmark the pure Merkle log.")
     parser.add_argument("--leaves", type=int, default=10**6)
     parser.add_argument("--seconds", type=float, default=1.5, help="per measured rate")
+    parser.add_argument("--appends", type=int, default=500, help="single durable appends")
+    parser.add_argument("--batches", type=int, default=10, help="batches of 1,000 appends")
+    parser.add_argument("--checkpoint-samples", type=int, default=30)
+    parser.add_argument("--skip-db", action="store_true", help="only the in-memory tree")
     args = parser.parse_args()
     leaves: int = args.leaves
     seconds: float = args.seconds
@@ -137,6 +144,22 @@ def main() -> None:
             "appends_per_ed25519_sign": round(leaves / build_s / sign_rate, 2),
         },
     }
+    if not args.skip_db:
+        with tempfile.TemporaryDirectory() as tmp:
+            durable = durable_appends(
+                f"sqlite:///{Path(tmp) / 'bench.db'}",
+                Path(tmp) / "keys",
+                singles=args.appends,
+                batches=args.batches,
+                batch=1000,
+            )
+        report["durable_signed_appends_sqlite"] = durable
+        report["ratios"]["durable_batched_appends_per_ed25519_sign"] = round(
+            durable["batched"]["appends_per_s"] / sign_rate, 3
+        )
+        report["submit_to_cosigned_checkpoint"] = submit_to_cosigned(
+            samples=args.checkpoint_samples
+        )
     print(json.dumps(report, indent=2))
 
 

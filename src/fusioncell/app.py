@@ -18,6 +18,7 @@ from fusioncell.db.engine import create_db_engine, make_sessionmaker
 from fusioncell.geo import api as geo_api
 from fusioncell.geo import views as geo_views
 from fusioncell.ledger import api as ledger_api
+from fusioncell.ledger import views as ledger_views
 from fusioncell.ledger.checkpointer import ON_APPEND, Checkpointer
 from fusioncell.ledger.context import build_ledger_context
 from fusioncell.ledger.witnesses import parse_witnesses
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         web_views.router,
         cell_views.router,
         geo_views.router,
+        ledger_views.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")

@@ -15,6 +15,8 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from fusioncell.config import Settings
+
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM = os.environ.get("FUSIONCELL_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
 # Without these, chromium reaches for Google's hosts at start-up; the cell is air-gapped.
@@ -38,13 +40,14 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def server(database_url: str, demo: None) -> Iterator[str]:
+def server(database_url: str, demo: None, settings: Settings) -> Iterator[str]:
     """``fusioncell serve`` on the test database, with the demo scenario loaded."""
     port = _free_port()
     env = {
         **os.environ,
         "FUSIONCELL_DATABASE_URL": database_url,
         "FUSIONCELL_PASSWORD_HASH_PROFILE": "fast-insecure",
+        "FUSIONCELL_KEY_DIR": str(settings.key_dir),
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "fusioncell.cli", "serve", "--port", str(port)],
@@ -76,8 +79,10 @@ def server(database_url: str, demo: None) -> Iterator[str]:
             process.stderr.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """Per module: Playwright's sync API keeps an event loop on this thread while it runs, which
+    would stop later tests' TestClient from starting its own."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"chromium not found at {CHROMIUM}: run `make chromium`")
     with sync_playwright() as playwright:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -24,7 +25,7 @@ class LedgerContext:
     keyring: Keyring
     policy: dict[str, Any]
 
-    @property
+    @cached_property
     def policy_hash(self) -> str:
         return hashlib.sha256(canonical(self.policy)).hexdigest()
 

@@ -16,7 +16,7 @@ from sqlalchemy import (
     Text,
     Uuid,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column
 
 from fusioncell.db.base import Base, UTCDateTime
 
@@ -57,9 +57,6 @@ class EntryBody(Base):
     # RFC 8785 canonical JSON, exactly the bytes that were hashed.
     body: Mapped[str] = mapped_column(Text)
 
-    # Declared so the unit of work inserts the entry before its body; never loaded.
-    entry: Mapped[LogEntry] = relationship(lazy="raise")
-
 
 class LogAudience(Base):
     """Who may read an entry's body, one row per grant, so lists filter in SQL.
@@ -73,8 +70,6 @@ class LogAudience(Base):
     entry_index: Mapped[int] = mapped_column(ForeignKey("log_entries.index"), primary_key=True)
     kind: Mapped[str] = mapped_column(String(16), primary_key=True)
     value: Mapped[str] = mapped_column(String(64), primary_key=True)
-
-    entry: Mapped[LogEntry] = relationship(lazy="raise")
 
 
 class LogKey(Base):

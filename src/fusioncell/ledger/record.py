@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import event, select
+from sqlalchemy import event, insert, select
 from sqlalchemy.orm import Session, SessionTransaction
 
 from fusioncell.cell.policy import Viewer
@@ -105,10 +105,30 @@ class DbHashReader:
         return [self.pending.get(index) or found.get(index, b"") for index in indexes]
 
 
+_SEQUENCE = "fusioncell_ledger_sequence"
+_POLICY_SEEN = "fusioncell_policy_seen"
+
+
 @event.listens_for(Session, "after_transaction_end")
 def _forget_pending(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:
         session.info.pop(_PENDING, None)
+        session.info.pop(_SEQUENCE, None)
+        session.info.pop(_QUEUE, None)
+        session.info.pop(_POLICY_SEEN, None)
+
+
+def _locked_sequence(db: Session) -> LogSequence:
+    """The sequence row, locked once per transaction (``FOR UPDATE`` on PostgreSQL; SQLite's
+    write transactions are already exclusive), then kept for the transaction's later appends."""
+    sequence = db.info.get(_SEQUENCE)
+    if sequence is None:
+        sequence = db.execute(
+            select(LogSequence).where(LogSequence.id == 1).with_for_update()
+        ).scalar_one()
+        db.info[_SEQUENCE] = sequence
+    assert isinstance(sequence, LogSequence)
+    return sequence
 
 
 def tree_size(db: Session) -> int:
@@ -195,7 +215,7 @@ def record(
     audience: dict[str, Any],
     now: datetime,
     key: dict[str, Any] | None = None,
-) -> LogEntry:
+) -> Appended:
     """Sign (or check the author's signature on) an entry and append it."""
     ctx = ledger_context(db)
     ensure_policy(db, now=now)
@@ -246,7 +266,7 @@ def enrol_custodial_key(
 def ensure_policy(db: Session, *, now: datetime) -> None:
     """Log the policy in force before the first entry that binds it."""
     ctx = ledger_context(db)
-    adopted = db.info.get("fusioncell_policy_seen")
+    adopted = db.info.get(_POLICY_SEEN)
     if adopted == ctx.policy_hash:
         return
     latest = db.scalar(
@@ -272,7 +292,7 @@ def ensure_policy(db: Session, *, now: datetime) -> None:
             audience_=EVERYONE,
         )
         append(db, signed, now=now, verify=False)
-    db.info["fusioncell_policy_seen"] = ctx.policy_hash
+    db.info[_POLICY_SEEN] = ctx.policy_hash
 
 
 # -- appending ---------------------------------------------------------------------------
@@ -301,7 +321,7 @@ def append(
     verify: bool,
     member_id: uuid.UUID | None = None,
     sealed_seed: bytes | None = None,
-) -> LogEntry:
+) -> Appended:
     """Append a signed entry; raises before any write if anything is wrong."""
     ctx = ledger_context(db)
     header = signed.header
@@ -320,47 +340,87 @@ def append(
         public, signing_message(header["type"], header), signed.signature
     ):
         raise BadSignature()
-    if header["body"] != body_hash(signed.salt, signed.body):
+    if verify and header["body"] != body_hash(signed.salt, signed.body):
         raise BodyMismatch()
-    if db.scalar(select(LogEntry.index).where(LogEntry.signature == signed.signature)) is not None:
+    # A signature the server just made over a fresh salt is new by construction; one a client
+    # made may be a replay. (The unique constraint backs this up in either case.)
+    if (
+        verify
+        and db.scalar(select(LogEntry.index).where(LogEntry.signature == signed.signature))
+        is not None
+    ):
         raise ReplayedEntry()
 
-    sequence = db.execute(
-        select(LogSequence).where(LogSequence.id == 1).with_for_update()
-    ).scalar_one()
+    sequence = _locked_sequence(db)
     index = sequence.next_index
     data = leaf_data(header, signed.signature, now)
     reader = DbHashReader(db)
-    hashes = tree.stored_hashes_for_record(index, data, reader)
+    with db.no_autoflush:  # this transaction's own hashes come from the pending cache
+        hashes = tree.stored_hashes_for_record(index, data, reader)
     first = tree.stored_hash_count(index)
+    rows = _queued_rows(db)
     for offset, value in enumerate(hashes):
         reader.pending[first + offset] = value
-        db.add(LogHash(index=first + offset, hash=value))
-    entry = LogEntry(
-        index=index,
-        entry_type=header["type"],
-        author_key_id=header["author"],
-        leaf=data,
-        leaf_hash=tree.leaf_hash(data),
-        signature=signed.signature,
-        logged_at=now,
-        custodial=header["custodial"],
+        rows["hashes"].append({"index": first + offset, "hash": value})
+    leaf_hash = tree.leaf_hash(data)
+    rows["entries"].append(
+        {
+            "index": index,
+            "entry_type": header["type"],
+            "author_key_id": header["author"],
+            "leaf": data,
+            "leaf_hash": leaf_hash,
+            "signature": signed.signature,
+            "logged_at": now,
+            "custodial": header["custodial"],
+        }
     )
-    db.add(entry)
-    db.add(
-        EntryBody(
-            entry=entry,
-            entry_index=index,
-            salt=signed.salt,
-            body=canonical(signed.body).decode(),
-        )
+    rows["bodies"].append(
+        {"entry_index": index, "salt": signed.salt, "body": signed.canonical_body.decode()}
     )
     for kind, grant in audience_rows(signed.audience):
-        db.add(LogAudience(entry=entry, entry_index=index, kind=kind, value=grant))
+        rows["audiences"].append({"entry_index": index, "kind": kind, "value": grant})
     _apply_key_change(db, header, index=index, sealed_seed=sealed_seed)
     sequence.next_index = index + 1
     db.info.setdefault(APPENDED, []).append(index)
-    return entry
+    return Appended(index=index, leaf_hash=leaf_hash)
+
+
+@dataclass(frozen=True)
+class Appended:
+    index: int
+    leaf_hash: bytes
+
+
+_QUEUE = "fusioncell_ledger_rows"
+_TABLES = (
+    ("entries", LogEntry),
+    ("bodies", EntryBody),
+    ("audiences", LogAudience),
+    ("hashes", LogHash),
+)
+
+
+def _queued_rows(db: Session) -> dict[str, list[dict[str, Any]]]:
+    queue: dict[str, list[dict[str, Any]]] = db.info.setdefault(
+        _QUEUE, {name: [] for name, _model in _TABLES}
+    )
+    return queue
+
+
+@event.listens_for(Session, "before_commit")
+def _write_queued_rows(session: Session) -> None:
+    """Write the transaction's log rows in one multi-row insert per table, just before commit.
+
+    Appending builds plain rows instead of ORM objects: a batch of appends then costs a few
+    statements, not a unit-of-work flush per entry.
+    """
+    queue = session.info.pop(_QUEUE, None)
+    if not queue:
+        return
+    for name, model in _TABLES:
+        if queue[name]:
+            session.execute(insert(model), queue[name])
 
 
 def _check_key_entry(header: dict[str, Any]) -> None:

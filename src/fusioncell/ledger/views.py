@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
@@ -133,7 +133,7 @@ def record_page(
         if len(found) > PAGE_SIZE
         else None
     )
-    context = {
+    context: dict[str, Any] = {
         "list_id": LIST_ID,
         "rows": rows,
         "entry_type": entry_type or "",
@@ -148,8 +148,10 @@ def record_page(
         request.headers.get("hx-target") == LIST_ID
         and request.headers.get("hx-history-restore-request") != "true"
     )
-    headers = {"Vary": "HX-Request, HX-Target"}
+    headers = {"Vary": "HX-Target, HX-History-Restore-Request"}
     if partial:
+        # The address bar shows the search without its empty fields.
+        headers["HX-Push-Url"] = _url(type=entry_type, author=author, before=before)
         return page(request, viewer, "ledger/entries.html", headers=headers, **context)
     labels = {label: translate(viewer.language, label) for label in VERIFY_LABELS}
     return page(

@@ -1,0 +1,322 @@
+"""The record page as a browser without script sees it: the checkpoint, the entries the viewer
+may read (and no others), search, paging, and the fragment htmx swaps in."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from html import unescape
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+from tests.cell.conftest import HTML, csrf_in
+from tests.conftest import DEMO_PASSWORD
+
+from fusioncell.app import create_app
+from fusioncell.clock import ManualClock
+from fusioncell.config import Settings
+from fusioncell.ledger import views
+from fusioncell.ledger.actions import checkpoint_text, do_keep_cosignature, do_sign_checkpoint
+from fusioncell.ledger.checkpoint import Cosigner, cosignature_line
+from fusioncell.ledger.entries import b64
+from fusioncell.ledger.models import LogCheckpoint
+
+LogIn = Callable[..., str]
+HTMX = {**HTML, "HX-Request": "true", "HX-Target": views.LIST_ID}
+_ROW = re.compile(r'<tr class="entry" id="entry-(\d+)" data-index="\d+" data-type="([^"]+)"')
+WITNESS = Cosigner("witness.bravo.example/w1", bytes(range(32, 64)))
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """No background checkpointer: each test signs the checkpoints it needs, when it needs."""
+    return replace(settings, background_checkpoints=False)
+
+
+@pytest.fixture
+def log_in(client: TestClient, demo: None) -> LogIn:
+    def go(username: str, *, on: TestClient | None = None) -> str:
+        browser = on or client
+        form = browser.get("/login", headers=HTML)
+        response = browser.post(
+            "/login",
+            data={
+                "username": username,
+                "password": DEMO_PASSWORD,
+                "csrf_token": csrf_in(form.text),
+            },
+            headers=HTML,
+            follow_redirects=False,
+        )
+        assert response.status_code == 303, response.text
+        return csrf_in(browser.get("/account", headers=HTML).text)
+
+    return go
+
+
+def rows(html: str) -> dict[int, str]:
+    """Index -> type of every entry row on the page."""
+    return {int(index): entry_type for index, entry_type in _ROW.findall(html)}
+
+
+def author_of(html: str) -> str:
+    """The author key id of the first row (demo keys are made afresh on every run)."""
+    found = re.search(r'data-author="([0-9a-f]{16})"', html)
+    assert found is not None
+    return found.group(1)
+
+
+def record(client: TestClient, **params: str | int) -> str:
+    response = client.get("/record", params=params, headers=HTML)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/html")
+    return response.text
+
+
+# --- who sees what -------------------------------------------------------------------------
+
+
+def test_a_visitor_is_sent_to_log_in_first(client: TestClient, demo: None) -> None:
+    response = client.get("/record", headers=HTML, follow_redirects=False)
+
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login?next=/record"
+
+
+def test_a_party_member_sees_entries_released_to_everyone_and_to_their_party_only(
+    client: TestClient, log_in: LogIn
+) -> None:
+    log_in("alpha.liaison")
+
+    page = record(client)
+
+    shown = rows(page)
+    assert shown[0] == "log.policy.adopted"
+    assert shown[7] == "cell.member.created"  # ALPHA's own member
+    assert 13 not in shown  # BRAVO's liaison, released to BRAVO and the supervisors
+    assert "BRAVO liaison officer" not in page
+    assert "ALPHA liaison officer" in page
+    assert 'data-verify="0"' in page
+
+
+def test_a_supervisor_sees_the_other_partys_members_too(client: TestClient, log_in: LogIn) -> None:
+    log_in("supervisor.chair")
+
+    page = record(client, type="cell.member.created")
+
+    assert set(rows(page)) == {7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29}
+    assert "BRAVO liaison officer" in page
+    assert "ALPHA liaison officer" in page
+
+
+def test_the_party_member_search_for_members_finds_only_their_own_party(
+    client: TestClient, log_in: LogIn
+) -> None:
+    log_in("alpha.liaison")
+
+    page = record(client, type="cell.member.created")
+
+    assert set(rows(page)) == {7, 9, 11}
+
+
+def test_the_list_is_newest_first_with_the_time_author_and_custody_of_each_entry(
+    client: TestClient, log_in: LogIn
+) -> None:
+    log_in("supervisor.chair")
+
+    page = record(client, type="cell.")
+
+    indexes = list(rows(page))
+    assert indexes == sorted(indexes, reverse=True)
+    enrolment = page[page.index('id="entry-8"') : page.index('id="entry-7"')]
+    assert re.search(r'<time class="ltr" datetime="\d{4}-\d\d-\d\dT[\d:.]+Z">', enrolment)
+    key = author_of(enrolment)
+    assert f'<a class="entry-author mono" href="/record?author={key}"' in enrolment
+    assert "Custodial key" in enrolment
+    assert "<summary>Show body</summary>" in enrolment
+    assert f"&#34;key&#34;:&#34;{key}&#34;" in enrolment  # the JCS body, escaped
+
+
+# --- search and paging ---------------------------------------------------------------------
+
+
+def test_searching_by_a_type_prefix_lists_only_those_entries(
+    client: TestClient, log_in: LogIn
+) -> None:
+    log_in("alpha.liaison")
+
+    page = record(client, type="geo.feature")
+
+    assert set(rows(page)) == set(range(31, 46))
+    assert set(rows(page).values()) == {"geo.feature.defined"}
+    assert 'value="geo.feature"' in page  # the form keeps the search
+
+
+def test_searching_by_author_lists_only_that_keys_entries(
+    client: TestClient, log_in: LogIn
+) -> None:
+    log_in("supervisor.chair")
+    enrolment = record(client, type="cell.key.enrolled", before=9)
+    key = author_of(enrolment)
+
+    page = record(client, author=f"{key.upper()} ")
+
+    assert rows(page) == {8: "cell.key.enrolled"}
+
+
+def test_a_search_that_matches_nothing_says_so(client: TestClient, log_in: LogIn) -> None:
+    log_in("alpha.liaison")
+
+    page = record(client, type="hotline.")
+
+    assert rows(page) == {}
+    assert "No entries you may read match this search." in page
+
+
+def test_older_entries_are_a_link_away_and_keep_the_search(
+    client: TestClient, log_in: LogIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(views, "PAGE_SIZE", 4)
+    log_in("alpha.liaison")
+
+    first = record(client, type="geo.")
+    older = re.search(r'<a class="older" href="([^"]+)"', first)
+    assert older is not None
+    target = urlsplit(older.group(1).replace("&amp;", "&"))
+    second = record(client, **{k: v[0] for k, v in parse_qs(target.query).items()})
+
+    assert list(rows(first)) == [45, 44, 43, 42]
+    assert parse_qs(target.query) == {"type": ["geo."], "before": ["42"]}
+    assert list(rows(second)) == [41, 40, 39, 38]
+    assert 'class="newest" href="/record?type=geo."' in second
+
+
+def test_the_last_page_has_no_older_link(client: TestClient, log_in: LogIn) -> None:
+    log_in("alpha.liaison")
+
+    page = record(client, before=3)
+
+    assert list(rows(page)) == [2, 1, 0]
+    assert 'class="older"' not in page
+
+
+def test_htmx_gets_the_list_alone_and_a_history_restore_the_whole_page(
+    client: TestClient, log_in: LogIn
+) -> None:
+    log_in("alpha.liaison")
+
+    fragment = client.get("/record", params={"type": "geo."}, headers=HTMX)
+    restored = client.get(
+        "/record",
+        params={"type": "geo."},
+        headers={**HTMX, "HX-History-Restore-Request": "true"},
+    )
+
+    assert fragment.status_code == 200
+    assert fragment.text.lstrip().startswith(f'<div id="{views.LIST_ID}"')
+    assert "<html" not in fragment.text
+    assert set(rows(fragment.text)) == set(range(31, 46))
+    assert "HX-Target" in fragment.headers["vary"]
+    assert fragment.headers["hx-push-url"] == "/record?type=geo."
+    assert 'id="checkpoint"' not in fragment.text
+    assert restored.text.lstrip().startswith("<!doctype html>")
+
+
+def test_a_bad_before_is_refused(client: TestClient, log_in: LogIn) -> None:
+    log_in("alpha.liaison")
+
+    response = client.get("/record", params={"before": "-1"}, headers=HTML)
+
+    assert response.status_code == 422
+
+
+# --- the checkpoint ------------------------------------------------------------------------
+
+
+def test_before_any_checkpoint_the_page_says_there_is_none(
+    client: TestClient, log_in: LogIn
+) -> None:
+    log_in("alpha.liaison")
+
+    page = record(client)
+
+    assert 'id="no-checkpoint"' in page
+    assert "data-size" not in page
+
+
+def test_the_latest_checkpoint_shows_its_origin_size_root_and_time(
+    app: FastAPI, client: TestClient, log_in: LogIn, db: Session
+) -> None:
+    log_in("alpha.liaison")
+    signed = app.state.checkpointer.run_once()
+    assert signed is not None
+
+    page = record(client)
+
+    assert f'id="checkpoint" aria-labelledby="checkpoint-heading" data-size="{signed.size}"' in page
+    assert f'<dd class="checkpoint-size">{signed.size}</dd>' in page
+    assert f'<code class="hash checkpoint-root">{b64(signed.root)}</code>' in page
+    assert "<code>fusioncell.local/cell</code>" in page
+    assert "No witnesses are configured" in page
+    assert signed.note.split("\n")[2] == b64(signed.root)
+
+
+@pytest.fixture
+def witnessed_client(
+    engine: object, settings: Settings, clock: ManualClock
+) -> Iterator[TestClient]:
+    """The app with one witness whose cosignature a checkpoint needs to count."""
+    spec = f"{WITNESS.verifier().key_string()} http://127.0.0.1:9"
+    application = create_app(replace(settings, witnesses=spec), clock=clock)
+    with TestClient(application, base_url="http://testserver") as test_client:
+        yield test_client
+    application.state.engine.dispose()
+
+
+def test_a_checkpoint_counts_once_its_witness_has_cosigned_it(
+    witnessed_client: TestClient, log_in: LogIn, db: Session, clock: ManualClock
+) -> None:
+    log_in("alpha.liaison", on=witnessed_client)
+    signed = do_sign_checkpoint(db, now=clock.now())
+    assert isinstance(signed, LogCheckpoint)
+
+    uncosigned = record(witnessed_client)
+    line = cosignature_line(checkpoint_text(signed.note), WITNESS, 1_767_686_400)
+    do_keep_cosignature(
+        db, size=signed.size, witness=WITNESS.verifier(), line=line, now=clock.now()
+    )
+    cosigned = record(witnessed_client)
+
+    assert 'id="no-checkpoint"' in uncosigned
+    assert f'data-size="{signed.size}"' in cosigned
+    assert '<code class="witness">witness.bravo.example/w1</code>' in cosigned
+
+
+# --- language and direction ----------------------------------------------------------------
+
+
+def test_the_page_is_translated_and_right_to_left_in_hebrew(
+    client: TestClient, log_in: LogIn
+) -> None:
+    csrf = log_in("alpha.liaison")
+    client.post(
+        "/language",
+        data={"language": "he", "next": "/record", "csrf_token": csrf},
+        headers=HTML,
+        follow_redirects=False,
+    )
+
+    page = record(client)
+
+    assert re.search(r'<html lang="he" dir="rtl">', page)
+    assert "<h1>Record</h1>" not in page
+    labels = re.search(r'id="record-i18n" hidden data-i18n="([^"]+)"', page)
+    assert labels is not None
+    verified = json.loads(unescape(labels.group(1)))["Verified in checkpoint %(size)s."]
+    assert verified != "Verified in checkpoint %(size)s."
+    assert "%(size)s" in verified
