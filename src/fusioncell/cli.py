@@ -33,6 +33,7 @@ from fusioncell.db.engine import create_db_engine, make_sessionmaker, normalise_
 from fusioncell.errors import FusioncellError
 from fusioncell.ledger.context import build_ledger_context
 from fusioncell.ledger.keyring import KeyFileError
+from fusioncell.ledger.verify_cli import verify_command
 from fusioncell.ledger.witness_cli import witness_app
 
 app = typer.Typer(
@@ -47,6 +48,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
 app.add_typer(witness_app, name="witness")
+app.command("verify")(verify_command)
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)

@@ -114,3 +114,6 @@ class LogSequence(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     next_index: Mapped[int] = mapped_column(BigInteger)
+    # The log's clock never runs backwards: an entry is logged no earlier than the one before,
+    # even when its request read the clock before waiting for the lock.
+    last_logged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -353,6 +353,9 @@ def append(
 
     sequence = _locked_sequence(db)
     index = sequence.next_index
+    if sequence.last_logged_at is not None and sequence.last_logged_at > now:
+        now = sequence.last_logged_at
+    sequence.last_logged_at = now
     data = leaf_data(header, signed.signature, now)
     reader = DbHashReader(db)
     with db.no_autoflush:  # this transaction's own hashes come from the pending cache
