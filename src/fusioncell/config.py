@@ -60,6 +60,10 @@ class Settings:
     witness_quorum: int | None = None
     # Sign checkpoints in a background thread; the test suite signs them explicitly instead.
     background_checkpoints: bool = True
+    # The hotline's deadlines and escalation ladder (TOML); default: the one shipped.
+    hotline_policy: Path = field(
+        default_factory=lambda: Path(__file__).parent / "hotline" / "policy.toml"
+    )
 
     @property
     def log_origin(self) -> str:
@@ -84,6 +88,10 @@ class Settings:
             witnesses=os.environ.get("FUSIONCELL_WITNESSES", ""),
             witness_quorum=_env_int("FUSIONCELL_WITNESS_QUORUM", -1),
         )
+        if os.environ.get("FUSIONCELL_HOTLINE_POLICY"):
+            settings = replace(
+                settings, hotline_policy=Path(os.environ["FUSIONCELL_HOTLINE_POLICY"])
+            )
         if settings.witness_quorum == -1:
             settings = replace(settings, witness_quorum=None)
         return replace(settings, **overrides)  # type: ignore[arg-type]

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from fusioncell.config import Settings
+from fusioncell.hotline.policy import HotlinePolicy, load_policy
 from fusioncell.ledger.entries import canonical
 from fusioncell.ledger.keyring import Keyring, load_or_create_keyring
 
@@ -24,15 +25,17 @@ CONTEXT_KEY = "fusioncell_ledger"
 class LedgerContext:
     keyring: Keyring
     policy: dict[str, Any]
+    hotline: HotlinePolicy
 
     @cached_property
     def policy_hash(self) -> str:
         return hashlib.sha256(canonical(self.policy)).hexdigest()
 
 
-def policy_document(settings: Settings) -> dict[str, Any]:
+def policy_document(settings: Settings, hotline: HotlinePolicy) -> dict[str, Any]:
     """The rules in force that entries bind to. Changing any of them is logged as a new policy."""
     return {
+        "hotline": hotline.document,
         "version": 1,
         "cell": {
             "login_backoff_threshold": settings.login_backoff_threshold,
@@ -46,7 +49,10 @@ def policy_document(settings: Settings) -> dict[str, Any]:
 
 def build_ledger_context(settings: Settings) -> LedgerContext:
     keyring = load_or_create_keyring(settings.key_dir, origin=settings.log_origin)
-    return LedgerContext(keyring=keyring, policy=policy_document(settings))
+    hotline = load_policy(settings.hotline_policy)
+    return LedgerContext(
+        keyring=keyring, policy=policy_document(settings, hotline), hotline=hotline
+    )
 
 
 def ledger_context(db: Session) -> LedgerContext:

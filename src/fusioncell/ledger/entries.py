@@ -55,6 +55,11 @@ class EntryType(StrEnum):
     LOGIN_THROTTLED = "cell.login.throttled"
     LANGUAGE_SET = "cell.language.set"
     GEO_FEATURE_DEFINED = "geo.feature.defined"
+    CHANNEL_OPENED = "hotline.channel.opened"
+    MESSAGE_SENT = "hotline.message.sent"
+    MESSAGE_DELIVERED = "hotline.message.delivered"
+    MESSAGE_ACKNOWLEDGED = "hotline.message.acknowledged"
+    ESCALATION = "hotline.escalation"
 
 
 EVERYONE: dict[str, Any] = {"all": True}
@@ -214,12 +219,12 @@ def parse_leaf(data: bytes) -> Leaf:
         header = decoded["header"]
         signature = unb64(decoded["signature"])
         logged_at = parse_log_time(decoded["logged_at"])
-    except (ValueError, KeyError, TypeError) as exc:
+        if set(decoded) != {"header", "logged_at", "signature"} or not isinstance(header, dict):
+            raise ValueError("unexpected fields")
+        if canonical(decoded) != data:
+            raise ValueError("not in canonical form")
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:
         raise ValueError(f"malformed leaf: {exc}") from None
-    if set(decoded) != {"header", "logged_at", "signature"} or not isinstance(header, dict):
-        raise ValueError("malformed leaf: unexpected fields")
-    if canonical(decoded) != data:
-        raise ValueError("malformed leaf: not in canonical form")
     return Leaf(header=header, signature=signature, logged_at=logged_at)
 
 

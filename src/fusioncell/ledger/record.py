@@ -34,6 +34,7 @@ from fusioncell.ledger.context import LedgerContext, ledger_context
 from fusioncell.ledger.entries import (
     EVERYONE,
     MAX_CLOCK_SKEW_SECONDS,
+    SALT_BYTES,
     EntryType,
     Presigned,
     SignedEntry,
@@ -187,6 +188,8 @@ def _check_presigned(
     key: dict[str, Any] | None,
 ) -> None:
     header = presigned.header
+    if len(presigned.salt) != SALT_BYTES:
+        raise InvalidEntry(f"the salt must be {SALT_BYTES} fresh random bytes")
     try:
         check_header_shape(header)
     except ValueError as exc:
@@ -440,6 +443,8 @@ def _check_key_entry(header: dict[str, Any]) -> None:
         raise InvalidEntry("a key entry carries the key's id and base64 public key") from None
     if key_id(public) != key.get("id"):
         raise InvalidEntry("the key id is not the hash of the public key")
+    if kind == EntryType.KEY_ENROLLED.value and header["author"] != key.get("id"):
+        raise InvalidEntry("an enrolment is signed by the key it enrols (proof of possession)")
     if kind == EntryType.KEY_ROTATED.value:
         if header["author"] != key.get("replaces"):
             raise InvalidEntry("a rotation is signed by the key it replaces")

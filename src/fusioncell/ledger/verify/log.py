@@ -1,0 +1,390 @@
+"""``verify_log``: every check, in order, and the report.
+
+The checkpoint comes first because it is what the parties agreed on: the log key signed it and
+the witnesses cosigned it. The leaves must then hash to its root, or nothing else about them
+matters. Only then is each leaf checked on its own (form, time, signature under the key history
+at its index, body), and last what a database keeps beside the leaves.
+
+A failure names the first entry at fault where one can be named. When the leaves miss the root,
+the culprit is the first leaf whose hash differs from the one the source stored for it; with no
+stored hashes (a server), the first leaf that fails its own checks.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from fusioncell.ledger import tree
+from fusioncell.ledger.checkpoint import (
+    Checkpoint,
+    CosignatureVerifier,
+    parse_checkpoint,
+    verify_cosignature_line,
+)
+from fusioncell.ledger.entries import (
+    MAX_CLOCK_SKEW_SECONDS,
+    Leaf,
+    b64,
+    body_hash,
+    canonical,
+    check_header_shape,
+    log_time,
+    parse_leaf,
+    parse_log_time,
+    signing_message,
+)
+from fusioncell.ledger.errors import CheckpointError, NoteError
+from fusioncell.ledger.keys import verify_signature
+from fusioncell.ledger.note import Ed25519Verifier, NoteVerifier, open_note
+from fusioncell.ledger.verify.history import KeyHistory, KeyProblem
+from fusioncell.ledger.verify.sources import (
+    EntryUnavailable,
+    LogSource,
+    SourceEntry,
+    StoredBody,
+    StoredCheckpoint,
+    StoredColumns,
+    StoredState,
+)
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    ok: bool
+    size: int  # the checkpoint's tree size; 0 when no checkpoint could be read
+    entries_checked: int
+    bodies_checked: int
+    failed_index: int | None = None
+    reason: str | None = None
+    root: bytes | None = None
+    cosigners: tuple[str, ...] = ()
+
+    def summary(self) -> str:
+        if not self.ok:
+            where = "" if self.failed_index is None else f" at entry {self.failed_index}"
+            return f"FAILED{where}: {self.reason}"
+        root = b64(self.root) if self.root is not None else "-"
+        cosigned = f", cosigned by {', '.join(self.cosigners)}" if self.cosigners else ""
+        return (
+            f"OK: checkpoint {self.size} (root {root}){cosigned}; "
+            f"{self.entries_checked} entries and {self.bodies_checked} bodies verified"
+        )
+
+
+class Failure(Exception):
+    def __init__(self, index: int | None, reason: str) -> None:
+        super().__init__(reason)
+        self.index = index
+        self.reason = reason
+
+
+def verify_log(
+    source: LogSource,
+    *,
+    log_key: Ed25519Verifier,
+    witnesses: Sequence[CosignatureVerifier] = (),
+    quorum: int | None = None,
+) -> VerifyReport:
+    """Check everything ``source`` offers; raises ``SourceError`` only if it cannot be read.
+
+    ``quorum`` is how many of ``witnesses`` must have cosigned the checkpoint (all of them when
+    None).
+    """
+    unique = list({(w.name, w.key_id): w for w in witnesses}.values())
+    needed = len(unique) if quorum is None else quorum
+    if not 0 <= needed <= len(unique):
+        raise ValueError(f"a quorum of {needed} out of {len(unique)} witnesses")
+    run = _Verification(log_key, unique)
+    try:
+        run.verify(source, needed)
+    except Failure as failure:
+        return run.report(failure)
+    return run.report(None)
+
+
+class _Verification:
+    def __init__(self, log_key: Ed25519Verifier, witnesses: list[CosignatureVerifier]) -> None:
+        self.log_key = log_key
+        self.witnesses = witnesses
+        self.history = KeyHistory(log_key.public_key)
+        self.store = tree.MemoryHashStore()
+        self.size = 0
+        self.root: bytes | None = None
+        self.cosigners: tuple[str, ...] = ()
+        self.entries_checked = 0
+        self.bodies_checked = 0
+        self.last_logged_at: datetime | None = None
+        self.signatures: dict[bytes, int] = {}
+        self.first_stored_mismatch: int | None = None
+
+    def report(self, failure: Failure | None) -> VerifyReport:
+        return VerifyReport(
+            ok=failure is None,
+            size=self.size,
+            entries_checked=self.entries_checked,
+            bodies_checked=self.bodies_checked,
+            failed_index=None if failure is None else failure.index,
+            reason=None if failure is None else failure.reason,
+            root=self.root if failure is None else None,
+            cosigners=self.cosigners,
+        )
+
+    def verify(self, source: LogSource, needed: int) -> None:
+        checkpoint = self._checkpoint(source.checkpoint(), needed)
+        size = self.size = checkpoint.size
+        failure = self._walk(source.entries(size), size)
+        if self.store.size < size:
+            if failure is not None and failure.index == self.store.size:
+                raise failure
+            raise Failure(
+                self.store.size,
+                f"entry {self.store.size} is missing: the checkpoint commits to {size} entries",
+            )
+        if tree.tree_hash(size, self.store) != checkpoint.root_hash:
+            raise self._root_mismatch(size, failure)
+        if failure is not None:
+            raise failure
+        self.root = checkpoint.root_hash
+        state = source.stored_state()
+        if state is not None:
+            self._check_stored(state)
+
+    # -- the checkpoint --------------------------------------------------------------------
+
+    def _checkpoint(self, note: bytes | None, needed: int) -> Checkpoint:
+        if note is None:
+            raise Failure(None, "the log has no checkpoint to verify against")
+        label = f"{self.log_key.name}+{self.log_key.key_id.hex()}"
+        try:
+            opened = open_note(note, [self.log_key])
+        except NoteError as exc:
+            reason = f"the checkpoint is not signed by the log key {label}: {exc}"
+            raise Failure(None, reason) from None
+        try:
+            checkpoint = parse_checkpoint(opened.text)
+        except CheckpointError as exc:
+            raise Failure(None, f"the checkpoint is malformed: {exc}") from None
+        if checkpoint.origin != self.log_key.name:
+            raise Failure(None, f"the checkpoint is for log {checkpoint.origin!r}")
+        verifiers: list[NoteVerifier] = [self.log_key, *self.witnesses]
+        try:
+            cosigned = open_note(note, verifiers)
+        except NoteError as exc:
+            raise Failure(None, f"a witness's cosignature does not verify: {exc}") from None
+        names = {(w.name, w.key_id) for w in self.witnesses}
+        self.cosigners = tuple(s.name for s in cosigned.signatures if (s.name, s.key_id) in names)
+        if len(self.cosigners) < needed:
+            raise Failure(
+                None,
+                f"the checkpoint is cosigned by {len(self.cosigners)} of the "
+                f"{len(self.witnesses)} witnesses; {needed} needed",
+            )
+        return checkpoint
+
+    # -- the leaves ------------------------------------------------------------------------
+
+    def _walk(self, entries: Iterator[SourceEntry], size: int) -> Failure | None:
+        """Hash every leaf; check each until the first failure, which is returned."""
+        failure: Failure | None = None
+        while failure is None or self.store.size < size:
+            expected = self.store.size
+            try:
+                entry = next(entries, None)
+            except EntryUnavailable as exc:
+                return failure or Failure(exc.index, exc.reason)
+            if entry is None:
+                return failure
+            if entry.index != expected:
+                return failure or Failure(
+                    expected, f"entry {expected} is missing (the next one is {entry.index})"
+                )
+            self.store.append(entry.leaf)
+            self._note_stored_leaf_hash(entry)
+            if failure is None:
+                try:
+                    self._check_entry(entry)
+                except Failure as found:
+                    failure = found
+        return failure
+
+    def _note_stored_leaf_hash(self, entry: SourceEntry) -> None:
+        if self.first_stored_mismatch is not None:
+            return
+        recomputed = tree.leaf_hash(entry.leaf)
+        claimed = []
+        if entry.columns is not None:
+            claimed.append(entry.columns.leaf_hash)
+        if entry.hashes is not None:
+            claimed.append(entry.hashes.get(tree.stored_hash_count(entry.index), recomputed))
+        if any(value != recomputed for value in claimed):
+            self.first_stored_mismatch = entry.index
+
+    def _root_mismatch(self, size: int, failure: Failure | None) -> Failure:
+        reason = f"the first {size} leaves do not hash to the checkpoint's root"
+        located = self.first_stored_mismatch
+        if located is not None and located < size:
+            return Failure(located, f"the leaf differs from its stored hash, and {reason}")
+        if failure is not None and failure.index is not None and failure.index < size:
+            return Failure(failure.index, f"{failure.reason}; and {reason}")
+        return Failure(None, reason)
+
+    def _check_entry(self, entry: SourceEntry) -> None:
+        index = entry.index
+        try:
+            leaf = parse_leaf(entry.leaf)
+        except (ValueError, RecursionError) as exc:
+            raise Failure(index, str(exc)) from None
+        header = leaf.header
+        try:
+            check_header_shape(header)
+        except (ValueError, TypeError) as exc:
+            raise Failure(index, f"malformed header: {exc}") from None
+        if self.last_logged_at is not None and leaf.logged_at < self.last_logged_at:
+            raise Failure(
+                index,
+                f"logged at {log_time(leaf.logged_at)}, before the entry before it "
+                f"({log_time(self.last_logged_at)})",
+            )
+        skew = abs((parse_log_time(header["time"]) - leaf.logged_at).total_seconds())
+        if skew > MAX_CLOCK_SKEW_SECONDS:
+            raise Failure(index, f"the author's time is {int(skew)} s from the log's time")
+        try:
+            public = self.history.signer(header)
+        except KeyProblem as exc:
+            raise Failure(index, str(exc)) from None
+        if not verify_signature(public, signing_message(header["type"], header), leaf.signature):
+            raise Failure(index, f"the signature does not verify with key {header['author']}")
+        try:
+            self.history.apply(index, header)
+        except KeyProblem as exc:
+            raise Failure(index, str(exc)) from None
+        if (earlier := self.signatures.get(leaf.signature)) is not None:
+            raise Failure(index, f"the same signed entry is already logged at entry {earlier}")
+        self.signatures[leaf.signature] = index
+        if entry.body is not None:
+            _check_body(index, header["body"], entry.body)
+            self.bodies_checked += 1
+        if entry.columns is not None:
+            _check_columns(index, entry.leaf, leaf, entry.columns)
+        if entry.hashes is not None:
+            self._check_stored_hashes(index, entry.hashes)
+        self.last_logged_at = leaf.logged_at
+        self.entries_checked += 1
+
+    def _check_stored_hashes(self, index: int, stored: Mapping[int, bytes]) -> None:
+        first, end = tree.stored_hash_count(index), tree.stored_hash_count(index + 1)
+        recomputed = self.store.read_hashes(range(first, end))
+        for position, value in zip(range(first, end), recomputed, strict=True):
+            if (kept := stored.get(position)) is None:
+                raise Failure(index, f"the stored hash {position} is missing from log_hashes")
+            if kept != value:
+                raise Failure(
+                    index,
+                    f"the stored hash {position} (level {position - first}) differs from the "
+                    "hash of the leaves",
+                )
+
+    # -- what a database keeps beside the leaves ------------------------------------------
+
+    def _check_stored(self, state: StoredState) -> None:
+        count = self.store.size
+        if state.next_index is not None and state.next_index != count:
+            if state.next_index > count:
+                raise Failure(
+                    count, f"entry {count} is missing: log_sequence counts {state.next_index}"
+                )
+            raise Failure(state.next_index, f"log_sequence counts only {state.next_index} entries")
+        if state.entry_rows != count:
+            raise Failure(
+                None, f"log_entries holds {state.entry_rows} rows, but the log {count} entries"
+            )
+        if state.hash_rows != tree.stored_hash_count(count):
+            raise Failure(
+                None,
+                f"log_hashes holds {state.hash_rows} hashes; {count} entries make "
+                f"{tree.stored_hash_count(count)}",
+            )
+        self._check_keys(state)
+        for stored in state.checkpoints:
+            self._check_stored_checkpoint(stored)
+
+    def _check_keys(self, state: StoredState) -> None:
+        stored = {key.key_id: key for key in state.keys}
+        for derived in sorted(self.history.keys.values(), key=lambda k: k.enrolled_index):
+            kept = stored.pop(derived.key_id, None)
+            if kept is None:
+                raise Failure(
+                    derived.enrolled_index, f"log_keys lacks the key {derived.key_id} enrolled here"
+                )
+            for name, ours, theirs in (
+                ("public_key", derived.public_key, kept.public_key),
+                ("member_id", derived.member, kept.member),
+                ("custodial", derived.custodial, kept.custodial),
+                ("enrolled_index", derived.enrolled_index, kept.enrolled_index),
+                ("revoked_index", derived.revoked_index, kept.revoked_index),
+            ):
+                if ours != theirs:
+                    raise Failure(
+                        derived.enrolled_index,
+                        f"log_keys has another {name} for the key {derived.key_id} enrolled here",
+                    )
+        for extra in stored.values():
+            raise Failure(None, f"log_keys holds the key {extra.key_id}, which no entry enrolls")
+
+    def _check_stored_checkpoint(self, stored: StoredCheckpoint) -> None:
+        what = f"the stored checkpoint of size {stored.size}"
+        try:
+            text = open_note(stored.note.encode(), [self.log_key]).text
+            checkpoint = parse_checkpoint(text)
+        except (NoteError, CheckpointError) as exc:
+            raise Failure(None, f"{what} does not verify: {exc}") from None
+        if (checkpoint.origin, checkpoint.size, checkpoint.root_hash) != (
+            self.log_key.name,
+            stored.size,
+            stored.root,
+        ):
+            raise Failure(None, f"{what} does not match its note")
+        if stored.size > self.store.size or stored.root != tree.tree_hash(stored.size, self.store):
+            raise Failure(None, f"{what} does not match the log")
+        witnesses = {w.name: w for w in self.witnesses}
+        for name, line in stored.cosignatures:
+            if (witness := witnesses.get(name)) is None:
+                continue  # a witness we were not given: nothing to check it against
+            try:
+                verify_cosignature_line(text, line + "\n", witness)
+            except (NoteError, CheckpointError) as exc:
+                raise Failure(None, f"{what} has a bad cosignature from {name}: {exc}") from None
+
+
+def _check_body(index: int, committed: str, body: StoredBody) -> None:
+    try:
+        value = json.loads(body.text)
+    except (ValueError, RecursionError):
+        raise Failure(index, "the stored body is not JSON") from None
+    if not isinstance(value, dict):
+        raise Failure(index, "the stored body is not a JSON object")
+    try:
+        recomputed, spelled = body_hash(body.salt, value), canonical(value)
+    except ValueError as exc:
+        raise Failure(index, f"the stored body has no canonical JSON form: {exc}") from None
+    if recomputed != committed:
+        raise Failure(index, "the stored body and salt do not hash to the header's body hash")
+    if spelled != body.text.encode():
+        raise Failure(index, "the stored body is not in canonical JSON (RFC 8785)")
+
+
+def _check_columns(index: int, data: bytes, leaf: Leaf, columns: StoredColumns) -> None:
+    header = leaf.header
+    for name, stored, derived in (
+        ("leaf_hash", columns.leaf_hash, tree.leaf_hash(data)),
+        ("signature", columns.signature, leaf.signature),
+        ("entry_type", columns.entry_type, header["type"]),
+        ("author_key_id", columns.author, header["author"]),
+        ("logged_at", log_time(columns.logged_at), log_time(leaf.logged_at)),
+        ("custodial", columns.custodial, header["custodial"]),
+    ):
+        if stored != derived:
+            raise Failure(index, f"log_entries.{name} does not match the leaf")
