@@ -17,6 +17,8 @@ from fusioncell.config import Settings
 from fusioncell.db.engine import create_db_engine, make_sessionmaker
 from fusioncell.geo import api as geo_api
 from fusioncell.geo import views as geo_views
+from fusioncell.hotline import api as hotline_api
+from fusioncell.hotline.engine import HotlineEngine
 from fusioncell.ledger import api as ledger_api
 from fusioncell.ledger import views as ledger_views
 from fusioncell.ledger.checkpointer import ON_APPEND, Checkpointer
@@ -36,9 +38,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if settings.background_checkpoints:
             checkpointer.start()
+            engine_.start()
         try:
             yield
         finally:
+            engine_.stop()
             checkpointer.stop()
 
     app = FastAPI(
@@ -61,12 +65,14 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         sessions, clock, parse_witnesses(settings.witnesses)
     )
     sessions.configure(info={**sessions.kw["info"], ON_APPEND: checkpointer.wake})
+    app.state.hotline_engine = engine_ = HotlineEngine(sessions, clock)
 
     problems.install(app)
     for router in (
         cell_api.router,
         geo_api.router,
         ledger_api.router,
+        hotline_api.router,
         web_views.router,
         cell_views.router,
         geo_views.router,

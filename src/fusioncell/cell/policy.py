@@ -28,17 +28,32 @@ class Permission(StrEnum):
     GEO_FEATURE_READ = "geo:feature:read"
     GEO_FEATURE_DEFINE = "geo:feature:define"
     KEY_REVOKE_ANY = "cell:key:revoke_any"
+    CHANNEL_OPEN = "hotline:channel:open"
+    MESSAGE_READ = "hotline:message:read"
+    MESSAGE_SEND = "hotline:message:send"
+    MESSAGE_ACK = "hotline:message:ack"
+    MESSAGE_RELAY = "hotline:message:relay"
 
 
 _EVERY_MEMBER = frozenset({Permission.ORGANISATION_LIST, Permission.GEO_FEATURE_READ})
 
+_OFFICER = frozenset({Permission.MESSAGE_READ, Permission.MESSAGE_SEND, Permission.MESSAGE_ACK})
+
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.LIAISON: _EVERY_MEMBER,
-    Role.ANALYST: _EVERY_MEMBER,
-    Role.DUTY_OFFICER: _EVERY_MEMBER,
-    Role.SUPERVISOR: _EVERY_MEMBER | {Permission.MEMBER_LIST_ALL, Permission.GEO_FEATURE_DEFINE},
-    Role.VERIFIER: _EVERY_MEMBER,
-    Role.OBSERVER: _EVERY_MEMBER,
+    Role.LIAISON: _EVERY_MEMBER | _OFFICER,
+    Role.ANALYST: _EVERY_MEMBER | {Permission.MESSAGE_READ},
+    Role.DUTY_OFFICER: _EVERY_MEMBER | _OFFICER,
+    Role.SUPERVISOR: _EVERY_MEMBER
+    | {
+        Permission.MEMBER_LIST_ALL,
+        Permission.GEO_FEATURE_DEFINE,
+        Permission.CHANNEL_OPEN,
+        Permission.MESSAGE_READ,
+        Permission.MESSAGE_SEND,
+        Permission.MESSAGE_RELAY,
+    },
+    Role.VERIFIER: _EVERY_MEMBER | {Permission.MESSAGE_READ, Permission.MESSAGE_SEND},
+    Role.OBSERVER: _EVERY_MEMBER | {Permission.MESSAGE_READ},
     Role.AUDITOR: _EVERY_MEMBER,
     # The operator manages people and keys but has no content access by right; the
     # agreed geometry is shared with every member of the cell, so it is not content.
@@ -49,6 +64,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.MEMBER_DISABLE,
         Permission.KEY_REVOKE_ANY,
         Permission.GEO_FEATURE_DEFINE,
+        Permission.CHANNEL_OPEN,
     },
 }
 

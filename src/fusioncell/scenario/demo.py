@@ -15,6 +15,7 @@ from fusioncell.cell.policy import console_viewer
 from fusioncell.geo.actions import do_define_geo_feature
 from fusioncell.geo.derive import demo_site_features, demo_zone_features
 from fusioncell.geo.kinds import FeatureKind
+from fusioncell.hotline.actions.channels import do_open_channels
 
 # Stable ids, so loading the scenario twice changes nothing.
 _NS = uuid.UUID("0b7f4a8e-5f3c-4d5e-8a8c-5c2b8c1f9e10")
@@ -97,6 +98,9 @@ def load_demo(db: Session, *, password: str, now: datetime, hash_profile: str) -
             now=now,
             hash_profile=hash_profile,
         )
+    # The host state sits in the cell-wide channel; the humanitarian organisation is in none
+    # until the supervisor adds it, so observers see only what they are members of.
+    do_open_channels(db, console, observers=["HOST"], now=now)
     for feature in [*demo_zone_features(), *demo_site_features()]:
         properties = feature["properties"]
         do_define_geo_feature(

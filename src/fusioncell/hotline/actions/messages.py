@@ -1,0 +1,435 @@
+"""Sending, relaying, delivering and acknowledging hotline messages."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from fusioncell.cell.models import Organisation, OrganisationKind
+from fusioncell.cell.policy import Permission, Viewer, require
+from fusioncell.db.transaction import atomic
+from fusioncell.errors import Conflict, Forbidden, IdempotencyConflict, InvalidInput
+from fusioncell.hotline import forms
+from fusioncell.hotline.events import emit
+from fusioncell.hotline.models import (
+    Ack,
+    Channel,
+    ChannelMember,
+    Delivery,
+    EventKind,
+    Message,
+)
+from fusioncell.hotline.policy import HotlinePolicy
+from fusioncell.hotline.queries import get_channel, get_message
+from fusioncell.ledger.context import ledger_context
+from fusioncell.ledger.entries import EntryType, audience, b64, log_time
+from fusioncell.ledger.models import LogCheckpoint
+from fusioncell.ledger.record import ByLog, ByMember, author_of, record
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def _channel_audience(db: Session, channel_id: uuid.UUID) -> dict[str, Any]:
+    organisations = db.scalars(
+        select(ChannelMember.organisation_id).where(ChannelMember.channel_id == channel_id)
+    ).all()
+    return audience(organisations=list(organisations))
+
+
+def _check_attachments(
+    attachments: list[dict[str, Any]], policy: HotlinePolicy
+) -> list[dict[str, Any]]:
+    """Attachments travel by hash: the message binds each file's SHA-256, size and name."""
+    if len(attachments) > policy.max_attachments:
+        raise InvalidInput(f"at most {policy.max_attachments} attachments")
+    checked = []
+    for item in attachments:
+        digest, size, name = item.get("sha256"), item.get("size"), item.get("name")
+        if not isinstance(digest, str) or not _SHA256.fullmatch(digest):
+            raise InvalidInput("an attachment's sha256 is 64 lower-case hex digits")
+        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+            raise InvalidInput("an attachment's size is a whole number of bytes")
+        if size > policy.max_attachment_bytes:
+            raise InvalidInput(
+                f"an attachment may be at most {policy.max_attachment_bytes} bytes",
+                limit=policy.max_attachment_bytes,
+            )
+        if not isinstance(name, str) or not 0 < len(name) <= 200:
+            raise InvalidInput("an attachment needs a name of at most 200 characters")
+        checked.append({"sha256": digest, "size": size, "name": name})
+    return checked
+
+
+def _check_content(
+    form: str, text: str | None, fields: Any, policy: HotlinePolicy
+) -> tuple[str | None, dict[str, Any] | None]:
+    if form == forms.TEXT:
+        if not isinstance(text, str) or not text.strip():
+            raise InvalidInput("a text message needs text")
+        if len(text.encode()) > policy.max_text_bytes:
+            raise InvalidInput(
+                f"the text may be at most {policy.max_text_bytes} bytes",
+                limit=policy.max_text_bytes,
+            )
+        if fields is not None:
+            raise InvalidInput("give either text or a template with fields, not both")
+        return text, None
+    if text is not None:
+        raise InvalidInput("give either text or a template with fields, not both")
+    return None, forms.check_fields(form, fields)
+
+
+def _message_body(message: Message, sender: str | None) -> dict[str, Any]:
+    return {
+        "message": str(message.id),
+        "channel": str(message.channel_id),
+        "sender": sender,
+        "precedence": message.precedence,
+        "form": message.form,
+        "text": message.text,
+        "fields": message.fields,
+        "attachments": message.attachments,
+        "relay_of": str(message.relay_of) if message.relay_of else None,
+        "hotline_policy": message.hotline_policy,
+    }
+
+
+def _insert_message(
+    db: Session,
+    *,
+    message_id: uuid.UUID,
+    channel: Channel,
+    sender_id: uuid.UUID | None,
+    sender_organisation_id: uuid.UUID,
+    precedence: str,
+    form: str,
+    text: str | None,
+    fields: dict[str, Any] | None,
+    attachments: list[dict[str, Any]],
+    relay_of: uuid.UUID | None,
+    author: Any,
+    sender_name: str | None,
+    now: datetime,
+) -> Message:
+    policy = ledger_context(db).hotline
+    rule = policy.rule(precedence)
+    message = Message(
+        id=message_id,
+        channel_id=channel.id,
+        sender_id=sender_id,
+        sender_organisation_id=sender_organisation_id,
+        precedence=precedence,
+        form=form,
+        text=text,
+        fields=fields,
+        attachments=attachments,
+        relay_of=relay_of,
+        hotline_policy=policy.hash,
+        log_index=-1,
+        leaf_hash=b"",
+        sent_at=now,
+        delivered_deadline=now + rule.delivered,
+        ack_deadline=now + rule.ack,
+    )
+    appended = record(
+        db,
+        author,
+        EntryType.MESSAGE_SENT,
+        _message_body(message, sender_name),
+        audience=_channel_audience(db, channel.id),
+        now=now,
+    )
+    message.log_index, message.leaf_hash = appended.index, appended.leaf_hash
+    db.add(message)
+    db.flush()
+    emit(
+        db,
+        channel_id=channel.id,
+        kind=EventKind.MESSAGE,
+        message_id=message.id,
+        payload={"message": str(message.id), "precedence": precedence, "log_index": appended.index},
+        now=now,
+    )
+    return message
+
+
+def _same_request(
+    earlier: Message,
+    channel_id: uuid.UUID,
+    precedence: str,
+    form: str,
+    text: str | None,
+    fields: dict[str, Any] | None,
+) -> bool:
+    return (earlier.channel_id, earlier.precedence, earlier.form, earlier.text, earlier.fields) == (
+        channel_id,
+        precedence,
+        form,
+        text,
+        fields,
+    )
+
+
+def do_send_message(
+    db: Session,
+    actor: Viewer,
+    *,
+    message_id: uuid.UUID,
+    channel_id: uuid.UUID,
+    precedence: str,
+    form: str = forms.TEXT,
+    text: str | None = None,
+    fields: Any = None,
+    attachments: list[dict[str, Any]] = (),  # type: ignore[assignment]
+    now: datetime,
+) -> Message:
+    require(actor, Permission.MESSAGE_SEND)
+    policy = ledger_context(db).hotline
+    if precedence not in policy.precedences:
+        raise InvalidInput(
+            f"precedence {precedence!r} is not in the policy", precedences=list(policy.precedences)
+        )
+    text, checked_fields = _check_content(form, text, fields, policy)
+    checked_attachments = _check_attachments(list(attachments), policy)
+    with atomic(db):
+        channel = get_channel(db, actor, channel_id)  # 404 if not a member
+        if (earlier := db.get(Message, message_id)) is not None:
+            if not _same_request(earlier, channel.id, precedence, form, text, checked_fields):
+                raise IdempotencyConflict(message_id=str(message_id))
+            return earlier
+        return _insert_message(
+            db,
+            message_id=message_id,
+            channel=channel,
+            sender_id=actor.member_id,
+            sender_organisation_id=actor.organisation_id,
+            precedence=precedence,
+            form=form,
+            text=text,
+            fields=checked_fields,
+            attachments=checked_attachments,
+            relay_of=None,
+            author=author_of(actor),
+            sender_name=actor.username,
+            now=now,
+        )
+
+
+def do_relay_message(
+    db: Session,
+    actor: Viewer,
+    *,
+    message_id: uuid.UUID,
+    original_id: uuid.UUID,
+    to_channel_id: uuid.UUID,
+    now: datetime,
+) -> Message:
+    """The supervisor carries a message into another channel; the relay references the original."""
+    require(actor, Permission.MESSAGE_RELAY)
+    with atomic(db):
+        original = get_message(db, actor, original_id)
+        channel = get_channel(db, actor, to_channel_id)
+        if (earlier := db.get(Message, message_id)) is not None:
+            if earlier.relay_of != original.id or earlier.channel_id != channel.id:
+                raise IdempotencyConflict(message_id=str(message_id))
+            return earlier
+        if channel.id == original.channel_id:
+            raise InvalidInput("relay into another channel")
+        return _insert_message(
+            db,
+            message_id=message_id,
+            channel=channel,
+            sender_id=actor.member_id,
+            sender_organisation_id=actor.organisation_id,
+            precedence=original.precedence,
+            form=original.form,
+            text=original.text,
+            fields=original.fields,
+            attachments=original.attachments,
+            relay_of=original.id,
+            author=author_of(actor),
+            sender_name=actor.username,
+            now=now,
+        )
+
+
+def do_send_link_test(db: Session, *, sequence: int, now: datetime) -> list[Message]:
+    """The cell's scheduled link test: one per bilateral channel, signed by the log's key."""
+    policy = ledger_context(db).hotline
+    sent = []
+    with atomic(db):
+        supervisor = db.scalar(
+            select(Organisation).where(Organisation.kind == OrganisationKind.SUPERVISOR.value)
+        )
+        if supervisor is None:
+            return []
+        channels = db.scalars(select(Channel).where(Channel.kind == "bilateral")).all()
+        for channel in channels:
+            message_id = uuid.uuid5(channel.id, f"link-test/{sequence}")
+            if db.get(Message, message_id) is not None:
+                continue
+            sent.append(
+                _insert_message(
+                    db,
+                    message_id=message_id,
+                    channel=channel,
+                    sender_id=None,
+                    sender_organisation_id=supervisor.id,
+                    precedence=policy.link_test_precedence,
+                    form="link_test",
+                    text=None,
+                    fields={"sequence": sequence},
+                    attachments=[],
+                    relay_of=None,
+                    author=ByLog(),
+                    sender_name=None,
+                    now=now,
+                )
+            )
+    return sent
+
+
+def do_mark_delivered(
+    db: Session, actor: Viewer, *, message_ids: list[uuid.UUID], now: datetime
+) -> list[Delivery]:
+    """A device of the actor's organisation received these messages: the first time counts."""
+    if not message_ids:
+        return []
+    written = []
+    with atomic(db):
+        for message_id in message_ids:
+            message = get_message(db, actor, message_id)
+            if message.sender_organisation_id == actor.organisation_id:
+                continue
+            if db.get(Delivery, (message.id, actor.organisation_id)) is not None:
+                continue
+            appended = record(
+                db,
+                ByMember(actor.member_id),
+                EntryType.MESSAGE_DELIVERED,
+                {
+                    "message": str(message.id),
+                    "message_index": message.log_index,
+                    "organisation": str(actor.organisation_id),
+                },
+                audience=_channel_audience(db, message.channel_id),
+                now=now,
+            )
+            delivery = Delivery(
+                message_id=message.id,
+                organisation_id=actor.organisation_id,
+                member_id=actor.member_id,
+                delivered_at=now,
+                log_index=appended.index,
+            )
+            db.add(delivery)
+            emit(
+                db,
+                channel_id=message.channel_id,
+                kind=EventKind.DELIVERED,
+                message_id=message.id,
+                payload={"message": str(message.id), "organisation": str(actor.organisation_id)},
+                now=now,
+            )
+            written.append(delivery)
+    return written
+
+
+def _checkpoint_seen(db: Session, size: int | None) -> dict[str, Any] | None:
+    """The checkpoint the acknowledger's client verified; the newest one if it does not say."""
+    if size is None:
+        checkpoint = db.scalar(select(LogCheckpoint).order_by(LogCheckpoint.size.desc()).limit(1))
+    else:
+        checkpoint = db.get(LogCheckpoint, size)
+        if checkpoint is None:
+            raise InvalidInput(f"no checkpoint of size {size}: give one the log has signed")
+    if checkpoint is None:
+        return None
+    return {"size": checkpoint.size, "root": b64(checkpoint.root)}
+
+
+def do_acknowledge_message(
+    db: Session,
+    actor: Viewer,
+    *,
+    message_id: uuid.UUID,
+    ack_id: uuid.UUID,
+    checkpoint_size: int | None,
+    now: datetime,
+) -> Ack:
+    """A human of a recipient party acknowledges receipt (receipt is not approval).
+
+    A party's first acknowledgement stops its deadline; later ones by other members of the
+    party are recorded but change nothing. The same member acknowledging twice is refused.
+    """
+    with atomic(db):
+        message = get_message(db, actor, message_id)  # 404 if not released to the actor
+        require(actor, Permission.MESSAGE_ACK)
+        if (earlier := db.get(Ack, ack_id)) is not None:
+            if (earlier.message_id, earlier.member_id) != (message.id, actor.member_id):
+                raise IdempotencyConflict(ack_id=str(ack_id))
+            return earlier
+        recipient = db.get(ChannelMember, (message.channel_id, actor.organisation_id))
+        if (
+            recipient is None
+            or not recipient.acknowledges
+            or message.sender_organisation_id == actor.organisation_id
+        ):
+            raise Forbidden("your organisation is not a recipient that acknowledges this message")
+        mine = db.scalar(
+            select(Ack.id).where(Ack.message_id == message.id, Ack.member_id == actor.member_id)
+        )
+        if mine is not None:
+            raise Conflict("you have already acknowledged this message", ack_id=str(mine))
+        first = not db.scalar(
+            select(func.count()).where(
+                Ack.message_id == message.id, Ack.organisation_id == actor.organisation_id
+            )
+        )
+        seen = _checkpoint_seen(db, checkpoint_size)
+        appended = record(
+            db,
+            author_of(actor),
+            EntryType.MESSAGE_ACKNOWLEDGED,
+            {
+                "ack": str(ack_id),
+                "message": str(message.id),
+                "message_index": message.log_index,
+                "message_leaf_hash": b64(message.leaf_hash),
+                "organisation": str(actor.organisation_id),
+                "checkpoint": seen,
+            },
+            audience=_channel_audience(db, message.channel_id),
+            now=now,
+        )
+        ack = Ack(
+            id=ack_id,
+            message_id=message.id,
+            member_id=actor.member_id,
+            organisation_id=actor.organisation_id,
+            counts=first,
+            acked_at=now,
+            checkpoint_size=seen["size"] if seen else None,
+            log_index=appended.index,
+        )
+        db.add(ack)
+        emit(
+            db,
+            channel_id=message.channel_id,
+            kind=EventKind.ACKNOWLEDGED,
+            message_id=message.id,
+            payload={
+                "message": str(message.id),
+                "organisation": str(actor.organisation_id),
+                "member": actor.username,
+                "counts": first,
+                "at": log_time(now),
+            },
+            now=now,
+        )
+    return ack

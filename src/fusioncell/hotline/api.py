@@ -1,0 +1,240 @@
+"""REST routes of the hotline."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query
+from sqlalchemy.orm import Session
+
+from fusioncell.cell.policy import Viewer
+from fusioncell.errors import InvalidInput
+from fusioncell.hotline import forms
+from fusioncell.hotline.actions.messages import (
+    do_acknowledge_message,
+    do_mark_delivered,
+    do_relay_message,
+    do_send_message,
+)
+from fusioncell.hotline.models import Message
+from fusioncell.hotline.queries import (
+    channel_members,
+    get_channel,
+    get_message,
+    list_channels,
+    list_messages,
+    message_state,
+    names,
+)
+from fusioncell.hotline.schemas import (
+    AckIn,
+    AckOut,
+    ChannelOut,
+    DeliveryOut,
+    EscalationOut,
+    MessageOut,
+    RecipientOut,
+    RelayMessageIn,
+    SendMessageIn,
+)
+from fusioncell.idempotency import resolve_id
+from fusioncell.ledger.entries import b64
+from fusioncell.web.deps import AppClock, CurrentViewer, Db
+
+router = APIRouter(prefix="/api/v1", tags=["hotline"])
+IdempotencyKey = Annotated[str | None, Header(max_length=200)]
+
+
+def message_out(db: Session, viewer: Viewer, message: Message, *, full: bool = True) -> MessageOut:
+    organisations, members = names(db)
+    out = MessageOut(
+        id=message.id,
+        channel_id=message.channel_id,
+        sender=members.get(message.sender_id) if message.sender_id else None,
+        sender_organisation=organisations[message.sender_organisation_id],
+        precedence=message.precedence,
+        template=None if message.form == forms.TEXT else message.form,
+        text=message.text,
+        fields=message.fields,
+        rendered=forms.render(message.form, message.fields, message.text, viewer.language),
+        title=forms.title(message.form, viewer.language),
+        attachments=message.attachments,
+        relay_of=message.relay_of,
+        log_index=message.log_index,
+        leaf_hash=b64(message.leaf_hash),
+        hotline_policy=message.hotline_policy,
+        sent_at=message.sent_at,
+        delivered_deadline=message.delivered_deadline,
+        ack_deadline=message.ack_deadline,
+    )
+    if not full:
+        return out
+    state = message_state(db, message)
+    delivered = {d.organisation_id: d.delivered_at for d in state.deliveries}
+    acked = {a.organisation_id: a.acked_at for a in state.acks if a.counts}
+    out.recipients = [
+        RecipientOut(
+            organisation=organisations[r.organisation_id],
+            delivered_at=delivered.get(r.organisation_id),
+            acknowledged_at=acked.get(r.organisation_id),
+        )
+        for r in state.recipients
+    ]
+    out.deliveries = [
+        DeliveryOut(
+            organisation=organisations[d.organisation_id],
+            member=members.get(d.member_id),
+            at=d.delivered_at,
+            log_index=d.log_index,
+        )
+        for d in state.deliveries
+    ]
+    out.acks = [
+        AckOut(
+            id=a.id,
+            organisation=organisations[a.organisation_id],
+            member=members.get(a.member_id),
+            at=a.acked_at,
+            counts=a.counts,
+            checkpoint_size=a.checkpoint_size,
+            log_index=a.log_index,
+        )
+        for a in state.acks
+    ]
+    out.escalations = [
+        EscalationOut(
+            organisation=organisations[e.organisation_id],
+            step=e.step,
+            due_at=e.due_at,
+            notify=e.notify,
+            log_index=e.log_index,
+        )
+        for e in state.escalations
+    ]
+    return out
+
+
+@router.get("/channels", response_model=list[ChannelOut])
+def channels(viewer: CurrentViewer, db: Db) -> list[ChannelOut]:
+    organisations, _members = names(db)
+    return [
+        ChannelOut(
+            id=channel.id,
+            kind=channel.kind,
+            name=channel.name,
+            members=sorted(
+                organisations[m.organisation_id] for m in channel_members(db, channel.id)
+            ),
+        )
+        for channel in list_channels(db, viewer)
+    ]
+
+
+@router.get("/channels/{channel_id}/messages", response_model=list[MessageOut])
+def channel_messages(
+    channel_id: uuid.UUID,
+    viewer: CurrentViewer,
+    db: Db,
+    clock: AppClock,
+    precedence: Annotated[str | None, Query(max_length=16)] = None,
+    unacknowledged: bool = False,
+    before: uuid.UUID | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[MessageOut]:
+    """Newest first. Fetching counts as delivery to the viewer's organisation."""
+    get_channel(db, viewer, channel_id)
+    found = list_messages(
+        db,
+        viewer,
+        channel_id=channel_id,
+        precedence=precedence,
+        unacknowledged=unacknowledged,
+        before=before,
+        limit=limit,
+    )
+    do_mark_delivered(db, viewer, message_ids=[m.id for m in found], now=clock.now())
+    return [message_out(db, viewer, m) for m in found]
+
+
+@router.post("/channels/{channel_id}/messages", response_model=MessageOut, status_code=201)
+def send_message(
+    channel_id: uuid.UUID,
+    body: SendMessageIn,
+    viewer: CurrentViewer,
+    db: Db,
+    clock: AppClock,
+    idempotency_key: IdempotencyKey = None,
+) -> MessageOut:
+    if body.template is None and body.fields is not None:
+        raise InvalidInput("fields belong to a template: name it in 'template'")
+    message = do_send_message(
+        db,
+        viewer,
+        message_id=resolve_id(viewer, body.id, idempotency_key, scope="message"),
+        channel_id=channel_id,
+        precedence=body.precedence,
+        form=body.template or forms.TEXT,
+        text=body.text,
+        fields=body.fields,
+        attachments=[a.model_dump() for a in body.attachments],
+        now=clock.now(),
+    )
+    return message_out(db, viewer, message)
+
+
+@router.get("/messages/{message_id}", response_model=MessageOut)
+def message(message_id: uuid.UUID, viewer: CurrentViewer, db: Db, clock: AppClock) -> MessageOut:
+    found = get_message(db, viewer, message_id)
+    do_mark_delivered(db, viewer, message_ids=[found.id], now=clock.now())
+    return message_out(db, viewer, found)
+
+
+@router.post("/messages/{message_id}/ack", response_model=AckOut, status_code=201)
+def acknowledge(
+    message_id: uuid.UUID,
+    viewer: CurrentViewer,
+    db: Db,
+    clock: AppClock,
+    body: AckIn | None = None,
+    idempotency_key: IdempotencyKey = None,
+) -> AckOut:
+    body = body or AckIn()
+    ack = do_acknowledge_message(
+        db,
+        viewer,
+        message_id=message_id,
+        ack_id=resolve_id(viewer, body.id, idempotency_key, scope=f"ack/{message_id}"),
+        checkpoint_size=body.checkpoint_size,
+        now=clock.now(),
+    )
+    organisations, members = names(db)
+    return AckOut(
+        id=ack.id,
+        organisation=organisations[ack.organisation_id],
+        member=members.get(ack.member_id),
+        at=ack.acked_at,
+        counts=ack.counts,
+        checkpoint_size=ack.checkpoint_size,
+        log_index=ack.log_index,
+    )
+
+
+@router.post("/messages/{message_id}/relay", response_model=MessageOut, status_code=201)
+def relay(
+    message_id: uuid.UUID,
+    body: RelayMessageIn,
+    viewer: CurrentViewer,
+    db: Db,
+    clock: AppClock,
+    idempotency_key: IdempotencyKey = None,
+) -> MessageOut:
+    relayed = do_relay_message(
+        db,
+        viewer,
+        message_id=resolve_id(viewer, body.id, idempotency_key, scope="relay"),
+        original_id=message_id,
+        to_channel_id=body.channel_id,
+        now=clock.now(),
+    )
+    return message_out(db, viewer, relayed)

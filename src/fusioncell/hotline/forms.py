@@ -1,0 +1,191 @@
+"""Structured messages: stored as data (the form's name and its fields), rendered in each
+reader's language, so a notification reads the same in English, Arabic and Hebrew."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from shapely.geometry import shape
+
+from fusioncell.errors import InvalidInput
+from fusioncell.text import N_
+from fusioncell.web.templating import translate
+
+TEXT = "text"
+
+
+def _text(limit: int) -> Callable[[Any], Any]:
+    def check(value: Any) -> Any:
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError("a non-empty text")
+        if len(value) > limit:
+            raise ValueError(f"at most {limit} characters")
+        return value.strip()
+
+    return check
+
+
+def _parse(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _moment(value: Any) -> Any:
+    if not isinstance(value, str):
+        raise ValueError("an RFC 3339 date and time")
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError("an RFC 3339 date and time") from None
+    if parsed.tzinfo is None:
+        raise ValueError("a date and time with its UTC offset")
+    return value
+
+
+def _geometry(kinds: tuple[str, ...]) -> Callable[[Any], Any]:
+    def check(value: Any) -> Any:
+        try:
+            parsed = shape(value)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            raise ValueError("a GeoJSON geometry") from None
+        if parsed.geom_type not in kinds or parsed.is_empty or not parsed.is_valid:
+            raise ValueError(f"a valid GeoJSON {' or '.join(kinds)}")
+        minx, miny, maxx, maxy = parsed.bounds
+        if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
+            raise ValueError("longitude, latitude in degrees")
+        return value
+
+    return check
+
+
+def _count(low: int, high: int) -> Callable[[Any], Any]:
+    def check(value: Any) -> Any:
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            raise ValueError(f"a whole number from {low} to {high}")
+        return value
+
+    return check
+
+
+def _choice(*options: str) -> Callable[[Any], Any]:
+    def check(value: Any) -> Any:
+        if value not in options:
+            raise ValueError(f"one of {', '.join(options)}")
+        return value
+
+    return check
+
+
+@dataclass(frozen=True)
+class Form:
+    name: str
+    title: str
+    # The sentence shown to readers; %(field)s placeholders, translated in the catalogues.
+    sentence: str
+    fields: dict[str, Callable[[Any], Any]]
+    optional: frozenset[str] = frozenset()
+
+
+FORMS: dict[str, Form] = {
+    form.name: form
+    for form in (
+        Form(
+            "activity_notification",
+            N_("Notification of planned activity"),
+            N_(
+                "Planned activity: %(activity)s, from %(starts_at)s to %(ends_at)s, in the area given."
+            ),
+            {
+                "activity": _text(500),
+                "starts_at": _moment,
+                "ends_at": _moment,
+                "area": _geometry(("Polygon", "MultiPolygon")),
+            },
+        ),
+        Form(
+            "clarification_request",
+            N_("Request for clarification"),
+            N_("Request for clarification about %(subject)s: %(question)s"),
+            {"subject": _text(200), "question": _text(2000)},
+        ),
+        Form(
+            "incident_alert",
+            N_("Incident alert"),
+            N_("Incident at %(occurred_at)s: %(description)s"),
+            {
+                "occurred_at": _moment,
+                "description": _text(2000),
+                "location": _geometry(("Point",)),
+            },
+        ),
+        Form(
+            "medevac_request",
+            N_("Medical evacuation request"),
+            N_(
+                "Medical evacuation of %(patients)s patient(s), urgency %(urgency)s, via %(crossing)s."
+            ),
+            {
+                "patients": _count(1, 500),
+                "urgency": _choice("urgent", "priority", "routine"),
+                "crossing": _text(200),
+                "location": _geometry(("Point",)),
+            },
+        ),
+        Form(
+            "link_test",
+            N_("Link test"),
+            N_("Link test number %(sequence)s: please acknowledge."),
+            {"sequence": _count(0, 2**31)},
+        ),
+    )
+}
+
+
+def check_fields(form_name: str, fields: Any) -> dict[str, Any]:
+    """Validate a structured message's fields; raise InvalidInput naming every problem."""
+    form = FORMS.get(form_name)
+    if form is None:
+        raise InvalidInput(f"no message template {form_name!r}", templates=sorted(FORMS))
+    if not isinstance(fields, dict):
+        raise InvalidInput("fields must be an object")
+    problems = []
+    checked: dict[str, Any] = {}
+    for name, check in form.fields.items():
+        if name not in fields:
+            if name not in form.optional:
+                problems.append({"field": name, "message": "missing"})
+            continue
+        try:
+            checked[name] = check(fields[name])
+        except ValueError as exc:
+            problems.append({"field": name, "message": f"must be {exc}"})
+    for name in sorted(set(fields) - set(form.fields)):
+        problems.append({"field": name, "message": "not a field of this template"})
+    if (
+        not problems
+        and form_name == "activity_notification"
+        and _parse(checked["ends_at"]) <= _parse(checked["starts_at"])
+    ):
+        problems.append({"field": "ends_at", "message": "must be after starts_at"})
+    if problems:
+        first = problems[0]
+        raise InvalidInput(
+            f"template {form_name}: {first['field']} {first['message']}", errors=problems
+        )
+    return checked
+
+
+def render(form_name: str, fields: dict[str, Any] | None, text: str | None, language: str) -> str:
+    if form_name == TEXT or fields is None:
+        return text or ""
+    form = FORMS[form_name]
+    values = {name: fields.get(name, "") for name in form.fields}
+    return translate(language, form.sentence) % values
+
+
+def title(form_name: str, language: str) -> str:
+    if form_name == TEXT:
+        return ""
+    return translate(language, FORMS[form_name].title)

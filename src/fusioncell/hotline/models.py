@@ -1,0 +1,154 @@
+"""Tables of the hotline: channels and their member organisations, messages, deliveries,
+acknowledgements, escalations, and the event stream members replay from."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Identity,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    Uuid,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from fusioncell.db.base import Base, UTCDateTime
+
+
+class ChannelKind(StrEnum):
+    CELL = "cell"
+    BILATERAL = "bilateral"
+
+
+class Precedence(StrEnum):
+    FLASH = "FLASH"
+    IMMEDIATE = "IMMEDIATE"
+    PRIORITY = "PRIORITY"
+    ROUTINE = "ROUTINE"
+
+
+class EventKind(StrEnum):
+    MESSAGE = "message"
+    DELIVERED = "delivered"
+    ACKNOWLEDGED = "acknowledged"
+    ESCALATION = "escalation"
+
+
+class Channel(Base):
+    __tablename__ = "hotline_channels"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(200))
+    # The party a bilateral channel joins to the supervisor; None for the cell-wide channel.
+    party_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organisations.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ChannelMember(Base):
+    __tablename__ = "hotline_channel_members"
+
+    channel_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("hotline_channels.id"), primary_key=True
+    )
+    organisation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organisations.id"), primary_key=True
+    )
+    # Whether this organisation must acknowledge messages (parties), or only receives them.
+    acknowledges: Mapped[bool] = mapped_column(Boolean)
+
+
+class Message(Base):
+    __tablename__ = "hotline_messages"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    channel_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("hotline_channels.id"), index=True)
+    # None for a link test, which the cell itself sends (signed by the log's key).
+    sender_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("members.id"))
+    sender_organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id"))
+    precedence: Mapped[str] = mapped_column(String(16))
+    # "text", or the name of a structured template whose fields are in ``fields``.
+    form: Mapped[str] = mapped_column(String(40))
+    text: Mapped[str | None] = mapped_column(Text)
+    fields: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    attachments: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    relay_of: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("hotline_messages.id"))
+    hotline_policy: Mapped[str] = mapped_column(String(64))
+    log_index: Mapped[int] = mapped_column(BigInteger, unique=True)
+    leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    delivered_deadline: Mapped[datetime] = mapped_column(UTCDateTime)
+    ack_deadline: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Delivery(Base):
+    """The first time a device of a recipient organisation received the message."""
+
+    __tablename__ = "hotline_deliveries"
+
+    message_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("hotline_messages.id"), primary_key=True
+    )
+    organisation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organisations.id"), primary_key=True
+    )
+    member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id"))
+    delivered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    log_index: Mapped[int] = mapped_column(BigInteger, unique=True)
+
+
+class Ack(Base):
+    """A human acknowledgement. Only a party's first one counts for its deadline."""
+
+    __tablename__ = "hotline_acks"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    message_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("hotline_messages.id"), index=True)
+    member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id"))
+    organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id"))
+    counts: Mapped[bool] = mapped_column(Boolean)
+    acked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    checkpoint_size: Mapped[int | None] = mapped_column(BigInteger)
+    log_index: Mapped[int] = mapped_column(BigInteger, unique=True)
+
+
+class Escalation(Base):
+    __tablename__ = "hotline_escalations"
+
+    message_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("hotline_messages.id"), primary_key=True
+    )
+    organisation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organisations.id"), primary_key=True
+    )
+    # 0: not delivered in time; 1, 2, ...: rungs of the acknowledgement ladder (repeats go on).
+    step: Mapped[int] = mapped_column(Integer, primary_key=True)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    notify: Mapped[list[str]] = mapped_column(JSON)
+    written_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    log_index: Mapped[int] = mapped_column(BigInteger, unique=True)
+
+
+class HotlineEvent(Base):
+    """What live clients are told, in order; the id is the SSE event id they resume from."""
+
+    __tablename__ = "hotline_events"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), Identity(), primary_key=True
+    )
+    channel_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("hotline_channels.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    message_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("hotline_messages.id"))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

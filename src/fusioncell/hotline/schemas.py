@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class AttachmentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    sha256: str
+    size: int
+    name: str
+
+
+class SendMessageIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: uuid.UUID | None = None
+    precedence: str = Field(max_length=16)
+    text: str | None = None
+    template: str | None = Field(default=None, max_length=40)
+    fields: dict[str, Any] | None = None
+    attachments: list[AttachmentIn] = Field(default_factory=list, max_length=64)
+
+
+class RelayMessageIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: uuid.UUID | None = None
+    channel_id: uuid.UUID
+
+
+class AckIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: uuid.UUID | None = None
+    checkpoint_size: int | None = Field(default=None, ge=1)
+
+
+class ChannelOut(BaseModel):
+    id: uuid.UUID
+    kind: str
+    name: str
+    members: list[str]
+
+
+class DeliveryOut(BaseModel):
+    organisation: str
+    member: str | None
+    at: datetime
+    log_index: int
+
+
+class AckOut(BaseModel):
+    id: uuid.UUID
+    organisation: str
+    member: str | None
+    at: datetime
+    counts: bool
+    checkpoint_size: int | None
+    log_index: int
+
+
+class EscalationOut(BaseModel):
+    organisation: str
+    step: int
+    due_at: datetime
+    notify: list[str]
+    log_index: int
+
+
+class RecipientOut(BaseModel):
+    organisation: str
+    delivered_at: datetime | None
+    acknowledged_at: datetime | None
+
+
+class MessageOut(BaseModel):
+    id: uuid.UUID
+    channel_id: uuid.UUID
+    sender: str | None
+    sender_organisation: str
+    precedence: str
+    template: str | None
+    text: str | None
+    fields: dict[str, Any] | None
+    rendered: str
+    title: str
+    attachments: list[dict[str, Any]]
+    relay_of: uuid.UUID | None
+    log_index: int
+    leaf_hash: str
+    hotline_policy: str
+    sent_at: datetime
+    delivered_deadline: datetime
+    ack_deadline: datetime
+    recipients: list[RecipientOut] = Field(default_factory=list)
+    deliveries: list[DeliveryOut] = Field(default_factory=list)
+    acks: list[AckOut] = Field(default_factory=list)
+    escalations: list[EscalationOut] = Field(default_factory=list)
