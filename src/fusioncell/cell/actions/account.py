@@ -18,6 +18,20 @@ from fusioncell.ledger.record import author_of, record
 from fusioncell.web.i18n import require_language
 
 
+def _record_own(
+    db: Session, actor: Viewer, entry_type: EntryType, *, now: datetime, **details: str
+) -> None:
+    """An entry about the actor's own account, readable by them and the operator."""
+    record(
+        db,
+        author_of(actor),
+        entry_type,
+        {"member": str(actor.member_id), **details},
+        audience=personal_audience(actor.member_id),
+        now=now,
+    )
+
+
 def _own_member(db: Session, actor: Viewer) -> Member:
     member = db.get(Member, actor.member_id)
     if member is None or member.disabled_at is not None:
@@ -48,14 +62,7 @@ def do_change_password(
             now=now,
             keep_session=credentials.digest(keep_session) if keep_session else None,
         )
-        record(
-            db,
-            author_of(actor),
-            EntryType.PASSWORD_CHANGED,
-            {"member": str(actor.member_id)},
-            audience=personal_audience(actor.member_id),
-            now=now,
-        )
+        _record_own(db, actor, EntryType.PASSWORD_CHANGED, now=now)
 
 
 @dataclass(frozen=True)
@@ -75,14 +82,7 @@ def do_begin_totp_enrolment(db: Session, actor: Viewer, *, now: datetime) -> Tot
             secret=member.totp_secret,
             uri=credentials.totp_uri(member.totp_secret, username=member.username),
         )
-        record(
-            db,
-            author_of(actor),
-            EntryType.TOTP_ENROLMENT_STARTED,
-            {"member": str(actor.member_id)},
-            audience=personal_audience(actor.member_id),
-            now=now,
-        )
+        _record_own(db, actor, EntryType.TOTP_ENROLMENT_STARTED, now=now)
     return enrolment
 
 
@@ -98,14 +98,7 @@ def do_confirm_totp(db: Session, actor: Viewer, *, code: str, now: datetime) -> 
             raise InvalidTotpCode()
         member.totp_enabled = True
         member.totp_last_step = step
-        record(
-            db,
-            author_of(actor),
-            EntryType.TOTP_ENABLED,
-            {"member": str(actor.member_id)},
-            audience=personal_audience(actor.member_id),
-            now=now,
-        )
+        _record_own(db, actor, EntryType.TOTP_ENABLED, now=now)
 
 
 def do_disable_totp(db: Session, actor: Viewer, *, code: str, now: datetime) -> None:
@@ -122,14 +115,7 @@ def do_disable_totp(db: Session, actor: Viewer, *, code: str, now: datetime) -> 
         member.totp_enabled = False
         member.totp_secret = None
         member.totp_last_step = None
-        record(
-            db,
-            author_of(actor),
-            EntryType.TOTP_DISABLED,
-            {"member": str(actor.member_id)},
-            audience=personal_audience(actor.member_id),
-            now=now,
-        )
+        _record_own(db, actor, EntryType.TOTP_DISABLED, now=now)
 
 
 def do_set_language(db: Session, actor: Viewer, *, language: str, now: datetime) -> None:
@@ -139,11 +125,4 @@ def do_set_language(db: Session, actor: Viewer, *, language: str, now: datetime)
         if member.language == language:
             return
         member.language = language
-        record(
-            db,
-            author_of(actor),
-            EntryType.LANGUAGE_SET,
-            {"member": str(actor.member_id), "language": language},
-            audience=personal_audience(actor.member_id),
-            now=now,
-        )
+        _record_own(db, actor, EntryType.LANGUAGE_SET, now=now, language=language)
