@@ -129,6 +129,8 @@ def settings(database_url: str, key_dir: Path) -> Settings:
         database_url=database_url,
         password_hash_profile="fast-insecure",
         key_dir=key_dir,
+        # Tests sign checkpoints and run the hotline engine explicitly, so runs are repeatable.
+        background_checkpoints=False,
     )
 
 

@@ -64,7 +64,16 @@ def do_define_geo_feature(
     _check_geometry(geometry, kind)
     with atomic(db):
         if (earlier := db.get(GeoFeature, feature_id)) is not None:
-            if (earlier.kind, earlier.geometry) != (kind.value, geometry):
+            given = (kind.value, geometry, name, side, band, authoritative)
+            stored = (
+                earlier.kind,
+                earlier.geometry,
+                earlier.name,
+                earlier.side,
+                earlier.band,
+                earlier.authoritative,
+            )
+            if stored != given:
                 raise IdempotencyConflict(feature_id=feature_id)
             return earlier
         feature = GeoFeature(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -62,7 +63,7 @@ def _backoff_seconds(failures: int, settings: Settings) -> int:
 def _locked(throttle: LoginThrottle | None, now: datetime) -> FusioncellError | None:
     if throttle is None or throttle.locked_until is None or throttle.locked_until <= now:
         return None
-    wait = int((throttle.locked_until - now).total_seconds()) + 1
+    wait = math.ceil((throttle.locked_until - now).total_seconds())
     return TooManyAttempts(
         f"too many failed logins for this username; try again in {wait} s", retry_after=wait
     )

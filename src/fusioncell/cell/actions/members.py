@@ -69,6 +69,8 @@ def do_create_member(
                 earlier.username == username
                 and earlier.organisation_id == organisation.id
                 and earlier.roles == role_set
+                and earlier.display_name == (display_name.strip() or username)
+                and earlier.language == language
             )
             if not same:
                 raise IdempotencyConflict(member_id=str(member_id))
