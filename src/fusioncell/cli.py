@@ -31,6 +31,7 @@ from fusioncell.config import Settings
 from fusioncell.db import migrate
 from fusioncell.db.engine import create_db_engine, make_sessionmaker, normalise_url
 from fusioncell.errors import FusioncellError
+from fusioncell.hotline.cli import hotline_app
 from fusioncell.ledger.context import build_ledger_context
 from fusioncell.ledger.keyring import KeyFileError
 from fusioncell.ledger.verify_cli import verify_command
@@ -48,6 +49,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
 app.add_typer(witness_app, name="witness")
+app.add_typer(hotline_app, name="hotline")
 app.command("verify")(verify_command)
 
 out = Console(highlight=False, soft_wrap=True)

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from fusioncell.cell.policy import CONSOLE_ID, console_viewer
 from fusioncell.db.transaction import atomic
 from fusioncell.hotline.escalation import due_steps
 from fusioncell.hotline.events import emit
 from fusioncell.hotline.models import Ack, ChannelMember, Delivery, Escalation, EventKind, Message
+from fusioncell.hotline.policy import HotlinePolicy, PolicyError, parse_policy
+from fusioncell.ledger import queries as ledger_queries
 from fusioncell.ledger.context import ledger_context
 from fusioncell.ledger.entries import EntryType, audience, log_time
 from fusioncell.ledger.record import ByLog, record
@@ -19,16 +23,42 @@ from fusioncell.ledger.record import ByLog, record
 HORIZON = timedelta(days=2)
 
 
+def _bound_policies(db: Session, current: HotlinePolicy) -> dict[str, HotlinePolicy]:
+    """Every hotline policy the log has adopted, by hash: a message escalates by the policy
+    bound into it, even after a newer one is in force (``fusioncell verify`` replays it so)."""
+    policies = {current.hash: current}
+    reader = console_viewer(CONSOLE_ID)  # adopted policies are public: any reader may see them
+    adopted = ledger_queries.list_entries(
+        db, reader, entry_type=EntryType.POLICY_ADOPTED.value, limit=500
+    )
+    for entry in adopted:
+        body = ledger_queries.get_body(db, reader, entry.index)
+        if body is None:
+            continue
+        try:
+            policy = parse_policy(json.loads(body.body)["policy"]["hotline"])
+        except (PolicyError, KeyError, TypeError, ValueError):
+            continue  # a policy from before the hotline had one
+        policies.setdefault(policy.hash, policy)
+    return policies
+
+
 def do_escalate_due(db: Session, *, now: datetime) -> list[Escalation]:
     """Write the escalations due by ``now``. Run every second, and at start-up, so steps that
     fell due while the server was down are written on restart."""
-    policy = ledger_context(db).hotline
+    current = ledger_context(db).hotline
     written: list[Escalation] = []
     with atomic(db):
         messages = db.scalars(
             select(Message).where(Message.sent_at >= now - HORIZON, Message.sent_at <= now)
         ).all()
+        policies = (
+            _bound_policies(db, current)
+            if any(m.hotline_policy != current.hash for m in messages)
+            else {current.hash: current}
+        )
         for message in messages:
+            policy = policies.get(message.hotline_policy, current)
             if message.precedence not in policy.precedences:
                 continue
             rule = policy.rule(message.precedence)

@@ -165,14 +165,16 @@ def _same_request(
     form: str,
     text: str | None,
     fields: dict[str, Any] | None,
+    attachments: list[dict[str, Any]],
 ) -> bool:
-    return (earlier.channel_id, earlier.precedence, earlier.form, earlier.text, earlier.fields) == (
-        channel_id,
-        precedence,
-        form,
-        text,
-        fields,
-    )
+    return (
+        earlier.channel_id,
+        earlier.precedence,
+        earlier.form,
+        earlier.text,
+        earlier.fields,
+        earlier.attachments,
+    ) == (channel_id, precedence, form, text, fields, attachments)
 
 
 def do_send_message(
@@ -199,7 +201,9 @@ def do_send_message(
     with atomic(db):
         channel = get_channel(db, actor, channel_id)  # 404 if not a member
         if (earlier := db.get(Message, message_id)) is not None:
-            if not _same_request(earlier, channel.id, precedence, form, text, checked_fields):
+            if not _same_request(
+                earlier, channel.id, precedence, form, text, checked_fields, checked_attachments
+            ):
                 raise IdempotencyConflict(message_id=str(message_id))
             return earlier
         return _insert_message(

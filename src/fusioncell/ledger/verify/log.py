@@ -39,6 +39,7 @@ from fusioncell.ledger.entries import (
 from fusioncell.ledger.errors import CheckpointError, NoteError
 from fusioncell.ledger.keys import verify_signature
 from fusioncell.ledger.note import Ed25519Verifier, NoteVerifier, open_note
+from fusioncell.ledger.verify.escalation import EscalationReplay
 from fusioncell.ledger.verify.history import KeyHistory, KeyProblem
 from fusioncell.ledger.verify.sources import (
     EntryUnavailable,
@@ -119,6 +120,7 @@ class _Verification:
         self.last_logged_at: datetime | None = None
         self.signatures: dict[bytes, int] = {}
         self.first_stored_mismatch: int | None = None
+        self.escalation = EscalationReplay()
 
     def report(self, failure: Failure | None) -> VerifyReport:
         return VerifyReport(
@@ -151,6 +153,8 @@ class _Verification:
         state = source.stored_state()
         if state is not None:
             self._check_stored(state)
+        if (problem := self.escalation.first_problem()) is not None:
+            raise Failure(*problem)
 
     # -- the checkpoint --------------------------------------------------------------------
 
@@ -267,6 +271,8 @@ class _Verification:
         if entry.body is not None:
             _check_body(index, header["body"], entry.body)
             self.bodies_checked += 1
+        body = entry.body.text if entry.body is not None else None
+        self.escalation.observe(index, header["type"], leaf.logged_at, body)
         if entry.columns is not None:
             _check_columns(index, entry.leaf, leaf, entry.columns)
         if entry.hashes is not None:

@@ -1,0 +1,473 @@
+"""``fusioncell hotline``: send, acknowledge and follow hotline messages with your own key.
+
+Every entry is signed on this machine (no custody): ``send`` and ``ack`` build the body the
+server will record and sign its hash, so the server can record it only as signed. Nothing a
+server says is shown as fact before it is checked: ``ack`` cites a checkpoint whose log
+signature it verified and in which it proved the message included; ``tail`` prints a message
+only once its entry is proven in a verified checkpoint, and checks each newer checkpoint
+extends the one before (a fork shows up as a failed consistency proof).
+
+The log key is the server's own word unless pinned with ``--log-key`` (the verifier key a
+party received out of band), as for ``fusioncell verify``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import queue
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from fusioncell.client import CellClient, ClientError, load_key_file
+from fusioncell.ledger.checkpoint import Checkpoint
+from fusioncell.ledger.entries import log_time, unb64
+from fusioncell.ledger.errors import NoteError
+from fusioncell.ledger.note import Ed25519Verifier
+
+hotline_app = typer.Typer(
+    help="The hotline, signed with your own key (it never leaves this machine).",
+    no_args_is_help=True,
+)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+Server = Annotated[str, typer.Option(help="The cell's URL, e.g. http://127.0.0.1:8000")]
+User = Annotated[str, typer.Option(help="Your username.")]
+Key = Annotated[Path, typer.Option(help="Your private key file.")]
+LogKey = Annotated[
+    str | None,
+    typer.Option(
+        "--log-key", help="The log's verifier key, received out of band (default: ask the server)."
+    ),
+]
+
+
+def _connect(server: str, user: str) -> CellClient:
+    """Log in; the password is read from $FUSIONCELL_PASSWORD or asked for."""
+    password = os.environ.get("FUSIONCELL_PASSWORD") or typer.prompt("Password", hide_input=True)
+    client = CellClient(server)
+    client.log_in(user, password)
+    return client
+
+
+def _log_key(client: CellClient, pinned: str | None) -> Ed25519Verifier:
+    if pinned is None:
+        served = client.log_key()
+        err.print(
+            f"trusting the log key {client.server} offers; pin it with --log-key "
+            f"{served.key_string()}"
+        )
+        return served
+    try:
+        return Ed25519Verifier.from_key_string(pinned)
+    except NoteError as exc:
+        raise ClientError(f"--log-key is not a verifier key: {exc}") from None
+
+
+def _channel_id(client: CellClient, wanted: str) -> uuid.UUID:
+    """A channel by id, or by name as ``fusioncell`` lists it ("Cell", "ALPHA / SUPERVISOR")."""
+    channels = client.get("/api/v1/channels")
+    for channel in channels:
+        if (
+            wanted in {channel["id"], channel["kind"]}
+            or wanted.casefold() == str(channel["name"]).casefold()
+        ):
+            return uuid.UUID(channel["id"])
+    names = ", ".join(repr(c["name"]) for c in channels) or "none"
+    raise ClientError(f"no channel {wanted!r} of yours; yours: {names}")
+
+
+def _fields(pairs: list[str], given: str | None) -> dict[str, Any]:
+    """``--fields`` as a JSON object, then each ``--field name=value`` (a JSON value, or text)."""
+    fields: dict[str, Any] = {}
+    if given is not None:
+        try:
+            fields = json.loads(given)
+        except ValueError as exc:
+            raise ClientError(f"--fields is not JSON: {exc}") from None
+        if not isinstance(fields, dict):
+            raise ClientError("--fields must be a JSON object")
+    for pair in pairs:
+        name, equals, value = pair.partition("=")
+        if not equals or not name:
+            raise ClientError(f"--field {pair!r}: write name=value")
+        try:
+            fields[name] = json.loads(value)
+        except ValueError:
+            fields[name] = value
+    return fields
+
+
+def _attachment(path: Path) -> dict[str, Any]:
+    """Attachments travel by hash: the message binds the file's SHA-256, size and name."""
+    data = path.read_bytes()
+    return {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data), "name": path.name}
+
+
+@hotline_app.command("send")
+def send(
+    server: Server,
+    user: User,
+    key: Key,
+    channel: Annotated[str, typer.Option(help="The channel: its id or its name, e.g. Cell.")],
+    precedence: Annotated[str, typer.Option(help="FLASH, IMMEDIATE, PRIORITY or ROUTINE.")],
+    text: Annotated[str | None, typer.Option(help="A free-text message.")] = None,
+    template: Annotated[
+        str | None, typer.Option(help="A structured message, e.g. medevac_request.")
+    ] = None,
+    field: Annotated[
+        list[str] | None, typer.Option("--field", help="A template field, name=value; repeat.")
+    ] = None,
+    fields: Annotated[
+        str | None, typer.Option("--fields", help="The template's fields as a JSON object.")
+    ] = None,
+    attach: Annotated[
+        list[Path] | None, typer.Option("--attach", help="A file to bind by hash; repeat.")
+    ] = None,
+    message_id: Annotated[
+        uuid.UUID | None, typer.Option("--id", help="The message id (to retry a send safely).")
+    ] = None,
+) -> None:
+    """Send a message signed with your key; print its id and log index."""
+    private = load_key_file(key)
+    with _connect(server, user) as client:
+        sent = client.send_message(
+            private,
+            channel_id=_channel_id(client, channel),
+            precedence=precedence.upper(),
+            text=text,
+            template=template,
+            fields=_fields(field or [], fields) if template is not None else None,
+            attachments=[_attachment(path) for path in attach or []],
+            message_id=message_id,
+        )
+    out.print(
+        f"sent {sent['id']} as entry {sent['log_index']} ({sent['precedence']}; delivered by "
+        f"{sent['delivered_deadline']}, acknowledged by {sent['ack_deadline']})"
+    )
+
+
+def _checkpoint_with(
+    client: CellClient, log_key: Ed25519Verifier, index: int, *, wait: float
+) -> Checkpoint:
+    """A verified checkpoint that includes entry ``index``; the log signs one every second."""
+    deadline = time.monotonic() + wait
+    while True:
+        checkpoint = client.verified_checkpoint(log_key)
+        if checkpoint.size > index:
+            return checkpoint
+        if time.monotonic() >= deadline:
+            raise ClientError(
+                f"no checkpoint includes entry {index} yet (the latest has {checkpoint.size}); "
+                "retry in a moment"
+            )
+        time.sleep(0.25)
+
+
+@hotline_app.command("ack")
+def ack(
+    message_id: Annotated[uuid.UUID, typer.Argument(help="The message to acknowledge.")],
+    server: Server,
+    user: User,
+    key: Key,
+    log_key: LogKey = None,
+    wait: Annotated[
+        float, typer.Option(help="Seconds to wait for a checkpoint that includes the message.")
+    ] = 30.0,
+    ack_id: Annotated[
+        uuid.UUID | None, typer.Option("--id", help="The acknowledgement's id (to retry safely).")
+    ] = None,
+) -> None:
+    """Acknowledge receipt (not approval) of a message, citing the checkpoint you verified."""
+    private = load_key_file(key)
+    with _connect(server, user) as client:
+        verifier = _log_key(client, log_key)
+        message = client.get(f"/api/v1/messages/{message_id}")
+        index = int(message["log_index"])
+        checkpoint = _checkpoint_with(client, verifier, index, wait=wait)
+        client.check_inclusion(checkpoint, index=index, leaf_hash=unb64(message["leaf_hash"]))
+        acked = client.acknowledge_message(private, message, checkpoint, ack_id=ack_id)
+    note = "" if acked["counts"] else " (recorded; your organisation had already acknowledged)"
+    out.print(
+        f"acknowledged {message_id} as entry {acked['log_index']}, citing checkpoint "
+        f"{checkpoint.size}{note}"
+    )
+
+
+# -- tail ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SseEvent:
+    id: str | None
+    event: str
+    data: str
+
+
+def parse_sse(lines: Iterable[str]) -> Iterator[SseEvent]:
+    """Server-Sent Events from text lines (the WHATWG event-stream format)."""
+    event_id: str | None = None
+    kind = ""
+    data: list[str] = []
+    for line in lines:
+        if line == "":
+            if data:
+                yield SseEvent(event_id, kind or "message", "\n".join(data))
+            kind, data = "", []
+            continue
+        if line.startswith(":"):
+            continue
+        name, _colon, value = line.partition(":")
+        value = value.removeprefix(" ")
+        if name == "data":
+            data.append(value)
+        elif name == "event":
+            kind = value
+        elif name == "id":
+            event_id = value
+
+
+class _StreamReader(threading.Thread):
+    """Reads ``/api/v1/stream`` into a queue, resuming with ``Last-Event-ID`` after a drop.
+
+    Puts ``("open", None)`` once connected, ``("missing", None)`` if the server has no stream,
+    then ``("event", SseEvent)`` for each event."""
+
+    def __init__(self, client: CellClient) -> None:
+        super().__init__(name="hotline-tail", daemon=True)
+        self.events: queue.Queue[tuple[str, SseEvent | None]] = queue.Queue()
+        self.stop = threading.Event()
+        self._http = httpx.Client(
+            base_url=client.server,
+            headers={"Authorization": f"Bearer {client.token}", "Accept": "text/event-stream"},
+            timeout=httpx.Timeout(10.0, read=60.0),
+        )
+        self._last: str | None = None
+
+    def run(self) -> None:
+        opened = False
+        while not self.stop.is_set():
+            headers = {"Last-Event-ID": self._last} if self._last else {}
+            try:
+                with self._http.stream("GET", "/api/v1/stream", headers=headers) as response:
+                    if response.status_code == 404:
+                        self.events.put(("missing", None))
+                        return
+                    response.raise_for_status()
+                    if not opened:
+                        opened = True
+                        self.events.put(("open", None))
+                    for event in parse_sse(response.iter_lines()):
+                        self._last = event.id or self._last
+                        self.events.put(("event", event))
+                        if self.stop.is_set():
+                            return
+            except Exception:  # a dropped stream: resume where it stopped
+                if not opened:
+                    self.events.put(("missing", None))
+                    return
+            self.stop.wait(1.0)
+
+    def close(self) -> None:
+        self.stop.set()
+        self._http.close()
+
+
+class Follower:
+    """Prints each message once its entry is proven in a verified checkpoint."""
+
+    def __init__(
+        self,
+        client: CellClient,
+        log_key: Ed25519Verifier,
+        emit: Callable[[str], None],
+        *,
+        channels: dict[str, str],
+    ) -> None:
+        self.client = client
+        self.log_key = log_key
+        self.emit = emit
+        self.checkpoint = client.verified_checkpoint(log_key)
+        self.channels = channels
+        self.seen: set[str] = set()
+        self.pending: dict[str, dict[str, Any]] = {}
+        self.printed = 0
+
+    def receive(self, message: dict[str, Any]) -> None:
+        if message["id"] in self.seen or str(message["channel_id"]) not in self.channels:
+            return
+        self.seen.add(message["id"])
+        self.pending[message["id"]] = message
+        self.release()
+
+    def refresh(self) -> None:
+        """Take a newer checkpoint if one is signed: consistent with ours, or an error."""
+        if not self.pending:
+            return
+        newer = self.client.verified_checkpoint(self.log_key)
+        if newer.size < self.checkpoint.size:
+            raise ClientError(
+                f"the server went back from checkpoint {self.checkpoint.size} to {newer.size}"
+            )
+        self.client.check_consistency(self.checkpoint, newer)
+        self.checkpoint = newer
+        self.release()
+
+    def release(self) -> None:
+        ready = [m for m in self.pending.values() if int(m["log_index"]) < self.checkpoint.size]
+        for message in sorted(ready, key=lambda m: int(m["log_index"])):
+            del self.pending[message["id"]]
+            self._show(message)
+
+    def _show(self, message: dict[str, Any]) -> None:
+        logged_at = self.client.check_message(self.checkpoint, message)
+        sender = message.get("sender") or "the cell"
+        channel = self.channels.get(str(message["channel_id"]), str(message["channel_id"]))
+        title = f"{message['title']}: " if message.get("title") else ""
+        self.emit(
+            f"{log_time(logged_at)} {message['precedence']} [{channel}] "
+            f"{sender} ({message['sender_organisation']}): {title}{message['rendered']}  "
+            f"(verified: entry {message['log_index']} in checkpoint {self.checkpoint.size}; "
+            f"id {message['id']})"
+        )
+        self.printed += 1
+
+
+def _newest(client: CellClient, channels: Iterable[str], seen: set[str], limit: int) -> list[Any]:
+    """Messages not yet seen, in log order, paging back until a seen one (or ``limit``)."""
+    found: dict[str, Any] = {}
+    for channel in channels:
+        before: str | None = None
+        while True:
+            params: dict[str, Any] = {"limit": 100}
+            if before is not None:
+                params["before"] = before
+            page = client.get(f"/api/v1/channels/{channel}/messages", params=params)
+            fresh = [m for m in page if m["id"] not in seen]
+            found.update((m["id"], m) for m in fresh)
+            if len(fresh) < len(page) or len(page) < 100 or len(found) >= limit:
+                break
+            before = page[-1]["id"]
+    return sorted(found.values(), key=lambda m: int(m["log_index"]))
+
+
+@hotline_app.command("tail")
+def tail(
+    server: Server,
+    user: User,
+    log_key: LogKey = None,
+    count: Annotated[
+        int, typer.Option(help="Stop after this many messages (0: follow until stopped).")
+    ] = 0,
+    timeout: Annotated[float, typer.Option(help="Stop after this many seconds (0: never).")] = 0,
+    last: Annotated[int, typer.Option(help="Messages from before to print first.")] = 10,
+    poll: Annotated[
+        bool, typer.Option("--poll", help="Poll the channels instead of the live stream.")
+    ] = False,
+    channel: Annotated[
+        list[str] | None, typer.Option(help="Only this channel (id or name); repeat for several.")
+    ] = None,
+) -> None:
+    """Follow your channels: print each message once its inclusion in the log is proven."""
+    with _connect(server, user) as client:
+        names = {c["id"]: c["name"] for c in client.get("/api/v1/channels")}
+        if channel:
+            wanted = {str(_channel_id(client, each)) for each in channel}
+            names = {i: n for i, n in names.items() if i in wanted}
+        _tail(client, log_key, names, count=count, timeout=timeout, last=last, poll=poll)
+
+
+def _tail(
+    client: CellClient,
+    log_key: str | None,
+    channels: dict[str, str],
+    *,
+    count: int,
+    timeout: float,
+    last: int,
+    poll: bool,
+) -> None:
+    follower = Follower(
+        client,
+        _log_key(client, log_key),
+        lambda line: out.print(escape(line)),
+        channels=channels,
+    )
+    reader = None if poll else _open_stream(client)
+    deadline = time.monotonic() + timeout if timeout > 0 else None
+    try:
+        # The stream is open before the backlog is read, so nothing falls between the two.
+        backlog = _newest(client, follower.channels, follower.seen, max(last, 1))
+        shown = backlog[-last:] if last > 0 else []
+        follower.seen.update(m["id"] for m in backlog[: len(backlog) - len(shown)])
+        for message in shown:
+            follower.receive(message)
+        how = "polling" if reader is None else "live"
+        err.print(f"following {len(follower.channels)} channels ({how}); Ctrl-C to stop")
+        while not (count and follower.printed >= count):
+            if deadline is not None and time.monotonic() >= deadline:
+                if count:
+                    raise ClientError(
+                        f"timed out after {timeout:g} s with {follower.printed} of {count} messages"
+                    )
+                return
+            _follow_once(client, follower, reader)
+    finally:
+        if reader is not None:
+            reader.close()
+
+
+def _open_stream(client: CellClient) -> _StreamReader | None:
+    reader = _StreamReader(client)
+    reader.start()
+    try:
+        signal, _event = reader.events.get(timeout=30)
+    except queue.Empty:
+        signal = "missing"
+    if signal == "open":
+        return reader
+    reader.close()
+    err.print("the server offers no event stream; polling the channels instead")
+    return None
+
+
+def _follow_once(client: CellClient, follower: Follower, reader: _StreamReader | None) -> None:
+    if reader is None:
+        time.sleep(1.0)
+        for message in _newest(client, follower.channels, follower.seen, 1000):
+            follower.receive(message)
+    else:
+        try:
+            kind, event = reader.events.get(timeout=1.0)
+        except queue.Empty:
+            kind, event = "idle", None
+        if kind == "event" and event is not None and event.event == "message":
+            data = json.loads(event.data)
+            message = data.get("detail") or client.get(f"/api/v1/messages/{data['message']}")
+            follower.receive(message)
+    follower.refresh()
+
+
+def main() -> None:
+    """``python -m fusioncell.hotline.cli``, until ``fusioncell hotline`` is registered."""
+    try:
+        hotline_app()
+    except ClientError as exc:
+        err.print(f"fusioncell: {exc}")
+        raise SystemExit(1) from None
+
+
+if __name__ == "__main__":
+    main()

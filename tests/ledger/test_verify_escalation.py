@@ -1,0 +1,381 @@
+"""``fusioncell verify`` replays the escalation ladder from the log's bodies and fails when the
+log's escalation entries differ from what was due: one missing, one extra, one early."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from fusioncell.cell.actions.account import do_set_language
+from fusioncell.cell.policy import Viewer
+from fusioncell.clock import ManualClock
+from fusioncell.config import Settings
+from fusioncell.db.engine import make_sessionmaker
+from fusioncell.hotline.actions.channels import CELL_CHANNEL_ID, bilateral_channel_id
+from fusioncell.hotline.actions.messages import (
+    do_acknowledge_message,
+    do_mark_delivered,
+    do_send_message,
+)
+from fusioncell.hotline.engine import HotlineEngine
+from fusioncell.hotline.models import Escalation, Message
+from fusioncell.hotline.policy import DEFAULT_POLICY
+from fusioncell.ledger.context import LedgerContext, build_ledger_context
+from fusioncell.ledger.entries import EntryType, audience, log_time
+from fusioncell.ledger.record import ByLog, record
+from fusioncell.ledger.verify import DatabaseSource, HttpSource, VerifyReport, verify_log
+from fusioncell.scenario.demo import stable_id
+
+ALPHA = stable_id("organisation", "ALPHA")
+BRAVO = stable_id("organisation", "BRAVO")
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """No background threads: the tests run the engine and the checkpointer themselves."""
+    return replace(settings, background_checkpoints=False)
+
+
+def verify(app: FastAPI, engine: Engine, ledger: LedgerContext) -> VerifyReport:
+    app.state.checkpointer.run_once()
+    with DatabaseSource(engine) as source:
+        return verify_log(source, log_key=ledger.keyring.log_signer.verifier())
+
+
+def flash(
+    db: Session,
+    member: Callable[[str], Viewer],
+    clock: ManualClock,
+    *,
+    delivered: bool = True,
+    text: str = "Artillery movement near the line",
+) -> tuple[uuid.UUID, int]:
+    message = do_send_message(
+        db,
+        member("alpha.liaison"),
+        message_id=uuid.uuid4(),
+        channel_id=CELL_CHANNEL_ID,
+        precedence="FLASH",
+        text=text,
+        now=clock.now(),
+    )
+    if delivered:
+        do_mark_delivered(db, member("bravo.duty"), message_ids=[message.id], now=clock.now())
+    return message.id, message.log_index
+
+
+def acknowledge(db: Session, viewer: Viewer, message_id: uuid.UUID, clock: ManualClock) -> None:
+    do_acknowledge_message(
+        db,
+        viewer,
+        message_id=message_id,
+        ack_id=uuid.uuid4(),
+        checkpoint_size=None,
+        now=clock.now(),
+    )
+
+
+def escalate_by_hand(
+    db: Session,
+    clock: ManualClock,
+    message: tuple[uuid.UUID, int],
+    *,
+    step: int,
+    due_after: timedelta,
+    sent: Any,
+    notify: list[str],
+) -> int:
+    """An escalation entry the engine did not write, signed by the log's key all the same."""
+    with db.begin():
+        appended = record(
+            db,
+            ByLog(),
+            EntryType.ESCALATION,
+            {
+                "message": str(message[0]),
+                "message_index": message[1],
+                "organisation": str(BRAVO),
+                "step": step,
+                "due_at": log_time(sent + due_after),
+                "notify": notify,
+            },
+            audience=audience(organisations=[BRAVO, ALPHA], roles=["supervisor"]),
+            now=clock.now(),
+        )
+    return appended.index
+
+
+@pytest.fixture
+def busy_log(
+    app: FastAPI, db: Session, member: Callable[[str], Viewer], clock: ManualClock
+) -> dict[str, Any]:
+    """Ten minutes of the hotline: link tests (ALPHA answers, BRAVO does not), a FLASH left
+    unanswered, one never delivered, one acknowledged in time twice over, all escalated by
+    the engine as the clock went."""
+    engine = app.state.hotline_engine
+    sent = clock.now()
+    engine.run_once()  # this hour's link tests
+    db.rollback()
+    link_test = db.scalar(
+        select(Message.id).where(
+            Message.form == "link_test", Message.channel_id == bilateral_channel_id(ALPHA)
+        )
+    )
+    assert link_test is not None
+    unanswered = flash(db, member, clock)
+    undelivered = flash(db, member, clock, delivered=False, text="Second FLASH")
+    answered = flash(db, member, clock, text="Third FLASH")
+    for second in range(0, 601, 7):
+        clock.current = sent + timedelta(seconds=second)
+        if second == 63:
+            acknowledge(db, member("bravo.duty"), answered[0], clock)
+            acknowledge(db, member("bravo.liaison"), answered[0], clock)
+            do_mark_delivered(db, member("alpha.duty"), message_ids=[link_test], now=clock.now())
+            acknowledge(db, member("alpha.duty"), link_test, clock)
+        engine.run_once()
+    return {
+        "sent": sent,
+        "unanswered": unanswered,
+        "undelivered": undelivered,
+        "answered": answered,
+    }
+
+
+def test_a_log_escalated_by_the_engine_verifies(
+    busy_log: dict[str, Any], app: FastAPI, engine: Engine, ledger: LedgerContext
+) -> None:
+    report = verify(app, engine, ledger)
+
+    assert report.ok, report.summary()
+
+
+def test_an_escalation_of_a_step_that_was_not_due_fails_at_its_entry(
+    busy_log: dict[str, Any],
+    app: FastAPI,
+    db: Session,
+    clock: ManualClock,
+    engine: Engine,
+    ledger: LedgerContext,
+) -> None:
+    extra = escalate_by_hand(
+        db,
+        clock,
+        busy_log["answered"],
+        step=1,
+        due_after=timedelta(minutes=2),
+        sent=busy_log["sent"],
+        notify=["party_duty_officer", "supervisor_duty_officer"],
+    )
+
+    report = verify(app, engine, ledger)
+
+    assert not report.ok
+    assert report.failed_index == extra
+    assert report.reason == (
+        f"escalation step 1 of the message at entry {busy_log['answered'][1]} was not due when "
+        f"logged at {log_time(clock.now())}"
+    )
+
+
+def test_an_escalation_logged_before_its_due_time_fails_at_its_entry(
+    busy_log: dict[str, Any],
+    app: FastAPI,
+    db: Session,
+    clock: ManualClock,
+    engine: Engine,
+    ledger: LedgerContext,
+) -> None:
+    early = escalate_by_hand(
+        db,
+        clock,
+        busy_log["unanswered"],
+        step=5,
+        due_after=timedelta(minutes=11),
+        sent=busy_log["sent"],
+        notify=["party_liaison"],
+    )
+
+    report = verify(app, engine, ledger)
+
+    assert (report.ok, report.failed_index) == (False, early)
+    assert "before its due time" in (report.reason or "")
+
+
+def test_an_escalation_notifying_other_people_than_the_ladder_fails_at_its_entry(
+    app: FastAPI,
+    db: Session,
+    member: Callable[[str], Viewer],
+    clock: ManualClock,
+    engine: Engine,
+    ledger: LedgerContext,
+) -> None:
+    sent = clock.now()
+    message = flash(db, member, clock)
+    clock.advance(125)
+    wrong = escalate_by_hand(
+        db,
+        clock,
+        message,
+        step=1,
+        due_after=timedelta(minutes=2),
+        sent=sent,
+        notify=["party_liaison"],
+    )
+
+    report = verify(app, engine, ledger)
+
+    assert (report.ok, report.failed_index) == (False, wrong)
+    assert "notifying ['party_liaison']; the policy says" in (report.reason or "")
+
+
+def test_a_step_logged_twice_fails_at_the_second(
+    app: FastAPI,
+    db: Session,
+    member: Callable[[str], Viewer],
+    clock: ManualClock,
+    engine: Engine,
+    ledger: LedgerContext,
+) -> None:
+    sent = clock.now()
+    message = flash(db, member, clock)
+    clock.advance(125)
+    app.state.hotline_engine.run_once()
+    again = escalate_by_hand(
+        db,
+        clock,
+        message,
+        step=1,
+        due_after=timedelta(minutes=2),
+        sent=sent,
+        notify=["party_duty_officer", "supervisor_duty_officer"],
+    )
+
+    report = verify(app, engine, ledger)
+
+    assert (report.ok, report.failed_index) == (False, again)
+    assert (report.reason or "").startswith("escalation step 1 is already logged at entry ")
+
+
+def test_a_step_that_fell_due_with_no_entry_fails_at_the_message(
+    app: FastAPI,
+    db: Session,
+    member: Callable[[str], Viewer],
+    clock: ManualClock,
+    engine: Engine,
+    ledger: LedgerContext,
+) -> None:
+    sent = clock.now()
+    _message_id, index = flash(db, member, clock)
+    clock.advance(600)  # the engine never ran; the log went on
+    do_set_language(db, member("alpha.duty"), language="ar", now=clock.now())
+
+    report = verify(app, engine, ledger)
+
+    assert (report.ok, report.failed_index) == (False, index)
+    assert report.reason == (
+        f"escalation step 1 of this FLASH message to organisation {BRAVO} fell due at "
+        f"{log_time(sent + timedelta(minutes=2))}, and no entry records it"
+    )
+
+
+def test_a_step_due_within_the_grace_of_the_last_entry_is_not_yet_missing(
+    app: FastAPI,
+    db: Session,
+    member: Callable[[str], Viewer],
+    clock: ManualClock,
+    engine: Engine,
+    ledger: LedgerContext,
+) -> None:
+    flash(db, member, clock)
+    clock.advance(123)  # step 1 fell due 3 s before the last entry: the engine's tick is slack
+    do_set_language(db, member("alpha.duty"), language="ar", now=clock.now())
+
+    assert verify(app, engine, ledger).ok
+
+
+def test_a_message_escalated_by_the_policy_it_bound_verifies_after_the_policy_changes(
+    app: FastAPI,
+    db: Session,
+    member: Callable[[str], Viewer],
+    clock: ManualClock,
+    engine: Engine,
+    ledger: LedgerContext,
+    settings: Settings,
+    tmp_path: Path,
+) -> None:
+    message_id, _index = flash(db, member, clock)
+    faster = tmp_path / "faster.toml"
+    faster.write_text(
+        DEFAULT_POLICY.read_text().replace("after_seconds = 120", "after_seconds = 60")
+    )
+    changed = build_ledger_context(replace(settings, hotline_policy=faster))
+    restarted = HotlineEngine(make_sessionmaker(engine, ledger=changed), clock)
+    for _ in range(10):
+        clock.advance(30)
+        restarted.run_once()  # also adopts the new policy, and link-tests under it
+
+    db.rollback()
+    steps = db.scalars(
+        select(Escalation.step).where(Escalation.message_id == message_id).order_by(Escalation.step)
+    ).all()
+    assert steps == [1, 2]
+    assert verify(app, engine, ledger).ok
+
+
+def test_over_http_the_bodies_are_withheld_so_escalation_gets_no_verdict(
+    app: FastAPI,
+    db: Session,
+    member: Callable[[str], Viewer],
+    clock: ManualClock,
+    ledger: LedgerContext,
+) -> None:
+    flash(db, member, clock)
+    clock.advance(600)
+    do_set_language(db, member("alpha.duty"), language="ar", now=clock.now())
+    app.state.checkpointer.run_once()
+
+    report = verify_log(
+        HttpSource("http://testserver", TestClient(app, base_url="http://testserver")),
+        log_key=ledger.keyring.log_signer.verifier(),
+    )
+
+    assert report.ok, report.summary()
+    assert report.bodies_checked == 0
+
+
+def test_the_command_fails_on_a_database_whose_escalations_differ(
+    app: FastAPI,
+    db: Session,
+    member: Callable[[str], Viewer],
+    clock: ManualClock,
+    database_url: str,
+    settings: Settings,
+) -> None:
+    _message_id, index = flash(db, member, clock)
+    clock.advance(600)
+    do_set_language(db, member("alpha.duty"), language="ar", now=clock.now())
+    app.state.checkpointer.run_once()
+
+    result = subprocess.run(
+        [sys.executable, "-m", "fusioncell.cli", "verify", "--database-url", database_url],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "FUSIONCELL_KEY_DIR": str(settings.key_dir)},
+        timeout=120,
+    )
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"FAILED at entry {index}: escalation step 1 of this FLASH message" in result.stderr
