@@ -18,7 +18,11 @@ from fusioncell.db.engine import create_db_engine, make_sessionmaker
 from fusioncell.geo import api as geo_api
 from fusioncell.geo import views as geo_views
 from fusioncell.hotline import api as hotline_api
+from fusioncell.hotline import stream as hotline_stream
+from fusioncell.hotline import views as hotline_views
 from fusioncell.hotline.engine import HotlineEngine
+from fusioncell.hotline.events import ON_EVENT
+from fusioncell.hotline.notify import EventListener
 from fusioncell.ledger import api as ledger_api
 from fusioncell.ledger import views as ledger_views
 from fusioncell.ledger.checkpointer import ON_APPEND, Checkpointer
@@ -39,9 +43,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         if settings.background_checkpoints:
             checkpointer.start()
             engine_.start()
+        listener.start()
         try:
             yield
         finally:
+            listener.stop()
             engine_.stop()
             checkpointer.stop()
 
@@ -64,7 +70,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.checkpointer = checkpointer = Checkpointer(
         sessions, clock, parse_witnesses(settings.witnesses)
     )
-    sessions.configure(info={**sessions.kw["info"], ON_APPEND: checkpointer.wake})
+    app.state.hotline_streams = streams = hotline_stream.StreamHub(sessions, clock)
+    sessions.configure(
+        info={**sessions.kw["info"], ON_APPEND: checkpointer.wake, ON_EVENT: streams.wake}
+    )
+    app.state.hotline_listener = listener = EventListener(engine, streams.wake)
     app.state.hotline_engine = engine_ = HotlineEngine(sessions, clock)
 
     problems.install(app)
@@ -73,10 +83,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         geo_api.router,
         ledger_api.router,
         hotline_api.router,
+        hotline_stream.router,
         web_views.router,
         cell_views.router,
         geo_views.router,
         ledger_views.router,
+        hotline_views.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")

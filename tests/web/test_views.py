@@ -45,16 +45,14 @@ def test_home_greets_a_member_with_the_tracks(client: TestClient, logged_in: str
     response = client.get("/", headers=HTML)
 
     assert response.status_code == 200
-    for path in ("/tracks/hotline", "/map", "/tracks/commerce"):
+    for path in ("/tracks/intelligence", "/map", "/tracks/commerce"):
         assert f'href="{path}"' in response.text
     assert 'href="/organisations"' not in response.text
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["referrer-policy"] == "no-referrer"
 
 
-@pytest.mark.parametrize(
-    "track", ["hotline", "intelligence", "verification", "agreements", "commerce"]
-)
+@pytest.mark.parametrize("track", ["intelligence", "verification", "agreements", "commerce"])
 def test_every_track_has_a_page(client: TestClient, logged_in: str, track: str) -> None:
     assert client.get(f"/tracks/{track}", headers=HTML).status_code == 200
 
@@ -115,13 +113,13 @@ def test_the_language_switch_returns_to_the_page_it_came_from(
 ) -> None:
     response = client.post(
         "/language",
-        data={"language": "he", "next": "/tracks/hotline", "csrf_token": logged_in},
+        data={"language": "he", "next": "/tracks/intelligence", "csrf_token": logged_in},
         headers=HTML,
         follow_redirects=False,
     )
 
-    assert response.headers["location"] == "/tracks/hotline"
-    page = client.get("/tracks/hotline", headers=HTML)
+    assert response.headers["location"] == "/tracks/intelligence"
+    page = client.get("/tracks/intelligence", headers=HTML)
     assert '<html lang="he" dir="rtl">' in page.text
 
 

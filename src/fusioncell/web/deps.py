@@ -68,6 +68,9 @@ def optional_viewer(request: Request, db: Db, clock: AppClock) -> Viewer | None:
     elif (cookie := request.cookies.get(SESSION_COOKIE)) is not None:
         viewer = viewer_for_session(db, cookie, now=clock.now())
     request.state.viewer = viewer
+    # Hand the connection back to the pool: the viewer is a snapshot, and a long request (a
+    # stream) must not hold a connection it no longer needs.
+    db.rollback()
     return viewer
 
 

@@ -17,7 +17,7 @@ from fusioncell.web.templating import render, translate
 
 # The tracks in the order the navigation shows them: (path, label).
 TRACKS: list[tuple[str, str]] = [
-    ("/tracks/hotline", N_("Hotline")),
+    ("/hotline", N_("Hotline")),
     ("/tracks/intelligence", N_("Intelligence")),
     ("/map", N_("De-escalation map")),
     ("/tracks/verification", N_("Verification")),

@@ -1,0 +1,474 @@
+/*
+ * fusioncell hotline: keeps the inbox and the supervisor's deadlines live.
+ *
+ * The page (<div id="hotline" data-mode="inbox|deadlines" data-stream data-server-now-ms
+ * data-i18n>) works without this script: forms post, filters are links. With it:
+ *
+ *   - an EventSource on data-stream (GET /api/v1/stream: events message, delivered,
+ *     acknowledged and escalation, with JSON data naming the message) keeps the page live. The
+ *     inbox fetches the row of the message an event names (GET /hotline/messages/{id}/row) and
+ *     swaps it in, or inserts it in log order when it is new and passes the filters in the
+ *     address bar; the deadlines page fetches its list again. The browser's EventSource sends
+ *     Last-Event-ID when it reconnects, so the server replays what was missed;
+ *   - countdowns (<time class="countdown" data-deadline-ms>) tick every second on the server's
+ *     clock (data-server-now-ms on the page, data-now-ms on each partial), not the browser's;
+ *   - a new FLASH message from another organisation shows the alert (role="alert") and beeps.
+ *     The sound is generated here with WebAudio: nothing is fetched. Browsers may hold it back
+ *     until the first click or key press on the page;
+ *   - the compose form shows only the fields of the chosen template.
+ *
+ * Texts come translated from data-i18n, keyed by their English text. Plain script, no build
+ * step, no third-party code. window.fusioncellHotline exposes the pieces for tests.
+ */
+(function () {
+  "use strict";
+
+  var root = document.getElementById("hotline");
+  if (!root) return;
+  document.documentElement.classList.add("hotline-js");
+
+  var MODE = root.getAttribute("data-mode");
+  var EVENT_KINDS = ["message", "delivered", "acknowledged", "escalation"];
+  var UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+  var TRUE = ["1", "true", "on", "yes"];
+
+  // -- texts ------------------------------------------------------------------------------
+
+  var labels = {};
+  try {
+    labels = JSON.parse(root.getAttribute("data-i18n") || "{}") || {};
+  } catch (err) {
+    if (window.console) window.console.warn("fusioncell hotline: bad data-i18n", err);
+  }
+
+  function t(english, vars) {
+    var given = labels[english];
+    var text = typeof given === "string" && given ? given : english;
+    return text.replace(/%\((\w+)\)s/g, function (whole, name) {
+      return vars && Object.prototype.hasOwnProperty.call(vars, name) ? String(vars[name]) : whole;
+    });
+  }
+
+  // -- the server's clock and the countdowns ----------------------------------------------
+
+  var offset = 0; // the server's clock minus the browser's, in milliseconds
+
+  function calibrate(element, attribute) {
+    var value = Number(element && element.getAttribute(attribute || "data-now-ms"));
+    if (value > 0) offset = value - Date.now();
+  }
+
+  function serverNow() {
+    return Date.now() + offset;
+  }
+
+  // The same text the server renders (views.countdown_text): m:ss, h:mm:ss, or overdue by.
+  function clockText(milliseconds) {
+    var whole = Math.floor(Math.abs(milliseconds) / 1000);
+    var hours = Math.floor(whole / 3600);
+    var minutes = Math.floor((whole % 3600) / 60);
+    var seconds = whole % 60;
+    var pad = function (n) {
+      return (n < 10 ? "0" : "") + n;
+    };
+    var text = hours ? hours + ":" + pad(minutes) + ":" + pad(seconds) : minutes + ":" + pad(seconds);
+    return milliseconds < 0 ? t("overdue by %(time)s", { time: text }) : text;
+  }
+
+  function tick() {
+    var now = serverNow();
+    var nodes = document.querySelectorAll("time.countdown[data-deadline-ms]");
+    for (var i = 0; i < nodes.length; i++) {
+      var left = Number(nodes[i].getAttribute("data-deadline-ms")) - now;
+      var text = clockText(left);
+      if (nodes[i].textContent !== text) nodes[i].textContent = text;
+      var wrap = nodes[i].closest(".countdown-wrap");
+      if (wrap) wrap.classList.toggle("overdue", left < 0);
+    }
+  }
+
+  // -- partials ---------------------------------------------------------------------------
+
+  function fragment(html) {
+    var holder = document.createElement("template");
+    holder.innerHTML = html.trim();
+    return holder.content.firstElementChild;
+  }
+
+  function activate(element) {
+    if (window.htmx && typeof window.htmx.process === "function") window.htmx.process(element);
+  }
+
+  function getHtml(url, headers) {
+    var sent = { Accept: "text/html" };
+    for (var name in headers || {}) sent[name] = headers[name];
+    return fetch(url, { credentials: "same-origin", headers: sent }).then(function (response) {
+      return response.ok ? response.text() : null;
+    });
+  }
+
+  // -- the FLASH alert --------------------------------------------------------------------
+
+  var audio = null;
+  var beeps = 0;
+
+  function audioContext() {
+    if (audio === null) {
+      var Context = window.AudioContext || window.webkitAudioContext;
+      if (!Context) return null;
+      try {
+        audio = new Context();
+      } catch (err) {
+        return null;
+      }
+    }
+    return audio;
+  }
+
+  // Three short square-wave pulses at 880 Hz, made here: no sound file is fetched.
+  function beep() {
+    var context = audioContext();
+    beeps += 1;
+    root.setAttribute("data-beeps", String(beeps));
+    if (!context) return;
+    if (context.state === "suspended" && context.resume) context.resume().catch(function () {});
+    var start = context.currentTime + 0.05;
+    for (var i = 0; i < 3; i++) {
+      var at = start + i * 0.3;
+      var oscillator = context.createOscillator();
+      var gain = context.createGain();
+      oscillator.type = "square";
+      oscillator.frequency.value = 880;
+      gain.gain.setValueAtTime(0.0001, at);
+      gain.gain.exponentialRampToValueAtTime(0.25, at + 0.01);
+      gain.gain.exponentialRampToValueAtTime(0.0001, at + 0.2);
+      oscillator.connect(gain);
+      gain.connect(context.destination);
+      oscillator.start(at);
+      oscillator.stop(at + 0.22);
+    }
+  }
+
+  // Autoplay rules: a context created or resumed during a gesture may play later on its own.
+  function unlockAudio() {
+    var context = audioContext();
+    if (context && context.state === "suspended" && context.resume) {
+      context.resume().catch(function () {});
+    }
+  }
+  document.addEventListener("pointerdown", unlockAudio, { once: true });
+  document.addEventListener("keydown", unlockAudio, { once: true });
+
+  var banner = document.getElementById("hotline-alert");
+
+  // A Latin name inside an Arabic or Hebrew sentence keeps its own direction (FSI ... PDI).
+  function isolate(text) {
+    return document.documentElement.dir === "rtl" ? "\u2068" + text + "\u2069" : text;
+  }
+
+  function alertFlash(row) {
+    if (banner) {
+      var text = banner.querySelector(".flash-alert-text");
+      if (text) {
+        text.textContent = t("FLASH message from %(sender)s: %(summary)s", {
+          sender: isolate(row.getAttribute("data-sender") || ""),
+          summary: isolate(row.getAttribute("data-summary") || "")
+        });
+      }
+      banner.setAttribute("data-message", row.getAttribute("data-message") || "");
+      banner.hidden = false;
+      banner.classList.remove("pulse");
+      void banner.offsetWidth; // restart the animation
+      banner.classList.add("pulse");
+    }
+    beep();
+  }
+
+  if (banner) {
+    var dismiss = banner.querySelector(".flash-alert-dismiss");
+    if (dismiss) {
+      dismiss.addEventListener("click", function () {
+        banner.hidden = true;
+      });
+    }
+  }
+
+  // -- the inbox --------------------------------------------------------------------------
+
+  function newestIndex() {
+    var newest = -1;
+    var rows = document.querySelectorAll("#hotline-message-list > li.message");
+    for (var i = 0; i < rows.length; i++) {
+      newest = Math.max(newest, Number(rows[i].getAttribute("data-log-index")));
+    }
+    return newest;
+  }
+
+  // Only what arrives after the page was rendered is news worth an alarm.
+  var newestAtLoad = newestIndex();
+
+  function matchesFilters(row) {
+    var query = new URLSearchParams(window.location.search);
+    var precedence = query.get("precedence");
+    if (precedence && row.getAttribute("data-precedence") !== precedence) return false;
+    var channel = query.get("channel");
+    if (channel && row.getAttribute("data-channel") !== channel) return false;
+    var unacknowledged = (query.get("unacknowledged") || "").toLowerCase();
+    if (TRUE.indexOf(unacknowledged) >= 0 && row.getAttribute("data-owed") !== "true") return false;
+    return true;
+  }
+
+  function placeRow(row) {
+    var id = row.getAttribute("data-message");
+    var existing = document.getElementById("message-" + id);
+    var fits = matchesFilters(row);
+    if (existing) {
+      if (fits) {
+        existing.replaceWith(row);
+        activate(row);
+      } else {
+        existing.remove();
+      }
+      return;
+    }
+    var holder = document.getElementById("hotline-messages");
+    var list = document.getElementById("hotline-message-list");
+    if (!fits || !holder || !list) return;
+    var index = Number(row.getAttribute("data-log-index"));
+    var rows = list.querySelectorAll(":scope > li.message");
+    var before = null;
+    for (var i = 0; i < rows.length; i++) {
+      if (Number(rows[i].getAttribute("data-log-index")) < index) {
+        before = rows[i];
+        break;
+      }
+    }
+    // On an older page, newer messages belong to the pages before; past the last row, after.
+    if (before === rows[0] && rows.length && holder.getAttribute("data-has-newer") === "true") return;
+    if (before === null && rows.length && holder.getAttribute("data-has-older") === "true") return;
+    list.insertBefore(row, before);
+    activate(row);
+    row.classList.add("arrived");
+    var empty = holder.querySelector(".empty-state");
+    if (empty) empty.hidden = true;
+    if (
+      row.getAttribute("data-precedence") === "FLASH" &&
+      row.getAttribute("data-mine") !== "true" &&
+      index > newestAtLoad
+    ) {
+      alertFlash(row);
+    }
+  }
+
+  var fetching = {}; // message id -> true, or "again" when an event came during the fetch
+
+  function refreshRow(id) {
+    if (!UUID.test(id)) return;
+    if (fetching[id]) {
+      fetching[id] = "again";
+      return;
+    }
+    fetching[id] = true;
+    getHtml("/hotline/messages/" + id + "/row")
+      .then(function (html) {
+        var row = html ? fragment(html) : null;
+        if (row) {
+          calibrate(row);
+          placeRow(row);
+          tick();
+        }
+      })
+      .catch(function (err) {
+        if (window.console) window.console.warn("fusioncell hotline: row", id, err);
+      })
+      .then(function () {
+        var again = fetching[id] === "again";
+        delete fetching[id];
+        if (again) refreshRow(id);
+      });
+  }
+
+  // -- the deadlines page -----------------------------------------------------------------
+
+  var listTimer = null;
+  var listBusy = false;
+  var listAgain = false;
+
+  function refreshList() {
+    if (listBusy) {
+      listAgain = true;
+      return;
+    }
+    listBusy = true;
+    getHtml("/hotline/deadlines", { "HX-Request": "true", "HX-Target": "hotline-deadlines" })
+      .then(function (html) {
+        var fresh = html ? fragment(html) : null;
+        var old = document.getElementById("hotline-deadlines");
+        if (fresh && old) {
+          calibrate(fresh);
+          old.replaceWith(fresh);
+          activate(fresh);
+          tick();
+        }
+      })
+      .catch(function (err) {
+        if (window.console) window.console.warn("fusioncell hotline: deadlines", err);
+      })
+      .then(function () {
+        listBusy = false;
+        if (listAgain) {
+          listAgain = false;
+          refreshList();
+        }
+      });
+  }
+
+  function scheduleList() {
+    // A burst of events (an escalation per party) becomes one request.
+    if (listTimer === null) {
+      listTimer = window.setTimeout(function () {
+        listTimer = null;
+        refreshList();
+      }, 150);
+    }
+  }
+
+  // -- the stream -------------------------------------------------------------------------
+
+  var live = document.getElementById("hotline-live");
+
+  function setLive(state) {
+    root.setAttribute("data-live", state);
+    if (!live) return;
+    live.setAttribute("data-state", state);
+    live.textContent = t(
+      state === "open" ? "Live" : state === "connecting" ? "Connecting…" : "Reconnecting…"
+    );
+  }
+
+  function messageOf(data) {
+    if (!data || typeof data !== "object") return null;
+    var id = data.message || data.message_id;
+    if (!id && data.payload) id = data.payload.message || data.payload.message_id;
+    if (id && typeof id === "object") id = id.id;
+    return typeof id === "string" && UUID.test(id) ? id : null;
+  }
+
+  function onEvent(kind, event) {
+    var data = null;
+    try {
+      data = JSON.parse(event.data);
+    } catch (err) {
+      return;
+    }
+    if (MODE === "deadlines") {
+      scheduleList();
+      return;
+    }
+    var id = messageOf(data);
+    if (id && (kind === "message" || document.getElementById("message-" + id))) refreshRow(id);
+  }
+
+  var retry = 1000;
+  var source = null;
+  var lastEventId = "";
+
+  function connect() {
+    var url = root.getAttribute("data-stream");
+    if (!url || typeof window.EventSource !== "function") return;
+    setLive("connecting");
+    // A new EventSource forgets the last id: resume from it in the address instead.
+    if (/^\d+$/.test(lastEventId)) {
+      url += (url.indexOf("?") < 0 ? "?" : "&") + "last_event_id=" + lastEventId;
+    }
+    source = new window.EventSource(url);
+    source.addEventListener("open", function () {
+      retry = 1000;
+      setLive("open");
+    });
+    source.addEventListener("error", function (event) {
+      setLive("reconnecting");
+      if (event.target === source && source.readyState === window.EventSource.CLOSED) {
+        // Refused, not a blip the browser retries itself: try again, more slowly.
+        window.setTimeout(connect, retry);
+        retry = Math.min(retry * 2, 30000);
+      }
+    });
+    EVENT_KINDS.forEach(function (kind) {
+      source.addEventListener(kind, function (event) {
+        if (event.lastEventId) lastEventId = event.lastEventId;
+        onEvent(kind, event);
+      });
+    });
+  }
+
+  window.addEventListener("pagehide", function () {
+    if (source) source.close();
+  });
+
+  // -- the compose form -------------------------------------------------------------------
+
+  function showTemplate(form) {
+    var select = form.querySelector("select[name=form]");
+    if (!select) return;
+    var sets = form.querySelectorAll("fieldset.compose-fields");
+    for (var i = 0; i < sets.length; i++) {
+      var chosen = sets[i].getAttribute("data-form") === select.value;
+      sets[i].hidden = !chosen;
+      sets[i].disabled = !chosen; // a hidden template's fields are not sent
+    }
+  }
+
+  function setUpCompose() {
+    var form = document.querySelector("#hotline-compose form");
+    if (!form || form.hasAttribute("data-ready")) return;
+    form.setAttribute("data-ready", "true");
+    showTemplate(form);
+    form.addEventListener("change", function (event) {
+      if (event.target && event.target.name === "form") showTemplate(form);
+    });
+  }
+
+  // The compose form comes back with its problems as a 422 (or 404, 409): show it.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var detail = event.detail;
+    var target = detail.target;
+    if (
+      target &&
+      target.id === "hotline-compose" &&
+      detail.xhr.status >= 400 &&
+      detail.xhr.status < 500 &&
+      String(detail.serverResponse || "").indexOf('id="hotline-compose"') >= 0
+    ) {
+      detail.shouldSwap = true;
+      detail.isError = false;
+    }
+  });
+
+  document.addEventListener("htmx:load", function () {
+    setUpCompose();
+    tick();
+  });
+
+  // A message this page sent: show it at once, whether or not its event has come yet.
+  document.addEventListener("hotline:sent", function (event) {
+    var id = event.detail && event.detail.message;
+    if (typeof id === "string") refreshRow(id);
+  });
+
+  calibrate(root, "data-server-now-ms");
+  setUpCompose();
+  tick();
+  window.setInterval(tick, 1000);
+  connect();
+
+  window.fusioncellHotline = {
+    clockText: clockText,
+    serverNow: serverNow,
+    matchesFilters: matchesFilters,
+    refreshRow: refreshRow,
+    refreshList: refreshList,
+    beep: beep,
+    alertFlash: alertFlash
+  };
+})();
