@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
+from tests.servers import serve_cell
 
 from fusioncell.config import Settings
 
@@ -32,51 +28,11 @@ CHROMIUM_ARGS = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def server(database_url: str, demo: None, settings: Settings) -> Iterator[str]:
     """``fusioncell serve`` on the test database, with the demo scenario loaded."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "FUSIONCELL_DATABASE_URL": database_url,
-        "FUSIONCELL_PASSWORD_HASH_PROFILE": "fast-insecure",
-        "FUSIONCELL_KEY_DIR": str(settings.key_dir),
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "fusioncell.cli", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    try:
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                stderr = process.stderr.read().decode() if process.stderr else ""
-                pytest.fail(f"the server did not start:\n{stderr[-3000:]}")
-            time.sleep(0.1)
+    with serve_cell(database_url, settings) as (base, _process):
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        if process.stderr:
-            process.stderr.close()
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import threading
@@ -24,6 +23,7 @@ from click.testing import Result
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from tests.conftest import DEMO_PASSWORD
+from tests.servers import serve_cell
 from typer.testing import CliRunner
 
 from fusioncell.cli import app as fusioncell_app
@@ -38,43 +38,11 @@ from fusioncell.ledger.note import Ed25519Signer
 POINT = '{"type": "Point", "coordinates": [35.85, 33.15]}'
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def server(engine: Engine, database_url: str, settings: Settings, demo: None) -> Iterator[str]:
     """The demo cell served by a real process, signing checkpoints every second."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "FUSIONCELL_DATABASE_URL": database_url,
-        "FUSIONCELL_PASSWORD_HASH_PROFILE": "fast-insecure",
-        "FUSIONCELL_KEY_DIR": str(settings.key_dir),
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "fusioncell.cli", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        assert process.poll() is None and time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    try:
+    with serve_cell(database_url, settings) as (base, _process):
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def run(*args: str) -> Result:

@@ -9,12 +9,12 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 
 import httpx
 import pytest
 from sqlalchemy import Engine, select
+from tests.servers import serve_cell
 
 from fusioncell.config import Settings
 from fusioncell.ledger import tree
@@ -24,45 +24,10 @@ from fusioncell.ledger.models import EntryBody, LogCheckpoint, LogEntry
 MEMBERS = ["alpha.liaison", "alpha.duty", "bravo.liaison", "bravo.duty"]
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def serving(database_url: str, settings: Settings) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    port = _free_port()
-    env = {
-        **os.environ,
-        "FUSIONCELL_DATABASE_URL": database_url,
-        "FUSIONCELL_PASSWORD_HASH_PROFILE": "fast-insecure",
-        "FUSIONCELL_KEY_DIR": str(settings.key_dir),
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "fusioncell.cli", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        assert process.poll() is None and time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    try:
-        yield base, process
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            process.wait(timeout=10)
+def serving(
+    database_url: str, settings: Settings
+) -> AbstractContextManager[tuple[str, subprocess.Popen[bytes]]]:
+    return serve_cell(database_url, settings)
 
 
 def token(base: str, username: str, password: str) -> dict[str, str]:
