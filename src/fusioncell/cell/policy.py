@@ -127,6 +127,16 @@ def require(viewer: Viewer | None, permission: Permission) -> Viewer:
     return viewer
 
 
+def can_watch_deadlines(viewer: Viewer) -> bool:
+    """The chair and the supervising organisation's duty officers watch every party's deadlines."""
+    if not can(viewer, Permission.MESSAGE_READ):
+        return False
+    return Role.SUPERVISOR in viewer.roles or (
+        viewer.organisation_kind == OrganisationKind.SUPERVISOR
+        and Role.DUTY_OFFICER in viewer.roles
+    )
+
+
 def can_see_member(viewer: Viewer, organisation_id: uuid.UUID) -> bool:
     """Members of one's own organisation are visible to all; everyone only to the chair and
     the operator."""

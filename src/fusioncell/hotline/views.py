@@ -24,8 +24,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
-from fusioncell.cell.models import OrganisationKind, Role
-from fusioncell.cell.policy import Permission, Viewer, can
+from fusioncell.cell.policy import Permission, Viewer, can, can_watch_deadlines
 from fusioncell.errors import (
     Conflict,
     Forbidden,
@@ -556,7 +555,7 @@ def _inbox(
         filter_precedences=[(p, PRECEDENCE_LABELS[p]) for p in PRECEDENCES],
         stream_url=STREAM_URL,
         script_labels=_script_labels(viewer.language),
-        may_watch=may_watch_deadlines(viewer),
+        may_watch=can_watch_deadlines(viewer),
         flash_waiting=any(r.may_ack and r.precedence == "FLASH" for r in context["rows"]),
         **_compose_context(db, viewer, compose or Compose()),
         **context,
@@ -646,19 +645,9 @@ def acknowledge(
 # -- the supervisor's deadlines -----------------------------------------------------------
 
 
-def may_watch_deadlines(viewer: Viewer) -> bool:
-    """The chair and the supervising organisation's duty officers watch every party."""
-    if not can(viewer, Permission.MESSAGE_READ):
-        return False
-    return Role.SUPERVISOR in viewer.roles or (
-        viewer.organisation_kind == OrganisationKind.SUPERVISOR
-        and Role.DUTY_OFFICER in viewer.roles
-    )
-
-
 @router.get("/hotline/deadlines")
 def deadlines(request: Request, viewer: CurrentViewer, db: Db, clock: AppClock) -> Response:
-    if not may_watch_deadlines(viewer):
+    if not can_watch_deadlines(viewer):
         raise Forbidden("the deadlines are the supervisor's page")
     now = clock.now()
     messages = unacknowledged_messages(db, viewer)
