@@ -46,8 +46,14 @@ router = APIRouter(prefix="/api/v1", tags=["hotline"])
 IdempotencyKey = Annotated[str | None, Header(max_length=200)]
 
 
-def message_out(db: Session, viewer: Viewer, message: Message, *, full: bool = True) -> MessageOut:
-    organisations, members = names(db)
+Names = tuple[dict[uuid.UUID, str], dict[uuid.UUID, str]]
+
+
+def message_out(
+    db: Session, viewer: Viewer, message: Message, *, full: bool = True, known: Names | None = None
+) -> MessageOut:
+    """``known``: organisation and member names already read for a list of messages."""
+    organisations, members = known or names(db)
     out = MessageOut(
         id=message.id,
         channel_id=message.channel_id,
@@ -154,7 +160,8 @@ def channel_messages(
         limit=limit,
     )
     do_mark_delivered(db, viewer, message_ids=[m.id for m in found], now=clock.now())
-    return [message_out(db, viewer, m) for m in found]
+    known = names(db)
+    return [message_out(db, viewer, m, known=known) for m in found]
 
 
 @router.post("/channels/{channel_id}/messages", response_model=MessageOut, status_code=201)
