@@ -389,13 +389,36 @@ def append(
     _apply_key_change(db, header, index=index, sealed_seed=sealed_seed)
     sequence.next_index = index + 1
     db.info.setdefault(APPENDED, []).append(index)
-    return Appended(index=index, leaf_hash=leaf_hash)
+    return Appended(index=index, leaf_hash=leaf_hash, logged_at=_as_logged(now))
 
 
 @dataclass(frozen=True)
 class Appended:
+    """Where the entry went, and the log time its leaf commits to (to the millisecond, as
+    the leaf spells it): deadlines timed from an entry count from this instant, which is
+    also what ``fusioncell verify`` reads from the leaf."""
+
     index: int
     leaf_hash: bytes
+    logged_at: datetime
+
+
+def _as_logged(moment: datetime) -> datetime:
+    return moment.replace(microsecond=moment.microsecond - moment.microsecond % 1000)
+
+
+def log_clock(db: Session, *, now: datetime) -> datetime:
+    """The log time this transaction's next entry will get: ``now``, or the last logged time
+    if that is later (the log's clock never runs backwards), as ``Appended.logged_at`` spells it.
+
+    It takes the sequence lock, as the first append would, so every entry logged before is
+    committed and, at READ COMMITTED, visible to the transaction's later reads: a writer that
+    decides from the log's past (the escalation engine) sees all of it.
+    """
+    sequence = _locked_sequence(db)
+    if sequence.last_logged_at is not None and sequence.last_logged_at > now:
+        now = sequence.last_logged_at
+    return _as_logged(now)
 
 
 _QUEUE = "fusioncell_ledger_rows"

@@ -132,9 +132,6 @@ def _insert_message(
         hotline_policy=policy.hash,
         log_index=-1,
         leaf_hash=b"",
-        sent_at=now,
-        delivered_deadline=now + rule.delivered,
-        ack_deadline=now + rule.ack,
     )
     appended = record(
         db,
@@ -145,6 +142,10 @@ def _insert_message(
         now=now,
     )
     message.log_index, message.leaf_hash = appended.index, appended.leaf_hash
+    # Every deadline counts from the entry's log time, the instant ``fusioncell verify`` reads.
+    message.sent_at = appended.logged_at
+    message.delivered_deadline = appended.logged_at + rule.delivered
+    message.ack_deadline = appended.logged_at + rule.ack
     db.add(message)
     db.flush()
     emit(
@@ -328,7 +329,7 @@ def do_mark_delivered(
                 message_id=message.id,
                 organisation_id=actor.organisation_id,
                 member_id=actor.member_id,
-                delivered_at=now,
+                delivered_at=appended.logged_at,
                 log_index=appended.index,
             )
             db.add(delivery)
@@ -417,7 +418,7 @@ def do_acknowledge_message(
             member_id=actor.member_id,
             organisation_id=actor.organisation_id,
             counts=first,
-            acked_at=now,
+            acked_at=appended.logged_at,
             checkpoint_size=seen["size"] if seen else None,
             log_index=appended.index,
         )
@@ -432,7 +433,7 @@ def do_acknowledge_message(
                 "organisation": str(actor.organisation_id),
                 "member": actor.username,
                 "counts": first,
-                "at": log_time(now),
+                "at": log_time(ack.acked_at),
             },
             now=now,
         )
