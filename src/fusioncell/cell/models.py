@@ -110,3 +110,17 @@ class LoginThrottle(Base):
     failures: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Failures since the last summary entry: the log gets them in aggregate, one entry per
+    # window, so that failing to log in cannot grow the log one entry per few requests.
+    unreported_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class LoginFailureReport(Base):
+    """A ``cell.login.throttled`` summary the log took: when, so that the next waits a window."""
+
+    __tablename__ = "login_failure_reports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    usernames: Mapped[int] = mapped_column(Integer)
