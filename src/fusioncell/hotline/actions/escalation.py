@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from fusioncell.cell.policy import CONSOLE_ID, console_viewer
 from fusioncell.db.transaction import atomic
-from fusioncell.hotline.escalation import due_steps
+from fusioncell.hotline.escalation import Step, due_steps
 from fusioncell.hotline.events import emit
 from fusioncell.hotline.models import Ack, ChannelMember, Delivery, Escalation, EventKind, Message
-from fusioncell.hotline.policy import HotlinePolicy, PolicyError, parse_policy
+from fusioncell.hotline.policy import HotlinePolicy, PolicyError, PrecedenceRule, parse_policy
 from fusioncell.ledger import queries as ledger_queries
 from fusioncell.ledger.context import ledger_context
 from fusioncell.ledger.entries import EntryType, audience, log_time
-from fusioncell.ledger.record import ByLog, record
+from fusioncell.ledger.record import ByLog, log_clock, record
 
 # Messages older than this no longer escalate (the ladder's repeats are bounded anyway).
 HORIZON = timedelta(days=2)
@@ -43,9 +44,61 @@ def _bound_policies(db: Session, current: HotlinePolicy) -> dict[str, HotlinePol
     return policies
 
 
+def _recipients(db: Session, message: Message) -> list[ChannelMember]:
+    return list(
+        db.scalars(
+            select(ChannelMember).where(
+                ChannelMember.channel_id == message.channel_id,
+                ChannelMember.acknowledges.is_(True),
+                ChannelMember.organisation_id != message.sender_organisation_id,
+            )
+        )
+    )
+
+
+def _unlogged_steps(
+    db: Session, message: Message, rule: PrecedenceRule, organisation: uuid.UUID, *, now: datetime
+) -> list[Step]:
+    """The steps due by ``now`` and not yet logged. Every time here is a log time: the
+    message's, its delivery's and its first acknowledgement's entries' (the rows hold exactly
+    those), so this is the computation ``fusioncell verify`` repeats from the log."""
+    delivery = db.get(Delivery, (message.id, organisation))
+    # The party's earliest acknowledgement is its first in the log (the log's clock never
+    # runs backwards); ``counts`` is not consulted, so two members acknowledging at once
+    # cannot make the engine read the later one.
+    acked_at = db.scalar(
+        select(func.min(Ack.acked_at)).where(
+            Ack.message_id == message.id, Ack.organisation_id == organisation
+        )
+    )
+    steps = due_steps(
+        sent_at=message.sent_at,
+        rule=rule,
+        delivered_at=delivery.delivered_at if delivery else None,
+        acked_at=acked_at,
+        now=now,
+    )
+    done = set(
+        db.scalars(
+            select(Escalation.step).where(
+                Escalation.message_id == message.id,
+                Escalation.organisation_id == organisation,
+            )
+        )
+    )
+    return [step for step in steps if step.step not in done]
+
+
 def do_escalate_due(db: Session, *, now: datetime) -> list[Escalation]:
     """Write the escalations due by ``now``. Run every second, and at start-up, so steps that
-    fell due while the server was down are written on restart."""
+    fell due while the server was down are written on restart.
+
+    A first pass, without the log's lock, finds what may be due. Only then does the engine
+    take the lock (``log_clock``) and decide again, at the log time its entries will bear and
+    seeing every entry logged before them: an acknowledgement that was committing during the
+    first pass counts, and each escalation is due at its own entry's log time, as ``fusioncell
+    verify`` judges it.
+    """
     current = ledger_context(db).hotline
     written: list[Escalation] = []
     with atomic(db):
@@ -57,87 +110,70 @@ def do_escalate_due(db: Session, *, now: datetime) -> list[Escalation]:
             if any(m.hotline_policy != current.hash for m in messages)
             else {current.hash: current}
         )
+        pending: list[tuple[Message, PrecedenceRule, uuid.UUID]] = []
         for message in messages:
             policy = policies.get(message.hotline_policy, current)
             if message.precedence not in policy.precedences:
                 continue
             rule = policy.rule(message.precedence)
-            recipients = db.scalars(
-                select(ChannelMember).where(
-                    ChannelMember.channel_id == message.channel_id,
-                    ChannelMember.acknowledges.is_(True),
-                    ChannelMember.organisation_id != message.sender_organisation_id,
-                )
-            ).all()
-            for recipient in recipients:
-                organisation = recipient.organisation_id
-                delivery = db.get(Delivery, (message.id, organisation))
-                acked_at = db.scalar(
-                    select(Ack.acked_at).where(
-                        Ack.message_id == message.id,
-                        Ack.organisation_id == organisation,
-                        Ack.counts.is_(True),
-                    )
-                )
-                steps = due_steps(
-                    sent_at=message.sent_at,
-                    rule=rule,
-                    delivered_at=delivery.delivered_at if delivery else None,
-                    acked_at=acked_at,
-                    now=now,
-                )
-                done = set(
-                    db.scalars(
-                        select(Escalation.step).where(
-                            Escalation.message_id == message.id,
-                            Escalation.organisation_id == organisation,
-                        )
-                    )
-                )
-                for step in steps:
-                    if step.step in done:
-                        continue
-                    appended = record(
-                        db,
-                        ByLog(),
-                        EntryType.ESCALATION,
-                        {
-                            "message": str(message.id),
-                            "message_index": message.log_index,
-                            "organisation": str(organisation),
-                            "step": step.step,
-                            "due_at": log_time(step.due_at),
-                            "notify": list(step.notify),
-                        },
-                        audience=audience(
-                            organisations=[organisation, message.sender_organisation_id],
-                            roles=["supervisor"],
-                        ),
-                        now=now,
-                    )
-                    escalation = Escalation(
-                        message_id=message.id,
-                        organisation_id=organisation,
-                        step=step.step,
-                        due_at=step.due_at,
-                        notify=list(step.notify),
-                        written_at=now,
-                        log_index=appended.index,
-                    )
-                    db.add(escalation)
-                    emit(
-                        db,
-                        channel_id=message.channel_id,
-                        kind=EventKind.ESCALATION,
-                        message_id=message.id,
-                        payload={
-                            "message": str(message.id),
-                            "organisation": str(organisation),
-                            "step": step.step,
-                            "due_at": log_time(step.due_at),
-                            "notify": list(step.notify),
-                        },
-                        now=now,
-                    )
-                    written.append(escalation)
+            for recipient in _recipients(db, message):
+                if _unlogged_steps(db, message, rule, recipient.organisation_id, now=now):
+                    pending.append((message, rule, recipient.organisation_id))
+        if not pending:
+            return written
+        logged_at = log_clock(db, now=now)
+        for message, rule, organisation in pending:
+            if message.sent_at < logged_at - HORIZON:
+                continue
+            for step in _unlogged_steps(db, message, rule, organisation, now=logged_at):
+                written.append(_escalate(db, message, organisation, step, logged_at=logged_at))
     return written
+
+
+def _escalate(
+    db: Session, message: Message, organisation: uuid.UUID, step: Step, *, logged_at: datetime
+) -> Escalation:
+    appended = record(
+        db,
+        ByLog(),
+        EntryType.ESCALATION,
+        {
+            "message": str(message.id),
+            "message_index": message.log_index,
+            "organisation": str(organisation),
+            "step": step.step,
+            "due_at": log_time(step.due_at),
+            "notify": list(step.notify),
+        },
+        audience=audience(
+            organisations=[organisation, message.sender_organisation_id],
+            roles=["supervisor"],
+        ),
+        now=logged_at,
+    )
+    assert appended.logged_at == logged_at  # the lock is held: the clock cannot have moved
+    escalation = Escalation(
+        message_id=message.id,
+        organisation_id=organisation,
+        step=step.step,
+        due_at=step.due_at,
+        notify=list(step.notify),
+        written_at=appended.logged_at,
+        log_index=appended.index,
+    )
+    db.add(escalation)
+    emit(
+        db,
+        channel_id=message.channel_id,
+        kind=EventKind.ESCALATION,
+        message_id=message.id,
+        payload={
+            "message": str(message.id),
+            "organisation": str(organisation),
+            "step": step.step,
+            "due_at": log_time(step.due_at),
+            "notify": list(step.notify),
+        },
+        now=logged_at,
+    )
+    return escalation

@@ -1,17 +1,25 @@
 """Escalation replayed from the log: ``fusioncell verify`` recomputes the ladder and compares.
 
 Escalation is a pure function of the log's contents and the log's clock, so the bodies alone
-(a database copy has every one) say what the engine had to write. For each message:
+(a database copy has every one) say what the engine had to write. Every time is a log time,
+the ``logged_at`` each leaf commits to, and the engine times deadlines from exactly these
+(its rows hold its entries' log times), so the two cannot disagree about an instant. For
+each message:
 
     sent at        the log time of its ``hotline.message.sent`` entry
     rule           its precedence in the hotline policy adopted last before it
     recipients     the channel's members that acknowledge (``hotline.channel.opened``), less
                    the sender's organisation (``cell.member.created``, ``cell.organisation.created``)
-    delivered at   the first ``hotline.message.delivered`` per recipient organisation
-    acked at       the first ``hotline.message.acknowledged`` per recipient organisation
+    delivered at   the log time of the first ``hotline.message.delivered`` per recipient
+                   organisation
+    acked at       the log time of the first ``hotline.message.acknowledged`` per recipient
+                   organisation
 
 ``hotline.escalation.due_steps`` then lists the steps due, and the log's ``hotline.escalation``
-entries must be exactly those. Three faults are named by entry index:
+entries must be exactly those. An escalation entry is judged at its own log time and by the
+log before it, as the engine decided it (it decides holding the log's lock, seeing every
+entry logged before its own): a delivery or acknowledgement logged after it in the same
+millisecond does not make it wrong. Three faults are named by entry index:
 
 - **missing**: a step fell due more than ``GRACE`` before the log's last entry and no entry
   records it (named at the message's entry);
@@ -51,13 +59,15 @@ class _Message:
     delivered: dict[str, datetime] = field(default_factory=dict)
     acked: dict[str, datetime] = field(default_factory=dict)
 
-    def steps(self, organisation: str, now: datetime) -> list[Step]:
+    def steps(
+        self, now: datetime, *, delivered_at: datetime | None, acked_at: datetime | None
+    ) -> list[Step]:
         assert self.rule is not None
         return due_steps(
             sent_at=self.sent_at,
             rule=self.rule,
-            delivered_at=self.delivered.get(organisation),
-            acked_at=self.acked.get(organisation),
+            delivered_at=delivered_at,
+            acked_at=acked_at,
             now=now,
         )
 
@@ -71,6 +81,11 @@ class _Logged:
     step: int
     due_at: datetime
     notify: tuple[str, ...]
+    # What the log said before this entry: the message (if sent yet), and the recipient's
+    # first delivery and acknowledgement then.
+    sent: _Message | None
+    delivered_at: datetime | None
+    acked_at: datetime | None
 
 
 class EscalationReplay:
@@ -145,7 +160,11 @@ class EscalationReplay:
                 continue
             until = min(now, message.sent_at + self.horizon)
             for organisation in sorted(message.recipients):
-                for step in message.steps(organisation, until):
+                for step in message.steps(
+                    until,
+                    delivered_at=message.delivered.get(organisation),
+                    acked_at=message.acked.get(organisation),
+                ):
                     if (message.id, organisation, step.step) not in logged:
                         problems.append(
                             (
@@ -158,7 +177,7 @@ class EscalationReplay:
         return min(problems, default=None, key=lambda problem: problem[0])
 
     def _judge(self, entry: _Logged) -> str | None:
-        message = self._messages.get(entry.message)
+        message = entry.sent
         if message is None:
             return f"an escalation of message {entry.message}, which no earlier entry sent"
         if entry.organisation not in message.recipients:
@@ -178,7 +197,12 @@ class EscalationReplay:
                 f"escalation step {entry.step} of the message at entry {message.index}, "
                 f"which was past the escalation horizon when this was logged"
             )
-        due = {step.step: step for step in message.steps(entry.organisation, entry.logged_at)}
+        due = {
+            step.step: step
+            for step in message.steps(
+                entry.logged_at, delivered_at=entry.delivered_at, acked_at=entry.acked_at
+            )
+        }
         expected = due.get(entry.step)
         if expected is None:
             return (
@@ -277,14 +301,19 @@ class EscalationReplay:
         step = body["step"]
         if not isinstance(step, int) or isinstance(step, bool):
             raise TypeError(f"step {step!r} is not a whole number")
+        message_id, organisation = str(body["message"]), str(body["organisation"])
+        message = self._messages.get(message_id)
         self._logged.append(
             _Logged(
                 index=index,
                 logged_at=at,
-                message=str(body["message"]),
-                organisation=str(body["organisation"]),
+                message=message_id,
+                organisation=organisation,
                 step=step,
                 due_at=parse_log_time(str(body["due_at"])),
                 notify=tuple(str(who) for who in body["notify"]),
+                sent=message,
+                delivered_at=message.delivered.get(organisation) if message else None,
+                acked_at=message.acked.get(organisation) if message else None,
             )
         )
