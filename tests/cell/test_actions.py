@@ -52,7 +52,6 @@ from fusioncell.errors import (
     InvalidTotpCode,
     NotAuthenticated,
     NotFound,
-    TotpRequired,
     UnsupportedLanguage,
     WeakPassword,
 )
@@ -294,7 +293,11 @@ def test_creating_a_member_writes_the_member_and_one_grant_per_role(
     row = _member_row(db, "alpha.new")
     assert row.id == member_id
     assert row.organisation.slug == "ALPHA"
-    assert row.roles == {Role.ANALYST, Role.LIAISON}
+    # Proposed by the operator: nothing is in force until ALPHA countersigns.
+    assert row.roles == frozenset()
+    assert row.pending_roles == {Role.ANALYST, Role.LIAISON}
+    assert row.countersigned_at is None
+    assert not row.may_log_in
     assert row.language == "en"
     assert row.disabled_at is None
     assert row.created_at == clock.now()
@@ -360,7 +363,7 @@ def test_a_member_id_reused_for_a_different_member_is_a_conflict(
     with pytest.raises(IdempotencyConflict):
         _create_member(db, admin, clock, member_id=member_id, **change)  # type: ignore[arg-type]
     assert count_rows(Member) == before
-    assert _member_row(db, "alpha.new").roles == {Role.ANALYST}
+    assert _member_row(db, "alpha.new").pending_roles == {Role.ANALYST}
 
 
 def test_a_taken_username_is_refused_under_a_new_id(
@@ -811,7 +814,7 @@ def test_a_totp_code_logs_in_once_and_its_replay_is_refused(
             settings=settings,
         )
 
-    with pytest.raises(TotpRequired):
+    with pytest.raises(InvalidCredentials):  # as a wrong password is: nothing confirmed
         log_in(None)
     # The code that confirmed enrolment has been used.
     with pytest.raises(InvalidCredentials):

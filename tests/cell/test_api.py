@@ -285,14 +285,24 @@ def test_the_operator_creates_a_member(client: TestClient, token_for: Tokens) ->
     body = response.json()
     assert body["username"] == "alpha.new"
     assert body["organisation"] == "ALPHA"
-    assert body["roles"] == ["analyst"]
+    assert body["roles"] == []
+    assert body["pending_roles"] == ["analyst"]
+    assert body["awaiting_countersign"] is True
     assert body["disabled"] is False
     assert "password" not in body
-    login = client.post(
-        "/api/v1/auth/token",
-        json={"username": "alpha.new", "password": "a-long-enough-password"},
+    credentials = {"username": "alpha.new", "password": "a-long-enough-password"}
+    assert client.post("/api/v1/auth/token", json=credentials).status_code == 401
+
+    countersigned = client.post(
+        f"/api/v1/members/{body['id']}/countersign",
+        json={"roles": ["analyst"]},
+        headers=token_for("alpha.liaison"),
     )
-    assert login.status_code == 200
+
+    assert countersigned.status_code == 200
+    assert countersigned.json()["roles"] == ["analyst"]
+    assert countersigned.json()["awaiting_countersign"] is False
+    assert client.post("/api/v1/auth/token", json=credentials).status_code == 200
 
 
 def _usernames(client: TestClient, headers: dict[str, str]) -> list[str]:

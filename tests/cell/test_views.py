@@ -193,15 +193,15 @@ def test_the_organisations_page_is_open_to_the_chair_and_the_operator(
     assert "HUM-1" in response.text
 
 
-def test_the_organisations_page_is_closed_to_a_liaison_officer(
+def test_the_organisations_page_shows_a_liaison_officer_only_their_own_members(
     client: TestClient, log_in: LogIn
 ) -> None:
     log_in("alpha.liaison")
 
     response = client.get("/organisations", headers=HTML)
 
-    assert response.status_code == 403
-    assert response.headers["content-type"].startswith("text/html")
+    assert response.status_code == 200
+    assert "alpha.analyst" in response.text
     assert "bravo.liaison" not in response.text
 
 

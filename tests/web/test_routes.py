@@ -66,6 +66,9 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("GET", "/api/v1/members/{member_id}"): PARTY_ROLES | LIST_ALL,
     ("POST", "/api/v1/members"): ADMIN,
     ("POST", "/api/v1/members/{member_id}/disable"): ADMIN,
+    ("POST", "/api/v1/members/{member_id}/roles"): ADMIN,
+    # The target is an ALPHA member: only ALPHA's liaison countersigns for ALPHA.
+    ("POST", "/api/v1/members/{member_id}/countersign"): frozenset({Role.LIAISON}),
     ("GET", "/api/v1/keys"): ANY_MEMBER,
     ("POST", "/api/v1/keys"): ANY_MEMBER,
     ("POST", "/api/v1/keys/{key_id}/rotate"): ANY_MEMBER,
@@ -105,7 +108,8 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("GET", "/account"): ANY_MEMBER,
     ("POST", "/account/password"): ANY_MEMBER,
     ("POST", "/account/totp"): ANY_MEMBER,
-    ("GET", "/organisations"): LIST_ALL,
+    ("GET", "/organisations"): ANY_MEMBER,
+    ("POST", "/organisations/members/{member_id}/countersign"): frozenset({Role.LIAISON}),
     ("GET", "/map"): ANY_MEMBER,
     ("GET", "/record"): ANY_MEMBER,
     ("GET", "/api/v1/stream"): ANY_MEMBER,
@@ -129,6 +133,8 @@ OUTSIDE_ALPHA = frozenset(Role) - PARTY_ROLES - LIST_ALL
 HIDDEN: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/api/v1/members/{member_id}"): OUTSIDE_ALPHA,
     ("POST", "/api/v1/members/{member_id}/disable"): OUTSIDE_ALPHA,
+    ("POST", "/api/v1/members/{member_id}/countersign"): OUTSIDE_ALPHA,
+    ("POST", "/organisations/members/{member_id}/countersign"): OUTSIDE_ALPHA,
     ("POST", "/api/v1/keys/{key_id}/revoke"): frozenset(Role) - ADMIN,
     # Without hotline:message:read the channel and its messages do not exist for you.
     ("GET", "/api/v1/channels/{channel_id}/messages"): frozenset(Role) - READERS,
@@ -173,6 +179,8 @@ JSON_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/messages/{message_id}/relay"): {
         "channel_id": str(bilateral_channel_id(stable_id("organisation", "ALPHA")))
     },
+    ("POST", "/api/v1/members/{member_id}/roles"): {"role": "analyst"},
+    ("POST", "/api/v1/members/{member_id}/countersign"): {"roles": ["liaison"]},
     ("POST", "/api/v1/members"): {
         "id": str(uuid.UUID(int=42)),
         "username": "alpha.created",
@@ -185,6 +193,7 @@ FORM_BODIES: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/language"): {"language": "en", "next": "/"},
     ("POST", "/account/password"): {"current_password": DEMO_PASSWORD, "new_password": "short"},
     ("POST", "/account/totp"): {"step": "begin"},
+    ("POST", "/organisations/members/{member_id}/countersign"): {"roles": "liaison"},
 }
 QUERIES: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/api/v1/log/proof/inclusion"): {"index": 0, "tree_size": 1},

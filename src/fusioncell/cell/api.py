@@ -16,7 +16,12 @@ from fusioncell.cell.actions.account import (
 )
 from fusioncell.cell.actions.auth import do_issue_token, do_revoke_token
 from fusioncell.cell.actions.keys import do_enroll_key, do_revoke_key, do_rotate_key
-from fusioncell.cell.actions.members import do_create_member, do_disable_member
+from fusioncell.cell.actions.members import (
+    do_countersign_member,
+    do_create_member,
+    do_disable_member,
+    do_grant_role,
+)
 from fusioncell.cell.models import Member, OrganisationKind
 from fusioncell.cell.queries import (
     get_member,
@@ -26,8 +31,10 @@ from fusioncell.cell.queries import (
     list_organisations,
 )
 from fusioncell.cell.schemas import (
+    CountersignIn,
     CreateMemberIn,
     EnrollKeyIn,
+    GrantRoleIn,
     KeyOut,
     LanguageIn,
     MemberOut,
@@ -57,6 +64,8 @@ def _member_out(member: Member) -> MemberOut:
         organisation=member.organisation.slug,
         roles=sorted(member.roles),
         disabled=member.disabled_at is not None,
+        awaiting_countersign=member.awaiting_countersign,
+        pending_roles=sorted(member.pending_roles),
     )
 
 
@@ -122,6 +131,7 @@ def change_password(
         new_password=body.new_password,
         now=clock.now(),
         hash_profile=settings.password_hash_profile,
+        settings=settings,
     )
     return Response(status_code=204)
 
@@ -185,6 +195,26 @@ def create_member(
         hash_profile=settings.password_hash_profile,
     )
     return _member_out(created)
+
+
+@router.post("/members/{member_id}/roles", response_model=MemberOut)
+def grant_role(
+    member_id: uuid.UUID, body: GrantRoleIn, viewer: CurrentViewer, db: Db, clock: AppClock
+) -> MemberOut:
+    """Propose a role; it is in force once the member's organisation countersigns."""
+    return _member_out(
+        do_grant_role(db, viewer, member_id=member_id, role=body.role, now=clock.now())
+    )
+
+
+@router.post("/members/{member_id}/countersign", response_model=MemberOut)
+def countersign_member(
+    member_id: uuid.UUID, body: CountersignIn, viewer: CurrentViewer, db: Db, clock: AppClock
+) -> MemberOut:
+    """The organisation's second signature on a proposed member or role."""
+    return _member_out(
+        do_countersign_member(db, viewer, member_id=member_id, roles=body.roles, now=clock.now())
+    )
 
 
 @router.post("/members/{member_id}/disable", response_model=MemberOut)

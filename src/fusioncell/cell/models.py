@@ -56,6 +56,10 @@ class Member(Base):
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Who proposed the member (None: the console), and when their organisation countersigned;
+    # a member who is not countersigned yet cannot log in.
+    created_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    countersigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     organisation: Mapped[Organisation] = relationship(lazy="joined")
     role_grants: Mapped[list[RoleGrant]] = relationship(
@@ -64,7 +68,26 @@ class Member(Base):
 
     @property
     def roles(self) -> frozenset[Role]:
-        return frozenset(Role(grant.role) for grant in self.role_grants)
+        """The roles in force: granted and countersigned."""
+        return frozenset(
+            Role(grant.role) for grant in self.role_grants if grant.countersigned_at is not None
+        )
+
+    @property
+    def pending_roles(self) -> frozenset[Role]:
+        """Roles granted but not yet countersigned by the member's organisation."""
+        return frozenset(
+            Role(grant.role) for grant in self.role_grants if grant.countersigned_at is None
+        )
+
+    @property
+    def may_log_in(self) -> bool:
+        """Not disabled, and in force: countersigned by the member's organisation."""
+        return self.disabled_at is None and self.countersigned_at is not None
+
+    @property
+    def awaiting_countersign(self) -> bool:
+        return self.countersigned_at is None or bool(self.pending_roles)
 
 
 class RoleGrant(Base):
@@ -73,6 +96,8 @@ class RoleGrant(Base):
     member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id"), primary_key=True)
     role: Mapped[str] = mapped_column(String(20), primary_key=True)
     granted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    granted_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    countersigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class WebSession(Base):

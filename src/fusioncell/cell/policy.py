@@ -15,7 +15,7 @@ from typing import Any
 
 from fusioncell.cell.models import OrganisationKind, Role
 from fusioncell.errors import Forbidden, NotAuthenticated
-from fusioncell.ledger.entries import Presigned, audience
+from fusioncell.ledger.entries import EntryType, Presigned, audience
 
 CONSOLE_ID = uuid.UUID(int=0)
 
@@ -25,6 +25,7 @@ class Permission(StrEnum):
     MEMBER_LIST_ALL = "cell:member:list_all"
     MEMBER_CREATE = "cell:member:create"
     MEMBER_DISABLE = "cell:member:disable"
+    ROLE_GRANT = "cell:role:grant"
     GEO_FEATURE_READ = "geo:feature:read"
     GEO_FEATURE_DEFINE = "geo:feature:define"
     KEY_REVOKE_ANY = "cell:key:revoke_any"
@@ -62,6 +63,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.MEMBER_LIST_ALL,
         Permission.MEMBER_CREATE,
         Permission.MEMBER_DISABLE,
+        Permission.ROLE_GRANT,
         Permission.KEY_REVOKE_ANY,
         Permission.GEO_FEATURE_DEFINE,
         Permission.CHANNEL_OPEN,
@@ -143,6 +145,30 @@ def can_see_member(viewer: Viewer, organisation_id: uuid.UUID) -> bool:
     return viewer.organisation_id == organisation_id or can(viewer, Permission.MEMBER_LIST_ALL)
 
 
+# -- the two-person rule for people ------------------------------------------------------
+
+# Whose countersign puts a proposed member, or a proposed role, in force: the organisation's
+# own lead. The operator proposes; the organisation that the member will speak for decides.
+COUNTERSIGNING_ROLE: dict[OrganisationKind, Role] = {
+    OrganisationKind.PARTY: Role.LIAISON,
+    OrganisationKind.SUPERVISOR: Role.SUPERVISOR,
+    OrganisationKind.VERIFIER: Role.VERIFIER,
+    OrganisationKind.HOST: Role.OBSERVER,
+    OrganisationKind.HUMANITARIAN: Role.OBSERVER,
+}
+
+
+def can_countersign(
+    viewer: Viewer, *, organisation_id: uuid.UUID, organisation_kind: OrganisationKind
+) -> bool:
+    """Only a member of the same organisation holding its lead role countersigns its people."""
+    return (
+        not viewer.is_console
+        and viewer.organisation_id == organisation_id
+        and COUNTERSIGNING_ROLE[organisation_kind] in viewer.roles
+    )
+
+
 # -- who may read an entry's body ---------------------------------------------------------
 
 
@@ -157,6 +183,53 @@ def personal_audience(member_id: uuid.UUID) -> dict[str, Any]:
 
 
 OPERATORS = audience(roles=[Role.SUPERVISOR, Role.ADMIN])
+
+
+# Reading a body needs two things: being in the entry's audience, and holding the permission
+# of the track that owns the entry type. The audience alone is not enough: the supervising
+# organisation is in every channel's audience, and so is its operator, who reads no content.
+# ``None`` means the audience decides alone (people, keys, accounts, the shared geometry and
+# the rules in force, whose audiences are written for exactly who may read them). A type
+# missing here is readable by nobody, so a new track's entries are closed until it says so.
+ENTRY_READ_PERMISSION: dict[EntryType, Permission | None] = {
+    EntryType.POLICY_ADOPTED: None,
+    EntryType.ORGANISATION_CREATED: None,
+    EntryType.MEMBER_CREATED: None,
+    EntryType.MEMBER_DISABLED: None,
+    EntryType.MEMBER_COUNTERSIGNED: None,
+    EntryType.ROLE_GRANTED: None,
+    EntryType.ROLE_REVOKED: None,
+    EntryType.KEY_ENROLLED: None,
+    EntryType.KEY_ROTATED: None,
+    EntryType.KEY_REVOKED: None,
+    EntryType.PASSWORD_CHANGED: None,
+    EntryType.TOTP_ENABLED: None,
+    EntryType.TOTP_DISABLED: None,
+    EntryType.TOTP_ENROLMENT_STARTED: None,
+    EntryType.TOKEN_ISSUED: None,
+    EntryType.TOKEN_REVOKED: None,
+    EntryType.SESSION_STARTED: None,
+    EntryType.SESSION_ENDED: None,
+    EntryType.LOGIN_THROTTLED: None,
+    EntryType.LANGUAGE_SET: None,
+    EntryType.GEO_FEATURE_DEFINED: None,
+    EntryType.CHANNEL_OPENED: Permission.MESSAGE_READ,
+    EntryType.MESSAGE_SENT: Permission.MESSAGE_READ,
+    EntryType.MESSAGE_DELIVERED: Permission.MESSAGE_READ,
+    EntryType.MESSAGE_ACKNOWLEDGED: Permission.MESSAGE_READ,
+    EntryType.ESCALATION: Permission.MESSAGE_READ,
+}
+
+
+def readable_entry_types(viewer: Viewer) -> frozenset[str]:
+    """The entry types whose bodies this viewer's roles allow, wherever they are in the
+    audience."""
+    granted = viewer.permissions
+    return frozenset(
+        entry_type.value
+        for entry_type, needed in ENTRY_READ_PERMISSION.items()
+        if needed is None or needed in granted
+    )
 
 
 def audience_grants(viewer: Viewer) -> list[tuple[str, str]]:

@@ -43,7 +43,7 @@ def viewer_for_token(db: Session, secret: str, *, now: datetime) -> Viewer | Non
     if row is None:
         return None
     token, member = row
-    if token.revoked_at is not None or token.expires_at <= now or member.disabled_at is not None:
+    if token.revoked_at is not None or token.expires_at <= now or not member.may_log_in:
         return None
     return viewer_of(member)
 
@@ -57,11 +57,7 @@ def viewer_for_session(db: Session, secret: str, *, now: datetime) -> Viewer | N
     if row is None:
         return None
     session, member = row
-    if (
-        session.revoked_at is not None
-        or session.expires_at <= now
-        or member.disabled_at is not None
-    ):
+    if session.revoked_at is not None or session.expires_at <= now or not member.may_log_in:
         return None
     return viewer_of(member, csrf_token=session.csrf_token)
 

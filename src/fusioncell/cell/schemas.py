@@ -48,6 +48,9 @@ class MemberOut(BaseModel):
     organisation: str
     roles: list[Role]
     disabled: bool
+    # Proposed by the operator, not yet countersigned by the member's organisation.
+    awaiting_countersign: bool = False
+    pending_roles: list[Role] = []
 
 
 class CreateMemberIn(StrictIn):
@@ -94,3 +97,13 @@ class KeyOut(BaseModel):
     custodial: bool
     enrolled_index: int
     revoked_index: int | None
+
+
+class GrantRoleIn(StrictIn):
+    role: Role
+
+
+class CountersignIn(StrictIn):
+    roles: list[Role] = Field(
+        description="exactly the roles awaiting countersign (all of them, for a new member)"
+    )

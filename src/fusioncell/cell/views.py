@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -14,7 +15,9 @@ from fusioncell.cell.actions.account import (
     do_disable_totp,
 )
 from fusioncell.cell.actions.auth import do_log_in, do_log_out
-from fusioncell.cell.policy import Permission, require
+from fusioncell.cell.actions.members import do_countersign_member
+from fusioncell.cell.models import OrganisationKind, Role
+from fusioncell.cell.policy import Viewer, can_countersign
 from fusioncell.cell.queries import get_own_member, list_members, list_organisations
 from fusioncell.errors import FusioncellError
 from fusioncell.text import N_
@@ -140,6 +143,7 @@ def account_password(
             now=clock.now(),
             hash_profile=settings.password_hash_profile,
             keep_session=request.cookies.get(SESSION_COOKIE),
+            settings=settings,
         )
     except FusioncellError as error:
         return _account_page(
@@ -184,13 +188,56 @@ def account_totp(
     return _account_page(request, viewer, db, notice=translate(language, notice))
 
 
-@router.get("/organisations")
-def organisations(request: Request, viewer: CurrentViewer, db: Db) -> Response:
-    require(viewer, Permission.MEMBER_LIST_ALL)
+def _organisations_page(
+    request: Request, viewer: Viewer, db: Db, *, status_code: int = 200, error: str | None = None
+) -> Response:
+    members = list_members(db, viewer)
+    countersignable = {
+        member.id
+        for member in members
+        if member.awaiting_countersign
+        and member.disabled_at is None
+        and can_countersign(
+            viewer,
+            organisation_id=member.organisation_id,
+            organisation_kind=OrganisationKind(member.organisation.kind),
+        )
+    }
     return page(
         request,
         viewer,
         "cell/organisations.html",
+        status_code=status_code,
         organisations=list_organisations(db, viewer),
-        members=list_members(db, viewer),
+        members=members,
+        countersignable=countersignable,
+        error=error,
     )
+
+
+@router.get("/organisations")
+def organisations(request: Request, viewer: CurrentViewer, db: Db) -> Response:
+    """Every organisation; the members the viewer may see, and what awaits their countersign."""
+    return _organisations_page(request, viewer, db)
+
+
+@router.post("/organisations/members/{member_id}/countersign")
+def countersign(
+    request: Request,
+    member_id: uuid.UUID,
+    viewer: CurrentViewer,
+    db: Db,
+    clock: AppClock,
+    roles: Annotated[list[Role], Form()],
+) -> Response:
+    try:
+        do_countersign_member(db, viewer, member_id=member_id, roles=roles, now=clock.now())
+    except FusioncellError as error:
+        return _organisations_page(
+            request,
+            viewer,
+            db,
+            status_code=error.status,
+            error=translate(viewer.language, error.title),
+        )
+    return RedirectResponse("/organisations", status_code=303)

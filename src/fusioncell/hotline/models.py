@@ -18,6 +18,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    UniqueConstraint,
     Uuid,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -70,8 +71,14 @@ class ChannelMember(Base):
 
 class Message(Base):
     __tablename__ = "hotline_messages"
+    # A client-chosen id is the sender's own: a retry finds it by (sender, client id), and
+    # another member choosing the same id gets another message (see ``claim_id``).
+    __table_args__ = (
+        UniqueConstraint("sender_id", "client_id", name="uq_hotline_messages_client"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    client_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     channel_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("hotline_channels.id"), index=True)
     # None for a link test, which the cell itself sends (signed by the log's key).
     sender_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("members.id"))
@@ -111,8 +118,10 @@ class Ack(Base):
     """A human acknowledgement. Only a party's first one counts for its deadline."""
 
     __tablename__ = "hotline_acks"
+    __table_args__ = (UniqueConstraint("member_id", "client_id", name="uq_hotline_acks_client"),)
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    client_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     message_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("hotline_messages.id"), index=True)
     member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id"))
     organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id"))

@@ -39,6 +39,7 @@ class EntryType(StrEnum):
     ORGANISATION_CREATED = "cell.organisation.created"
     MEMBER_CREATED = "cell.member.created"
     MEMBER_DISABLED = "cell.member.disabled"
+    MEMBER_COUNTERSIGNED = "cell.member.countersigned"
     ROLE_GRANTED = "cell.role.granted"
     ROLE_REVOKED = "cell.role.revoked"
     KEY_ENROLLED = "cell.key.enrolled"

@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import ColumnElement, and_, exists, or_, select
 from sqlalchemy.orm import Session
 
-from fusioncell.cell.policy import Viewer, audience_grants
+from fusioncell.cell.policy import Viewer, audience_grants, readable_entry_types
 from fusioncell.errors import InvalidInput, NotFound
 from fusioncell.ledger import tree
 from fusioncell.ledger.models import (
@@ -98,12 +98,14 @@ def get_leaf(db: Session, index: int) -> LogEntry:
     return entry
 
 
-def _readable(viewer: Viewer):  # type: ignore[no-untyped-def]
+def _readable(viewer: Viewer) -> ColumnElement[bool]:
+    """In the entry's audience, and allowed by the owning track's read permission."""
     grants = [
         and_(LogAudience.kind == kind, LogAudience.value == value)
         for kind, value in audience_grants(viewer)
     ]
-    return exists().where(LogAudience.entry_index == LogEntry.index, or_(*grants))
+    in_audience = exists().where(LogAudience.entry_index == LogEntry.index, or_(*grants))
+    return and_(LogEntry.entry_type.in_(sorted(readable_entry_types(viewer))), in_audience)
 
 
 def get_body(db: Session, viewer: Viewer | None, index: int) -> EntryBody | None:

@@ -8,7 +8,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 
 from fusioncell.cell import credentials
-from fusioncell.cell.policy import Permission, Viewer, can
+from fusioncell.cell.policy import Viewer
 from fusioncell.errors import FusioncellError
 from fusioncell.text import N_
 from fusioncell.web.deps import ANON_CSRF_COOKIE, LANGUAGE_COOKIE
@@ -62,7 +62,6 @@ def page(
         viewer=viewer,
         csrf_token=csrf,
         tracks=TRACKS,
-        may_list_members=can(viewer, Permission.MEMBER_LIST_ALL),
         current_path=request.url.path,
         **context,
     )

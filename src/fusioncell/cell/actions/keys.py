@@ -20,7 +20,7 @@ from fusioncell.ledger.entries import EntryType, b64, key_id
 from fusioncell.ledger.errors import RejectedKeyError
 from fusioncell.ledger.keys import check_enrolment_key
 from fusioncell.ledger.models import LogKey
-from fusioncell.ledger.record import author_of, record
+from fusioncell.ledger.record import author_of, enrol_custodial_key, record
 
 
 def _active_member(db: Session, member_id: uuid.UUID) -> Member:
@@ -103,7 +103,12 @@ def do_rotate_key(
 
 
 def do_revoke_key(db: Session, actor: Viewer, *, revoked_key_id: str, now: datetime) -> LogKey:
-    """A member revokes their own key; the operator may revoke anyone's."""
+    """A member revokes their own key; the operator may revoke anyone's.
+
+    Revoking the key the server holds for a member issues a fresh one in the same
+    transaction: the browser and key-less API clients sign with it, so without it the member
+    could not even log out or change their password.
+    """
     with atomic(db):
         row = db.get(LogKey, revoked_key_id)
         if row is None or row.member_id is None:
@@ -123,4 +128,8 @@ def do_revoke_key(db: Session, actor: Viewer, *, revoked_key_id: str, now: datet
             now=now,
             key={"id": revoked_key_id},
         )
+        if row.custodial:
+            enrol_custodial_key(
+                db, owner.id, now=now, audience=member_audience(owner.organisation_id)
+            )
     return row

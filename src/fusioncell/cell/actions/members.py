@@ -8,10 +8,33 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from fusioncell.cell import credentials
-from fusioncell.cell.models import ApiToken, Member, Organisation, Role, RoleGrant, WebSession
-from fusioncell.cell.policy import Permission, Viewer, member_audience, require
+from fusioncell.cell.models import (
+    ApiToken,
+    Member,
+    Organisation,
+    OrganisationKind,
+    Role,
+    RoleGrant,
+    WebSession,
+)
+from fusioncell.cell.policy import (
+    COUNTERSIGNING_ROLE,
+    Permission,
+    Viewer,
+    can_countersign,
+    can_see_member,
+    member_audience,
+    require,
+)
 from fusioncell.db.transaction import atomic
-from fusioncell.errors import Conflict, IdempotencyConflict, InvalidInput, NotFound, WeakPassword
+from fusioncell.errors import (
+    Conflict,
+    Forbidden,
+    IdempotencyConflict,
+    InvalidInput,
+    NotFound,
+    WeakPassword,
+)
 from fusioncell.ledger.entries import EntryType
 from fusioncell.ledger.record import author_of, enrol_custodial_key, record
 from fusioncell.web.i18n import require_language
@@ -68,7 +91,7 @@ def do_create_member(
             same = (
                 earlier.username == username
                 and earlier.organisation_id == organisation.id
-                and earlier.roles == role_set
+                and earlier.roles | earlier.pending_roles == role_set
                 and earlier.display_name == (display_name.strip() or username)
                 and earlier.language == language
             )
@@ -77,6 +100,10 @@ def do_create_member(
             return earlier
         if db.scalar(select(Member.id).where(Member.username == username)) is not None:
             raise Conflict(f"the username {username} is taken", username=username)
+        # The console holds the database and founds the cell; anyone else proposes, and the
+        # member's organisation countersigns before the member may log in.
+        in_force = now if actor.is_console else None
+        proposer = None if actor.is_console else actor.member_id
         member = Member(
             id=member_id,
             username=username,
@@ -86,7 +113,14 @@ def do_create_member(
             language=language,
             totp_enabled=False,
             created_at=now,
-            role_grants=[RoleGrant(role=role.value, granted_at=now) for role in sorted(role_set)],
+            created_by=proposer,
+            countersigned_at=in_force,
+            role_grants=[
+                RoleGrant(
+                    role=role.value, granted_at=now, granted_by=proposer, countersigned_at=in_force
+                )
+                for role in sorted(role_set)
+            ],
         )
         db.add(member)
         db.flush()
@@ -102,11 +136,146 @@ def do_create_member(
                 "organisation": organisation.slug,
                 "roles": sorted(role_set),
                 "language": language,
+                "awaiting_countersign": in_force is None,
             },
             audience=member_audience(organisation.id),
             now=now,
         )
         enrol_custodial_key(db, member_id, now=now, audience=member_audience(organisation.id))
+    return member
+
+
+def _countersigner_of(organisation: Organisation) -> str:
+    return COUNTERSIGNING_ROLE[OrganisationKind(organisation.kind)].value
+
+
+def do_grant_role(
+    db: Session, actor: Viewer, *, member_id: uuid.UUID, role: Role, now: datetime
+) -> Member:
+    """Propose a role for a member; it is in force once their organisation countersigns (at
+    the console, at once). Granting a role already granted or proposed changes nothing."""
+    require(actor, Permission.ROLE_GRANT)
+    with atomic(db):
+        member = db.get(Member, member_id)
+        if member is None or not can_see_member(actor, member.organisation_id):
+            raise NotFound(f"no member {member_id}")
+        if member.disabled_at is not None:
+            raise Conflict("this member is disabled", member=str(member_id))
+        if role in member.roles or role in member.pending_roles:
+            return member
+        in_force = now if actor.is_console else None
+        member.role_grants.append(
+            RoleGrant(
+                role=role.value,
+                granted_at=now,
+                granted_by=None if actor.is_console else actor.member_id,
+                countersigned_at=in_force,
+            )
+        )
+        record(
+            db,
+            author_of(actor),
+            EntryType.ROLE_GRANTED,
+            {
+                "member": str(member.id),
+                "role": role.value,
+                "awaiting_countersign": in_force is None,
+            },
+            audience=member_audience(member.organisation_id),
+            now=now,
+        )
+        db.flush()
+    return member
+
+
+def do_revoke_role(
+    db: Session, actor: Viewer, *, member_id: uuid.UUID, role: Role, now: datetime
+) -> Member:
+    """Take a role away, in force or proposed, and end the member's sessions and tokens.
+
+    Taking away needs no second person: like disabling, it can only narrow what someone sees.
+    """
+    require(actor, Permission.ROLE_GRANT)
+    with atomic(db):
+        member = db.get(Member, member_id)
+        if member is None or not can_see_member(actor, member.organisation_id):
+            raise NotFound(f"no member {member_id}")
+        grant = next((g for g in member.role_grants if g.role == role.value), None)
+        if grant is None:
+            return member
+        if len(member.role_grants) == 1:
+            raise Conflict("a member holds at least one role; disable the member instead")
+        member.role_grants.remove(grant)
+        record(
+            db,
+            author_of(actor),
+            EntryType.ROLE_REVOKED,
+            {"member": str(member.id), "role": role.value},
+            audience=member_audience(member.organisation_id),
+            now=now,
+        )
+        # Sessions and open streams hold the roles they started with: end them.
+        revoke_credentials(db, member.id, now=now)
+        db.flush()
+    return member
+
+
+def do_countersign_member(
+    db: Session, actor: Viewer, *, member_id: uuid.UUID, roles: Iterable[Role], now: datetime
+) -> Member:
+    """The second person: the member's organisation puts a proposed member or role in force.
+
+    The countersign names the roles it approves, so a role proposed after the countersigner
+    looked is never approved unseen; a retry of the same countersign returns the member.
+    """
+    approved = frozenset(roles)
+    with atomic(db):
+        member = db.get(Member, member_id)
+        if member is None or not can_see_member(actor, member.organisation_id):
+            raise NotFound(f"no member {member_id}")
+        organisation = member.organisation
+        kind = OrganisationKind(organisation.kind)
+        if not can_countersign(actor, organisation_id=organisation.id, organisation_kind=kind):
+            raise Forbidden(
+                f"only a {_countersigner_of(organisation)} of {organisation.slug} countersigns"
+                " its members and roles"
+            )
+        pending = member.pending_roles
+        if not member.awaiting_countersign and approved <= member.roles:
+            return member  # a retry
+        if member.disabled_at is not None:
+            raise Conflict("this member is disabled", member=str(member_id))
+        if approved != pending:
+            raise Conflict(
+                "the countersign must name exactly the roles awaiting it",
+                awaiting=sorted(role.value for role in pending),
+            )
+        proposers = {
+            grant.granted_by for grant in member.role_grants if grant.countersigned_at is None
+        }
+        if member.countersigned_at is None:
+            proposers.add(member.created_by)
+        if actor.member_id in proposers or actor.member_id == member.id:
+            raise Forbidden("the second person must be someone other than the proposer")
+        creation = member.countersigned_at is None
+        if creation:
+            member.countersigned_at = now
+        for grant in member.role_grants:
+            if grant.countersigned_at is None:
+                grant.countersigned_at = now
+        record(
+            db,
+            author_of(actor),
+            EntryType.MEMBER_COUNTERSIGNED,
+            {
+                "member": str(member.id),
+                "roles": sorted(role.value for role in approved),
+                "creation": creation,
+            },
+            audience=member_audience(organisation.id),
+            now=now,
+        )
+        db.flush()
     return member
 
 

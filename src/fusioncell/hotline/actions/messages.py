@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 import uuid
 from datetime import datetime
@@ -84,6 +86,22 @@ def _check_content(
     return None, forms.check_fields(form, fields)
 
 
+def _unclaimed(db: Session, model: type[Message] | type[Ack], client_id: uuid.UUID) -> uuid.UUID:
+    """The object's id: the client's own choice unless another object already holds it, then
+    a random one. A client-chosen id is looked up only among its author's own objects, so an id
+    somebody else chose first neither blocks this request nor returns their object."""
+    return client_id if db.get(model, client_id) is None else uuid.uuid4()
+
+
+def _server_id(db: Session, purpose: str) -> uuid.UUID:
+    """An id the cell makes for itself (link tests): derived from a secret of the deployment,
+    so the same in every app process, but not guessable, and so not pre-emptable by a client."""
+    secret = ledger_context(db).keyring.log_signer.private_key().private_bytes_raw()
+    key = hashlib.sha256(b"fusioncell/server-ids/v1\n" + secret).digest()
+    digest = hmac.new(key, purpose.encode(), hashlib.sha256).digest()
+    return uuid.UUID(bytes=digest[:16], version=4)
+
+
 def _message_body(message: Message, sender: str | None) -> dict[str, Any]:
     return {
         "message": str(message.id),
@@ -103,6 +121,7 @@ def _insert_message(
     db: Session,
     *,
     message_id: uuid.UUID,
+    client_id: uuid.UUID | None,
     channel: Channel,
     sender_id: uuid.UUID | None,
     sender_organisation_id: uuid.UUID,
@@ -120,6 +139,7 @@ def _insert_message(
     rule = policy.rule(precedence)
     message = Message(
         id=message_id,
+        client_id=client_id,
         channel_id=channel.id,
         sender_id=sender_id,
         sender_organisation_id=sender_organisation_id,
@@ -178,6 +198,12 @@ def _same_request(
     ) == (channel_id, precedence, form, text, fields, attachments)
 
 
+def _own_earlier_message(db: Session, actor: Viewer, client_id: uuid.UUID) -> Message | None:
+    return db.scalar(
+        select(Message).where(Message.sender_id == actor.member_id, Message.client_id == client_id)
+    )
+
+
 def do_send_message(
     db: Session,
     actor: Viewer,
@@ -201,7 +227,7 @@ def do_send_message(
     checked_attachments = _check_attachments(list(attachments), policy)
     with atomic(db):
         channel = get_channel(db, actor, channel_id)  # 404 if not a member
-        if (earlier := db.get(Message, message_id)) is not None:
+        if (earlier := _own_earlier_message(db, actor, message_id)) is not None:
             if not _same_request(
                 earlier, channel.id, precedence, form, text, checked_fields, checked_attachments
             ):
@@ -209,7 +235,8 @@ def do_send_message(
             return earlier
         return _insert_message(
             db,
-            message_id=message_id,
+            message_id=_unclaimed(db, Message, message_id),
+            client_id=message_id,
             channel=channel,
             sender_id=actor.member_id,
             sender_organisation_id=actor.organisation_id,
@@ -239,7 +266,7 @@ def do_relay_message(
     with atomic(db):
         original = get_message(db, actor, original_id)
         channel = get_channel(db, actor, to_channel_id)
-        if (earlier := db.get(Message, message_id)) is not None:
+        if (earlier := _own_earlier_message(db, actor, message_id)) is not None:
             if earlier.relay_of != original.id or earlier.channel_id != channel.id:
                 raise IdempotencyConflict(message_id=str(message_id))
             return earlier
@@ -247,7 +274,8 @@ def do_relay_message(
             raise InvalidInput("relay into another channel")
         return _insert_message(
             db,
-            message_id=message_id,
+            message_id=_unclaimed(db, Message, message_id),
+            client_id=message_id,
             channel=channel,
             sender_id=actor.member_id,
             sender_organisation_id=actor.organisation_id,
@@ -275,13 +303,14 @@ def do_send_link_test(db: Session, *, sequence: int, now: datetime) -> list[Mess
             return []
         channels = db.scalars(select(Channel).where(Channel.kind == "bilateral")).all()
         for channel in channels:
-            message_id = uuid.uuid5(channel.id, f"link-test/{sequence}")
+            message_id = _server_id(db, f"link-test/{channel.id}/{sequence}")
             if db.get(Message, message_id) is not None:
                 continue
             sent.append(
                 _insert_message(
                     db,
                     message_id=message_id,
+                    client_id=None,
                     channel=channel,
                     sender_id=None,
                     sender_organisation_id=supervisor.id,
@@ -375,8 +404,11 @@ def do_acknowledge_message(
     with atomic(db):
         message = get_message(db, actor, message_id)  # 404 if not released to the actor
         require(actor, Permission.MESSAGE_ACK)
-        if (earlier := db.get(Ack, ack_id)) is not None:
-            if (earlier.message_id, earlier.member_id) != (message.id, actor.member_id):
+        earlier = db.scalar(
+            select(Ack).where(Ack.member_id == actor.member_id, Ack.client_id == ack_id)
+        )
+        if earlier is not None:
+            if earlier.message_id != message.id:
                 raise IdempotencyConflict(ack_id=str(ack_id))
             return earlier
         recipient = db.get(ChannelMember, (message.channel_id, actor.organisation_id))
@@ -397,12 +429,13 @@ def do_acknowledge_message(
             )
         )
         seen = _checkpoint_seen(db, checkpoint_size)
+        object_id = _unclaimed(db, Ack, ack_id)
         appended = record(
             db,
             author_of(actor),
             EntryType.MESSAGE_ACKNOWLEDGED,
             {
-                "ack": str(ack_id),
+                "ack": str(object_id),
                 "message": str(message.id),
                 "message_index": message.log_index,
                 "message_leaf_hash": b64(message.leaf_hash),
@@ -413,7 +446,8 @@ def do_acknowledge_message(
             now=now,
         )
         ack = Ack(
-            id=ack_id,
+            id=object_id,
+            client_id=ack_id,
             message_id=message.id,
             member_id=actor.member_id,
             organisation_id=actor.organisation_id,

@@ -1,0 +1,387 @@
+"""Who reads which entry's body: every entry type x every role x every read path.
+
+A body is readable when the viewer is in the entry's audience *and* holds the read
+permission of the track that owns the entry type. The expectation below restates that rule
+from the roles' documented rights (README), independently of ``cell/policy.py``: the hotline's
+bodies go to the roles that read messages, wherever the audience names their organisation;
+everything else goes by the audience alone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import uuid
+from collections.abc import Callable
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from tests.cell.conftest import totp_code
+from tests.conftest import DEMO_PASSWORD
+
+from fusioncell.cell.actions.account import (
+    do_begin_totp_enrolment,
+    do_change_password,
+    do_confirm_totp,
+    do_disable_totp,
+    do_set_language,
+)
+from fusioncell.cell.actions.auth import do_issue_token, do_log_in, do_log_out, do_revoke_token
+from fusioncell.cell.actions.keys import do_revoke_key
+from fusioncell.cell.actions.members import (
+    do_countersign_member,
+    do_create_member,
+    do_disable_member,
+    do_grant_role,
+    do_revoke_role,
+)
+from fusioncell.cell.models import Member, Role
+from fusioncell.cell.policy import Viewer, console_viewer
+from fusioncell.cell.queries import viewer_of
+from fusioncell.clock import ManualClock
+from fusioncell.config import Settings
+from fusioncell.db.transaction import atomic
+from fusioncell.errors import FusioncellError
+from fusioncell.hotline.actions.channels import CELL_CHANNEL_ID, bilateral_channel_id
+from fusioncell.hotline.actions.escalation import do_escalate_due
+from fusioncell.hotline.actions.messages import (
+    do_acknowledge_message,
+    do_mark_delivered,
+    do_send_message,
+)
+from fusioncell.ledger.context import ledger_context
+from fusioncell.ledger.entries import EntryType, SignedEntry, b64, key_id
+from fusioncell.ledger.models import LogAudience, LogEntry, LogKey
+from fusioncell.ledger.record import append, custodial_private_key
+from fusioncell.ledger.signing import possession_claim, sign_entry
+from fusioncell.scenario.demo import stable_id
+
+HOTLINE_READERS = frozenset(
+    {
+        Role.LIAISON,
+        Role.ANALYST,
+        Role.DUTY_OFFICER,
+        Role.SUPERVISOR,
+        Role.VERIFIER,
+        Role.OBSERVER,
+    }
+)
+
+# One reader per role, plus an auditor inside a party: in the audience of the party's own
+# entries by organisation, yet without the hotline's read permission.
+READERS = {
+    "alpha.liaison": Role.LIAISON,
+    "alpha.analyst": Role.ANALYST,
+    "bravo.duty": Role.DUTY_OFFICER,
+    "supervisor.chair": Role.SUPERVISOR,
+    "verifier.lead": Role.VERIFIER,
+    "host.observer": Role.OBSERVER,
+    "hum1.coordinator": Role.OBSERVER,
+    "alpha.auditor": Role.AUDITOR,
+    "cell.admin": Role.ADMIN,
+}
+_ROW = re.compile(r'<tr class="entry" id="entry-(\d+)"[^>]*?( data-salt="[^"]+")?>')
+
+
+def _viewer(db: Session, username: str) -> Viewer:
+    found = db.scalar(select(Member).where(Member.username == username))
+    assert found is not None, username
+    viewer = viewer_of(found)
+    db.commit()
+    return viewer
+
+
+def _rotate_custodial_key(db: Session, member: Viewer, clock: ManualClock) -> None:
+    """A rotation signed by the key it replaces, with the new key's proof of possession."""
+    with atomic(db):
+        old = custodial_private_key(db, member.member_id)
+        old_id = key_id(old.public_key().public_bytes_raw())
+        new = Ed25519PrivateKey.generate()
+        public = new.public_key().public_bytes_raw()
+        key = {
+            "id": key_id(public),
+            "member": str(member.member_id),
+            "public": b64(public),
+            "replaces": old_id,
+        }
+        key["possession"] = b64(new.sign(possession_claim(key)))
+        body = {"member": str(member.member_id), "key": key["id"], "replaces": old_id}
+        header, signature, salt = sign_entry(
+            old,
+            EntryType.KEY_ROTATED.value,
+            body,
+            policy_hash=ledger_context(db).policy_hash,
+            now=clock.now(),
+            custodial=False,
+            key=key,
+        )
+        append(
+            db,
+            SignedEntry(
+                header=header,
+                signature=signature,
+                body=body,
+                salt=salt,
+                audience={"organisations": [str(member.organisation_id)], "roles": []},
+            ),
+            now=clock.now(),
+            verify=True,
+        )
+
+
+def _fail_logins(db: Session, settings: Settings, clock: ManualClock, username: str) -> None:
+    for _attempt in range(settings.login_backoff_threshold + 2):
+        with contextlib.suppress(FusioncellError):
+            do_issue_token(
+                db,
+                username=username,
+                password="wrong password",
+                totp_code=None,
+                now=clock.now(),
+                settings=settings,
+            )
+        clock.advance(settings.login_backoff_max_seconds + 61)
+
+
+@pytest.fixture
+def every_kind_of_entry(db: Session, clock: ManualClock, settings: Settings, demo: None) -> None:
+    """The demo, then every action once, so the log holds each entry type at least once."""
+    console = console_viewer(stable_id("organisation", "SUPERVISOR"))
+    do_create_member(
+        db,
+        console,
+        member_id=uuid.uuid4(),
+        username="alpha.auditor",
+        display_name="ALPHA auditor",
+        organisation_slug="ALPHA",
+        roles=[Role.AUDITOR],
+        password=DEMO_PASSWORD,
+        language="en",
+        now=clock.now(),
+        hash_profile="fast-insecure",
+    )
+    admin, alpha, bravo = (_viewer(db, n) for n in ("cell.admin", "alpha.liaison", "bravo.duty"))
+    proposed = do_create_member(
+        db,
+        admin,
+        member_id=uuid.uuid4(),
+        username="alpha.proposed",
+        display_name="",
+        organisation_slug="ALPHA",
+        roles=[Role.ANALYST],
+        password=DEMO_PASSWORD,
+        language="en",
+        now=clock.now(),
+        hash_profile="fast-insecure",
+    )
+    do_countersign_member(db, alpha, member_id=proposed.id, roles=[Role.ANALYST], now=clock.now())
+    do_grant_role(db, admin, member_id=proposed.id, role=Role.DUTY_OFFICER, now=clock.now())
+    do_revoke_role(db, admin, member_id=proposed.id, role=Role.ANALYST, now=clock.now())
+    do_disable_member(db, admin, username="alpha.proposed", now=clock.now())
+
+    token = do_issue_token(
+        db, username="alpha.analyst", password=DEMO_PASSWORD, totp_code=None,
+        now=clock.now(), settings=settings,
+    )  # fmt: skip
+    analyst = _viewer(db, "alpha.analyst")
+    do_revoke_token(db, analyst, token_secret=token.secret, now=clock.now())
+    session = do_log_in(
+        db, username="bravo.liaison", password=DEMO_PASSWORD, totp_code=None,
+        now=clock.now(), settings=settings,
+    )  # fmt: skip
+    do_log_out(db, _viewer(db, "bravo.liaison"), session_secret=session.secret, now=clock.now())
+    do_set_language(db, analyst, language="ar", now=clock.now())
+    do_change_password(
+        db,
+        analyst,
+        current_password=DEMO_PASSWORD,
+        new_password="another-long-password",
+        now=clock.now(),
+        hash_profile="fast-insecure",
+    )
+    enrolment = do_begin_totp_enrolment(db, analyst, now=clock.now())
+    do_confirm_totp(db, analyst, code=totp_code(enrolment.secret, clock.now()), now=clock.now())
+    clock.advance(31)
+    do_disable_totp(db, analyst, code=totp_code(enrolment.secret, clock.now()), now=clock.now())
+    _rotate_custodial_key(db, _viewer(db, "bravo.analyst"), clock)
+    hum = _viewer(db, "hum1.coordinator")
+    hum_key = db.scalar(
+        select(LogKey.key_id).where(LogKey.member_id == hum.member_id, LogKey.custodial)
+    )
+    db.commit()
+    assert hum_key is not None
+    do_revoke_key(db, admin, revoked_key_id=hum_key, now=clock.now())
+    _fail_logins(db, settings, clock, "nobody.at.all")
+
+    for channel in (CELL_CHANNEL_ID, bilateral_channel_id(stable_id("organisation", "ALPHA"))):
+        sent = do_send_message(
+            db,
+            alpha,
+            message_id=uuid.uuid4(),
+            channel_id=channel,
+            precedence="FLASH",
+            text="Artillery movement observed near the crossing.",
+            now=clock.now(),
+        )
+        if channel == CELL_CHANNEL_ID:
+            do_send_message(
+                db,
+                bravo,
+                message_id=uuid.uuid4(),
+                channel_id=channel,
+                precedence="FLASH",
+                text="Nobody will acknowledge this one in time.",
+                now=clock.now(),
+            )
+            do_mark_delivered(db, bravo, message_ids=[sent.id], now=clock.now())
+            do_acknowledge_message(
+                db,
+                bravo,
+                message_id=sent.id,
+                ack_id=uuid.uuid4(),
+                checkpoint_size=None,
+                now=clock.now(),
+            )
+    clock.advance(600)
+    do_escalate_due(db, now=clock.now())
+    db.commit()
+
+
+def _audiences(db: Session) -> dict[int, set[tuple[str, str]]]:
+    found: dict[int, set[tuple[str, str]]] = {}
+    for index, kind, value in db.execute(
+        select(LogAudience.entry_index, LogAudience.kind, LogAudience.value)
+    ):
+        found.setdefault(index, set()).add((kind, value))
+    db.commit()
+    return found
+
+
+def _expected(reader: Viewer, entry_type: str, audience: set[tuple[str, str]]) -> bool:
+    in_audience = (
+        ("all", "") in audience
+        or ("organisation", str(reader.organisation_id)) in audience
+        or ("member", str(reader.member_id)) in audience
+        or any(("role", role.value) in audience for role in reader.roles)
+    )
+    if entry_type.startswith("hotline."):
+        return in_audience and bool(reader.roles & HOTLINE_READERS)
+    return in_audience
+
+
+ReadPath = Callable[[TestClient, dict[str, str], list[int]], set[int]]
+
+
+def _via_api_list(client: TestClient, headers: dict[str, str], indexes: list[int]) -> set[int]:
+    readable: set[int] = set()
+    before: int | None = None
+    while True:
+        params = {"limit": 500, **({"before": before} if before is not None else {})}
+        page = client.get("/api/v1/log/entries", params=params, headers=headers).json()
+        readable |= {entry["index"] for entry in page if entry["body"] is not None}
+        assert all(entry["body"] is not None for entry in page), "the list shows only bodies"
+        if len(page) < 500:
+            return readable
+        before = page[-1]["index"]
+
+
+def _via_api_entry(client: TestClient, headers: dict[str, str], indexes: list[int]) -> set[int]:
+    readable = set()
+    for index in indexes:
+        entry = client.get(f"/api/v1/log/entries/{index}", headers=headers).json()
+        if entry["body"] is not None:
+            assert entry["salt"] is not None
+            readable.add(index)
+    return readable
+
+
+def _via_record_page(client: TestClient, headers: dict[str, str], indexes: list[int]) -> set[int]:
+    readable: set[int] = set()
+    before: int | None = None
+    while True:
+        params = {"before": before} if before is not None else {}
+        html = client.get("/record", params=params, headers=headers).text
+        rows = _ROW.findall(html)
+        if not rows:
+            return readable
+        for index, salt in rows:
+            assert salt, f"the Record page listed entry {index} without its body"
+            readable.add(int(index))
+        before = int(rows[-1][0])
+
+
+def _via_type_search(client: TestClient, headers: dict[str, str], indexes: list[int]) -> set[int]:
+    """The Record page's search by type: the filter must not widen what is shown."""
+    readable: set[int] = set()
+    for entry_type in EntryType:
+        html = client.get("/record", params={"type": entry_type.value}, headers=headers).text
+        readable |= {int(index) for index, _salt in _ROW.findall(html)}
+    return readable
+
+
+READ_PATHS: dict[str, ReadPath] = {
+    "api-list": _via_api_list,
+    "api-entry": _via_api_entry,
+    "record-page": _via_record_page,
+    "record-search": _via_type_search,
+}
+
+
+def _credentials(client: TestClient, username: str) -> dict[str, str]:
+    password = "another-long-password" if username == "alpha.analyst" else DEMO_PASSWORD
+    response = client.post("/api/v1/auth/token", json={"username": username, "password": password})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}", "Accept": "text/html"}
+
+
+def test_the_log_holds_every_entry_type(db: Session, every_kind_of_entry: None) -> None:
+    present = set(db.scalars(select(LogEntry.entry_type).distinct()))
+    assert {t.value for t in EntryType} - present == set()
+
+
+@pytest.mark.parametrize("username", sorted(READERS))
+def test_each_reader_sees_exactly_the_bodies_their_role_and_audience_allow(
+    db: Session,
+    client: TestClient,
+    every_kind_of_entry: None,
+    username: str,
+) -> None:
+    reader = _viewer(db, username)
+    assert READERS[username] in reader.roles
+    headers = _credentials(client, username)
+    types = {index: kind for index, kind in db.execute(select(LogEntry.index, LogEntry.entry_type))}
+    db.commit()
+    audiences = _audiences(db)
+    expected = {i for i, t in types.items() if _expected(reader, t, audiences.get(i, set()))}
+
+    problems = []
+    for path, read in READ_PATHS.items():
+        shown = read(client, headers, sorted(types)) & types.keys()
+        for index in sorted(shown - expected):
+            problems.append(f"{path} shows {types[index]} at {index}, not released to {username}")
+        for index in sorted(expected - shown):
+            problems.append(f"{path} hides {types[index]} at {index}, released to {username}")
+
+    assert problems == []
+
+
+def test_the_operator_reads_no_hotline_body_on_any_path(
+    db: Session, client: TestClient, every_kind_of_entry: None
+) -> None:
+    """The audit's finding: the operator's organisation is in every channel's audience."""
+    headers = _credentials(client, "cell.admin")
+    hotline = set(
+        db.scalars(select(LogEntry.index).where(LogEntry.entry_type.startswith("hotline.")))
+    )
+    db.commit()
+    listed = client.get(
+        "/api/v1/log/entries", params={"type": "hotline.message.sent"}, headers=headers
+    ).json()
+
+    assert hotline
+    assert listed == []
+    for path in READ_PATHS.values():
+        assert path(client, headers, sorted(hotline)) & hotline == set()
