@@ -46,6 +46,10 @@ class Settings:
     login_backoff_threshold: int = 3
     login_backoff_base_seconds: int = 1
     login_backoff_max_seconds: int = 900
+    # Failed logins reach the log in aggregate: at most one ``cell.login.throttled`` summary
+    # per window, naming the usernames with the most failures (and counting all of them).
+    login_report_window_seconds: int = 60
+    login_report_top: int = 20
     # Argon2id parameters. The default follows RFC 9106's second recommended option;
     # "fast-insecure" exists only so the test suite does not spend minutes hashing.
     password_hash_profile: str = "rfc9106-low-memory"
@@ -78,6 +82,8 @@ class Settings:
             token_ttl_seconds=_env_int("FUSIONCELL_TOKEN_TTL_SECONDS", 3600),
             session_ttl_seconds=_env_int("FUSIONCELL_SESSION_TTL_SECONDS", 8 * 3600),
             login_backoff_threshold=_env_int("FUSIONCELL_LOGIN_BACKOFF_THRESHOLD", 3),
+            login_report_window_seconds=_env_int("FUSIONCELL_LOGIN_REPORT_WINDOW_SECONDS", 60),
+            login_report_top=_env_int("FUSIONCELL_LOGIN_REPORT_TOP", 20),
             password_hash_profile=os.environ.get(
                 "FUSIONCELL_PASSWORD_HASH_PROFILE", "rfc9106-low-memory"
             ),

@@ -8,11 +8,24 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from fusioncell.cell import credentials
+from fusioncell.cell.actions.auth import (
+    count_password_failure,
+    count_password_success,
+    password_attempts_locked,
+    throttle_key,
+)
 from fusioncell.cell.actions.members import check_password, revoke_credentials
 from fusioncell.cell.models import Member
 from fusioncell.cell.policy import Viewer, personal_audience
+from fusioncell.config import Settings
 from fusioncell.db.transaction import atomic
-from fusioncell.errors import Conflict, InvalidCredentials, InvalidTotpCode, NotAuthenticated
+from fusioncell.errors import (
+    Conflict,
+    FusioncellError,
+    InvalidCredentials,
+    InvalidTotpCode,
+    NotAuthenticated,
+)
 from fusioncell.ledger.entries import EntryType
 from fusioncell.ledger.record import author_of, record
 from fusioncell.web.i18n import require_language
@@ -48,21 +61,47 @@ def do_change_password(
     now: datetime,
     hash_profile: str,
     keep_session: str | None = None,
+    settings: Settings | None = None,
 ) -> None:
-    """Change one's password; every other session and every token of the member ends."""
+    """Change one's password; every other session and every token of the member ends.
+
+    The current password is a password guess like a login's: wrong ones count against the
+    member's username with the same back-off (``settings``; the defaults if not given), and
+    both argon2 computations run before the write transaction opens, as logins' do, so that
+    guessing cannot hold the cell's write lock.
+    """
+    settings = settings if settings is not None else Settings()
     check_password(new_password, username=actor.username)
+    key = throttle_key(actor.username)
+    if (locked := password_attempts_locked(db, key, now=now)) is not None:
+        db.rollback()
+        raise locked
+    verified_hash = _own_member(db, actor).password_hash
+    right = credentials.verify_password(verified_hash, current_password)
+    new_hash = credentials.hash_password(new_password, profile=hash_profile) if right else None
+    db.rollback()
+    refusal: FusioncellError | None = None
     with atomic(db):
         member = _own_member(db, actor)
-        if not credentials.verify_password(member.password_hash, current_password):
-            raise InvalidCredentials("the current password is wrong")
-        member.password_hash = credentials.hash_password(new_password, profile=hash_profile)
-        revoke_credentials(
-            db,
-            member.id,
-            now=now,
-            keep_session=credentials.digest(keep_session) if keep_session else None,
-        )
-        _record_own(db, actor, EntryType.PASSWORD_CHANGED, now=now)
+        if (locked := password_attempts_locked(db, key, now=now)) is not None:
+            raise locked  # a lock taken meanwhile: nothing to keep
+        if member.password_hash != verified_hash:
+            raise Conflict("the password changed meanwhile; try again")
+        if new_hash is None:
+            count_password_failure(db, key, now=now, settings=settings)
+            refusal = InvalidCredentials("the current password is wrong")
+        else:
+            count_password_success(db, key, now=now, settings=settings)
+            member.password_hash = new_hash
+            revoke_credentials(
+                db,
+                member.id,
+                now=now,
+                keep_session=credentials.digest(keep_session) if keep_session else None,
+            )
+            _record_own(db, actor, EntryType.PASSWORD_CHANGED, now=now)
+    if refusal is not None:
+        raise refusal  # after the commit, which keeps the failure's count
 
 
 @dataclass(frozen=True)
