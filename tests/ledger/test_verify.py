@@ -26,6 +26,7 @@ from typer.testing import CliRunner
 
 from fusioncell.cell.actions.account import do_set_language
 from fusioncell.cell.policy import Viewer
+from fusioncell.cli import STATE_CHECKS
 from fusioncell.client import CellClient
 from fusioncell.clock import ManualClock
 from fusioncell.ledger import tree
@@ -685,7 +686,7 @@ def test_the_command_exits_2_in_one_line_when_it_cannot_read_the_log(
 ) -> None:
     stand_in = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
     stand_in.callback()(lambda: None)
-    stand_in.command("verify")(verify_command)
+    stand_in.command("verify")(verify_command(STATE_CHECKS))
 
     result = CliRunner().invoke(stand_in, ["verify", *args])
 

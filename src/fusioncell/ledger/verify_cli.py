@@ -8,7 +8,7 @@ only that the log is consistent with itself: pin the key a party received out of
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Annotated
 
@@ -25,6 +25,7 @@ from fusioncell.ledger.verify import (
     HttpSource,
     LogSource,
     SourceError,
+    StateCheck,
     verify_log,
 )
 
@@ -37,35 +38,53 @@ class SetupError(Exception):
     """Why verification cannot start, in one line."""
 
 
-def verify(
-    url: Annotated[
-        str | None,
-        typer.Option("--url", help="The cell's base URL: check what it serves publicly."),
-    ] = None,
-    database_url: Annotated[
-        str | None,
-        typer.Option(
-            "--database-url",
-            help="Check a database directly (default: $FUSIONCELL_DATABASE_URL or the SQLite file).",
-        ),
-    ] = None,
-    log_key: Annotated[
-        str | None,
-        typer.Option(
-            "--log-key",
-            help="The log's verifier key (default: asked of --url, or read from the key dir).",
-        ),
-    ] = None,
-    witness: Annotated[
-        list[str] | None,
-        typer.Option("--witness", help="A witness's verifier key; repeat for several."),
-    ] = None,
-    quorum: Annotated[
-        int | None,
-        typer.Option(help="How many of the witnesses must have cosigned (default: all)."),
-    ] = None,
+def verify_command(state_checks: Sequence[StateCheck]) -> Callable[..., None]:
+    """The command, checking a database's served state with the tracks' ``state_checks``."""
+
+    def verify(
+        url: Annotated[
+            str | None,
+            typer.Option("--url", help="The cell's base URL: check what it serves publicly."),
+        ] = None,
+        database_url: Annotated[
+            str | None,
+            typer.Option(
+                "--database-url",
+                help="Check a database directly (default: $FUSIONCELL_DATABASE_URL or the "
+                "SQLite file), its served rows and audiences included.",
+            ),
+        ] = None,
+        log_key: Annotated[
+            str | None,
+            typer.Option(
+                "--log-key",
+                help="The log's verifier key (default: asked of --url, or read from the key dir).",
+            ),
+        ] = None,
+        witness: Annotated[
+            list[str] | None,
+            typer.Option("--witness", help="A witness's verifier key; repeat for several."),
+        ] = None,
+        quorum: Annotated[
+            int | None,
+            typer.Option(help="How many of the witnesses must have cosigned (default: all)."),
+        ] = None,
+    ) -> None:
+        """Check the log: checkpoint, tree, every signature, the key history and the bodies;
+        from a database, also every served row and audience against the bodies."""
+        _run(url, database_url, log_key, witness, quorum, state_checks)
+
+    return verify
+
+
+def _run(
+    url: str | None,
+    database_url: str | None,
+    log_key: str | None,
+    witness: list[str] | None,
+    quorum: int | None,
+    state_checks: Sequence[StateCheck],
 ) -> None:
-    """Check the log: checkpoint, tree, every signature, the key history and the bodies."""
     try:
         witnesses = [_witness_key(text) for text in witness or []]
         if quorum is not None and quorum < 0:
@@ -74,7 +93,13 @@ def verify(
             raise SetupError(f"--quorum {quorum} exceeds the {len(witnesses)} --witness keys given")
         with _open_source(url, database_url) as (source, client):
             verifier = _log_key(log_key, url, client)
-            report = verify_log(source, log_key=verifier, witnesses=witnesses, quorum=quorum)
+            report = verify_log(
+                source,
+                log_key=verifier,
+                witnesses=witnesses,
+                quorum=quorum,
+                state_checks=state_checks,
+            )
     except (SetupError, SourceError) as exc:
         typer.echo(f"{PREFIX}: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -82,9 +107,6 @@ def verify(
         typer.echo(f"{PREFIX}: {report.summary()}", err=True)
         raise typer.Exit(1)
     typer.echo(f"{PREFIX}: {report.summary()}")
-
-
-verify_command = verify
 
 
 @contextmanager

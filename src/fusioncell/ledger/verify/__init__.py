@@ -9,7 +9,10 @@
         │        at that index, and the body against the header wherever the source has it
         │
     a database   its derived columns, stored hashes, key table and older checkpoints agree
-                 with the leaves, so that a byte changed anywhere is caught
+        │        with the leaves, so that a byte changed anywhere is caught; every body is kept
+        │
+    its state    with the tracks' state checks: every audience row and every served row
+                 agrees with the bodies (``state.py``)
 
 Sources: ``DatabaseSource`` reads the tables (bodies included); ``HttpSource`` reads only the
 public checkpoint and entry bundles (C2SP tlog-tiles).
@@ -27,14 +30,24 @@ from fusioncell.ledger.verify.sources import (
     SourceError,
     StoredBody,
 )
+from fusioncell.ledger.verify.state import (
+    Recorded,
+    RecordedLog,
+    StateCheck,
+    StateMismatch,
+)
 
 __all__ = [
     "DatabaseSource",
     "EntryUnavailable",
     "HttpSource",
     "LogSource",
+    "Recorded",
+    "RecordedLog",
     "SourceEntry",
     "SourceError",
+    "StateCheck",
+    "StateMismatch",
     "StoredBody",
     "VerifyReport",
     "verify_log",

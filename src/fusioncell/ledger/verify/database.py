@@ -8,11 +8,11 @@ Everything is read in one transaction, so a log growing meanwhile is seen at one
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     BigInteger,
@@ -46,6 +46,7 @@ from fusioncell.ledger.verify.sources import (
 )
 
 PAGE_SIZE = 1000
+T = TypeVar("T")
 
 _entries = table(
     "log_entries",
@@ -64,6 +65,12 @@ _bodies = table(
     column("entry_index", BigInteger),
     column("salt", LargeBinary),
     column("body", Text),
+)
+_audiences = table(
+    "log_audiences",
+    column("entry_index", BigInteger),
+    column("kind", String),
+    column("value", String),
 )
 _keys = table(
     "log_keys",
@@ -155,6 +162,8 @@ class DatabaseSource:
             )
             entry_rows = connection.scalar(select(func.count()).select_from(_entries))
             hash_rows = connection.scalar(select(func.count()).select_from(_hashes))
+            body_rows = connection.scalar(select(func.count()).select_from(_bodies))
+            audience_rows = connection.scalar(select(func.count()).select_from(_audiences))
             keys = tuple(
                 StoredKey(
                     key_id=str(row.key_id),
@@ -184,6 +193,8 @@ class DatabaseSource:
             next_index=None if next_index is None else int(next_index),
             entry_rows=int(entry_rows or 0),
             hash_rows=int(hash_rows or 0),
+            body_rows=int(body_rows or 0),
+            audience_rows=int(audience_rows or 0),
             keys=keys,
             checkpoints=checkpoints,
         )
@@ -204,7 +215,21 @@ class DatabaseSource:
             .where(_entries.c.index >= start, _entries.c.index < end)
             .order_by(_entries.c.index)
         )
-        return [_entry(row, stored) for row in rows]
+        audiences: dict[int, set[tuple[str, str]]] = {}
+        for grant in connection.execute(
+            select(_audiences).where(
+                _audiences.c.entry_index >= start, _audiences.c.entry_index < end
+            )
+        ):
+            audiences.setdefault(int(grant.entry_index), set()).add(
+                (str(grant.kind), str(grant.value))
+            )
+        return [_entry(row, stored, audiences) for row in rows]
+
+    def read_tables(self, read: Callable[[Connection], T]) -> T:
+        """Run ``read`` in the same transaction (and snapshot) the entries were read in."""
+        with self._reading() as connection:
+            return read(connection)
 
     @contextmanager
     def _reading(self) -> Iterator[Connection]:
@@ -222,7 +247,9 @@ class DatabaseSource:
             raise SourceError(f"cannot read the database: {_database_reason(exc)}") from None
 
 
-def _entry(row: Any, stored: dict[int, bytes]) -> SourceEntry:
+def _entry(
+    row: Any, stored: dict[int, bytes], audiences: dict[int, set[tuple[str, str]]]
+) -> SourceEntry:
     index = int(row.index)
     first, end = tree.stored_hash_count(index), tree.stored_hash_count(index + 1)
     body = None
@@ -241,6 +268,7 @@ def _entry(row: Any, stored: dict[int, bytes]) -> SourceEntry:
             custodial=bool(row.custodial),
         ),
         hashes={k: stored[k] for k in range(first, end) if k in stored},
+        audience=frozenset(audiences.get(index, ())),
     )
 
 

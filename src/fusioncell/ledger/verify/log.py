@@ -3,7 +3,8 @@
 The checkpoint comes first because it is what the parties agreed on: the log key signed it and
 the witnesses cosigned it. The leaves must then hash to its root, or nothing else about them
 matters. Only then is each leaf checked on its own (form, time, signature under the key history
-at its index, body), and last what a database keeps beside the leaves.
+at its index, body), then what a database keeps beside the leaves, and last, when the caller
+passes the tracks' state checks, the state a database serves (``state.py``).
 
 A failure names the first entry at fault where one can be named. When the leaves miss the root,
 the culprit is the first leaf whose hash differs from the one the source stored for it; with no
@@ -16,6 +17,7 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from fusioncell.ledger import tree
 from fusioncell.ledger.checkpoint import (
@@ -49,6 +51,14 @@ from fusioncell.ledger.verify.sources import (
     StoredCheckpoint,
     StoredColumns,
     StoredState,
+    TableSource,
+)
+from fusioncell.ledger.verify.state import (
+    Recorded,
+    RecordedLog,
+    StateCheck,
+    StateMismatch,
+    check_state,
 )
 
 
@@ -88,17 +98,19 @@ def verify_log(
     log_key: Ed25519Verifier,
     witnesses: Sequence[CosignatureVerifier] = (),
     quorum: int | None = None,
+    state_checks: Sequence[StateCheck] | None = None,
 ) -> VerifyReport:
     """Check everything ``source`` offers; raises ``SourceError`` only if it cannot be read.
 
     ``quorum`` is how many of ``witnesses`` must have cosigned the checkpoint (all of them when
-    None).
+    None). ``state_checks``, one per track, check a database's audiences and served rows
+    against the bodies; every entry type in the log must then belong to one of them.
     """
     unique = list({(w.name, w.key_id): w for w in witnesses}.values())
     needed = len(unique) if quorum is None else quorum
     if not 0 <= needed <= len(unique):
         raise ValueError(f"a quorum of {needed} out of {len(unique)} witnesses")
-    run = _Verification(log_key, unique)
+    run = _Verification(log_key, unique, state_checks)
     try:
         run.verify(source, needed)
     except Failure as failure:
@@ -107,8 +119,17 @@ def verify_log(
 
 
 class _Verification:
-    def __init__(self, log_key: Ed25519Verifier, witnesses: list[CosignatureVerifier]) -> None:
+    def __init__(
+        self,
+        log_key: Ed25519Verifier,
+        witnesses: list[CosignatureVerifier],
+        state_checks: Sequence[StateCheck] | None,
+    ) -> None:
         self.log_key = log_key
+        self.state_checks = state_checks
+        self.recorded: list[Recorded] = []
+        self.audiences: dict[int, frozenset[tuple[str, str]]] = {}
+        self.audiences_given = False
         self.witnesses = witnesses
         self.history = KeyHistory(log_key.public_key)
         self.store = tree.MemoryHashStore()
@@ -155,6 +176,13 @@ class _Verification:
             self._check_stored(state)
         if (problem := self.escalation.first_problem()) is not None:
             raise Failure(*problem)
+        if self.state_checks is not None and isinstance(source, TableSource):
+            owners = {key.key_id: key.member for key in self.history.keys.values()}
+            log = RecordedLog(self.recorded, owners)
+            try:
+                check_state(source, log, self.audiences, self.state_checks)
+            except StateMismatch as mismatch:
+                raise Failure(mismatch.index, mismatch.reason) from None
 
     # -- the checkpoint --------------------------------------------------------------------
 
@@ -269,8 +297,25 @@ class _Verification:
             raise Failure(index, f"the same signed entry is already logged at entry {earlier}")
         self.signatures[leaf.signature] = index
         if entry.body is not None:
-            _check_body(index, header["body"], entry.body)
+            value = _check_body(index, header["body"], entry.body)
             self.bodies_checked += 1
+            if self.state_checks is not None:
+                self.recorded.append(
+                    Recorded(
+                        index=index,
+                        entry_type=str(header["type"]),
+                        author=str(header["author"]),
+                        logged_at=leaf.logged_at,
+                        leaf_hash=tree.leaf_hash(entry.leaf),
+                        body=value,
+                    )
+                )
+        elif entry.columns is not None:
+            # A database keeps every body: without it nobody can check what the entry said.
+            raise Failure(index, "log_bodies has no row for this entry: its body is lost")
+        if entry.audience is not None:
+            self.audiences[index] = entry.audience
+            self.audiences_given = True
         body = entry.body.text if entry.body is not None else None
         self.escalation.observe(index, header["type"], leaf.logged_at, body)
         if entry.columns is not None:
@@ -312,6 +357,16 @@ class _Verification:
                 None,
                 f"log_hashes holds {state.hash_rows} hashes; {count} entries make "
                 f"{tree.stored_hash_count(count)}",
+            )
+        if state.body_rows != count:
+            raise Failure(
+                None, f"log_bodies holds {state.body_rows} rows, but the log {count} entries"
+            )
+        granted = sum(len(rows) for rows in self.audiences.values())
+        if self.audiences_given and state.audience_rows != granted:
+            raise Failure(
+                None,
+                f"log_audiences holds {state.audience_rows} rows, but the log's entries {granted}",
             )
         self._check_keys(state)
         for stored in state.checkpoints:
@@ -365,7 +420,7 @@ class _Verification:
                 raise Failure(None, f"{what} has a bad cosignature from {name}: {exc}") from None
 
 
-def _check_body(index: int, committed: str, body: StoredBody) -> None:
+def _check_body(index: int, committed: str, body: StoredBody) -> dict[str, Any]:
     try:
         value = json.loads(body.text)
     except (ValueError, RecursionError):
@@ -380,6 +435,7 @@ def _check_body(index: int, committed: str, body: StoredBody) -> None:
         raise Failure(index, "the stored body and salt do not hash to the header's body hash")
     if spelled != body.text.encode():
         raise Failure(index, "the stored body is not in canonical JSON (RFC 8785)")
+    return value
 
 
 def _check_columns(index: int, data: bytes, leaf: Leaf, columns: StoredColumns) -> None:

@@ -8,10 +8,14 @@ checked against the leaves too; a public server offers only the leaves.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, TypeVar, runtime_checkable
+
+from sqlalchemy import Connection
+
+T = TypeVar("T")
 
 
 class SourceError(Exception):
@@ -55,6 +59,9 @@ class SourceEntry:
     # The stored tree hashes this record wrote, by stored-hash index (None: the source has no
     # stored hashes; a missing key: the row is missing).
     hashes: Mapping[int, bytes] | None = None
+    # Who may read the body, as (kind, value) rows (None: the source does not say). A source
+    # that gives ``columns`` (a database) keeps every body, so a missing one is lost.
+    audience: frozenset[tuple[str, str]] | None = None
 
 
 @dataclass(frozen=True)
@@ -82,6 +89,8 @@ class StoredState:
     next_index: int | None  # log_sequence
     entry_rows: int
     hash_rows: int
+    body_rows: int
+    audience_rows: int
     keys: tuple[StoredKey, ...]
     checkpoints: tuple[StoredCheckpoint, ...]
 
@@ -98,4 +107,13 @@ class LogSource(Protocol):
 
     def stored_state(self) -> StoredState | None:
         """What a database keeps about the whole log; None for a source that keeps nothing."""
+        ...
+
+
+@runtime_checkable
+class TableSource(Protocol):
+    """A source that can also be read as tables: a database, whose served state is checked."""
+
+    def read_tables(self, read: Callable[[Connection], T]) -> T:
+        """Run ``read`` on the source's connection, in the snapshot the entries came from."""
         ...

@@ -1,0 +1,227 @@
+"""The cell's rows and audiences, checked against the log by ``fusioncell verify``.
+
+The audience rules are spelled out here rather than borrowed from ``policy``: the verifier
+states the rules the stored entries were written under, so a change to the writer cannot
+quietly change what an old entry is checked against.
+
+    organisations   cell.organisation.created (id, slug, name, kind, created at)
+    members         cell.member.created, then cell.language.set, cell.totp.enabled/disabled
+                    and cell.member.disabled (the log time)
+    role_grants     the roles of cell.member.created, plus cell.role.granted, less
+                    cell.role.revoked
+    log_keys        checked by the key history itself (``ledger/verify/history.py``)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Boolean, Connection, String, Uuid, column, select, table
+
+from fusioncell.db.base import UTCDateTime
+from fusioncell.ledger.entries import EntryType
+from fusioncell.ledger.verify.state import (
+    AudienceRule,
+    Recorded,
+    RecordedLog,
+    StateMismatch,
+    require_same,
+    unmatched_rows,
+)
+
+E = EntryType
+OPERATORS = ["admin", "supervisor"]
+# Membership and keys: the member's organisation, the chair and the operator.
+MEMBERSHIP = frozenset(
+    {
+        "cell.member.countersigned",
+        E.MEMBER_CREATED,
+        E.MEMBER_DISABLED,
+        E.ROLE_GRANTED,
+        E.ROLE_REVOKED,
+        E.KEY_ENROLLED,
+        E.KEY_ROTATED,
+        E.KEY_REVOKED,
+    }
+)
+# A member's own credentials and settings: the member and the operator.
+PERSONAL = frozenset(
+    {
+        E.PASSWORD_CHANGED,
+        E.TOTP_ENABLED,
+        E.TOTP_DISABLED,
+        E.TOTP_ENROLMENT_STARTED,
+        E.TOKEN_ISSUED,
+        E.TOKEN_REVOKED,
+        E.SESSION_STARTED,
+        E.SESSION_ENDED,
+        E.LANGUAGE_SET,
+    }
+)
+
+_organisations = table(
+    "organisations",
+    column("id", Uuid),
+    column("slug", String),
+    column("name", String),
+    column("kind", String),
+    column("created_at", UTCDateTime()),
+)
+_members = table(
+    "members",
+    column("id", Uuid),
+    column("username", String),
+    column("display_name", String),
+    column("organisation_id", Uuid),
+    column("language", String),
+    column("totp_enabled", Boolean),
+    column("disabled_at", UTCDateTime()),
+    column("created_at", UTCDateTime()),
+)
+_role_grants = table("role_grants", column("member_id", Uuid), column("role", String))
+
+
+@dataclass(frozen=True)
+class Directory:
+    """Organisations and members as the log created them."""
+
+    organisations: dict[str, str]  # slug -> id
+    kinds: dict[str, str]  # id -> kind
+    members: dict[str, Recorded]  # member id -> its cell.member.created entry
+    usernames: dict[str, str]  # username -> member id
+
+    @classmethod
+    def of(cls, log: RecordedLog) -> Directory:
+        organisations, kinds, members, usernames = {}, {}, {}, {}
+        for entry in log.of_type(E.ORGANISATION_CREATED):
+            organisations[str(entry.body["slug"])] = str(entry.body["organisation"])
+            kinds[str(entry.body["organisation"])] = str(entry.body["kind"])
+        for entry in log.of_type(E.MEMBER_CREATED):
+            members[str(entry.body["member"])] = entry
+            usernames[str(entry.body["username"])] = str(entry.body["member"])
+        return cls(organisations, kinds, members, usernames)
+
+    def organisation(self, slug: object, index: int) -> str:
+        if (found := self.organisations.get(str(slug))) is None:
+            raise StateMismatch(index, f"the entry names an organisation {slug!r} no entry created")
+        return found
+
+    def member_organisation(self, member: object, index: int) -> str:
+        if (created := self.members.get(str(member))) is None:
+            raise StateMismatch(index, f"the entry names a member {member} no entry created")
+        return self.organisation(created.body["organisation"], created.index)
+
+
+class CellStateCheck:
+    entry_types = frozenset(
+        {E.ORGANISATION_CREATED.value, E.LOGIN_THROTTLED.value}
+        | {str(kind) for kind in MEMBERSHIP | PERSONAL}
+    )
+
+    def audience_rule(self, log: RecordedLog) -> AudienceRule:
+        directory = Directory.of(log)
+
+        def rule(entry: Recorded) -> Mapping[str, Any]:
+            kind, body = entry.entry_type, entry.body
+            if kind == E.ORGANISATION_CREATED:
+                return {"all": True}
+            if kind == E.LOGIN_THROTTLED:
+                return {"roles": OPERATORS}
+            if kind == E.MEMBER_CREATED:
+                organisation = directory.organisation(body.get("organisation"), entry.index)
+                return {"organisations": [organisation], "roles": OPERATORS}
+            if kind in MEMBERSHIP:
+                organisation = directory.member_organisation(body.get("member"), entry.index)
+                return {"organisations": [organisation], "roles": OPERATORS}
+            return {"members": [str(body.get("member"))], "roles": ["admin"]}
+
+        return rule
+
+    def check(self, tables: Connection, log: RecordedLog) -> None:
+        directory = Directory.of(log)
+        _check_organisations(tables, log)
+        _check_members(tables, log, directory)
+        _check_roles(tables, log, directory)
+
+
+def _check_organisations(tables: Connection, log: RecordedLog) -> None:
+    rows = {str(row.id): row for row in tables.execute(select(_organisations))}
+    for entry in log.of_type(E.ORGANISATION_CREATED):
+        body = entry.body
+        row = rows.pop(str(body["organisation"]), None)
+        if row is None:
+            raise StateMismatch(entry.index, f"organisations has no row {body['organisation']}")
+        for name, stored, recorded in (
+            ("slug", row.slug, body["slug"]),
+            ("name", row.name, body["name"]),
+            ("kind", row.kind, body["kind"]),
+            ("created_at", row.created_at, entry.logged_at),
+        ):
+            require_same("organisations", row.id, name, entry.index, stored, recorded)
+    unmatched_rows("organisations", rows)
+
+
+def _check_members(tables: Connection, log: RecordedLog, directory: Directory) -> None:
+    # What later entries change, by member: (column, value, entry index), the last one wins.
+    changes: dict[str, dict[str, tuple[object, int]]] = {}
+    for entry in log.of_type(E.LANGUAGE_SET, E.TOTP_ENABLED, E.TOTP_DISABLED, E.MEMBER_DISABLED):
+        later = changes.setdefault(str(entry.body.get("member")), {})
+        if entry.entry_type == E.LANGUAGE_SET:
+            later["language"] = (entry.body["language"], entry.index)
+        elif entry.entry_type == E.MEMBER_DISABLED:
+            later.setdefault("disabled_at", (entry.logged_at, entry.index))
+        else:
+            later["totp_enabled"] = (entry.entry_type == E.TOTP_ENABLED, entry.index)
+    rows = {str(row.id): row for row in tables.execute(select(_members))}
+    for member, entry in directory.members.items():
+        body = entry.body
+        row = rows.pop(member, None)
+        if row is None:
+            raise StateMismatch(entry.index, f"members has no row {member}")
+        expected: dict[str, tuple[object, int]] = {
+            "username": (body["username"], entry.index),
+            "display_name": (body["display_name"], entry.index),
+            "organisation_id": (
+                directory.organisation(body["organisation"], entry.index),
+                entry.index,
+            ),
+            "language": (body["language"], entry.index),
+            "totp_enabled": (False, entry.index),
+            "disabled_at": (None, entry.index),
+            "created_at": (entry.logged_at, entry.index),
+        } | changes.get(member, {})
+        for name, (recorded, index) in expected.items():
+            require_same("members", member, name, index, getattr(row, name), recorded)
+    unmatched_rows("members", rows)
+
+
+def _check_roles(tables: Connection, log: RecordedLog, directory: Directory) -> None:
+    granted: dict[str, dict[str, int]] = {}  # member -> role -> the entry that granted it
+    for entry in log.of_type(E.MEMBER_CREATED, E.ROLE_GRANTED, E.ROLE_REVOKED):
+        member = str(entry.body.get("member"))
+        roles = granted.setdefault(member, {})
+        if entry.entry_type == E.MEMBER_CREATED:
+            roles.update({str(role): entry.index for role in entry.body["roles"]})
+        elif entry.entry_type == E.ROLE_GRANTED:
+            roles[str(entry.body["role"])] = entry.index
+        else:
+            roles.pop(str(entry.body["role"]), None)
+    stored: dict[str, set[str]] = {}
+    for row in tables.execute(select(_role_grants)):
+        stored.setdefault(str(row.member_id), set()).add(str(row.role))
+    for member, roles in granted.items():
+        held = stored.pop(member, set())
+        created = directory.members[member].index if member in directory.members else None
+        for role in sorted(held - set(roles)):
+            raise StateMismatch(
+                created, f"role_grants gives member {member} the role {role}, which no entry grants"
+            )
+        for role in sorted(set(roles) - held):
+            raise StateMismatch(
+                roles[role], f"role_grants lacks the role {role} this entry grants member {member}"
+            )
+    unmatched_rows(
+        "role_grants", (f"{member}/{role}" for member, roles in stored.items() for role in roles)
+    )

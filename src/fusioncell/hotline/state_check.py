@@ -1,0 +1,372 @@
+"""The hotline's rows and audiences, checked against the log by ``fusioncell verify``.
+
+Every row of the hotline comes from one entry, found by the row's ``log_index`` (a channel by
+its id), and every entry of these types must have its row:
+
+    hotline_channels, _channel_members   hotline.channel.opened
+    hotline_messages                     hotline.message.sent (sent at its log time; the
+                                         deadlines by the hotline policy the body binds)
+    hotline_deliveries                   hotline.message.delivered (by the signing key's member)
+    hotline_acks                         hotline.message.acknowledged (a party's first one counts)
+    hotline_escalations                  hotline.escalation
+
+Audiences, as the actions wrote them: a channel's entries go to its member organisations
+(``hotline.channel.opened`` lists them, and they never change); an escalation to the recipient,
+the sender's organisation and the supervisor role.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Connection,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    Uuid,
+    column,
+    select,
+    table,
+)
+
+from fusioncell.cell.state_check import Directory
+from fusioncell.db.base import UTCDateTime
+from fusioncell.hotline.policy import HotlinePolicy, PolicyError, parse_policy
+from fusioncell.ledger.entries import EntryType, b64, parse_log_time
+from fusioncell.ledger.verify.state import (
+    AudienceRule,
+    Recorded,
+    RecordedLog,
+    StateMismatch,
+    require_same,
+    unmatched_rows,
+)
+
+E = EntryType
+_channels = table(
+    "hotline_channels",
+    column("id", Uuid),
+    column("kind", String),
+    column("name", String),
+    column("party_id", Uuid),
+    column("created_at", UTCDateTime()),
+)
+_channel_members = table(
+    "hotline_channel_members",
+    column("channel_id", Uuid),
+    column("organisation_id", Uuid),
+    column("acknowledges", Boolean),
+)
+_messages = table(
+    "hotline_messages",
+    column("id", Uuid),
+    column("channel_id", Uuid),
+    column("sender_id", Uuid),
+    column("sender_organisation_id", Uuid),
+    column("precedence", String),
+    column("form", String),
+    column("text", Text),
+    column("fields", JSON),
+    column("attachments", JSON),
+    column("relay_of", Uuid),
+    column("hotline_policy", String),
+    column("log_index", BigInteger),
+    column("leaf_hash", LargeBinary),
+    column("sent_at", UTCDateTime()),
+    column("delivered_deadline", UTCDateTime()),
+    column("ack_deadline", UTCDateTime()),
+)
+_deliveries = table(
+    "hotline_deliveries",
+    column("message_id", Uuid),
+    column("organisation_id", Uuid),
+    column("member_id", Uuid),
+    column("delivered_at", UTCDateTime()),
+    column("log_index", BigInteger),
+)
+_acks = table(
+    "hotline_acks",
+    column("id", Uuid),
+    column("message_id", Uuid),
+    column("member_id", Uuid),
+    column("organisation_id", Uuid),
+    column("counts", Boolean),
+    column("acked_at", UTCDateTime()),
+    column("checkpoint_size", BigInteger),
+    column("log_index", BigInteger),
+)
+_escalations = table(
+    "hotline_escalations",
+    column("message_id", Uuid),
+    column("organisation_id", Uuid),
+    column("step", Integer),
+    column("due_at", UTCDateTime()),
+    column("notify", JSON),
+    column("written_at", UTCDateTime()),
+    column("log_index", BigInteger),
+)
+
+
+class _Hotline:
+    """Channels and messages as the log says, with the cell's directory."""
+
+    def __init__(self, log: RecordedLog) -> None:
+        self.log = log
+        self.directory = Directory.of(log)
+        self.channels: dict[str, Recorded] = {}
+        for entry in log.of_type(E.CHANNEL_OPENED):
+            self.channels.setdefault(str(entry.body["channel"]), entry)
+
+    def channel_members(self, channel: Recorded) -> dict[str, bool]:
+        return {
+            self.directory.organisation(member["organisation"], channel.index): bool(
+                member["acknowledges"]
+            )
+            for member in channel.body["members"]
+        }
+
+    def channel_of(self, message: Recorded) -> Recorded:
+        channel = self.channels.get(str(message.body.get("channel")))
+        if channel is None:
+            raise StateMismatch(
+                message.index,
+                f"the message is in a channel {message.body.get('channel')} no entry opened",
+            )
+        return channel
+
+    def message(self, entry: Recorded) -> Recorded:
+        """The message an entry is about, by the index its body names."""
+        message = self.log.get(entry.body.get("message_index"))
+        if message is None or message.entry_type != E.MESSAGE_SENT:
+            raise StateMismatch(
+                entry.index,
+                f"the entry names entry {entry.body.get('message_index')} as its message, "
+                "which is no hotline.message.sent entry",
+            )
+        return message
+
+    def sender(self, message: Recorded) -> tuple[str | None, str]:
+        """The sending member and organisation: a link test is the supervisor's, signed by the
+        log's key."""
+        username = message.body.get("sender")
+        if username is None:
+            supervisors = [o for o, kind in self.directory.kinds.items() if kind == "supervisor"]
+            if not supervisors:
+                raise StateMismatch(message.index, "a link test in a cell with no supervisor")
+            return None, supervisors[0]
+        member = self.directory.usernames.get(str(username))
+        if member is None:
+            raise StateMismatch(
+                message.index, f"a message from {username!r}, whom no entry created"
+            )
+        return member, self.directory.member_organisation(member, message.index)
+
+
+class HotlineStateCheck:
+    entry_types = frozenset(
+        kind.value
+        for kind in (
+            E.CHANNEL_OPENED,
+            E.MESSAGE_SENT,
+            E.MESSAGE_DELIVERED,
+            E.MESSAGE_ACKNOWLEDGED,
+            E.ESCALATION,
+        )
+    )
+
+    def audience_rule(self, log: RecordedLog) -> AudienceRule:
+        hotline = _Hotline(log)
+
+        def rule(entry: Recorded) -> Mapping[str, Any]:
+            if entry.entry_type == E.CHANNEL_OPENED:
+                return {"organisations": list(hotline.channel_members(entry))}
+            if entry.entry_type == E.ESCALATION:
+                _member, sender = hotline.sender(hotline.message(entry))
+                recipient = str(entry.body.get("organisation"))
+                return {"organisations": sorted({recipient, sender}), "roles": ["supervisor"]}
+            message = entry if entry.entry_type == E.MESSAGE_SENT else hotline.message(entry)
+            channel = hotline.channel_of(message)
+            return {"organisations": list(hotline.channel_members(channel))}
+
+        return rule
+
+    def check(self, tables: Connection, log: RecordedLog) -> None:
+        hotline = _Hotline(log)
+        _check_channels(tables, hotline)
+        _check_messages(tables, hotline, _policies(log))
+        _check_deliveries(tables, hotline)
+        _check_acks(tables, hotline)
+        _check_escalations(tables, hotline)
+
+
+def _check_channels(tables: Connection, hotline: _Hotline) -> None:
+    rows = {str(row.id): row for row in tables.execute(select(_channels))}
+    members: dict[tuple[str, str], bool] = {
+        (str(row.channel_id), str(row.organisation_id)): bool(row.acknowledges)
+        for row in tables.execute(select(_channel_members))
+    }
+    for channel, entry in hotline.channels.items():
+        body = entry.body
+        row = rows.pop(channel, None)
+        if row is None:
+            raise StateMismatch(entry.index, f"hotline_channels has no row {channel}")
+        recorded = hotline.channel_members(entry)
+        parties = [o for o, acknowledges in recorded.items() if acknowledges]
+        party = parties[0] if body["kind"] == "bilateral" and len(parties) == 1 else None
+        for name, stored, value in (
+            ("kind", row.kind, body["kind"]),
+            ("name", row.name, body["name"]),
+            ("party_id", row.party_id, party),
+            ("created_at", row.created_at, entry.logged_at),
+        ):
+            require_same("hotline_channels", channel, name, entry.index, stored, value)
+        for organisation, acknowledges in recorded.items():
+            stored_ack = members.pop((channel, organisation), None)
+            where = f"{channel}/{organisation}"
+            if stored_ack is None:
+                raise StateMismatch(entry.index, f"hotline_channel_members has no row {where}")
+            require_same(
+                "hotline_channel_members",
+                where,
+                "acknowledges",
+                entry.index,
+                stored_ack,
+                acknowledges,
+            )
+    unmatched_rows("hotline_channels", rows)
+    unmatched_rows("hotline_channel_members", ("/".join(key) for key in members))
+
+
+def _policies(log: RecordedLog) -> dict[str, HotlinePolicy]:
+    """Every hotline policy the log adopted, by hash."""
+    found: dict[str, HotlinePolicy] = {}
+    for entry in log.of_type(E.POLICY_ADOPTED):
+        try:
+            policy = parse_policy(entry.body["policy"]["hotline"])
+        except (PolicyError, KeyError, TypeError, ValueError):
+            continue  # a policy from before the hotline had one
+        found.setdefault(policy.hash, policy)
+    return found
+
+
+def _by_index(tables: Connection, table_: Any) -> dict[int, Any]:
+    return {int(row.log_index): row for row in tables.execute(select(table_))}
+
+
+def _row(rows: dict[int, Any], name: str, entry: Recorded) -> Any:
+    row = rows.pop(entry.index, None)
+    if row is None:
+        raise StateMismatch(entry.index, f"{name} has no row for this {entry.entry_type} entry")
+    return row
+
+
+def _check_messages(
+    tables: Connection, hotline: _Hotline, policies: dict[str, HotlinePolicy]
+) -> None:
+    rows = _by_index(tables, _messages)
+    for entry in hotline.log.of_type(E.MESSAGE_SENT):
+        body = entry.body
+        row = _row(rows, "hotline_messages", entry)
+        sender, organisation = hotline.sender(entry)
+        policy = policies.get(str(body["hotline_policy"]))
+        if policy is None or body["precedence"] not in policy.precedences:
+            raise StateMismatch(
+                entry.index,
+                f"the message binds a hotline policy {body['hotline_policy']} that "
+                f"no entry adopted, or without precedence {body['precedence']!r}",
+            )
+        rule = policy.rule(str(body["precedence"]))
+        sent_at = entry.logged_at
+        for name, stored, value in (
+            ("id", row.id, body["message"]),
+            ("channel_id", row.channel_id, body["channel"]),
+            ("sender_id", row.sender_id, sender),
+            ("sender_organisation_id", row.sender_organisation_id, organisation),
+            ("precedence", row.precedence, body["precedence"]),
+            ("form", row.form, body["form"]),
+            ("text", row.text, body["text"]),
+            ("fields", row.fields, body["fields"]),
+            ("attachments", row.attachments, body["attachments"]),
+            ("relay_of", row.relay_of, body["relay_of"]),
+            ("hotline_policy", row.hotline_policy, body["hotline_policy"]),
+            ("leaf_hash", b64(bytes(row.leaf_hash)), b64(entry.leaf_hash)),
+            ("sent_at", row.sent_at, sent_at),
+            ("delivered_deadline", row.delivered_deadline, sent_at + rule.delivered),
+            ("ack_deadline", row.ack_deadline, sent_at + rule.ack),
+        ):
+            require_same("hotline_messages", row.id, name, entry.index, stored, value)
+    unmatched_rows("hotline_messages", (f"{row.id} (log_index {i})" for i, row in rows.items()))
+
+
+def _check_deliveries(tables: Connection, hotline: _Hotline) -> None:
+    rows = _by_index(tables, _deliveries)
+    for entry in hotline.log.of_type(E.MESSAGE_DELIVERED):
+        body = entry.body
+        row = _row(rows, "hotline_deliveries", entry)
+        hotline.message(entry)
+        where = f"{row.message_id}/{row.organisation_id}"
+        for name, stored, value in (
+            ("message_id", row.message_id, body["message"]),
+            ("organisation_id", row.organisation_id, body["organisation"]),
+            ("member_id", row.member_id, hotline.log.member_of_key(entry.author)),
+            ("delivered_at", row.delivered_at, entry.logged_at),
+        ):
+            require_same("hotline_deliveries", where, name, entry.index, stored, value)
+    unmatched_rows(
+        "hotline_deliveries",
+        (f"{row.message_id}/{row.organisation_id} (log_index {i})" for i, row in rows.items()),
+    )
+
+
+def _check_acks(tables: Connection, hotline: _Hotline) -> None:
+    rows = _by_index(tables, _acks)
+    acknowledged: set[tuple[str, str]] = set()  # (message, organisation) already acknowledged
+    for entry in hotline.log.of_type(E.MESSAGE_ACKNOWLEDGED):
+        body = entry.body
+        row = _row(rows, "hotline_acks", entry)
+        hotline.message(entry)
+        first = (str(body["message"]), str(body["organisation"]))
+        checkpoint = body.get("checkpoint")
+        for name, stored, value in (
+            ("id", row.id, body["ack"]),
+            ("message_id", row.message_id, body["message"]),
+            ("member_id", row.member_id, hotline.log.member_of_key(entry.author)),
+            ("organisation_id", row.organisation_id, body["organisation"]),
+            ("counts", row.counts, first not in acknowledged),
+            ("acked_at", row.acked_at, entry.logged_at),
+            ("checkpoint_size", row.checkpoint_size, checkpoint["size"] if checkpoint else None),
+        ):
+            require_same("hotline_acks", row.id, name, entry.index, stored, value)
+        acknowledged.add(first)
+    unmatched_rows("hotline_acks", (f"{row.id} (log_index {i})" for i, row in rows.items()))
+
+
+def _check_escalations(tables: Connection, hotline: _Hotline) -> None:
+    rows = _by_index(tables, _escalations)
+    for entry in hotline.log.of_type(E.ESCALATION):
+        body = entry.body
+        row = _row(rows, "hotline_escalations", entry)
+        hotline.message(entry)
+        where = f"{row.message_id}/{row.organisation_id}/{row.step}"
+        for name, stored, value in (
+            ("message_id", row.message_id, body["message"]),
+            ("organisation_id", row.organisation_id, body["organisation"]),
+            ("step", row.step, body["step"]),
+            ("due_at", row.due_at, parse_log_time(str(body["due_at"]))),
+            ("notify", row.notify, body["notify"]),
+            ("written_at", row.written_at, entry.logged_at),
+        ):
+            require_same("hotline_escalations", where, name, entry.index, stored, value)
+    unmatched_rows(
+        "hotline_escalations",
+        (
+            f"{row.message_id}/{row.organisation_id}/{row.step} (log_index {i})"
+            for i, row in rows.items()
+        ),
+    )

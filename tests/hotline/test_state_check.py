@@ -1,0 +1,347 @@
+"""The hotline's state check: on a database copy, every channel, message, delivery,
+acknowledgement and escalation row must be what its entry's body says, and every such entry must
+have its row; ``fusioncell verify`` names the first difference and the entry it belongs to."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from fusioncell.cell.policy import Viewer
+from fusioncell.cli import STATE_CHECKS
+from fusioncell.clock import ManualClock
+from fusioncell.hotline.actions.channels import CELL_CHANNEL_ID, bilateral_channel_id
+from fusioncell.hotline.actions.messages import (
+    do_acknowledge_message,
+    do_mark_delivered,
+    do_relay_message,
+    do_send_message,
+)
+from fusioncell.hotline.models import Ack, ChannelMember, Delivery, Escalation, Message
+from fusioncell.hotline.state_check import HotlineStateCheck
+from fusioncell.ledger.context import LedgerContext
+from fusioncell.ledger.entries import EntryType
+from fusioncell.ledger.models import LogAudience, LogEntry
+from fusioncell.ledger.verify import DatabaseSource, VerifyReport, verify_log
+from fusioncell.scenario.demo import stable_id
+
+ALPHA = stable_id("organisation", "ALPHA")
+BRAVO = stable_id("organisation", "BRAVO")
+HUM = stable_id("organisation", "HUM-1")
+BRAVO_DUTY = stable_id("member", "bravo.duty")
+BRAVO_LIAISON = stable_id("member", "bravo.liaison")
+FLASH_TEXT = "Artillery movement near the line"
+
+
+@dataclass(frozen=True)
+class Traffic:
+    flash: uuid.UUID
+    undelivered: uuid.UUID
+    clarification: uuid.UUID
+    relay: uuid.UUID
+
+
+def verify(engine: Engine, ledger: LedgerContext) -> VerifyReport:
+    with DatabaseSource(engine) as source:
+        return verify_log(
+            source, log_key=ledger.keyring.log_signer.verifier(), state_checks=STATE_CHECKS
+        )
+
+
+def send(db: Session, viewer: Viewer, clock: ManualClock, **content: Any) -> uuid.UUID:
+    message = do_send_message(db, viewer, message_id=uuid.uuid4(), now=clock.now(), **content)
+    return message.id
+
+
+def acknowledge(db: Session, viewer: Viewer, message: uuid.UUID, clock: ManualClock) -> None:
+    do_acknowledge_message(
+        db, viewer, message_id=message, ack_id=uuid.uuid4(), checkpoint_size=None, now=clock.now()
+    )
+
+
+@pytest.fixture
+def traffic(
+    app: FastAPI, db: Session, member: Callable[[str], Viewer], clock: ManualClock
+) -> Traffic:
+    """A minute of the hotline through its real actions: link tests, a FLASH delivered and
+    acknowledged twice (the second does not count), a template message, a relay, and a FLASH
+    nobody received, escalated by the engine."""
+    app.state.hotline_engine.run_once()  # the link tests
+    clock.advance(1)
+    flash = send(
+        db, member("alpha.liaison"), clock, channel_id=CELL_CHANNEL_ID, precedence="FLASH",
+        text=FLASH_TEXT,
+    )  # fmt: skip
+    clarification = send(
+        db,
+        member("bravo.liaison"),
+        clock,
+        channel_id=bilateral_channel_id(BRAVO),
+        precedence="ROUTINE",
+        form="clarification_request",
+        fields={"subject": "The convoy", "question": "Which crossing?"},
+    )
+    undelivered = send(
+        db, member("alpha.liaison"), clock, channel_id=CELL_CHANNEL_ID, precedence="FLASH",
+        text="Second FLASH",
+    )  # fmt: skip
+    clock.advance(2)
+    do_mark_delivered(db, member("bravo.duty"), message_ids=[flash], now=clock.now())
+    acknowledge(db, member("bravo.duty"), flash, clock)
+    clock.advance(1)
+    acknowledge(db, member("bravo.liaison"), flash, clock)
+    relay = do_relay_message(
+        db,
+        member("supervisor.chair"),
+        message_id=uuid.uuid4(),
+        original_id=clarification,
+        to_channel_id=bilateral_channel_id(ALPHA),
+        now=clock.now(),
+    ).id
+    clock.advance(60)
+    app.state.hotline_engine.run_once()  # the undelivered FLASH escalates
+    app.state.checkpointer.run_once()
+    return Traffic(flash, undelivered, clarification, relay)
+
+
+def index_of(engine: Engine, column: Any, *where: Any) -> int:
+    with engine.connect() as connection:
+        found = connection.scalar(select(column).where(*where))
+    assert found is not None
+    return int(found)
+
+
+def tamper(engine: Engine, statement: Any) -> None:
+    with engine.begin() as connection:
+        assert connection.execute(statement).rowcount in (1, -1)  # -1: psycopg on insert
+
+
+def test_an_honest_hotline_database_verifies_with_its_rows_and_audiences(
+    traffic: Traffic, engine: Engine, ledger: LedgerContext
+) -> None:
+    report = verify(engine, ledger)
+
+    assert report.ok, report.summary()
+    with engine.connect() as connection:
+        escalations = connection.scalar(select(Escalation.log_index))
+        link_tests = connection.scalars(select(Message.id).where(Message.form == "link_test"))
+        assert escalations is not None and len(list(link_tests)) == 2
+
+
+def test_an_edited_message_text_fails_at_the_message_entry(
+    traffic: Traffic, engine: Engine, ledger: LedgerContext
+) -> None:
+    target = index_of(engine, Message.log_index, Message.id == traffic.flash)
+    tamper(engine, update(Message).where(Message.id == traffic.flash).values(text="Stand down"))
+
+    report = verify(engine, ledger)
+
+    assert (report.failed_index, report.reason) == (
+        target,
+        f"hotline_messages row {traffic.flash}: text is 'Stand down', but the entry records "
+        f"{FLASH_TEXT!r}",
+    )
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "shown"),
+    [
+        ("precedence", "ROUTINE", "'ROUTINE'"),
+        ("sender_id", BRAVO_LIAISON, f"'{BRAVO_LIAISON}'"),
+        ("sender_organisation_id", BRAVO, f"'{BRAVO}'"),
+        ("channel_id", bilateral_channel_id(ALPHA), f"'{bilateral_channel_id(ALPHA)}'"),
+        ("attachments", [{"name": "x", "sha256": "0" * 64, "size": 1}], None),
+    ],
+)
+def test_each_served_field_of_a_message_is_checked(
+    traffic: Traffic, engine: Engine, ledger: LedgerContext, column: str, value: Any, shown: Any
+) -> None:
+    target = index_of(engine, Message.log_index, Message.id == traffic.flash)
+    tamper(engine, update(Message).where(Message.id == traffic.flash).values({column: value}))
+
+    report = verify(engine, ledger)
+
+    assert report.failed_index == target
+    assert report.reason is not None
+    assert report.reason.startswith(f"hotline_messages row {traffic.flash}: {column} is ")
+    if shown is not None:
+        assert report.reason.startswith(
+            f"hotline_messages row {traffic.flash}: {column} is {shown}"
+        )
+
+
+def test_edited_template_fields_and_a_moved_deadline_are_caught(
+    traffic: Traffic, engine: Engine, ledger: LedgerContext
+) -> None:
+    target = index_of(engine, Message.log_index, Message.id == traffic.clarification)
+    fields = {"subject": "The convoy", "question": "Which crossing? None, stay home."}
+    tamper(engine, update(Message).where(Message.id == traffic.clarification).values(fields=fields))
+    assert verify(engine, ledger).failed_index == target
+
+    tamper(
+        engine,
+        update(Message)
+        .where(Message.id == traffic.clarification)
+        .values(fields={"subject": "The convoy", "question": "Which crossing?"}),
+    )
+    assert verify(engine, ledger).ok
+    with engine.connect() as connection:
+        deadline = connection.scalar(
+            select(Message.ack_deadline).where(Message.id == traffic.clarification)
+        )
+    tamper(
+        engine,
+        update(Message)
+        .where(Message.id == traffic.clarification)
+        .values(ack_deadline=deadline + timedelta(days=1)),
+    )
+    report = verify(engine, ledger)
+    assert report.failed_index == target
+    assert report.reason is not None and "ack_deadline" in report.reason
+
+
+def test_a_deleted_delivery_row_fails_at_its_delivery_entry(
+    traffic: Traffic, engine: Engine, ledger: LedgerContext
+) -> None:
+    target = index_of(engine, Delivery.log_index, Delivery.message_id == traffic.flash)
+    tamper(engine, delete(Delivery).where(Delivery.message_id == traffic.flash))
+
+    report = verify(engine, ledger)
+
+    assert (report.failed_index, report.reason) == (
+        target,
+        "hotline_deliveries has no row for this hotline.message.delivered entry",
+    )
+
+
+def test_a_delivery_row_without_its_entry_fails(
+    traffic: Traffic, engine: Engine, ledger: LedgerContext, clock: ManualClock
+) -> None:
+    # Claimed at the index of an entry that is no delivery, as a forger needs some index.
+    borrowed = index_of(engine, LogEntry.index, LogEntry.entry_type == "log.policy.adopted")
+    tamper(
+        engine,
+        insert(Delivery).values(
+            message_id=traffic.undelivered,
+            organisation_id=BRAVO,
+            member_id=BRAVO_DUTY,
+            delivered_at=clock.now(),
+            log_index=borrowed,
+        ),
+    )
+
+    report = verify(engine, ledger)
+
+    assert (report.failed_index, report.reason) == (
+        None,
+        f"hotline_deliveries row {traffic.undelivered}/{BRAVO} (log_index {borrowed}) has no "
+        "entry in the log",
+    )
+
+
+def test_an_acknowledgement_moved_to_another_member_fails_at_its_entry(
+    traffic: Traffic, engine: Engine, ledger: LedgerContext
+) -> None:
+    first = Ack.message_id == traffic.flash, Ack.member_id == BRAVO_DUTY
+    target = index_of(engine, Ack.log_index, *first)
+    with engine.connect() as connection:
+        ack_id = connection.scalar(select(Ack.id).where(*first))
+    other = stable_id("member", "bravo.analyst")
+    tamper(engine, update(Ack).where(*first).values(member_id=other))
+
+    report = verify(engine, ledger)
+
+    assert (report.failed_index, report.reason) == (
+        target,
+        f"hotline_acks row {ack_id}: member_id is '{other}', but the entry records '{BRAVO_DUTY}'",
+    )
+
+
+def test_a_second_acknowledgement_made_to_count_fails_at_its_entry(
+    traffic: Traffic, engine: Engine, ledger: LedgerContext
+) -> None:
+    second = Ack.message_id == traffic.flash, Ack.member_id == BRAVO_LIAISON
+    target = index_of(engine, Ack.log_index, *second)
+    tamper(engine, update(Ack).where(*second).values(counts=True))
+
+    report = verify(engine, ledger)
+
+    assert report.failed_index == target
+    assert report.reason is not None and ": counts is True, but the entry records False" in (
+        report.reason
+    )
+
+
+def test_a_deleted_escalation_fails_at_its_entry(
+    traffic: Traffic, engine: Engine, ledger: LedgerContext
+) -> None:
+    target = index_of(engine, Escalation.log_index, Escalation.message_id == traffic.undelivered)
+    tamper(engine, delete(Escalation).where(Escalation.log_index == target))
+
+    report = verify(engine, ledger)
+
+    assert (report.failed_index, report.reason) == (
+        target,
+        "hotline_escalations has no row for this hotline.escalation entry",
+    )
+
+
+def test_channel_membership_is_checked_against_the_channel_entry(
+    traffic: Traffic, engine: Engine, ledger: LedgerContext
+) -> None:
+    opened = index_of(engine, LogEntry.index, LogEntry.entry_type == "hotline.channel.opened")
+    tamper(
+        engine,
+        update(ChannelMember)
+        .where(ChannelMember.channel_id == CELL_CHANNEL_ID, ChannelMember.organisation_id == BRAVO)
+        .values(acknowledges=False),
+    )
+    assert verify(engine, ledger).failed_index == opened
+
+    tamper(
+        engine,
+        update(ChannelMember)
+        .where(ChannelMember.channel_id == CELL_CHANNEL_ID, ChannelMember.organisation_id == BRAVO)
+        .values(acknowledges=True),
+    )
+    tamper(
+        engine,
+        insert(ChannelMember).values(
+            channel_id=CELL_CHANNEL_ID, organisation_id=HUM, acknowledges=False
+        ),
+    )
+    report = verify(engine, ledger)
+    assert (report.failed_index, report.reason) == (
+        None,
+        f"hotline_channel_members row {CELL_CHANNEL_ID}/{HUM} has no entry in the log",
+    )
+
+
+def test_an_audience_row_added_to_a_message_entry_fails_at_the_message(
+    traffic: Traffic, engine: Engine, ledger: LedgerContext
+) -> None:
+    target = index_of(engine, Message.log_index, Message.id == traffic.flash)
+    tamper(
+        engine, insert(LogAudience).values(entry_index=target, kind="organisation", value=str(HUM))
+    )
+
+    report = verify(engine, ledger)
+
+    assert (report.failed_index, report.reason) == (
+        target,
+        f"log_audiences grants organisation '{HUM}' a body the log gives no such audience",
+    )
+
+
+def test_the_hotline_check_answers_for_exactly_the_hotline_entry_types() -> None:
+    hotline = {kind.value for kind in EntryType if kind.value.startswith("hotline.")}
+
+    assert HotlineStateCheck.entry_types == hotline
