@@ -1,8 +1,9 @@
 """The hotline's background duties: escalate what fell due and send the scheduled link tests.
 
-Like the checkpointer, it runs in a thread of each app process; two processes doing the same
-work write the same rows, and the loser's transaction fails on the primary key and is retried
-on the next tick with nothing left to do.
+Like the checkpointer, it runs in a thread of each app process. Two processes escalating at
+once take turns at the log's lock, and the second finds the steps already logged; two sending
+the same link test write the same row, and the loser's transaction fails on the primary key
+and is retried on the next tick with nothing left to do.
 """
 
 from __future__ import annotations
