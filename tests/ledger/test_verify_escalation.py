@@ -379,3 +379,40 @@ def test_the_command_fails_on_a_database_whose_escalations_differ(
 
     assert result.returncode == 1, result.stdout + result.stderr
     assert f"FAILED at entry {index}: escalation step 1 of this FLASH message" in result.stderr
+
+
+def test_an_escalation_logged_before_the_message_it_names_fails_at_its_entry(
+    app: FastAPI,
+    db: Session,
+    member: Callable[[str], Viewer],
+    clock: ManualClock,
+    engine: Engine,
+    ledger: LedgerContext,
+) -> None:
+    """Each escalation is judged by the log before it: a message sent later does not make an
+    escalation of it valid."""
+    sent = clock.now()
+    message_id = uuid.uuid4()
+    early = escalate_by_hand(
+        db,
+        clock,
+        (message_id, -1),
+        step=0,
+        due_after=timedelta(0),
+        sent=sent,
+        notify=["supervisor_duty_officer"],
+    )
+    do_send_message(
+        db,
+        member("alpha.liaison"),
+        message_id=message_id,
+        channel_id=CELL_CHANNEL_ID,
+        precedence="FLASH",
+        text="Artillery movement near the line",
+        now=clock.now(),
+    )
+
+    report = verify(app, engine, ledger)
+
+    assert (report.ok, report.failed_index) == (False, early)
+    assert report.reason == f"an escalation of message {message_id}, which no earlier entry sent"
