@@ -31,7 +31,9 @@ from fusioncell.ledger.checkpoint import (
 from fusioncell.ledger.note import Ed25519Signer, open_note, parse_note, sign_note
 from fusioncell.ledger.tree import MemoryHashStore, prove_tree, tree_hash
 from fusioncell.ledger.witness import (
+    DEFAULT_BURST,
     MAX_BODY_SIZE,
+    RateLimiter,
     Witness,
     WitnessState,
     WitnessStateError,
@@ -96,10 +98,26 @@ def text_of(note: bytes) -> str:
     return parse_note(note)[0]
 
 
-def make_witness(state_path: Path, *, evidence_limit: int = 100, **kwargs: Any) -> TestClient:
-    state = WitnessState.load(state_path, evidence_limit=evidence_limit)
+class Monotonic:
+    """A clock for the rate limiter that moves only when the test says."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def make_witness(
+    state_path: Path, *, limiter: RateLimiter | None = None, **kwargs: Any
+) -> TestClient:
+    state = WitnessState.load(state_path)
     app = create_witness_app(
-        cosigner=WITNESS, log_verifier=LOG.verifier(), state=state, clock=lambda: NOW
+        cosigner=WITNESS,
+        log_verifier=LOG.verifier(),
+        state=state,
+        clock=lambda: NOW,
+        limiter=limiter if limiter is not None else RateLimiter(clock=Monotonic()),
     )
     return TestClient(app, **kwargs)
 
@@ -274,8 +292,6 @@ def test_a_fork_at_the_cosigned_size_gets_409_is_logged_and_kept_as_evidence(
         "kind": "fork",
         "time": NOW,
         "origin": ORIGIN,
-        "old": 6,
-        "proof": [],
         "checkpoint": fork_note.decode(),
         "cosigned": {
             "size": 6,
@@ -302,44 +318,99 @@ def test_a_fork_sent_with_a_stale_old_size_is_still_kept_as_evidence(
 
     assert (response.status_code, response.text) == (409, "6\n")
     [evidence] = stored(state_path)["evidence"]
-    assert (evidence["kind"], evidence["old"]) == ("fork", 3)
-    assert evidence["proof"] == [b64(h) for h in forked.proof(3)]
+    assert (evidence["kind"], evidence["checkpoint"]) == ("fork", forked.checkpoint().decode())
 
 
-def test_a_larger_checkpoint_inconsistent_with_the_cosigned_one_is_refused_logged_and_kept(
+def test_a_genuine_checkpoint_with_a_made_up_proof_is_refused_and_kept_as_nothing(
     witness: TestClient, state_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    honest, forked = Log(6), Log(10, tag=b" (forked)")
+    honest = Log(6)
     cosign(witness, honest, 0)
+    honest.grow(4)
+    made_up = [os.urandom(32) for _ in honest.proof(6)]
 
-    response = post(witness, 6, forked.proof(6), forked.checkpoint())
+    response = post(witness, 6, made_up, honest.checkpoint())
 
     assert response.status_code == 422
-    assert (
-        f"refused checkpoint for {ORIGIN}: size 10 root {b64(forked.root())} is inconsistent "
-        f"with cosigned size 6 root {b64(honest.root())}"
-    ) in caplog.text
-    [evidence] = stored(state_path)["evidence"]
-    assert evidence["kind"] == "inconsistent"
-    assert evidence["checkpoint"] == forked.checkpoint().decode()
-    assert evidence["cosigned"]["size"] == 6
-    # The witness is not stuck: the honest log still gets its growth cosigned.
-    honest.grow(4)
-    cosign(witness, honest, 6)
+    assert response.text.startswith("consistency proof from size 6 to 10 does not verify")
+    assert stored(state_path)["evidence"] == []  # the sender, not the log, may be lying
+    assert "kept as evidence" not in caplog.text
+    assert stored(state_path)["logs"][ORIGIN]["size"] == 6
+    cosign(witness, honest, 6)  # the witness is not stuck: the log's own request succeeds
 
 
-def test_evidence_keeps_the_newest_entries_and_each_refused_note_once(state_path: Path) -> None:
-    honest = Log(4)
-    forks = [Log(4, tag=b" fork %d" % i) for i in range(5)]
-    with make_witness(state_path, evidence_limit=3) as witness:
+def test_a_flood_of_made_up_proofs_leaves_the_record_of_a_real_fork_alone(
+    state_path: Path,
+) -> None:
+    honest, forked = Log(4), Log(4, tag=b" (forked)")
+    with make_witness(state_path, limiter=RateLimiter(burst=1000, clock=Monotonic())) as witness:
         cosign(witness, honest, 0)
-        for fork in [*forks, forks[-1]]:
+        assert post(witness, 4, [], forked.checkpoint()).status_code == 409
+        [fork] = stored(state_path)["evidence"]
+
+        for _ in range(101):  # 101 genuine checkpoints, each with a random proof
+            honest.grow(1)
+            made_up = [os.urandom(32) for _ in honest.proof(4)]
+            assert post(witness, 4, made_up, honest.checkpoint()).status_code == 422
+
+        assert witness.get("/evidence").json() == [fork]
+    assert stored(state_path)["evidence"] == [fork]
+
+
+def test_every_fork_is_kept_for_good_and_each_pair_once(state_path: Path) -> None:
+    honest = Log(4)
+    forks = [Log(4, tag=b" fork %d" % i) for i in range(120)]
+    with make_witness(state_path, limiter=RateLimiter(burst=1000, clock=Monotonic())) as witness:
+        cosign(witness, honest, 0)
+        for fork in forks:
             assert post(witness, 4, [], fork.checkpoint()).status_code == 409
+        # The same pair again: sent as is, with a stale old size and a proof, or signed twice.
+        again = forks[0].checkpoint()
+        twice = sign_note(text_of(again), [LOG, STRANGER])
+        for old, proof, note in [(4, [], again), (0, [], again), (2, [honest.root(2)], twice)]:
+            assert post(witness, old, proof, note).status_code == 409
 
         kept = [e["checkpoint"] for e in witness.get("/evidence").json()]
 
-    assert kept == [fork.checkpoint().decode() for fork in forks[2:]]
+    assert kept == [fork.checkpoint().decode() for fork in forks]  # none evicted, none twice
     assert [e["checkpoint"] for e in stored(state_path)["evidence"]] == kept
+    assert [e["checkpoint"] for e in WitnessState.load(state_path).evidence] == kept
+
+
+def test_a_version_1_state_file_keeps_its_forks_and_drops_what_proved_nothing(
+    state_path: Path,
+) -> None:
+    honest, forked, other = Log(4), Log(4, tag=b" (forked)"), Log(9, tag=b" (other)")
+    cosigned = {"size": 4, "root": b64(honest.root()), "checkpoint": honest.checkpoint().decode()}
+    fork = {
+        "kind": "fork",
+        "time": NOW,
+        "origin": ORIGIN,
+        "old": 4,
+        "proof": [],
+        "checkpoint": forked.checkpoint().decode(),
+        "cosigned": cosigned,
+    }
+    inconsistent = {**fork, "kind": "inconsistent", "checkpoint": other.checkpoint().decode()}
+    state_path.write_text(
+        json.dumps(
+            {
+                "version": 1,
+                "log_key": LOG.verifier().key_string(),
+                "logs": {ORIGIN: cosigned},
+                "evidence": [inconsistent, fork],
+            }
+        )
+    )
+
+    with make_witness(state_path) as witness:
+        assert witness.get("/evidence").json() == [fork]
+        assert post(witness, 4, [], forked.checkpoint()).status_code == 409  # known: kept once
+        honest.grow(1)
+        cosign(witness, honest, 4)
+
+    assert stored(state_path)["version"] == 2
+    assert stored(state_path)["evidence"] == [fork]
 
 
 def test_a_checkpoint_signed_by_another_key_gets_403(witness: TestClient, state_path: Path) -> None:
@@ -522,14 +593,28 @@ def test_concurrent_requests_from_the_same_old_size_advance_it_only_once(
 
 
 def test_a_corrupt_state_file_is_refused_rather_than_started_empty(state_path: Path) -> None:
-    good: dict[str, Any] = {"version": 1, "log_key": None, "logs": {}, "evidence": []}
+    good: dict[str, Any] = {"version": 2, "log_key": None, "logs": {}, "evidence": []}
     root = b64(Log(1).root())
 
     def logged(size: Any = 1, root: Any = root, checkpoint: Any = "") -> dict[str, Any]:
         return {**good, "logs": {ORIGIN: {"size": size, "root": root, "checkpoint": checkpoint}}}
 
+    honest, forked = Log(2), Log(2, tag=b" (forked)")
+    cosigned = {"size": 2, "root": b64(honest.root()), "checkpoint": honest.checkpoint().decode()}
+    fork = {"kind": "fork", "checkpoint": forked.checkpoint().decode(), "cosigned": cosigned}
+    not_a_fork = {**fork, "checkpoint": honest.checkpoint().decode()}
+    other_size = {**fork, "checkpoint": Log(3, tag=b" (forked)").checkpoint().decode()}
+    state_path.write_text(json.dumps({**good, "evidence": [fork]}))
+    assert WitnessState.load(state_path).evidence == [fork]  # the evidence template is sound
+
     corrupt = [
-        {**good, "version": 2},
+        {**good, "version": 3},
+        {**good, "evidence": [{**fork, "kind": "inconsistent"}]},
+        {**good, "evidence": [{**fork, "checkpoint": 5}]},
+        {**good, "evidence": [{**fork, "checkpoint": "not a note"}]},
+        {**good, "evidence": [not_a_fork]},
+        {**good, "evidence": [other_size]},
+        {**good, "evidence": [{"kind": "fork"}]},
         {**good, "log_key": 5},
         {**good, "evidence": {}},
         {key: value for key, value in good.items() if key != "logs"},
@@ -563,6 +648,71 @@ def test_the_witness_serves_its_verifier_key_its_health_and_its_evidence(
     assert witness.get("/healthz").text == "ok\n"
     assert witness.get("/evidence").json() == []
     assert witness.get("/add-checkpoint").status_code == 405
+
+
+# --- pacing ----------------------------------------------------------------------------------
+
+
+def test_add_checkpoint_is_paced_per_source_address_with_429_and_retry_after(
+    state_path: Path,
+) -> None:
+    clock = Monotonic()
+    app = create_witness_app(
+        cosigner=WITNESS,
+        log_verifier=LOG.verifier(),
+        state=WitnessState.load(state_path),
+        clock=lambda: NOW,
+        limiter=RateLimiter(rate=2, burst=3, clock=clock),
+    )
+    note = Log(3).checkpoint()
+    with (
+        TestClient(app, client=("192.0.2.1", 40000)) as flood,
+        TestClient(app, client=("192.0.2.2", 40000)) as other,
+    ):
+        assert [post(flood, 0, [], note).status_code for _ in range(3)] == [200, 409, 409]
+        before = state_path.read_bytes()
+
+        refused = post(flood, 3, [], note)
+
+        assert (refused.status_code, refused.headers["retry-after"]) == (429, "1")
+        assert refused.text == "too many requests from this address\n"
+        assert state_path.read_bytes() == before
+        assert post(other, 3, [], note).status_code == 200  # another address has its own
+        assert flood.get("/evidence").status_code == 200  # reading is not paced
+        clock.now += 0.5  # half a second at 2 a second: one more request
+        assert post(flood, 3, [], note).status_code == 200
+        assert post(flood, 3, [], note).status_code == 429
+
+
+def test_the_default_pace_never_refuses_a_log_pushing_every_second() -> None:
+    clock = Monotonic()
+    limiter = RateLimiter(clock=clock)
+    log = "198.51.100.10"
+
+    # Woken by a burst of FLASH messages: a push for each, each retried once after a 409.
+    assert [limiter.take(log) for _ in range(DEFAULT_BURST)] == [0] * DEFAULT_BURST
+    for _ in range(600):  # then ten minutes of a push a second, each retried once
+        clock.now += 1
+        assert (limiter.take(log), limiter.take(log)) == (0, 0)
+
+
+def test_a_limiter_forgets_the_longest_idle_address_first() -> None:
+    clock = Monotonic()
+    limiter = RateLimiter(rate=1, burst=1, clock=clock, max_sources=2)
+    assert [limiter.take(a) for a in ["a", "b", "a", "c"]] == [0, 0, 1, 0]
+    # "b" was idle longest and is forgotten; "a" is still remembered and still waits.
+    assert (limiter.take("a"), limiter.take("b")) == (1, 0)
+
+
+@pytest.mark.parametrize("option", [["--rate", "0"], ["--burst", "0"]])
+def test_serve_refuses_a_pace_that_admits_nothing_in_one_line(
+    tmp_path: Path, option: list[str]
+) -> None:
+    args = ["serve", "--log-url", "http://127.0.0.1:9", "--key", str(tmp_path / "k")]
+    result = CliRunner().invoke(witness_app, [*args, "--port", "1", *option])
+
+    assert result.exit_code == 1
+    assert result.stderr.count("\n") == 1 and "the rate must be above 0" in result.stderr
 
 
 # --- the command line --------------------------------------------------------------------------
@@ -818,6 +968,7 @@ def test_the_serve_command_answers_add_checkpoint_over_real_http(tmp_path: Path)
 
     with log_key_server(offer_of(LOG)) as log_url, stderr.open("wb") as errors:
         args = ["serve", "--log-url", log_url, "--key", str(key), "--port", str(port)]
+        args += ["--rate", "0.01", "--burst", "1"]  # one request, then one per 100 s
         process = subprocess.Popen([sys.executable, "-c", launch, *args], stderr=errors)
         try:
             base = f"http://127.0.0.1:{port}"
@@ -834,11 +985,13 @@ def test_the_serve_command_answers_add_checkpoint_over_real_http(tmp_path: Path)
 
             assert httpx.get(f"{base}/").text == vkey + "\n"
             response = httpx.post(f"{base}/add-checkpoint", content=body(0, [], log.checkpoint()))
+            paced = httpx.post(f"{base}/add-checkpoint", content=body(0, [], log.checkpoint()))
         finally:
             process.terminate()
             process.wait(timeout=30)
 
     assert response.status_code == 200, stderr.read_text()
+    assert (paced.status_code, paced.headers["retry-after"]) == (429, "100")
     verifier = CosignatureVerifier.from_key_string(vkey)
     verify_cosignature_line(text_of(log.checkpoint()), response.text, verifier)
     state = stored(tmp_path / "witness.key.state.json")

@@ -23,7 +23,14 @@ from fusioncell.clock import SystemClock
 from fusioncell.ledger.checkpoint import Cosigner
 from fusioncell.ledger.errors import NoteError
 from fusioncell.ledger.note import Ed25519Signer, Ed25519Verifier
-from fusioncell.ledger.witness import WitnessState, WitnessStateError, create_witness_app
+from fusioncell.ledger.witness import (
+    DEFAULT_BURST,
+    DEFAULT_RATE,
+    RateLimiter,
+    WitnessState,
+    WitnessStateError,
+    create_witness_app,
+)
 
 LOG_KEY_PATH = "/api/v1/log/key"
 FETCH_TIMEOUT = 10.0
@@ -63,11 +70,21 @@ def serve(
     log_key: Annotated[
         str | None, typer.Option(help="The log's verifier key, instead of fetching it.")
     ] = None,
+    rate: Annotated[
+        float, typer.Option(help="add-checkpoint requests a second per client address.")
+    ] = DEFAULT_RATE,
+    burst: Annotated[int, typer.Option(help="Requests a client address may send at once.")] = (
+        DEFAULT_BURST
+    ),
 ) -> None:
     """Serve POST /add-checkpoint for one log until interrupted."""
     import uvicorn
 
     with _one_line_errors():
+        try:
+            limiter = RateLimiter(rate=rate, burst=burst)
+        except ValueError as error:
+            raise WitnessSetupError(f"--rate {rate} --burst {burst}: {error}") from None
         cosigner = read_key_file(key)
         state_path = state if state is not None else default_state_path(key)
         with hold_state_lock(state_path):
@@ -78,9 +95,10 @@ def serve(
                 log_verifier=log_verifier,
                 state=witness_state,
                 clock=lambda: int(SystemClock().now().timestamp()),
+                limiter=limiter,
             )
             _say(f"witness key {cosigner.verifier().key_string()}")
-            _say(f"witnessing {log_verifier.key_string()}; state in {state_path}")
+            _say(f"witnessing {log_verifier.key_string()}; state and evidence in {state_path}")
             uvicorn.run(app, host=host, port=port, log_config=_logging_config())
 
 

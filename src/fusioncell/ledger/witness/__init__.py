@@ -7,18 +7,21 @@ one lock and the new state is on disk (fsync, rename, fsync of the directory) be
 cosignature leaves, because a witness that forgets, or answers before it remembers, can be
 walked back onto a fork (the race the spec spells out).
 
-A refusal the log signed is itself evidence: a checkpoint at the cosigned size with another root,
-or one no consistency proof joins to the cosigned one, is what a fork looks like from here. Such
-notes are logged and kept in the state file (the newest ``EVIDENCE_LIMIT``), so the party can
-later show them next to the checkpoint its witness cosigned.
+Evidence means evidence: a checkpoint at the cosigned size with another root, both signed by the
+log's key, proves a fork to anyone. Such a pair is logged and kept in the state file, once and
+for good, so the party can later show it. A consistency proof that does not verify proves
+nothing (the sender may have made it up) and is only a refused request. Each source address may
+ask at most ``DEFAULT_RATE`` times a second (bursts of ``DEFAULT_BURST``) by default.
 
 ``protocol`` makes the decision (and holds the status codes, in the spec's order), ``state`` the
-durable memory, ``app`` the HTTP face; ``fusioncell witness`` (``witness_cli``) runs it.
+durable memory, ``limits`` the pace, ``app`` the HTTP face; ``fusioncell witness``
+(``witness_cli``) runs it.
 """
 
 from __future__ import annotations
 
 from fusioncell.ledger.witness.app import MAX_BODY_SIZE, create_witness_app
+from fusioncell.ledger.witness.limits import DEFAULT_BURST, DEFAULT_RATE, RateLimiter
 from fusioncell.ledger.witness.protocol import (
     MAX_PROOF_LINES,
     SIZE_CONTENT_TYPE,
@@ -28,7 +31,6 @@ from fusioncell.ledger.witness.protocol import (
     parse_add_checkpoint,
 )
 from fusioncell.ledger.witness.state import (
-    EVIDENCE_LIMIT,
     CosignedCheckpoint,
     WitnessState,
     WitnessStateError,
@@ -36,12 +38,14 @@ from fusioncell.ledger.witness.state import (
 )
 
 __all__ = [
-    "EVIDENCE_LIMIT",
+    "DEFAULT_BURST",
+    "DEFAULT_RATE",
     "MAX_BODY_SIZE",
     "MAX_PROOF_LINES",
     "SIZE_CONTENT_TYPE",
     "AddCheckpointRequest",
     "CosignedCheckpoint",
+    "RateLimiter",
     "Refusal",
     "Witness",
     "WitnessState",

@@ -12,6 +12,7 @@ from starlette.routing import Route
 
 from fusioncell.ledger.checkpoint import Cosigner
 from fusioncell.ledger.note import Ed25519Verifier
+from fusioncell.ledger.witness.limits import RateLimiter
 from fusioncell.ledger.witness.protocol import SIZE_CONTENT_TYPE, Refusal, Witness
 from fusioncell.ledger.witness.state import WitnessState
 
@@ -24,11 +25,20 @@ def create_witness_app(
     log_verifier: Ed25519Verifier,
     state: WitnessState,
     clock: Callable[[], int],
+    limiter: RateLimiter | None = None,
 ) -> Starlette:
+    """The witness's routes; ``limiter`` (default: ``RateLimiter()``) paces add-checkpoint
+    per client address, as the connection shows it (behind a proxy, that is the proxy's)."""
     witness = Witness(cosigner=cosigner, log_verifier=log_verifier, state=state, clock=clock)
     verifier_key = cosigner.verifier().key_string()
+    limiter = limiter if limiter is not None else RateLimiter()
 
     async def add_checkpoint(request: Request) -> Response:
+        source = request.client.host if request.client is not None else ""
+        if wait := limiter.take(source):  # before the body is read or a signature checked
+            return PlainTextResponse(
+                "too many requests from this address\n", 429, headers={"Retry-After": str(wait)}
+            )
         body = await _read_body(request)
         if body is None:
             return PlainTextResponse(f"request body exceeds {MAX_BODY_SIZE} bytes\n", 413)

@@ -4,6 +4,10 @@ Statuses and their order follow the spec text: 400 malformed, 404 unknown origin
 log signature, 400 ``old`` above the checkpoint size, 409 ``old`` is not the cosigned size (body:
 that size, ``text/x.tlog.size``), 422 the proof does not verify, 409 the same size with another
 root. Parsing is strict, as in ``note``: one spelling per request.
+
+Only the last of these is evidence against the log: two checkpoints its key signed, one size,
+two roots. A proof that does not verify says nothing about the log, since whoever sent it may
+have made it up; it is a refused request, logged like any other refusal.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from fusioncell.ledger.checkpoint import (
 from fusioncell.ledger.errors import CheckpointError, NoteError, ProofError
 from fusioncell.ledger.note import Ed25519Verifier, Note, decode_base64, open_note, parse_note
 from fusioncell.ledger.tree import HASH_SIZE, verify_consistency
-from fusioncell.ledger.witness.state import CosignedCheckpoint, WitnessState
+from fusioncell.ledger.witness.state import FORK, CosignedCheckpoint, WitnessState
 
 SIZE_CONTENT_TYPE = "text/x.tlog.size"
 MAX_PROOF_LINES = 63  # the spec's limit on clients; a tree of 2**63 - 1 leaves needs no more
@@ -128,11 +132,11 @@ class Witness:
                 and latest.size == checkpoint.size
                 and latest.root != checkpoint.root_hash
             ):
-                self._refuse_fork(request, checkpoint, signed, latest)
+                self._refuse_fork(checkpoint, signed, latest)
             if request.old_size != cosigned_size:
                 reason = f"old size {request.old_size} is not the cosigned size {cosigned_size}"
                 raise Refusal(409, reason, cosigned_size=cosigned_size)
-            self._check_consistency(request, checkpoint, signed, latest)
+            self._check_consistency(request, checkpoint, latest)
             self.state.record_cosigned(
                 self.origin, CosignedCheckpoint(checkpoint.size, checkpoint.root_hash, signed)
             )
@@ -158,7 +162,6 @@ class Witness:
         self,
         request: AddCheckpointRequest,
         checkpoint: Checkpoint,
-        signed: str,
         latest: CosignedCheckpoint | None,
     ) -> None:
         if request.old_size == 0 or request.old_size == checkpoint.size:
@@ -171,54 +174,40 @@ class Witness:
                 latest.size, checkpoint.size, request.proof, latest.root, checkpoint.root_hash
             )
         except ProofError as error:
-            logger.error(
-                "refused checkpoint for %s: size %d root %s is inconsistent with cosigned "
-                "size %d root %s (%s); kept as evidence",
-                self.origin,
-                checkpoint.size,
-                _b64(checkpoint.root_hash),
-                latest.size,
-                _b64(latest.root),
-                error,
-            )
-            self._keep_evidence("inconsistent", request, signed, latest)
-            raise Refusal(422, f"consistency proof does not verify: {error}", logged=True) from None
+            # Not evidence: anyone can send a genuine checkpoint with a made-up proof. A log
+            # that forked shows it where two checkpoints of one size carry two roots.
+            raise Refusal(
+                422,
+                f"consistency proof from size {latest.size} to {checkpoint.size} does not verify: "
+                f"{error}",
+            ) from None
 
     def _refuse_fork(
-        self,
-        request: AddCheckpointRequest,
-        checkpoint: Checkpoint,
-        signed: str,
-        latest: CosignedCheckpoint,
+        self, checkpoint: Checkpoint, signed: str, latest: CosignedCheckpoint
     ) -> NoReturn:
+        item = {
+            "kind": FORK,
+            "time": self.clock(),
+            "origin": self.origin,
+            "checkpoint": signed,
+            "cosigned": latest.to_json(),
+        }
+        try:
+            kept = "kept" if self.state.record_evidence(item) else "already kept"
+        except OSError:  # the refusal stands even if the disk does not take the evidence
+            logger.exception("could not write evidence for %s to the state file", self.origin)
+            kept = "NOT kept (see the error above)"
         logger.error(
             "refused checkpoint for %s: size %d root %s conflicts with cosigned size %d root %s "
-            "(a fork); kept as evidence",
+            "(a fork); %s as evidence",
             self.origin,
             checkpoint.size,
             _b64(checkpoint.root_hash),
             latest.size,
             _b64(latest.root),
+            kept,
         )
-        self._keep_evidence("fork", request, signed, latest)
         raise Refusal(409, "same size, different root", cosigned_size=latest.size, logged=True)
-
-    def _keep_evidence(
-        self, kind: str, request: AddCheckpointRequest, signed: str, latest: CosignedCheckpoint
-    ) -> None:
-        item = {
-            "kind": kind,
-            "time": self.clock(),
-            "origin": self.origin,
-            "old": request.old_size,
-            "proof": [_b64(h) for h in request.proof],
-            "checkpoint": signed,
-            "cosigned": latest.to_json(),
-        }
-        try:
-            self.state.record_evidence(item)
-        except OSError:  # the refusal stands even if the disk does not take the evidence
-            logger.exception("could not write evidence for %s to the state file", self.origin)
 
 
 def _b64(digest: bytes) -> str:

@@ -3,6 +3,12 @@
 One JSON file, replaced whole through a temporary file, fsync, rename and an fsync of the
 directory, so that a crash at any point leaves either the old state or the new one: a witness
 that came back with an older size could be led to cosign a fork.
+
+Evidence is kept whole and for good: each item is a pair of checkpoints the log's key signed
+for one size with two roots, so only the log (or whoever holds its key) can add one, and each
+pair is kept once however often it is sent. Version 1 files also kept "inconsistent" items,
+a checkpoint that came with a proof that did not verify: anyone can send that with a genuine
+checkpoint and a made-up proof, so it proves nothing, and loading such a file drops them.
 """
 
 from __future__ import annotations
@@ -16,12 +22,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fusioncell.ledger.checkpoint import MAX_TREE_SIZE
-from fusioncell.ledger.note import decode_base64
+from fusioncell.ledger.checkpoint import MAX_TREE_SIZE, Checkpoint, parse_checkpoint
+from fusioncell.ledger.errors import CheckpointError, NoteError
+from fusioncell.ledger.note import decode_base64, parse_note
 from fusioncell.ledger.tree import HASH_SIZE
 
-EVIDENCE_LIMIT = 100
-STATE_VERSION = 1
+STATE_VERSION = 2
+FORK = "fork"
 
 
 class WitnessStateError(Exception):
@@ -53,27 +60,26 @@ class WitnessState:
         log_key: str | None = None,
         logs: dict[str, CosignedCheckpoint] | None = None,
         evidence: list[dict[str, Any]] | None = None,
-        evidence_limit: int = EVIDENCE_LIMIT,
     ) -> None:
         self.path = path
         self.lock = threading.Lock()
-        self.evidence_limit = evidence_limit
         self._log_key = log_key
         self._logs = dict(logs or {})
         self._evidence = list(evidence or [])
+        self._evidence_keys = {fork_key(item) for item in self._evidence}
 
     @classmethod
-    def load(cls, path: Path, *, evidence_limit: int = EVIDENCE_LIMIT) -> WitnessState:
+    def load(cls, path: Path) -> WitnessState:
         """The state in ``path``, or an empty one if there is no file yet (it is written later)."""
         try:
             raw = path.read_bytes()
         except FileNotFoundError:
-            return cls(path, evidence_limit=evidence_limit)
+            return cls(path)
         except OSError as error:
             raise WitnessStateError(f"cannot read state file {path}: {error.strerror}") from None
         try:
             data = json.loads(raw)
-            if data["version"] != STATE_VERSION:
+            if data["version"] not in (1, STATE_VERSION):
                 raise WitnessStateError(f"state file {path} has unknown version {data['version']}")
             log_key = data["log_key"]
             if log_key is not None and not isinstance(log_key, str):
@@ -82,12 +88,14 @@ class WitnessState:
             evidence = data["evidence"]
             if not isinstance(evidence, list) or not all(isinstance(e, dict) for e in evidence):
                 raise TypeError("evidence")
+            if data["version"] == 1:
+                evidence = [item for item in evidence if item.get("kind") == FORK]
+            for item in evidence:
+                fork_key(item)  # each item must be a readable pair
         except (ValueError, KeyError, TypeError, AttributeError) as error:
             detail = f"no {error}" if isinstance(error, KeyError) else str(error)
             raise WitnessStateError(f"state file {path} is corrupt ({detail})") from None
-        return cls(
-            path, log_key=log_key, logs=logs, evidence=evidence, evidence_limit=evidence_limit
-        )
+        return cls(path, log_key=log_key, logs=logs, evidence=evidence)
 
     @property
     def log_key(self) -> str | None:
@@ -111,13 +119,16 @@ class WitnessState:
         self._save(logs=logs)
         self._logs = logs
 
-    def record_evidence(self, item: dict[str, Any]) -> None:
-        """Durably keep a refused note; the caller holds ``lock``. Retries are kept once."""
-        if item["checkpoint"] in (e.get("checkpoint") for e in self._evidence):
-            return
-        evidence = [*self._evidence, item][-self.evidence_limit :]
+    def record_evidence(self, item: dict[str, Any]) -> bool:
+        """Durably keep a fork, once; the caller holds ``lock``. Whether it was new."""
+        key = fork_key(item)
+        if key in self._evidence_keys:
+            return False
+        evidence = [*self._evidence, item]
         self._save(evidence=evidence)
         self._evidence = evidence
+        self._evidence_keys.add(key)
+        return True
 
     def _save(
         self,
@@ -153,6 +164,32 @@ def write_durably(path: Path, content: bytes) -> None:
         os.fsync(directory_fd)  # the rename itself is durable only once the directory is
     finally:
         os.close(directory_fd)
+
+
+def fork_key(item: dict[str, Any]) -> tuple[str, int, frozenset[bytes]]:
+    """What a fork item proves: one origin, one size, two roots (in either order), read from
+    the two signed notes themselves, so that the same fork is the same key however it came."""
+    if item.get("kind") != FORK:
+        raise ValueError("evidence that is not a fork")
+    checkpoints = [
+        _checkpoint_in(item["checkpoint"]),
+        _checkpoint_in(item["cosigned"]["checkpoint"]),
+    ]
+    origins = {c.origin for c in checkpoints}
+    sizes = {c.size for c in checkpoints}
+    roots = frozenset(c.root_hash for c in checkpoints)
+    if len(origins) != 1 or len(sizes) != 1 or len(roots) != 2:
+        raise ValueError("evidence that is not one size with two roots")
+    return origins.pop(), sizes.pop(), roots
+
+
+def _checkpoint_in(note: Any) -> Checkpoint:
+    if not isinstance(note, str):
+        raise TypeError("evidence checkpoint")
+    try:
+        return parse_checkpoint(parse_note(note.encode())[0])
+    except (NoteError, CheckpointError) as error:
+        raise ValueError(f"evidence checkpoint: {error}") from None
 
 
 def _cosigned_from_json(item: Any) -> CosignedCheckpoint:
