@@ -382,3 +382,22 @@ def test_a_console_member_needs_no_countersign(
     assert created.may_log_in and created.roles == {Role.ANALYST}
     assert _token(client, "alpha.founding") == 200
     assert _token(client, "alpha.liaison", DEMO_PASSWORD) == 200
+
+
+def test_the_operator_revokes_a_role_through_the_api(
+    client: TestClient, token_for: Headers
+) -> None:
+    admin = token_for("cell.admin")
+    duty = stable_id("member", "alpha.duty")
+    client.post(f"/api/v1/members/{duty}/roles", json={"role": "analyst"}, headers=admin)
+
+    revoked = client.delete(f"/api/v1/members/{duty}/roles/analyst", headers=admin)
+    refused = client.delete(
+        f"/api/v1/members/{duty}/roles/duty_officer", headers=token_for("alpha.liaison")
+    )
+
+    assert revoked.status_code == 200, revoked.text
+    assert revoked.json()["roles"] == ["duty_officer"]
+    assert revoked.json()["pending_roles"] == []
+    assert refused.status_code == 403
+    assert refused.headers["content-type"] == "application/problem+json"

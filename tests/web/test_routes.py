@@ -67,6 +67,7 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("POST", "/api/v1/members"): ADMIN,
     ("POST", "/api/v1/members/{member_id}/disable"): ADMIN,
     ("POST", "/api/v1/members/{member_id}/roles"): ADMIN,
+    ("DELETE", "/api/v1/members/{member_id}/roles/{role}"): ADMIN,
     # The target is an ALPHA member: only ALPHA's liaison countersigns for ALPHA.
     ("POST", "/api/v1/members/{member_id}/countersign"): frozenset({Role.LIAISON}),
     ("GET", "/api/v1/keys"): ANY_MEMBER,
@@ -205,6 +206,8 @@ PATH_PARAMETERS = {
     "path": "entries/000.p/1",
     "index": "0",
     "channel_id": str(CELL_CHANNEL_ID),
+    # A role the target does not hold: revoking it changes nothing.
+    "role": "observer",
     # "message_id": BRAVO's message to the cell, sent once the cast exists.
     # "key_id": the target member's key, looked up once the cast exists.
 }

@@ -21,8 +21,9 @@ from fusioncell.cell.actions.members import (
     do_create_member,
     do_disable_member,
     do_grant_role,
+    do_revoke_role,
 )
-from fusioncell.cell.models import Member, OrganisationKind
+from fusioncell.cell.models import Member, OrganisationKind, Role
 from fusioncell.cell.queries import (
     get_member,
     get_own_member,
@@ -205,6 +206,14 @@ def grant_role(
     return _member_out(
         do_grant_role(db, viewer, member_id=member_id, role=body.role, now=clock.now())
     )
+
+
+@router.delete("/members/{member_id}/roles/{role}", response_model=MemberOut)
+def revoke_role(
+    member_id: uuid.UUID, role: Role, viewer: CurrentViewer, db: Db, clock: AppClock
+) -> MemberOut:
+    """Take a role away (no countersign: it only narrows); the member's sessions end."""
+    return _member_out(do_revoke_role(db, viewer, member_id=member_id, role=role, now=clock.now()))
 
 
 @router.post("/members/{member_id}/countersign", response_model=MemberOut)
