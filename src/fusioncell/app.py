@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from fusioncell import __version__
@@ -30,6 +30,7 @@ from fusioncell.ledger.context import build_ledger_context
 from fusioncell.ledger.witnesses import parse_witnesses
 from fusioncell.web import problems
 from fusioncell.web import views as web_views
+from fusioncell.web.deps import refuse_unsafe_text
 from fusioncell.web.middleware import BodyLimit
 
 STATIC_DIR = Path(__file__).parent / "web" / "static"
@@ -59,6 +60,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         # The interactive docs pages load scripts from a CDN; the cell runs air-gapped.
         docs_url=None,
         redoc_url=None,
+        # Before any route: no lone surrogate or NUL reaches a schema, an action or a database.
+        dependencies=[Depends(refuse_unsafe_text)],
     )
     engine = create_db_engine(settings.database_url)
     app.state.settings = settings

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from typing import Annotated
 
@@ -14,9 +14,16 @@ from fusioncell.cell.policy import Viewer
 from fusioncell.cell.queries import viewer_for_session, viewer_for_token
 from fusioncell.clock import Clock
 from fusioncell.config import Settings
-from fusioncell.errors import CsrfFailed, InvalidEntry, InvalidToken, NotAuthenticated
+from fusioncell.errors import (
+    CsrfFailed,
+    InvalidEntry,
+    InvalidInput,
+    InvalidToken,
+    NotAuthenticated,
+)
 from fusioncell.ledger.entries import Presigned
 from fusioncell.ledger.signing import ENTRY_HEADER, decode_entry_header
+from fusioncell.text import Location, unsafe_text
 
 SESSION_COOKIE = "fc_session"
 ANON_CSRF_COOKIE = "fc_csrf"
@@ -43,6 +50,56 @@ def get_clock(request: Request) -> Clock:
 Db = Annotated[Session, Depends(get_db)]
 AppSettings = Annotated[Settings, Depends(get_settings)]
 AppClock = Annotated[Clock, Depends(get_clock)]
+
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+async def refuse_unsafe_text(request: Request) -> None:
+    """Every route's first dependency: a lone surrogate or a NUL anywhere in the path
+    parameters, the query, a form or a JSON body is 422 ``invalid-input``, before any route,
+    schema or database sees it (see ``fusioncell.text``).
+
+    Starlette caches the parsed body on the request, so FastAPI's own parsing of the same body
+    for the route is not repeated."""
+    found = unsafe_text(request.path_params, ("path",)) or _unsafe_pairs(
+        request.query_params.multi_items(), "query"
+    )
+    if found is None and request.method not in SAFE_METHODS:
+        found = await _unsafe_body(request)
+    if found is not None:
+        location, problem = found
+        raise InvalidInput(
+            f"{'.'.join(location)}: {problem}",
+            errors=[{"location": list(location), "message": problem}],
+        )
+
+
+async def _unsafe_body(request: Request) -> tuple[Location, str] | None:
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith(FORM_TYPES):
+        form = await request.form()
+        return _unsafe_pairs(
+            [(key, value) for key, value in form.multi_items() if isinstance(value, str)], "body"
+        )
+    media = content_type.partition(";")[0].strip().lower()
+    if media and media != "application/json" and not media.endswith("+json"):
+        return None
+    if not await request.body():
+        return None
+    try:
+        document = await request.json()
+    except (ValueError, RecursionError):  # the route reports malformed JSON itself
+        return None
+    return unsafe_text(document, ("body",))
+
+
+def _unsafe_pairs(pairs: Iterable[tuple[str, str]], where: str) -> tuple[Location, str] | None:
+    """Repeated names are allowed in a query or form, so they are not read as a dict."""
+    for key, value in pairs:
+        if found := unsafe_text({key: value}, (where,)):
+            return found
+    return None
 
 
 def bearer_secret(request: Request) -> str | None:
