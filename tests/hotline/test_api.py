@@ -197,6 +197,27 @@ BAD_SENDS: list[tuple[str, str, dict[str, Any], int, str]] = [
     ),
     ("an unexpected field", CELL, {"colour": "red"}, 422, "invalid-input"),
     ("a malformed id", CELL, {"id": "not-a-uuid"}, 422, "invalid-input"),
+    (
+        "an attachment size of true",
+        CELL,
+        {"attachments": [{"sha256": DIGEST, "size": True, "name": "map.png"}]},
+        422,
+        "invalid-input",
+    ),
+    (
+        "an attachment size given as a string",
+        CELL,
+        {"attachments": [{"sha256": DIGEST, "size": "7", "name": "map.png"}]},
+        422,
+        "invalid-input",
+    ),
+    (
+        "an attachment size with a fraction",
+        CELL,
+        {"attachments": [{"sha256": DIGEST, "size": 7.0, "name": "map.png"}]},
+        422,
+        "invalid-input",
+    ),
 ]
 
 
@@ -582,3 +603,45 @@ def test_the_client_refuses_a_served_message_that_is_not_what_the_log_holds(
     forked = replace(newer, root_hash=bytes(32))
     with pytest.raises(ClientError, match=f"checkpoint {newer.size} does not extend"):
         api.check_consistency(checkpoint, forked)
+
+
+# --- paging ----------------------------------------------------------------------------------
+
+
+def test_a_before_cursor_that_is_hidden_from_the_viewer_answers_as_one_that_never_existed(
+    client: TestClient, token_for: Headers
+) -> None:
+    alpha, bravo = token_for("alpha.liaison"), token_for("bravo.duty")
+    bilateral = f"/api/v1/channels/{bilateral_channel_id(ALPHA)}/messages"
+    hidden = client.post(
+        bilateral, json={"precedence": "ROUTINE", "text": "For the supervisor."}, headers=alpha
+    )
+    assert hidden.status_code == 201, hidden.text
+    for text in ("first", "second"):
+        sent = client.post(CELL, json={"precedence": "ROUTINE", "text": text}, headers=alpha)
+        assert sent.status_code == 201, sent.text
+    hidden_id, unknown_id = hidden.json()["id"], str(uuid.uuid4())
+
+    answers = [
+        client.get(CELL, params={"before": c}, headers=bravo) for c in (hidden_id, unknown_id)
+    ]
+
+    bodies = [problem(answer, 404, "not-found") for answer in answers]
+    for body, cursor in zip(bodies, (hidden_id, unknown_id), strict=True):
+        body["detail"] = body["detail"].replace(cursor, "<id>")
+    assert bodies[0] == bodies[1]
+
+
+def test_a_visible_before_cursor_pages_to_the_older_messages(
+    client: TestClient, token_for: Headers
+) -> None:
+    alpha, bravo = token_for("alpha.liaison"), token_for("bravo.duty")
+    sent = [
+        client.post(CELL, json={"precedence": "ROUTINE", "text": text}, headers=alpha).json()["id"]
+        for text in ("first", "second", "third")
+    ]
+
+    older = client.get(CELL, params={"before": sent[2]}, headers=bravo)
+
+    assert older.status_code == 200, older.text
+    assert [m["id"] for m in older.json()] == [sent[1], sent[0]]

@@ -84,7 +84,9 @@ def list_messages(
     before: uuid.UUID | None = None,
     limit: int = 100,
 ) -> Sequence[Message]:
-    """Newest first. ``unacknowledged``: messages the viewer's organisation still owes an ack."""
+    """Newest first. ``unacknowledged``: messages the viewer's organisation still owes an ack.
+    ``before``: only messages older than this one, which must be one the viewer may see
+    (else ``NotFound``)."""
     if not _may_read(viewer):
         return []
     query = select(Message).where(Message.channel_id.in_(_visible_channel_ids(viewer)))
@@ -106,9 +108,10 @@ def list_messages(
             Message.id.not_in(acked),
         )
     if before is not None:
-        pivot = db.get(Message, before)
-        if pivot is not None:
-            query = query.where(Message.log_index < pivot.log_index)
+        # The cursor goes through the policy too: a message the viewer may not see is
+        # "no message", exactly as one that never existed, so a cursor cannot probe ids.
+        pivot = get_message(db, viewer, before)
+        query = query.where(Message.log_index < pivot.log_index)
     return db.scalars(query.order_by(Message.log_index.desc()).limit(min(limit, 500))).all()
 
 

@@ -4,13 +4,14 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 
 class AttachmentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     sha256: str
-    size: int
+    # Strict: JSON's true and "7" are not sizes (pydantic would otherwise coerce both).
+    size: StrictInt
     name: str
 
 
