@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -18,7 +19,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import ExitStack, asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -510,3 +511,101 @@ def test_a_stream_ends_when_its_token_is_revoked_and_cannot_be_reopened_with_it(
         stream, status = asyncio.run(scenario(base))
     assert stream.ended.is_set()
     assert status == 401
+
+
+async def _log_in_browser(client: httpx.AsyncClient, username: str, password: str) -> str:
+    """A browser session through the login form; returns the session's CSRF token."""
+    form = await client.get("/login", headers={"Accept": "text/html"})
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    assert csrf is not None
+    answer = await client.post(
+        "/login",
+        data={"username": username, "password": password, "csrf_token": csrf.group(1)},
+        headers={"Accept": "text/html"},
+    )
+    assert answer.status_code == 303, answer.text
+    account = await client.get("/account", headers={"Accept": "text/html"})
+    found = re.search(r'name="csrf_token" value="([^"]+)"', account.text)
+    assert found is not None
+    return found.group(1)
+
+
+Ending = Callable[[], Awaitable[None]]
+
+
+async def _revoke_token(
+    base: str, client: httpx.AsyncClient, password: str
+) -> tuple[dict[str, str], Ending]:
+    bravo = token(base, "bravo.duty", password)
+
+    async def end() -> None:
+        assert (await client.delete("/api/v1/auth/token", headers=bravo)).status_code == 204
+
+    return bravo, end
+
+
+async def _change_password(
+    base: str, client: httpx.AsyncClient, password: str
+) -> tuple[dict[str, str], Ending]:
+    """Changing the password from one token ends the member's other tokens."""
+    bravo, other = token(base, "bravo.duty", password), token(base, "bravo.duty", password)
+
+    async def end() -> None:
+        changed = await client.post(
+            "/api/v1/me/password",
+            json={"current_password": password, "new_password": "a new and longer passphrase"},
+            headers=other,
+        )
+        assert changed.status_code == 204, changed.text
+
+    return bravo, end
+
+
+async def _log_out(
+    base: str, client: httpx.AsyncClient, password: str
+) -> tuple[dict[str, str], Ending]:
+    browser = httpx.AsyncClient(base_url=base, timeout=10)
+    csrf = await _log_in_browser(browser, "bravo.duty", password)
+
+    async def end() -> None:
+        out = await browser.post(
+            "/logout", data={"csrf_token": csrf}, headers={"Accept": "text/html"}
+        )
+        assert out.status_code == 303, out.text
+        await browser.aclose()
+
+    return {"Cookie": f"fc_session={browser.cookies['fc_session']}"}, end
+
+
+@pytest.mark.parametrize(
+    "credential",
+    [_revoke_token, _change_password, _log_out],
+    ids=["token-revoked", "password-changed", "logged-out"],
+)
+def test_a_stream_whose_credential_ended_never_delivers_a_later_message_and_ends(
+    app: FastAPI,
+    demo: None,
+    demo_password: str,
+    credential: Callable[[str, httpx.AsyncClient, str], Awaitable[tuple[dict[str, str], Ending]]],
+) -> None:
+    # Only the check before sending can stop it: the idle check would come far too late.
+    app.state.hotline_streams.recheck_seconds = 3600
+
+    async def scenario(base: str) -> tuple[Stream, str, str]:
+        alpha = token(base, "alpha.liaison", demo_password)
+        async with httpx.AsyncClient(base_url=base, timeout=10) as client:
+            headers, end = await credential(base, client, demo_password)
+            async with streaming(base, headers) as stream:
+                before = await send(client, alpha, "Before the credential ended.")
+                await stream.until(lambda s: before in s.messages(), timeout=5)
+                await end()
+                after = await send(client, alpha, "After the credential ended.")
+                await asyncio.wait_for(stream.ended.wait(), timeout=10)
+        return stream, before, after
+
+    with serving_in_process(app) as base:
+        stream, before, after = asyncio.run(scenario(base))
+
+    assert stream.ended.is_set()
+    assert before in stream.messages()
+    assert after not in stream.messages()

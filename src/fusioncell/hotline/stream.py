@@ -14,6 +14,12 @@ Hundreds of streams of one organisation would each run the same queries on every
 Streams whose viewers the policy cannot tell apart (organisation, permissions, language: all
 that ``events_since`` and ``message_out`` look at) therefore share a feed: one read and one
 rendering per wake-up, kept in memory so that cursors just behind it are served from there.
+
+A stream sends nothing its credential no longer allows. Before it sends frames it checks that
+its token or session still holds (not revoked or expired, the member not disabled, the same
+permissions) with a read that began after those frames were read, so a message committed
+after a revocation never goes out on the revoked stream, whichever process revoked it; an
+idle stream checks every ``RECHECK_SECONDS``. Streams sharing a credential share the read.
 """
 
 from __future__ import annotations
@@ -54,9 +60,10 @@ router = APIRouter(prefix="/api/v1", tags=["hotline"])
 
 POLL_SECONDS = 1.0
 HEARTBEAT_SECONDS = 15
-# How often an open stream checks that its token or session still holds (not revoked or
-# expired, the member not disabled, the same permissions); if not, it ends.
-RECHECK_SECONDS = 30.0
+# How often an idle stream checks that its token or session still holds (not revoked or
+# expired, the member not disabled, the same permissions); if not, it ends. A stream about to
+# send checks first, whatever the time.
+RECHECK_SECONDS = 2.0
 # Events per database read and per chunk sent.
 PAGE = 500
 # Events a feed keeps for cursors just behind it.
@@ -84,6 +91,9 @@ class Frame:
     data: bytes
     # The message, if this is a message event the viewer's organisation did not send.
     owed: uuid.UUID | None = None
+    # ``time.monotonic()`` before the read that found the event: a credential check that
+    # began later saw every revocation committed before the event.
+    read_at: float = 0.0
 
 
 def _feed_key(viewer: Viewer) -> FeedKey:
@@ -125,7 +135,9 @@ class _Renderings:
         return item
 
 
-def _frame(db: Session, viewer: Viewer, event: HotlineEvent, renderings: _Renderings) -> Frame:
+def _frame(
+    db: Session, viewer: Viewer, event: HotlineEvent, renderings: _Renderings, read_at: float
+) -> Frame:
     data: dict[str, Any] = {"channel": str(event.channel_id), **event.payload}
     owed = None
     if event.kind == EventKind.MESSAGE:
@@ -138,14 +150,15 @@ def _frame(db: Session, viewer: Viewer, event: HotlineEvent, renderings: _Render
         event=event.kind,
         sep=SEP,
     ).encode()
-    return Frame(id=event.id, data=encoded, owed=owed)
+    return Frame(id=event.id, data=encoded, owed=owed, read_at=read_at)
 
 
 def _load(hub: StreamHub, viewer: Viewer, after: int, limit: int) -> tuple[list[Frame], bool]:
     """The viewer's events after ``after``, rendered; and whether there may be more."""
+    read_at = time.monotonic()
     with hub.sessions() as db:
         events = events_since(db, viewer, after, limit=limit)
-        frames = [_frame(db, viewer, event, hub.renderings) for event in events]
+        frames = [_frame(db, viewer, event, hub.renderings, read_at) for event in events]
         return frames, len(events) == limit
 
 
@@ -198,6 +211,23 @@ class Feed:
         self.generation = -1
         self.more = False
         self.lock = asyncio.Lock()
+        # Credential checks of this feed's streams: when each began, and its answer.
+        self.checks: dict[_Credential, tuple[float, asyncio.Future[bool]]] = {}
+
+    async def holds(self, credential: _Credential, viewer: Viewer, *, since: float) -> bool:
+        """Whether ``credential`` still holds, by a check begun at ``since`` or later;
+        streams of one credential wait for the same check."""
+        found = self.checks.get(credential)
+        if found is None or found[0] < since:
+            begun = time.monotonic()
+            check = asyncio.ensure_future(
+                run_in_threadpool(credential.still_holds, self.hub, viewer)
+            )
+            for key, (when, _check) in list(self.checks.items()):
+                if when < since:  # no stream will take an answer that old again
+                    del self.checks[key]
+            self.checks[credential] = found = (begun, check)
+        return await asyncio.shield(found[1])
 
     async def start(self, after: int | None) -> int:
         """The cursor of a new stream: ``after``, or the newest event if it gave none."""
@@ -435,7 +465,7 @@ async def _stream(
     async with hub.subscribe(viewer) as subscription:
         feed, wake = subscription.feed, subscription.wake
         deliveries = _Deliveries(hub, viewer)
-        checked_at = time.monotonic()
+        idle_since = time.monotonic()
         try:
             cursor = await feed.start(after)
             # Tells the client the stream is open from this cursor on, and how soon to retry.
@@ -444,13 +474,17 @@ async def _stream(
             ).encode()
             generation = hub.generation
             while True:
-                if time.monotonic() - checked_at >= hub.recheck_seconds:
-                    if not await run_in_threadpool(credential.still_holds, hub, viewer):
+                if time.monotonic() - idle_since >= hub.recheck_seconds:
+                    if not await feed.holds(credential, viewer, since=idle_since):
                         return  # the client reconnects, and is told why
-                    checked_at = time.monotonic()
+                    idle_since = time.monotonic()
                 wake.clear()
                 frames = await feed.read(cursor, fresh_as_of=generation)
                 if frames:
+                    read_at = max(frame.read_at for frame in frames)
+                    if not await feed.holds(credential, viewer, since=read_at):
+                        return
+                    idle_since = time.monotonic()
                     yield b"".join(frame.data for frame in frames)
                     cursor = frames[-1].id
                     deliveries.add(frames)  # streamed counts as delivered
