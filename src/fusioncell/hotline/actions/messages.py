@@ -31,7 +31,7 @@ from fusioncell.hotline.queries import get_channel, get_message
 from fusioncell.ledger.context import ledger_context
 from fusioncell.ledger.entries import EntryType, audience, b64, log_time
 from fusioncell.ledger.models import LogCheckpoint
-from fusioncell.ledger.record import ByLog, ByMember, author_of, record
+from fusioncell.ledger.record import ByLog, ByMember, author_of, log_clock, record
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
@@ -418,6 +418,9 @@ def do_acknowledge_message(
             or message.sender_organisation_id == actor.organisation_id
         ):
             raise Forbidden("your organisation is not a recipient that acknowledges this message")
+        # Under the log's lock, so two members of one party acknowledging at the same moment
+        # see each other: exactly one acknowledgement is the party's first.
+        log_clock(db, now=now)
         mine = db.scalar(
             select(Ack.id).where(Ack.message_id == message.id, Ack.member_id == actor.member_id)
         )
