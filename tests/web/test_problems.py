@@ -176,6 +176,31 @@ def test_the_probes_answer_problems_not_pages(client: TestClient) -> None:
     _problem(response, 405, "method-not-allowed")
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("TRACE", "/api/v1/me", {"GET"}),
+        ("TRACE", "/healthz", {"GET"}),
+        ("PATCH", "/api/v1/auth/token", {"POST", "DELETE"}),
+        ("TRACE", "/static/fusioncell.css", {"GET", "HEAD"}),
+    ],
+)
+def test_an_unsupported_method_is_a_405_problem_naming_the_allowed_ones(
+    client: TestClient, method: str, path: str, allowed: set[str]
+) -> None:
+    response = client.request(method, path)
+
+    body = _problem(response, 405, "method-not-allowed")
+    assert {m.strip() for m in response.headers["allow"].split(",")} == allowed
+    assert method in body["detail"]
+
+
+def test_a_wrong_method_on_a_page_names_the_allowed_ones_too(client: TestClient) -> None:
+    response = client.delete("/login", headers=HTML)
+
+    assert {m.strip() for m in response.headers["allow"].split(",")} == {"GET", "POST"}
+
+
 # --- the body limit, driven as an ASGI server would ---------------------------------------
 
 

@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Mount
 
 from fusioncell.errors import (
     DatabaseUnavailable,
@@ -26,6 +27,7 @@ from fusioncell.errors import (
 PROBLEM_JSON = "application/problem+json"
 MACHINE_PREFIXES = ("/api/", "/log/", "/healthz", "/readyz", "/taxii")
 log = logging.getLogger("fusioncell")
+PROBED_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
 def wants_page(request: Request) -> bool:
@@ -34,8 +36,10 @@ def wants_page(request: Request) -> bool:
     return "text/html" in request.headers.get("accept", "")
 
 
-def problem_response(request: Request, error: FusioncellError) -> Response:
-    headers: dict[str, str] = {}
+def problem_response(
+    request: Request, error: FusioncellError, *, headers: dict[str, str] | None = None
+) -> Response:
+    headers = dict(headers or {})
     if "retry_after" in error.extensions:
         headers["Retry-After"] = str(error.extensions["retry_after"])
     if isinstance(error, NotAuthenticated) and request.url.path.startswith("/api/"):
@@ -87,6 +91,23 @@ def _validation_error(exc: RequestValidationError) -> FusioncellError:
     return InvalidInput(detail, errors=errors)
 
 
+def _allowed_methods(request: Request) -> str:
+    """RFC 9110 §15.5.6: a 405 names every method the resource supports. Starlette names
+    those of the first route with the path only, though a path may have one route per
+    method; so each method is tried against every route. The static files, the one mount,
+    serve GET and HEAD."""
+    allowed: set[str] = set()
+    for route in request.app.router.routes:
+        if isinstance(route, Mount):
+            if route.matches(request.scope)[0] is Match.FULL:
+                allowed |= {"GET", "HEAD"}
+            continue
+        for method in PROBED_METHODS:
+            if route.matches({**request.scope, "method": method})[0] is Match.FULL:
+                allowed.add(method)
+    return ", ".join(sorted(allowed)) if allowed else "GET, HEAD"
+
+
 def install(app: FastAPI) -> None:
     async def on_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, FusioncellError)
@@ -94,7 +115,14 @@ def install(app: FastAPI) -> None:
 
     async def on_http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
-        return problem_response(request, _from_http_exception(exc))
+        headers = dict(exc.headers or {})
+        error = _from_http_exception(exc)
+        if exc.status_code == 405:
+            headers["Allow"] = _allowed_methods(request)
+            error = MethodNotAllowed(
+                f"{request.method} is not supported here; allowed: {headers['Allow']}"
+            )
+        return problem_response(request, error, headers=headers)
 
     async def on_validation(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
