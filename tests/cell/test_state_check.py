@@ -12,14 +12,14 @@ from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from fusioncell.cell.actions.account import do_set_language
-from fusioncell.cell.actions.members import do_disable_member
-from fusioncell.cell.models import Member, RoleGrant
+from fusioncell.cell.actions.members import do_disable_member, do_grant_role
+from fusioncell.cell.models import Member, Role, RoleGrant
 from fusioncell.cell.policy import Viewer, console_viewer
 from fusioncell.cell.state_check import CellStateCheck
 from fusioncell.cli import STATE_CHECKS
 from fusioncell.clock import ManualClock
 from fusioncell.ledger.context import LedgerContext
-from fusioncell.ledger.entries import EntryType
+from fusioncell.ledger.entries import EntryType, log_time
 from fusioncell.ledger.models import LogAudience, LogEntry
 from fusioncell.ledger.verify import DatabaseSource, VerifyReport, verify_log
 from fusioncell.scenario.demo import MEMBERS, stable_id
@@ -148,9 +148,35 @@ def test_a_member_re_enabled_on_the_copy_fails_at_the_disabling_entry(
 
     report = verify(engine, ledger)
 
-    assert report.failed_index == entry_index(engine, EntryType.MEMBER_DISABLED)
-    assert report.reason is not None
-    assert report.reason.startswith(f"members row {ANALYST}: disabled_at is None, but the entry")
+    assert (report.failed_index, report.reason) == (
+        entry_index(engine, EntryType.MEMBER_DISABLED),
+        f"members row {ANALYST}: disabled_at is None, but the log records it",
+    )
+
+
+def test_a_proposed_role_put_in_force_on_the_copy_fails_at_the_grant(
+    history: None,
+    db: Session,
+    member: Callable[[str], Viewer],
+    clock: ManualClock,
+    app: FastAPI,
+    engine: Engine,
+    ledger: LedgerContext,
+) -> None:
+    """The operator proposes; only ALPHA's countersign may put the role in force."""
+    do_grant_role(db, member("cell.admin"), member_id=LIAISON, role=Role.ANALYST, now=clock.now())
+    app.state.checkpointer.run_once()
+    assert verify(engine, ledger).ok
+    proposed = RoleGrant.member_id == LIAISON, RoleGrant.role == "analyst"
+    tamper(engine, update(RoleGrant).where(*proposed).values(countersigned_at=clock.now()))
+
+    report = verify(engine, ledger)
+
+    assert (report.failed_index, report.reason) == (
+        entry_index(engine, EntryType.ROLE_GRANTED, last=True),
+        f"role_grants row {LIAISON}/analyst: countersigned_at is "
+        f"{log_time(clock.now())}, but the log records no such thing",
+    )
 
 
 def test_a_language_reset_on_the_copy_fails_at_the_language_entry(

@@ -4,12 +4,16 @@ The audience rules are spelled out here rather than borrowed from ``policy``: th
 states the rules the stored entries were written under, so a change to the writer cannot
 quietly change what an old entry is checked against.
 
-    organisations   cell.organisation.created (id, slug, name, kind, created at)
-    members         cell.member.created, then cell.language.set, cell.totp.enabled/disabled
-                    and cell.member.disabled (the log time)
+    organisations   cell.organisation.created (id, slug, name, kind)
+    members         cell.member.created, then cell.language.set, cell.totp.enabled/disabled;
+                    disabled by cell.member.disabled, in force once countersigned (at the
+                    console at once, else by cell.member.countersigned)
     role_grants     the roles of cell.member.created, plus cell.role.granted, less
-                    cell.role.revoked
+                    cell.role.revoked; each in force only once countersigned likewise
     log_keys        checked by the key history itself (``ledger/verify/history.py``)
+
+Creation times are the request's clock, which the log does not record exactly, so they are not
+compared; for disabled and countersigned the log says whether, and that is compared.
 """
 
 from __future__ import annotations
@@ -27,16 +31,18 @@ from fusioncell.ledger.verify.state import (
     Recorded,
     RecordedLog,
     StateMismatch,
+    require_presence,
     require_same,
     unmatched_rows,
 )
 
 E = EntryType
+COUNTERSIGNED = "cell.member.countersigned"
 OPERATORS = ["admin", "supervisor"]
 # Membership and keys: the member's organisation, the chair and the operator.
 MEMBERSHIP = frozenset(
     {
-        "cell.member.countersigned",
+        COUNTERSIGNED,
         E.MEMBER_CREATED,
         E.MEMBER_DISABLED,
         E.ROLE_GRANTED,
@@ -67,7 +73,6 @@ _organisations = table(
     column("slug", String),
     column("name", String),
     column("kind", String),
-    column("created_at", UTCDateTime()),
 )
 _members = table(
     "members",
@@ -78,9 +83,16 @@ _members = table(
     column("language", String),
     column("totp_enabled", Boolean),
     column("disabled_at", UTCDateTime()),
-    column("created_at", UTCDateTime()),
+    column("countersigned_at", UTCDateTime()),
 )
-_role_grants = table("role_grants", column("member_id", Uuid), column("role", String))
+_role_grants = table(
+    "role_grants",
+    column("member_id", Uuid),
+    column("role", String),
+    column("countersigned_at", UTCDateTime()),
+)
+# Columns the request's clock stamps: the log records whether, not exactly when.
+_WHETHER = frozenset({"disabled_at", "countersigned_at"})
 
 
 @dataclass(frozen=True)
@@ -157,21 +169,26 @@ def _check_organisations(tables: Connection, log: RecordedLog) -> None:
             ("slug", row.slug, body["slug"]),
             ("name", row.name, body["name"]),
             ("kind", row.kind, body["kind"]),
-            ("created_at", row.created_at, entry.logged_at),
         ):
             require_same("organisations", row.id, name, entry.index, stored, recorded)
     unmatched_rows("organisations", rows)
 
 
 def _check_members(tables: Connection, log: RecordedLog, directory: Directory) -> None:
-    # What later entries change, by member: (column, value, entry index), the last one wins.
+    # What later entries change, by member: column -> (value, entry index); the last one wins.
     changes: dict[str, dict[str, tuple[object, int]]] = {}
-    for entry in log.of_type(E.LANGUAGE_SET, E.TOTP_ENABLED, E.TOTP_DISABLED, E.MEMBER_DISABLED):
-        later = changes.setdefault(str(entry.body.get("member")), {})
+    for entry in log.of_type(
+        E.LANGUAGE_SET, E.TOTP_ENABLED, E.TOTP_DISABLED, E.MEMBER_DISABLED, COUNTERSIGNED
+    ):
+        body = entry.body
+        later = changes.setdefault(str(body.get("member")), {})
         if entry.entry_type == E.LANGUAGE_SET:
-            later["language"] = (entry.body["language"], entry.index)
+            later["language"] = (body["language"], entry.index)
         elif entry.entry_type == E.MEMBER_DISABLED:
-            later.setdefault("disabled_at", (entry.logged_at, entry.index))
+            later.setdefault("disabled_at", (True, entry.index))
+        elif entry.entry_type == COUNTERSIGNED:
+            if body.get("creation"):
+                later.setdefault("countersigned_at", (True, entry.index))
         else:
             later["totp_enabled"] = (entry.entry_type == E.TOTP_ENABLED, entry.index)
     rows = {str(row.id): row for row in tables.execute(select(_members))}
@@ -180,47 +197,66 @@ def _check_members(tables: Connection, log: RecordedLog, directory: Directory) -
         row = rows.pop(member, None)
         if row is None:
             raise StateMismatch(entry.index, f"members has no row {member}")
+        organisation = directory.organisation(body["organisation"], entry.index)
         expected: dict[str, tuple[object, int]] = {
             "username": (body["username"], entry.index),
             "display_name": (body["display_name"], entry.index),
-            "organisation_id": (
-                directory.organisation(body["organisation"], entry.index),
-                entry.index,
-            ),
+            "organisation_id": (organisation, entry.index),
             "language": (body["language"], entry.index),
             "totp_enabled": (False, entry.index),
-            "disabled_at": (None, entry.index),
-            "created_at": (entry.logged_at, entry.index),
+            "disabled_at": (False, entry.index),
+            "countersigned_at": (not body.get("awaiting_countersign", False), entry.index),
         } | changes.get(member, {})
         for name, (recorded, index) in expected.items():
-            require_same("members", member, name, index, getattr(row, name), recorded)
+            if name in _WHETHER:
+                stored = getattr(row, name)
+                require_presence("members", member, name, index, stored, recorded is True)
+            else:
+                require_same("members", member, name, index, getattr(row, name), recorded)
     unmatched_rows("members", rows)
 
 
+@dataclass
+class _Grant:
+    index: int  # the entry that granted the role
+    in_force: bool  # countersigned, or granted at the console
+
+
 def _check_roles(tables: Connection, log: RecordedLog, directory: Directory) -> None:
-    granted: dict[str, dict[str, int]] = {}  # member -> role -> the entry that granted it
-    for entry in log.of_type(E.MEMBER_CREATED, E.ROLE_GRANTED, E.ROLE_REVOKED):
-        member = str(entry.body.get("member"))
-        roles = granted.setdefault(member, {})
+    granted: dict[str, dict[str, _Grant]] = {}  # member -> role -> its grant
+    for entry in log.of_type(E.MEMBER_CREATED, E.ROLE_GRANTED, E.ROLE_REVOKED, COUNTERSIGNED):
+        body = entry.body
+        roles = granted.setdefault(str(body.get("member")), {})
+        in_force = not body.get("awaiting_countersign", False)
         if entry.entry_type == E.MEMBER_CREATED:
-            roles.update({str(role): entry.index for role in entry.body["roles"]})
+            roles.update({str(role): _Grant(entry.index, in_force) for role in body["roles"]})
         elif entry.entry_type == E.ROLE_GRANTED:
-            roles[str(entry.body["role"])] = entry.index
+            roles[str(body["role"])] = _Grant(entry.index, in_force)
+        elif entry.entry_type == E.ROLE_REVOKED:
+            roles.pop(str(body["role"]), None)
         else:
-            roles.pop(str(entry.body["role"]), None)
-    stored: dict[str, set[str]] = {}
+            for role in body.get("roles", []):
+                if (grant := roles.get(str(role))) is not None:
+                    grant.in_force = True
+    stored: dict[str, dict[str, Any]] = {}
     for row in tables.execute(select(_role_grants)):
-        stored.setdefault(str(row.member_id), set()).add(str(row.role))
+        stored.setdefault(str(row.member_id), {})[str(row.role)] = row.countersigned_at
     for member, roles in granted.items():
-        held = stored.pop(member, set())
+        held = stored.pop(member, {})
         created = directory.members[member].index if member in directory.members else None
-        for role in sorted(held - set(roles)):
+        for role in sorted(set(held) - set(roles)):
             raise StateMismatch(
                 created, f"role_grants gives member {member} the role {role}, which no entry grants"
             )
-        for role in sorted(set(roles) - held):
-            raise StateMismatch(
-                roles[role], f"role_grants lacks the role {role} this entry grants member {member}"
+        for role, grant in sorted(roles.items()):
+            if role not in held:
+                raise StateMismatch(
+                    grant.index,
+                    f"role_grants lacks the role {role} this entry grants member {member}",
+                )
+            where = f"{member}/{role}"
+            require_presence(
+                "role_grants", where, "countersigned_at", grant.index, held[role], grant.in_force
             )
     unmatched_rows(
         "role_grants", (f"{member}/{role}" for member, roles in stored.items() for role in roles)

@@ -8,7 +8,6 @@ from typing import Any
 
 from sqlalchemy import JSON, Boolean, Connection, String, column, select, table
 
-from fusioncell.db.base import UTCDateTime
 from fusioncell.ledger.entries import EntryType
 from fusioncell.ledger.verify.state import (
     AudienceRule,
@@ -28,7 +27,6 @@ _features = table(
     column("name", String),
     column("geometry", JSON),
     column("authoritative", Boolean),
-    column("created_at", UTCDateTime()),
 )
 
 
@@ -52,7 +50,4 @@ class GeoStateCheck:
                 require_same(
                     "geo_features", row.id, name, entry.index, getattr(row, name), body[name]
                 )
-            require_same(
-                "geo_features", row.id, "created_at", entry.index, row.created_at, entry.logged_at
-            )
         unmatched_rows("geo_features", rows)

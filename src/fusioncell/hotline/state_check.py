@@ -55,7 +55,6 @@ _channels = table(
     column("kind", String),
     column("name", String),
     column("party_id", Uuid),
-    column("created_at", UTCDateTime()),
 )
 _channel_members = table(
     "hotline_channel_members",
@@ -223,7 +222,6 @@ def _check_channels(tables: Connection, hotline: _Hotline) -> None:
             ("kind", row.kind, body["kind"]),
             ("name", row.name, body["name"]),
             ("party_id", row.party_id, party),
-            ("created_at", row.created_at, entry.logged_at),
         ):
             require_same("hotline_channels", channel, name, entry.index, stored, value)
         for organisation, acknowledges in recorded.items():

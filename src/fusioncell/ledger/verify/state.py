@@ -170,6 +170,18 @@ def require_same(
     )
 
 
+def require_presence(
+    table: str, row_id: object, column: str, index: int, stored: object, recorded: bool
+) -> None:
+    """For a column the writer stamps with its request's clock: the log says whether, not when."""
+    if (stored is not None) == recorded:
+        return
+    said = "records it" if recorded else "records no such thing"
+    raise StateMismatch(
+        index, f"{table} row {row_id}: {column} is {_shown(stored)}, but the log {said}"
+    )
+
+
 def _same(stored: object, recorded: object) -> bool:
     stored, recorded = _plain(stored), _plain(recorded)
     if isinstance(stored, datetime) or isinstance(recorded, datetime):
