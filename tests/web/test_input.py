@@ -381,3 +381,15 @@ def test_any_text_where_an_id_or_a_filter_belongs_is_never_a_500(
         assert response.status_code < 500, (path, response.text)
         if "\x00" in cleaned:
             assert refused(response), (path, response.text)
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/v1/log/entries?before=99999999999999999999", "/api/v1/log/entries/99999999999999999999"],
+)
+def test_a_number_too_large_for_the_database_is_422_not_500(
+    client: TestClient, token_for: Headers, path: str
+) -> None:
+    response = client.get(path, headers=token_for("supervisor.chair"))
+    assert response.status_code in {404, 422}, response.text
+    assert response.headers["content-type"] == "application/problem+json"

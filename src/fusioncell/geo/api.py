@@ -12,13 +12,19 @@ router = APIRouter(prefix="/api/v1/geo", tags=["geo"])
 GEOJSON = "application/geo+json"
 
 
-@router.get("/zones", response_class=JSONResponse)
+class GeoJsonResponse(JSONResponse):
+    """So that the OpenAPI document names the media type these routes answer with."""
+
+    media_type = GEOJSON
+
+
+@router.get("/zones", response_class=GeoJsonResponse)
 def zones(viewer: CurrentViewer, db: Db) -> Any:
     """Zones as an RFC 7946 FeatureCollection."""
-    return JSONResponse(list_zones(db, viewer), media_type=GEOJSON)
+    return GeoJsonResponse(list_zones(db, viewer))
 
 
-@router.get("/sites", response_class=JSONResponse)
+@router.get("/sites", response_class=GeoJsonResponse)
 def sites(viewer: CurrentViewer, db: Db) -> Any:
     """Protected sites as an RFC 7946 FeatureCollection."""
-    return JSONResponse(list_sites(db, viewer), media_type=GEOJSON)
+    return GeoJsonResponse(list_sites(db, viewer))

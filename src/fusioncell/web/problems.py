@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Mount
 
@@ -108,6 +108,68 @@ def _allowed_methods(request: Request) -> str:
     return ", ".join(sorted(allowed)) if allowed else "GET, HEAD"
 
 
+# The errors any API route can answer: each is a problem document (``errors.py``).
+DOCUMENTED_ERRORS: dict[int, str] = {
+    400: "The body is not well-formed JSON (malformed-json).",
+    401: "No valid token or session (not-authenticated, invalid-token, invalid-credentials, "
+    "totp-required); the API sends WWW-Authenticate.",
+    403: "Not allowed for this member (forbidden), or a cookie request without its CSRF token.",
+    404: "No such object, or not released to this member: the two are not told apart.",
+    405: "The method is not supported here; Allow names those that are.",
+    409: "The id was used for another request, or the state conflicts (conflict, "
+    "idempotency-conflict, replayed-entry).",
+    413: "The body exceeds the server's limit (payload-too-large).",
+    422: "The request is not valid (invalid-input and its kinds, with errors), including text "
+    "with a lone surrogate or a NUL.",
+    429: "Too many failed attempts; Retry-After says how long to wait (too-many-attempts).",
+    503: "The database cannot be reached (database-unavailable).",
+}
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "description": "RFC 9457 problem details; clients match on type.",
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string", "description": "urn:fusioncell:problem:<code>"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "location": {"type": "array", "items": {"type": "string"}},
+                    "message": {"type": "string"},
+                },
+            },
+        },
+        "retry_after": {"type": "integer"},
+    },
+    "additionalProperties": True,
+}
+
+
+def document_problems(schema: dict[str, Any]) -> dict[str, Any]:
+    """Every operation declares every problem it can answer, as ``application/problem+json``
+    with the one Problem schema, in place of FastAPI's ``application/json`` 422."""
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components["Problem"] = PROBLEM_SCHEMA
+    for name in ("HTTPValidationError", "ValidationError"):
+        components.pop(name, None)
+    reference = {"$ref": "#/components/schemas/Problem"}
+    for path in schema.get("paths", {}).values():
+        for operation in path.values():
+            responses = operation.setdefault("responses", {})
+            for status, description in DOCUMENTED_ERRORS.items():
+                responses[str(status)] = {
+                    "description": description,
+                    "content": {PROBLEM_JSON: {"schema": reference}},
+                }
+    return schema
+
+
 def install(app: FastAPI) -> None:
     async def on_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, FusioncellError)
@@ -132,12 +194,26 @@ def install(app: FastAPI) -> None:
         log.error("database error on %s: %s", request.url.path, exc.__class__.__name__)
         return problem_response(request, DatabaseUnavailable())
 
+    async def on_out_of_range(request: Request, exc: Exception) -> Response:
+        # A number the database cannot hold (SQLite's OverflowError, PostgreSQL's "out of
+        # range"), from a parameter whose route set no bound: bad input, not a fault.
+        log.warning("value out of range on %s: %s", request.url.path, exc.__class__.__name__)
+        return problem_response(request, InvalidInput("a value is out of range"))
+
     async def on_unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unexpected error on %s", request.url.path)
         return problem_response(request, FusioncellError())
 
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = document_problems(FastAPI.openapi(app))
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     app.add_exception_handler(FusioncellError, on_error)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(OperationalError, on_database)
+    app.add_exception_handler(OverflowError, on_out_of_range)
+    app.add_exception_handler(DataError, on_out_of_range)
     app.add_exception_handler(Exception, on_unexpected)
