@@ -3,6 +3,10 @@
 chair, and checks every answer: never a 500, every status and content type documented,
 every body matching its schema, a 405 with ``Allow`` for an undocumented method.
 
+A second test runs the stateful phase: call sequences chained by the links Schemathesis infers
+from the document (70 of them: a message's id into GET, ack and relay; a member's id into the member
+routes; an entry's index into its receipt), every answer checked the same way.
+
 Left out, because a generated request would end the run itself: ``DELETE /auth/token``
 (revokes the run's token) and ``GET /stream`` (an endless response).
 """
@@ -90,3 +94,39 @@ def test_every_operation_documents_its_problems_as_problem_json(client: TestClie
             for status, response in operation["responses"].items()
             if status.startswith("4")
         ), (method, path)
+
+
+# The stateful phase: sequences of calls chained by the links Schemathesis infers from the
+# document (a message's id from its POST into GET, ack and relay; a member's id into the
+# member routes), every answer checked as above.
+STATEFUL_STEPS = 10
+STATEFUL_EXAMPLES = 15
+
+
+def test_chained_calls_answer_as_the_openapi_document_says(
+    app: FastAPI, token_for: Callable[[str], dict[str, str]]
+) -> None:
+    headers = token_for("supervisor.chair")
+    schema = (
+        schemathesis.openapi.from_asgi("/api/v1/openapi.json", app)
+        .exclude(method="DELETE", path="/api/v1/auth/token")
+        .exclude(path="/api/v1/stream")
+    )
+    machine = schema.as_state_machine()
+
+    class Chained(machine):  # type: ignore[misc,valid-type]
+        def get_call_kwargs(self, case: Any) -> dict[str, Any]:
+            return {"headers": headers}
+
+        def validate_response(self, response: Any, case: Any, **kwargs: Any) -> None:
+            case.validate_response(response, excluded_checks=ACCEPTED)
+
+    Chained.run(
+        settings=settings(
+            max_examples=STATEFUL_EXAMPLES,
+            stateful_step_count=STATEFUL_STEPS,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
+    )
