@@ -3,8 +3,8 @@
 
 The sources are the Jinja2 templates (``{{ _("...") }}``) and the Python strings marked with
 ``N_("...")`` or passed to ``translate(language, "...")``; ``babel.cfg`` maps them. The
-template is ``src/fusioncell/web/i18n/messages.pot``; each offered language other than
-English has ``src/fusioncell/web/i18n/<lang>/LC_MESSAGES/messages.po``, read at runtime as is
+template is ``src/fusioncell/locale/messages.pot``; each offered language other than
+English has ``src/fusioncell/locale/<lang>/LC_MESSAGES/messages.po``, read at runtime as is
 (there is no compile step).
 
 - ``extract`` writes messages.pot from the sources (``pybabel extract``, no locations, no
@@ -41,7 +41,7 @@ from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import PoFileError, read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
-I18N_DIR = ROOT / "src" / "fusioncell" / "web" / "i18n"
+I18N_DIR = ROOT / "src" / "fusioncell" / "locale"
 TEMPLATE = I18N_DIR / "messages.pot"
 DOMAIN = "messages"
 WIDTH = 76  # pybabel's default line width

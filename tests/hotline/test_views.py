@@ -33,8 +33,8 @@ from fusioncell.hotline.actions.messages import (
     do_send_message,
 )
 from fusioncell.hotline.models import Ack, Delivery, Message
+from fusioncell.i18n import translate
 from fusioncell.scenario.demo import stable_id
-from fusioncell.web.templating import translate
 
 ALPHA = stable_id("organisation", "ALPHA")
 BRAVO = stable_id("organisation", "BRAVO")

@@ -20,6 +20,7 @@ from fusioncell.cell.models import OrganisationKind, Role
 from fusioncell.cell.policy import Viewer, can_countersign
 from fusioncell.cell.queries import get_own_member, list_members, list_organisations
 from fusioncell.errors import FusioncellError
+from fusioncell.i18n import translate
 from fusioncell.text import N_
 from fusioncell.web.deps import (
     ANON_CSRF_COOKIE,
@@ -32,7 +33,6 @@ from fusioncell.web.deps import (
     check_csrf,
 )
 from fusioncell.web.pages import language_of, page, secure_cookies
-from fusioncell.web.templating import translate
 
 router = APIRouter(include_in_schema=False)
 

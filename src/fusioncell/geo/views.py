@@ -6,9 +6,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from fusioncell.cell.policy import Permission, require
+from fusioncell.i18n import translate
 from fusioncell.text import N_
 from fusioncell.web.deps import CurrentViewer
-from fusioncell.web.templating import translate
 
 router = APIRouter(include_in_schema=False)
 

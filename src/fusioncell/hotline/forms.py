@@ -11,8 +11,8 @@ from typing import Any
 from shapely.geometry import shape
 
 from fusioncell.errors import InvalidInput
+from fusioncell.i18n import translate
 from fusioncell.text import N_
-from fusioncell.web.templating import translate
 
 TEXT = "text"
 

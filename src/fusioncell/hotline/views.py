@@ -19,7 +19,6 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -48,13 +47,12 @@ from fusioncell.hotline.queries import (
     names,
     unacknowledged_messages,
 )
+from fusioncell.i18n import direction, translate
 from fusioncell.ledger.context import ledger_context
 from fusioncell.ledger.entries import log_time
 from fusioncell.text import N_
 from fusioncell.web.deps import AppClock, CurrentViewer, Db
-from fusioncell.web.i18n import direction
 from fusioncell.web.pages import page
-from fusioncell.web.templating import translate
 
 router = APIRouter(include_in_schema=False)
 
@@ -468,19 +466,6 @@ def _send(request: Request, viewer: Viewer, db: Session, now: datetime, data: Fo
 # -- the inbox ----------------------------------------------------------------------------
 
 
-def mark_delivered(
-    db: Session, viewer: Viewer, message_ids: list[uuid.UUID], now: datetime
-) -> None:
-    """Seeing a message is receiving it. The viewer's open stream may record the same
-    delivery at the same moment; on PostgreSQL the later transaction then fails on the
-    primary key, and one retry finds the delivery written and skips it."""
-    try:
-        do_mark_delivered(db, viewer, message_ids=message_ids, now=now)
-    except IntegrityError:
-        db.rollback()
-        do_mark_delivered(db, viewer, message_ids=message_ids, now=now)
-
-
 @dataclass(frozen=True)
 class Filters:
     unacknowledged: bool = False
@@ -526,7 +511,7 @@ def _inbox(
     )
     shown = list(found[:PAGE_SIZE])
     # Seeing the inbox is receiving: the first view by the organisation is its delivery.
-    mark_delivered(db, viewer, [m.id for m in shown], now)
+    do_mark_delivered(db, viewer, message_ids=[m.id for m in shown], now=now)
     rows = Rows(db, viewer, now)
     context: dict[str, Any] = {
         "list_id": LIST_ID,
@@ -608,7 +593,7 @@ def message_row(
     """One message as the inbox shows it, for hotline.js to swap in when an event names it."""
     now = clock.now()
     message = get_message(db, viewer, message_id)
-    mark_delivered(db, viewer, [message.id], now)
+    do_mark_delivered(db, viewer, message_ids=[message.id], now=now)
     return _row_response(request, viewer, db, message, now)
 
 

@@ -16,13 +16,13 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from fusioncell.cell.policy import Viewer
+from fusioncell.i18n import translate
 from fusioncell.ledger import queries
 from fusioncell.ledger.entries import EntryType, b64, log_time, parse_leaf
 from fusioncell.ledger.models import LogEntry
 from fusioncell.text import N_
 from fusioncell.web.deps import CurrentViewer, Db
 from fusioncell.web.pages import page
-from fusioncell.web.templating import translate
 
 router = APIRouter(include_in_schema=False)
 

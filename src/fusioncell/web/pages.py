@@ -10,9 +10,9 @@ from fastapi.responses import HTMLResponse
 from fusioncell.cell import credentials
 from fusioncell.cell.policy import Viewer
 from fusioncell.errors import FusioncellError
+from fusioncell.i18n import LANGUAGES, negotiate
 from fusioncell.text import N_
 from fusioncell.web.deps import ANON_CSRF_COOKIE, LANGUAGE_COOKIE
-from fusioncell.web.i18n import LANGUAGES, negotiate
 from fusioncell.web.templating import render, translate
 
 # The tracks in the order the navigation shows them: (path, label).

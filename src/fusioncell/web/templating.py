@@ -12,7 +12,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from fusioncell.cell.labels import KIND_LABELS, ROLE_LABELS
-from fusioncell.web.i18n import LANGUAGES, direction, translations
+from fusioncell.i18n import LANGUAGES, direction, translate, translations
 
 PACKAGE = Path(__file__).resolve().parents[1]
 TEMPLATE_DIRS = [PACKAGE / "web" / "templates", *sorted(PACKAGE.glob("*/templates"))]
@@ -39,6 +39,4 @@ def render(template: str, *, language: str, **context: Any) -> str:
     return env.get_template(template).render(lang=language, dir=direction(language), **context)
 
 
-def translate(language: str, message: str, **variables: Any) -> str:
-    text: str = translations(language).gettext(message)
-    return text % variables if variables else text
+__all__ = ["environment", "render", "translate"]

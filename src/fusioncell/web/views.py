@@ -11,6 +11,7 @@ from sqlalchemy import text
 from fusioncell.cell.actions.account import do_set_language
 from fusioncell.db.migrate import is_current
 from fusioncell.errors import DatabaseUnavailable, NotFound
+from fusioncell.i18n import require_language
 from fusioncell.web.deps import (
     LANGUAGE_COOKIE,
     AppClock,
@@ -19,7 +20,6 @@ from fusioncell.web.deps import (
     MaybeViewer,
     check_csrf,
 )
-from fusioncell.web.i18n import require_language
 from fusioncell.web.pages import TRACKS, page, secure_cookies
 from fusioncell.web.problems import problem_response
 

@@ -26,9 +26,9 @@ from fusioncell.errors import (
     InvalidTotpCode,
     NotAuthenticated,
 )
+from fusioncell.i18n import require_language
 from fusioncell.ledger.entries import EntryType
 from fusioncell.ledger.record import author_of, record
-from fusioncell.web.i18n import require_language
 
 
 def _record_own(

@@ -35,9 +35,9 @@ from fusioncell.errors import (
     NotFound,
     WeakPassword,
 )
+from fusioncell.i18n import require_language
 from fusioncell.ledger.entries import EntryType
 from fusioncell.ledger.record import author_of, enrol_custodial_key, record
-from fusioncell.web.i18n import require_language
 
 USERNAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._-")
 

@@ -16,10 +16,9 @@ import pytest
 from babel.messages.catalog import Catalog, Message
 
 from fusioncell.errors import UnsupportedLanguage
-from fusioncell.web.i18n import direction, negotiate, require_language, translations
-from fusioncell.web.templating import translate
+from fusioncell.i18n import direction, negotiate, require_language, translate, translations
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "i18n.py"
 
 

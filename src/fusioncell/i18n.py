@@ -1,4 +1,6 @@
-"""Languages offered, text direction, and Babel catalogues loaded straight from the .po files.
+"""Languages offered, text direction, Babel catalogues, and ``translate``: the translations
+every layer may use. Domain modules translate their own messages (form errors, labels) without
+importing ``web/``; the catalogues live in ``fusioncell/locale/``.
 
 Loading the .po at start-up (instead of compiling .mo files at setup) means a fresh checkout
 has nothing to build and a catalogue edit shows on the next restart.
@@ -9,14 +11,26 @@ from __future__ import annotations
 from functools import cache
 from io import BytesIO
 from pathlib import Path
+from typing import Any
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
 from fusioncell.errors import UnsupportedLanguage
+from fusioncell.text import N_
 
-CATALOGUE_DIR = Path(__file__).parent
+__all__ = [
+    "LANGUAGES",
+    "N_",
+    "direction",
+    "negotiate",
+    "require_language",
+    "translate",
+    "translations",
+]
+
+CATALOGUE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "messages"
 
 LANGUAGES: dict[str, tuple[str, str]] = {
@@ -73,3 +87,8 @@ def negotiate(accept_language: str | None, default: str = "en") -> str:
         if primary in LANGUAGES and quality > 0:
             choices.append((-quality, position, primary))
     return min(choices)[2] if choices else default
+
+
+def translate(language: str, message: str, **variables: Any) -> str:
+    text: str = translations(language).gettext(message)
+    return text % variables if variables else text
