@@ -7,10 +7,10 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.orm import Session
 
-from fusioncell.cell.models import Member, Organisation
+from fusioncell.cell.models import Member, Organisation, Role
 from fusioncell.cell.policy import Permission, Viewer, can
 from fusioncell.errors import NotFound
 from fusioncell.hotline.models import (
@@ -19,6 +19,7 @@ from fusioncell.hotline.models import (
     ChannelMember,
     Delivery,
     Escalation,
+    EventKind,
     HotlineEvent,
     Message,
 )
@@ -160,12 +161,32 @@ def events_since(
     """The events a viewer may see after the given id, in order (for SSE replay)."""
     if not _may_read(viewer):
         return []
-    return db.scalars(
-        select(HotlineEvent)
-        .where(HotlineEvent.id > after, HotlineEvent.channel_id.in_(_visible_channel_ids(viewer)))
-        .order_by(HotlineEvent.id)
-        .limit(limit)
-    ).all()
+    query = select(HotlineEvent).where(
+        HotlineEvent.id > after, HotlineEvent.channel_id.in_(_visible_channel_ids(viewer))
+    )
+    if Role.SUPERVISOR not in viewer.roles:
+        query = query.where(_concerns(viewer))
+    return db.scalars(query.order_by(HotlineEvent.id).limit(limit)).all()
+
+
+def _concerns(viewer: Viewer) -> ColumnElement[bool]:
+    """An escalation event reaches exactly its log entry's audience: the organisation that
+    owes the acknowledgement, the sender's organisation and the supervisor role (tested by
+    the caller). Every other event reaches the whole channel."""
+    organisation = str(viewer.organisation_id)
+    sent_by_viewer = (
+        select(Message.id)
+        .where(
+            Message.id == HotlineEvent.message_id,
+            Message.sender_organisation_id == viewer.organisation_id,
+        )
+        .exists()
+    )
+    return or_(
+        HotlineEvent.kind != EventKind.ESCALATION.value,
+        HotlineEvent.payload["organisation"].as_string() == organisation,
+        sent_by_viewer,
+    )
 
 
 def unacknowledged_messages(db: Session, viewer: Viewer, *, limit: int = 500) -> Sequence[Message]:

@@ -11,7 +11,7 @@ the action's log entry, under the log's sequence lock (``ledger.record``): event
 handed out in commit order.
 
 Hundreds of streams of one organisation would each run the same queries on every wake-up.
-Streams whose viewers the policy cannot tell apart (organisation, permissions, language: all
+Streams whose viewers the policy cannot tell apart (organisation, roles, language: all
 that ``events_since`` and ``message_out`` look at) therefore share a feed: one read and one
 rendering per wake-up, kept in memory so that cursors just behind it are served from there.
 
@@ -33,19 +33,18 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterable, Sequence
+from concurrent.futures import Future
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-import anyio
 from fastapi import APIRouter, Query, Request
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
 
-from fusioncell.cell.models import OrganisationKind
-from fusioncell.cell.policy import Permission, Viewer
+from fusioncell.cell.models import OrganisationKind, Role
+from fusioncell.cell.policy import Viewer
 from fusioncell.cell.queries import viewer_for_session, viewer_for_token
 from fusioncell.clock import Clock
 from fusioncell.errors import InvalidInput
@@ -74,13 +73,9 @@ REMEMBER_DELIVERIES = 100_000
 # A client that stops reading is dropped after this long; it reconnects with Last-Event-ID.
 SEND_TIMEOUT_SECONDS = 30
 RETRY_MILLISECONDS = 2000
-# Deliveries are written in batches (each is a log entry, as costly as a message), every
-# stream's on the same beat so that their events tend to reach streams together.
-DELIVERY_BATCH_SECONDS = 0.5
-DELIVERY_CLOSE_SECONDS = 5
 SEP = "\n"
 
-FeedKey = tuple[uuid.UUID, OrganisationKind, frozenset[Permission], str]
+FeedKey = tuple[uuid.UUID, OrganisationKind, frozenset[Role], str]
 
 
 @dataclass(frozen=True)
@@ -97,7 +92,7 @@ class Frame:
 
 
 def _feed_key(viewer: Viewer) -> FeedKey:
-    return (viewer.organisation_id, viewer.organisation_kind, viewer.permissions, viewer.language)
+    return (viewer.organisation_id, viewer.organisation_kind, viewer.roles, viewer.language)
 
 
 class _Renderings:
@@ -304,7 +299,7 @@ class StreamHub:
         self._waiting: dict[asyncio.AbstractEventLoop, set[asyncio.Event]] = {}
         self._scheduled: set[asyncio.AbstractEventLoop] = set()
         self._feeds: dict[tuple[asyncio.AbstractEventLoop, FeedKey], Feed] = {}
-        self._streamed: OrderedDict[tuple[uuid.UUID, uuid.UUID], None] = OrderedDict()
+        self._streamed: OrderedDict[tuple[uuid.UUID, uuid.UUID], Future[bool]] = OrderedDict()
 
     def wake(self) -> None:
         with self._lock:
@@ -359,85 +354,53 @@ class StreamHub:
                 if not feed.users:
                     del self._feeds[key]
 
-    def claim(self, viewer: Viewer, frames: Iterable[Frame]) -> list[uuid.UUID]:
-        """The messages among ``frames`` whose delivery to the viewer's organisation this
-        process has not yet written (or begun to)."""
-        claimed = []
+    async def deliver(self, viewer: Viewer, frames: Iterable[Frame]) -> bool:
+        """Record the delivery to the viewer's organisation of the messages among ``frames``
+        before they go out; whether every one is recorded (committed).
+
+        Streams of one organisation in this process write each delivery once: the first
+        stream to owe it writes, the others wait for that write. Another process may write
+        the same delivery at the same moment; ``do_mark_delivered`` then skips it.
+        """
+        mine: list[tuple[tuple[uuid.UUID, uuid.UUID], Future[bool]]] = []
+        waiting: list[Future[bool]] = []
         with self._lock:
             for frame in frames:
-                if (
-                    frame.owed is None
-                    or (key := (viewer.organisation_id, frame.owed)) in self._streamed
-                ):
+                if frame.owed is None:
                     continue
-                self._streamed[key] = None
-                claimed.append(frame.owed)
+                key = (viewer.organisation_id, frame.owed)
+                if (written := self._streamed.get(key)) is None:
+                    self._streamed[key] = written = Future()
+                    mine.append((key, written))
+                elif not written.done() or not written.result():
+                    waiting.append(written)
             while len(self._streamed) > REMEMBER_DELIVERIES:
                 self._streamed.popitem(last=False)
-        return claimed
+        if mine:
+            done = await self._mark_delivered(viewer, [key[1] for key, _written in mine])
+            with self._lock:
+                for key, written in mine:
+                    if not done:  # the next stream to owe it tries again
+                        self._streamed.pop(key, None)
+                    written.set_result(done)
+            if not done:
+                return False
+        for written in waiting:
+            if not await asyncio.wrap_future(written):
+                return False
+        return True
 
-    def release(self, viewer: Viewer, message_ids: Iterable[uuid.UUID]) -> None:
-        with self._lock:
-            for message_id in message_ids:
-                self._streamed.pop((viewer.organisation_id, message_id), None)
+    async def _mark_delivered(self, viewer: Viewer, message_ids: list[uuid.UUID]) -> bool:
+        def write() -> None:
+            with self.sessions() as db:
+                do_mark_delivered(db, viewer, message_ids=message_ids, now=self.clock.now())
 
-    async def mark_delivered(self, viewer: Viewer, message_ids: list[uuid.UUID]) -> bool:
         try:
-            await run_in_threadpool(self._mark_delivered, viewer, message_ids)
-        except Exception:  # retried on the stream's next turn; the events went out anyway
+            await run_in_threadpool(write)
+        except Exception:  # the frames wait; the stream tries again on its next turn
             log.exception("could not record the delivery of %d messages", len(message_ids))
             return False
         return True
-
-    def _mark_delivered(self, viewer: Viewer, message_ids: list[uuid.UUID]) -> None:
-        with self.sessions() as db:
-            try:
-                do_mark_delivered(db, viewer, message_ids=message_ids, now=self.clock.now())
-            except IntegrityError:
-                # Another app process recorded one of them first; the retry skips those.
-                db.rollback()
-                do_mark_delivered(db, viewer, message_ids=message_ids, now=self.clock.now())
-
-
-class _Deliveries:
-    """What a stream has delivered, written by a task of its own so that sending never waits
-    for the log, in batches every ``DELIVERY_BATCH_SECONDS``."""
-
-    def __init__(self, hub: StreamHub, viewer: Viewer) -> None:
-        self.hub = hub
-        self.viewer = viewer
-        self.owed: list[uuid.UUID] = []
-        self._ready = asyncio.Event()
-        self._task = asyncio.create_task(self._run())
-
-    def add(self, frames: Sequence[Frame]) -> None:
-        if claimed := self.hub.claim(self.viewer, frames):
-            self.owed += claimed
-            self._ready.set()
-
-    async def _run(self) -> None:
-        while True:
-            await self._ready.wait()
-            await asyncio.sleep(DELIVERY_BATCH_SECONDS - time.monotonic() % DELIVERY_BATCH_SECONDS)
-            self._ready.clear()
-            if not await self._flush():
-                await asyncio.sleep(self.hub.poll_seconds)
-                self._ready.set()
-
-    async def _flush(self) -> bool:
-        batch, self.owed = self.owed, []
-        if batch and not await self.hub.mark_delivered(self.viewer, batch):
-            self.owed = batch + self.owed
-            return False
-        return True
-
-    async def close(self) -> None:
-        """Write what is owed even though the client has gone: it was sent."""
-        with anyio.CancelScope(shield=True), anyio.move_on_after(DELIVERY_CLOSE_SECONDS):
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            await self._flush()
-        self.hub.release(self.viewer, self.owed)
 
 
 @dataclass(frozen=True)
@@ -464,40 +427,38 @@ async def _stream(
 ) -> AsyncIterator[bytes]:
     async with hub.subscribe(viewer) as subscription:
         feed, wake = subscription.feed, subscription.wake
-        deliveries = _Deliveries(hub, viewer)
         idle_since = time.monotonic()
-        try:
-            cursor = await feed.start(after)
-            # Tells the client the stream is open from this cursor on, and how soon to retry.
-            yield ServerSentEvent(
-                comment=f"after {cursor}", retry=RETRY_MILLISECONDS, sep=SEP
-            ).encode()
-            generation = hub.generation
-            while True:
-                if time.monotonic() - idle_since >= hub.recheck_seconds:
-                    if not await feed.holds(credential, viewer, since=idle_since):
-                        return  # the client reconnects, and is told why
-                    idle_since = time.monotonic()
-                wake.clear()
-                frames = await feed.read(cursor, fresh_as_of=generation)
-                if frames:
-                    read_at = max(frame.read_at for frame in frames)
-                    if not await feed.holds(credential, viewer, since=read_at):
-                        return
-                    idle_since = time.monotonic()
-                    yield b"".join(frame.data for frame in frames)
-                    cursor = frames[-1].id
-                    deliveries.add(frames)  # streamed counts as delivered
-                    generation = hub.generation
+        cursor = await feed.start(after)
+        # Tells the client the stream is open from this cursor on, and how soon to retry.
+        yield ServerSentEvent(comment=f"after {cursor}", retry=RETRY_MILLISECONDS, sep=SEP).encode()
+        generation = hub.generation
+        while True:
+            if time.monotonic() - idle_since >= hub.recheck_seconds:
+                if not await feed.holds(credential, viewer, since=idle_since):
+                    return  # the client reconnects, and is told why
+                idle_since = time.monotonic()
+            wake.clear()
+            frames = await feed.read(cursor, fresh_as_of=generation)
+            if frames:
+                read_at = max(frame.read_at for frame in frames)
+                if not await feed.holds(credential, viewer, since=read_at):
+                    return
+                # Streamed counts as delivered, and the delivery is recorded first: a
+                # frame never announces a message whose delivery the log may yet lack.
+                if not await hub.deliver(viewer, frames):
+                    await asyncio.sleep(hub.poll_seconds)
                     continue
-                try:
-                    async with asyncio.timeout(hub.poll_seconds):
-                        await wake.wait()
-                    generation = hub.generation
-                except TimeoutError:
-                    generation = hub.poll()
-        finally:
-            await deliveries.close()
+                idle_since = time.monotonic()
+                yield b"".join(frame.data for frame in frames)
+                cursor = frames[-1].id
+                generation = hub.generation
+                continue
+            try:
+                async with asyncio.timeout(hub.poll_seconds):
+                    await wake.wait()
+                generation = hub.generation
+            except TimeoutError:
+                generation = hub.poll()
 
 
 def _cursor(request: Request, last_event_id: int | None) -> int | None:

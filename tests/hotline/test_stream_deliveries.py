@@ -1,0 +1,88 @@
+"""A stream records a delivery before the frame that announces the message goes out."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from fusioncell.cell.actions.auth import do_issue_token
+from fusioncell.cell.policy import Viewer
+from fusioncell.cell.queries import viewer_for_token
+from fusioncell.clock import ManualClock
+from fusioncell.config import Settings
+from fusioncell.db.engine import make_sessionmaker
+from fusioncell.hotline.actions.channels import CELL_CHANNEL_ID
+from fusioncell.hotline.actions.messages import do_send_message
+from fusioncell.hotline.models import Delivery
+from fusioncell.hotline.stream import StreamHub, _Credential, _stream
+from fusioncell.ledger.context import LedgerContext
+
+
+def _signed_in(db: Session, settings: Settings, clock: ManualClock, password: str) -> str:
+    issued = do_issue_token(
+        db,
+        username="bravo.duty",
+        password=password,
+        totp_code=None,
+        now=clock.now(),
+        settings=settings,
+    )
+    return issued.secret
+
+
+def test_the_frame_announcing_a_message_is_sent_only_once_its_delivery_is_committed(
+    db: Session,
+    engine: Engine,
+    ledger: LedgerContext,
+    settings: Settings,
+    clock: ManualClock,
+    member: Callable[[str], Viewer],
+    demo_password: str,
+) -> None:
+    secret = _signed_in(db, settings, clock, demo_password)
+    bravo = viewer_for_token(db, secret, now=clock.now())
+    assert bravo is not None
+    db.commit()
+    sessions = make_sessionmaker(engine, ledger=ledger)
+    hub = StreamHub(sessions, clock, poll_seconds=0.05)
+    sent = [
+        do_send_message(
+            db,
+            member("alpha.liaison"),
+            message_id=uuid.uuid4(),
+            channel_id=CELL_CHANNEL_ID,
+            precedence="FLASH",
+            text=f"Crossing {number}",
+            now=clock.now(),
+        ).id
+        for number in range(3)
+    ]
+    db.commit()
+
+    def committed_deliveries() -> set[uuid.UUID]:
+        with sessions() as fresh:  # another connection: only what is committed
+            return set(
+                fresh.scalars(
+                    select(Delivery.message_id).where(
+                        Delivery.organisation_id == bravo.organisation_id
+                    )
+                )
+            )
+
+    async def first_frames() -> tuple[bytes, set[uuid.UUID]]:
+        frames = _stream(hub, bravo, _Credential(secret, None), after=0)
+        try:
+            await anext(frames)  # the stream is open
+            chunk = await anext(frames)
+            return chunk, await asyncio.to_thread(committed_deliveries)
+        finally:
+            await frames.aclose()
+
+    chunk, delivered_when_sent = asyncio.run(first_frames())
+
+    assert all(str(message_id).encode() in chunk for message_id in sent)
+    assert delivered_when_sent == set(sent)
