@@ -58,6 +58,29 @@ def latest_checkpoint(
     return None
 
 
+def newest_checkpoint(db: Session) -> LogCheckpoint | None:
+    """The newest checkpoint the log signed, whether or not it counts yet."""
+    return db.scalar(select(LogCheckpoint).order_by(LogCheckpoint.size.desc()).limit(1))
+
+
+def cosigners_of(db: Session, size: int) -> list[str]:
+    """The witnesses that have cosigned the checkpoint of this size, by name."""
+    return list(
+        db.scalars(
+            select(LogCosignature.witness)
+            .where(LogCosignature.size == size)
+            .order_by(LogCosignature.witness)
+        )
+    )
+
+
+def first_signed_after(db: Session, size: int) -> LogCheckpoint | None:
+    """The first checkpoint the log signed beyond ``size``: when it grew past it."""
+    return db.scalar(
+        select(LogCheckpoint).where(LogCheckpoint.size > size).order_by(LogCheckpoint.size).limit(1)
+    )
+
+
 def current_size(db: Session) -> int:
     return tree_size(db)
 
