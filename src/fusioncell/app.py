@@ -9,7 +9,10 @@ from pathlib import Path
 from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from fusioncell import __version__
+from fusioncell import (
+    __version__,
+    bootstrap,  # noqa: F401  (registers every track's entry types)
+)
 from fusioncell.cell import api as cell_api
 from fusioncell.cell import views as cell_views
 from fusioncell.clock import Clock, SystemClock

@@ -17,7 +17,10 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
-from fusioncell import __version__
+from fusioncell import (
+    __version__,
+    bootstrap,  # noqa: F401  (registers every track's entry types)
+)
 from fusioncell.cell import credentials
 from fusioncell.cell.actions.members import do_create_member, do_disable_member
 from fusioncell.cell.actions.organisations import do_create_organisation

@@ -19,10 +19,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from fusioncell.errors import InvalidInput
 from fusioncell.hotline import forms
+from fusioncell.hotline.entries import HotlineEntry
 from fusioncell.hotline.policy import PolicyError, parse_policy
 from fusioncell.ledger import tree
 from fusioncell.ledger.checkpoint import Checkpoint, parse_checkpoint
-from fusioncell.ledger.entries import EntryType, b64, body_hash, key_id, parse_leaf, unb64
+from fusioncell.ledger.entries import b64, body_hash, key_id, parse_leaf, unb64
 from fusioncell.ledger.errors import CheckpointError, NoteError, ProofError
 from fusioncell.ledger.note import Ed25519Verifier, open_note
 from fusioncell.ledger.signing import ENTRY_HEADER, encode_entry_header, sign_entry
@@ -209,7 +210,7 @@ class CellClient:
         problem = None
         if leaf_hash != unb64(message["leaf_hash"]):
             problem = "its entry's leaf does not hash to the message's leaf hash"
-        elif parsed.header["type"] != EntryType.MESSAGE_SENT.value:
+        elif parsed.header["type"] != HotlineEntry.MESSAGE_SENT.value:
             problem = f"its entry is a {parsed.header['type']}, not a message"
         elif body is None or salt is None or body_hash(unb64(salt), body) != parsed.header["body"]:
             problem = "its entry's header does not commit to the body served"
@@ -265,7 +266,7 @@ class CellClient:
             "POST",
             f"/api/v1/channels/{channel_id}/messages",
             private,
-            entry_type=EntryType.MESSAGE_SENT.value,
+            entry_type=HotlineEntry.MESSAGE_SENT.value,
             body=body,
             json=request,
         )
@@ -293,7 +294,7 @@ class CellClient:
             "POST",
             f"/api/v1/messages/{message['id']}/ack",
             private,
-            entry_type=EntryType.MESSAGE_ACKNOWLEDGED.value,
+            entry_type=HotlineEntry.MESSAGE_ACKNOWLEDGED.value,
             body=body,
             json={"id": str(ack_id), "checkpoint_size": checkpoint.size},
         )

@@ -28,6 +28,7 @@ from fusioncell.cell.actions.auth import (
 )
 from fusioncell.cell.actions.members import do_create_member, do_disable_member
 from fusioncell.cell.actions.organisations import do_create_organisation
+from fusioncell.cell.entries import CellEntry
 from fusioncell.cell.models import (
     ApiToken,
     Member,
@@ -55,6 +56,7 @@ from fusioncell.errors import (
     UnsupportedLanguage,
     WeakPassword,
 )
+from fusioncell.ledger.entries import LedgerEntry
 
 Count = Callable[[type], int]
 Counts = Callable[[], dict[str, int]]
@@ -894,7 +896,6 @@ def test_an_action_refuses_to_run_inside_another_actions_transaction(
 def test_each_change_appends_its_own_entry_and_a_retry_appends_none(
     db: Session, clock: ManualClock, settings: Settings, member: Lookup
 ) -> None:
-    from fusioncell.ledger.entries import EntryType
     from fusioncell.ledger.queries import current_size, list_entries
 
     admin, liaison = member("cell.admin"), member("alpha.liaison")
@@ -928,43 +929,43 @@ def test_each_change_appends_its_own_entry_and_a_retry_appends_none(
         secret["totp"] = do_begin_totp_enrolment(db, liaison, now=clock.now()).secret
 
     steps: list[tuple[Callable[[], object], list[str]]] = [
-        (new_organisation, [EntryType.ORGANISATION_CREATED]),
+        (new_organisation, [CellEntry.ORGANISATION_CREATED]),
         (new_organisation, []),
         (
             lambda: _create_member(db, admin, clock, member_id=member_id),
-            sorted([EntryType.MEMBER_CREATED, EntryType.KEY_ENROLLED]),
+            sorted([CellEntry.MEMBER_CREATED, LedgerEntry.KEY_ENROLLED]),
         ),
         (lambda: _create_member(db, admin, clock, member_id=member_id), []),
         (
             lambda: do_disable_member(db, admin, username="alpha.new", now=clock.now()),
-            [EntryType.MEMBER_DISABLED],
+            [CellEntry.MEMBER_DISABLED],
         ),
-        (lambda: _token(db, settings, clock, "bravo.liaison"), [EntryType.TOKEN_ISSUED]),
-        (lambda: _session(db, settings, clock, "bravo.liaison"), [EntryType.SESSION_STARTED]),
+        (lambda: _token(db, settings, clock, "bravo.liaison"), [CellEntry.TOKEN_ISSUED]),
+        (lambda: _session(db, settings, clock, "bravo.liaison"), [CellEntry.SESSION_STARTED]),
         (
             lambda: do_set_language(db, liaison, language="he", now=clock.now()),
-            [EntryType.LANGUAGE_SET],
+            [CellEntry.LANGUAGE_SET],
         ),
-        (begin, [EntryType.TOTP_ENROLMENT_STARTED]),
+        (begin, [CellEntry.TOTP_ENROLMENT_STARTED]),
         (
             lambda: do_confirm_totp(
                 db, liaison, code=totp_code(secret["totp"], clock.now()), now=clock.now()
             ),
-            [EntryType.TOTP_ENABLED],
+            [CellEntry.TOTP_ENABLED],
         ),
         (
             lambda: do_disable_totp(
                 db, liaison, code=totp_code(secret["totp"], clock.now()), now=clock.now()
             ),
-            [EntryType.TOTP_DISABLED],
+            [CellEntry.TOTP_DISABLED],
         ),
         (
             lambda: do_revoke_token(db, liaison, token_secret=token, now=clock.now()),
-            [EntryType.TOKEN_REVOKED],
+            [CellEntry.TOKEN_REVOKED],
         ),
         (
             lambda: do_log_out(db, liaison, session_secret=session, now=clock.now()),
-            [EntryType.SESSION_ENDED],
+            [CellEntry.SESSION_ENDED],
         ),
         (
             lambda: do_change_password(
@@ -975,7 +976,7 @@ def test_each_change_appends_its_own_entry_and_a_retry_appends_none(
                 now=clock.now(),
                 hash_profile="fast-insecure",
             ),
-            [EntryType.PASSWORD_CHANGED],
+            [CellEntry.PASSWORD_CHANGED],
         ),
     ]
 

@@ -25,12 +25,13 @@ from fusioncell.cell.actions.account import (
 )
 from fusioncell.cell.actions.auth import do_issue_token, do_log_in
 from fusioncell.cell.actions.members import do_disable_member
+from fusioncell.cell.entries import CellEntry
 from fusioncell.cell.models import LoginThrottle
 from fusioncell.cell.policy import Viewer
 from fusioncell.clock import ManualClock
 from fusioncell.config import Settings
 from fusioncell.errors import InvalidCredentials, TooManyAttempts
-from fusioncell.ledger.entries import EntryType, log_time
+from fusioncell.ledger.entries import log_time
 from fusioncell.ledger.models import EntryBody, LogEntry
 
 PROBLEM_JSON = "application/problem+json"
@@ -350,7 +351,7 @@ def _throttled_bodies(db: Session) -> list[dict[str, Any]]:
     rows = db.execute(
         select(EntryBody.body)
         .join(LogEntry, LogEntry.index == EntryBody.entry_index)
-        .where(LogEntry.entry_type == EntryType.LOGIN_THROTTLED)
+        .where(LogEntry.entry_type == CellEntry.LOGIN_THROTTLED)
         .order_by(LogEntry.index)
     )
     bodies = [json.loads(body) for (body,) in rows]

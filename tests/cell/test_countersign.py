@@ -22,13 +22,13 @@ from fusioncell.cell.actions.members import (
     do_grant_role,
     do_revoke_role,
 )
+from fusioncell.cell.entries import CellEntry
 from fusioncell.cell.models import Member, Role
 from fusioncell.cell.policy import Viewer, console_viewer
 from fusioncell.cell.queries import viewer_of
 from fusioncell.clock import ManualClock
 from fusioncell.errors import Conflict, Forbidden, NotFound
 from fusioncell.hotline.actions.channels import bilateral_channel_id
-from fusioncell.ledger.entries import EntryType
 from fusioncell.ledger.models import EntryBody, LogEntry
 from fusioncell.scenario.demo import stable_id
 
@@ -217,7 +217,7 @@ def test_countersigning_puts_the_member_in_force_with_one_signed_entry(
     assert signed.roles == {Role.ANALYST} and signed.may_log_in
     assert retry.id == signed.id
     entry_type, body = _last_entry(db)
-    assert entry_type == EntryType.MEMBER_COUNTERSIGNED.value
+    assert entry_type == CellEntry.MEMBER_COUNTERSIGNED.value
     assert f'"member":"{proposed.id}"' in body and '"creation":true' in body
 
 
@@ -252,7 +252,7 @@ def test_a_granted_role_is_in_force_only_after_the_countersign(
     )
     assert Role.ANALYST not in member("alpha.duty").roles
     entry_type, body = _last_entry(db)
-    assert entry_type == EntryType.ROLE_GRANTED.value and '"awaiting_countersign":true' in body
+    assert entry_type == CellEntry.ROLE_GRANTED.value and '"awaiting_countersign":true' in body
 
     do_countersign_member(
         db, member("alpha.liaison"), member_id=duty.member_id, roles=[Role.ANALYST], now=clock.now()
@@ -297,7 +297,7 @@ def test_revoking_a_role_takes_effect_at_once_and_ends_the_members_tokens(
     assert member("alpha.duty").roles == {Role.DUTY_OFFICER}
     assert client.get("/api/v1/me", headers=headers).status_code == 401
     entry_type, _body = _last_entry(db)
-    assert entry_type == EntryType.ROLE_REVOKED.value
+    assert entry_type == CellEntry.ROLE_REVOKED.value
 
 
 def test_a_hidden_member_cannot_be_countersigned_or_granted_by_an_outsider(

@@ -15,11 +15,12 @@ from sqlalchemy.orm import Session
 from tests.conftest import DEMO_PASSWORD
 from tests.ledger.test_verify import from_database
 
+from fusioncell.cell.entries import CellEntry
 from fusioncell.clock import ManualClock
 from fusioncell.hotline.actions.channels import CELL_CHANNEL_ID
+from fusioncell.hotline.entries import HotlineEntry
 from fusioncell.ledger.actions import do_sign_checkpoint
 from fusioncell.ledger.context import LedgerContext
-from fusioncell.ledger.entries import EntryType
 from fusioncell.ledger.models import LogEntry, LogKey
 
 Headers = Callable[[str], dict[str, str]]
@@ -65,9 +66,9 @@ def test_revoking_ones_own_custodial_key_issues_a_fresh_one_and_every_account_ac
             select(LogEntry.author_key_id).where(
                 LogEntry.entry_type.in_(
                     [
-                        EntryType.MESSAGE_DELIVERED.value,
-                        EntryType.LANGUAGE_SET.value,
-                        EntryType.PASSWORD_CHANGED.value,
+                        HotlineEntry.MESSAGE_DELIVERED.value,
+                        CellEntry.LANGUAGE_SET.value,
+                        CellEntry.PASSWORD_CHANGED.value,
                     ]
                 ),
                 LogEntry.index > revoked.json()["revoked_index"],

@@ -4,6 +4,7 @@ what the log's entries say; ``fusioncell verify`` names the first difference and
 from __future__ import annotations
 
 from collections.abc import Callable
+from enum import StrEnum
 from typing import Any
 
 import pytest
@@ -13,13 +14,14 @@ from sqlalchemy.orm import Session
 
 from fusioncell.cell.actions.account import do_set_language
 from fusioncell.cell.actions.members import do_disable_member, do_grant_role
+from fusioncell.cell.entries import CellEntry
 from fusioncell.cell.models import Member, Role, RoleGrant
 from fusioncell.cell.policy import Viewer, console_viewer
 from fusioncell.cell.state_check import CellStateCheck
 from fusioncell.cli import STATE_CHECKS
 from fusioncell.clock import ManualClock
 from fusioncell.ledger.context import LedgerContext
-from fusioncell.ledger.entries import EntryType, log_time
+from fusioncell.ledger.entries import known_entry_types, log_time
 from fusioncell.ledger.models import LogAudience, LogEntry
 from fusioncell.ledger.verify import DatabaseSource, VerifyReport, verify_log
 from fusioncell.scenario.demo import MEMBERS, stable_id
@@ -40,7 +42,7 @@ def tamper(engine: Engine, statement: Any) -> None:
         assert connection.execute(statement).rowcount in (1, -1)  # -1: psycopg on insert
 
 
-def entry_index(engine: Engine, entry_type: EntryType, *, last: bool = False) -> int:
+def entry_index(engine: Engine, entry_type: StrEnum, *, last: bool = False) -> int:
     with engine.connect() as connection:
         indexes = connection.scalars(
             select(LogEntry.index)
@@ -55,7 +57,7 @@ def created_index(engine: Engine, username: str) -> int:
     with engine.connect() as connection:
         created = connection.scalar(
             select(LogEntry.index)
-            .where(LogEntry.entry_type == EntryType.MEMBER_CREATED.value)
+            .where(LogEntry.entry_type == CellEntry.MEMBER_CREATED.value)
             .order_by(LogEntry.index)
             .offset([demo.username for demo in MEMBERS].index(username))
             .limit(1)
@@ -149,7 +151,7 @@ def test_a_member_re_enabled_on_the_copy_fails_at_the_disabling_entry(
     report = verify(engine, ledger)
 
     assert (report.failed_index, report.reason) == (
-        entry_index(engine, EntryType.MEMBER_DISABLED),
+        entry_index(engine, CellEntry.MEMBER_DISABLED),
         f"members row {ANALYST}: disabled_at is None, but the log records it",
     )
 
@@ -173,7 +175,7 @@ def test_a_proposed_role_put_in_force_on_the_copy_fails_at_the_grant(
     report = verify(engine, ledger)
 
     assert (report.failed_index, report.reason) == (
-        entry_index(engine, EntryType.ROLE_GRANTED, last=True),
+        entry_index(engine, CellEntry.ROLE_GRANTED, last=True),
         f"role_grants row {LIAISON}/analyst: countersigned_at is "
         f"{log_time(clock.now())}, but the log records no such thing",
     )
@@ -187,7 +189,7 @@ def test_a_language_reset_on_the_copy_fails_at_the_language_entry(
     report = verify(engine, ledger)
 
     assert (report.failed_index, report.reason) == (
-        entry_index(engine, EntryType.LANGUAGE_SET, last=True),
+        entry_index(engine, CellEntry.LANGUAGE_SET, last=True),
         f"members row {LIAISON}: language is 'en', but the entry records 'ar'",
     )
 
@@ -195,7 +197,7 @@ def test_a_language_reset_on_the_copy_fails_at_the_language_entry(
 def test_a_personal_entry_shown_to_the_chair_fails_at_its_entry(
     history: None, engine: Engine, ledger: LedgerContext
 ) -> None:
-    target = entry_index(engine, EntryType.LANGUAGE_SET, last=True)
+    target = entry_index(engine, CellEntry.LANGUAGE_SET, last=True)
     tamper(engine, insert(LogAudience).values(entry_index=target, kind="role", value="supervisor"))
 
     report = verify(engine, ledger)
@@ -207,6 +209,6 @@ def test_a_personal_entry_shown_to_the_chair_fails_at_its_entry(
 
 
 def test_the_cell_check_answers_for_every_cell_entry_type() -> None:
-    cell = {kind.value for kind in EntryType if kind.value.startswith("cell.")}
+    cell = {kind for kind in known_entry_types() if kind.startswith("cell.")}
 
     assert cell <= CellStateCheck.entry_types

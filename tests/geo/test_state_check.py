@@ -6,9 +6,10 @@ from fastapi import FastAPI
 from sqlalchemy import Engine, select, update
 
 from fusioncell.cli import STATE_CHECKS
+from fusioncell.geo.entries import GeoEntry
 from fusioncell.geo.models import GeoFeature
 from fusioncell.ledger.context import LedgerContext
-from fusioncell.ledger.entries import EntryType, canonical
+from fusioncell.ledger.entries import canonical
 from fusioncell.ledger.models import LogEntry
 from fusioncell.ledger.verify import DatabaseSource, verify_log
 
@@ -27,7 +28,7 @@ def test_a_moved_protected_site_fails_at_the_entry_that_defined_it(
             update(GeoFeature).where(GeoFeature.id == site.id).values(geometry=moved)
         )
         defined = connection.scalars(
-            select(LogEntry.index).where(LogEntry.entry_type == EntryType.GEO_FEATURE_DEFINED.value)
+            select(LogEntry.index).where(LogEntry.entry_type == GeoEntry.GEO_FEATURE_DEFINED.value)
         ).all()
 
     with DatabaseSource(engine) as source:

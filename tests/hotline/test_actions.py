@@ -34,6 +34,7 @@ from fusioncell.hotline.actions.messages import (
     do_relay_message,
     do_send_message,
 )
+from fusioncell.hotline.entries import HotlineEntry
 from fusioncell.hotline.models import (
     Ack,
     Delivery,
@@ -45,7 +46,6 @@ from fusioncell.hotline.models import (
 from fusioncell.ledger.actions import do_sign_checkpoint
 from fusioncell.ledger.context import LedgerContext
 from fusioncell.ledger.entries import (
-    EntryType,
     b64,
     body_hash,
     key_id,
@@ -224,7 +224,7 @@ def test_a_text_message_is_a_row_an_entry_signed_by_its_sender_and_an_event(
 
     entry, body = last_entry(db)
     assert (entry.index, entry.leaf_hash) == (message.log_index, message.leaf_hash)
-    assert entry.entry_type == EntryType.MESSAGE_SENT
+    assert entry.entry_type == HotlineEntry.MESSAGE_SENT
     assert entry.author_key_id == custodial_key(db, liaison)
     assert entry.custodial is True
     assert body == {
@@ -284,7 +284,7 @@ def test_each_template_is_stored_as_its_checked_fields_and_renders_in_every_lang
     if template == "activity_notification":
         assert row.fields["activity"] == "Convoy of four trucks"
     entry, body = last_entry(db)
-    assert entry.entry_type == EntryType.MESSAGE_SENT
+    assert entry.entry_type == HotlineEntry.MESSAGE_SENT
     assert entry.author_key_id == custodial_key(db, duty)
     assert (body["form"], body["fields"], body["text"]) == (template, expected, None)
     assert_verifies(db, ledger, entry)
@@ -403,7 +403,7 @@ def test_the_supervisor_relays_a_message_into_another_channel_and_the_entry_refe
     assert (relayed.precedence, relayed.text) == ("FLASH", "Convoy at the crossing at 09:00")
     assert relayed.sender_organisation_id == SUPERVISOR
     entry, body = last_entry(db)
-    assert entry.entry_type == EntryType.MESSAGE_SENT
+    assert entry.entry_type == HotlineEntry.MESSAGE_SENT
     assert entry.author_key_id == custodial_key(db, chair)
     assert body["relay_of"] == str(original_id)
     assert (body["sender"], body["channel"]) == (
@@ -461,7 +461,7 @@ def test_the_first_device_of_each_organisation_to_receive_a_message_is_its_deliv
     )
     entry, body = last_entry(db)
     assert delivery.log_index == entry.index
-    assert entry.entry_type == EntryType.MESSAGE_DELIVERED
+    assert entry.entry_type == HotlineEntry.MESSAGE_DELIVERED
     assert entry.author_key_id == custodial_key(db, duty)
     assert body == {
         "message": str(message_id),
@@ -549,7 +549,7 @@ def test_an_ack_carries_the_message_index_its_leaf_hash_and_the_checkpoint_seen(
     assert (row.counts, row.acked_at, row.checkpoint_size) == (True, clock.now(), size)
     entry, body = last_entry(db)
     assert ack.log_index == entry.index
-    assert entry.entry_type == EntryType.MESSAGE_ACKNOWLEDGED
+    assert entry.entry_type == HotlineEntry.MESSAGE_ACKNOWLEDGED
     assert entry.author_key_id == custodial_key(db, duty)
     root = db.get(LogCheckpoint, size)
     assert root is not None
@@ -601,7 +601,7 @@ def test_a_partys_first_ack_counts_and_a_second_members_is_recorded_without_coun
     db.rollback()
     assert second.counts is False
     entry, body = last_entry(db)
-    assert entry.entry_type == EntryType.MESSAGE_ACKNOWLEDGED
+    assert entry.entry_type == HotlineEntry.MESSAGE_ACKNOWLEDGED
     assert entry.author_key_id == custodial_key(db, member("bravo.liaison"))
     assert body["organisation"] == str(BRAVO)
     assert_verifies(db, ledger, entry)
@@ -694,7 +694,7 @@ def test_the_engine_sends_one_link_test_per_bilateral_channel_per_interval(
         )
         entry = db.get(LogEntry, message.log_index)
         assert entry is not None
-        assert entry.entry_type == EntryType.MESSAGE_SENT
+        assert entry.entry_type == HotlineEntry.MESSAGE_SENT
         assert entry.author_key_id == key_id(ledger.keyring.log_signer.public_key)
         body = body_of(db, entry.index)
         assert (body["sender"], body["form"], body["fields"]) == (
@@ -741,6 +741,6 @@ def test_a_missed_link_test_escalates_like_an_immediate_message(
     assert escalated[1].due_at == bravo_test.sent_at + rule.ladder[0].after
     for escalation in escalated:
         entry = db.get(LogEntry, escalation.log_index)
-        assert entry is not None and entry.entry_type == EntryType.ESCALATION
+        assert entry is not None and entry.entry_type == HotlineEntry.ESCALATION
         assert entry.author_key_id == key_id(ledger.keyring.log_signer.public_key)
         assert_verifies(db, ledger, entry)

@@ -19,8 +19,9 @@ from fusioncell.client import CellClient, ClientError, hotline_policy_hash, mess
 from fusioncell.clock import ManualClock
 from fusioncell.config import Settings
 from fusioncell.hotline.actions.channels import CELL_CHANNEL_ID, bilateral_channel_id
+from fusioncell.hotline.entries import HotlineEntry
 from fusioncell.hotline.models import Message
-from fusioncell.ledger.entries import EntryType, b64, key_id, unb64
+from fusioncell.ledger.entries import b64, key_id, unb64
 from fusioncell.ledger.models import LogEntry
 from fusioncell.ledger.signing import ENTRY_HEADER, encode_entry_header, sign_entry
 from fusioncell.scenario.demo import stable_id
@@ -107,7 +108,7 @@ def test_sending_answers_201_with_the_id_the_log_index_and_the_deadlines(
     assert response.status_code == 201, response.text
     sent = response.json()
     entry = db.get(LogEntry, sent["log_index"])
-    assert entry is not None and entry.entry_type == EntryType.MESSAGE_SENT
+    assert entry is not None and entry.entry_type == HotlineEntry.MESSAGE_SENT
     assert (sent["id"], sent["sender"], sent["sender_organisation"]) == (
         str(message_id),
         "alpha.liaison",
@@ -533,7 +534,7 @@ def test_a_signature_over_another_body_than_the_request_is_refused_and_appends_n
     )
     header, signature, salt = sign_entry(
         private,
-        EntryType.MESSAGE_SENT.value,
+        HotlineEntry.MESSAGE_SENT.value,
         body,
         policy_hash=policy["hash"],
         now=clock.now(),

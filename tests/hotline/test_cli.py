@@ -30,8 +30,9 @@ from fusioncell.cli import app as fusioncell_app
 from fusioncell.client import ClientError, load_key_file, public_key_of
 from fusioncell.config import Settings
 from fusioncell.hotline.cli import SseEvent, hotline_app, parse_sse
+from fusioncell.hotline.entries import HotlineEntry
 from fusioncell.hotline.models import Message
-from fusioncell.ledger.entries import EntryType, key_id
+from fusioncell.ledger.entries import key_id
 from fusioncell.ledger.models import EntryBody, LogEntry
 from fusioncell.ledger.note import Ed25519Signer
 
@@ -133,7 +134,7 @@ def test_send_and_ack_are_signed_by_own_keys_the_ack_cites_a_checkpoint_and_tail
     sent, sent_body = entry(engine, sent_index)
     ack, ack_body = entry(engine, ack_index)
     assert (sent.entry_type, sent.custodial, sent.author_key_id) == (
-        EntryType.MESSAGE_SENT,
+        HotlineEntry.MESSAGE_SENT,
         False,
         identity(alpha),
     )
@@ -142,7 +143,7 @@ def test_send_and_ack_are_signed_by_own_keys_the_ack_cites_a_checkpoint_and_tail
         "Convoy at the crossing at 09:00",
     )
     assert (ack.entry_type, ack.custodial, ack.author_key_id) == (
-        EntryType.MESSAGE_ACKNOWLEDGED,
+        HotlineEntry.MESSAGE_ACKNOWLEDGED,
         False,
         identity(bravo),
     )
@@ -240,7 +241,7 @@ def test_an_ack_of_a_message_the_member_cannot_see_or_under_a_wrong_log_key_is_r
     with engine.connect() as connection:
         acks = connection.scalars(
             select(LogEntry.index).where(
-                LogEntry.entry_type == EntryType.MESSAGE_ACKNOWLEDGED.value
+                LogEntry.entry_type == HotlineEntry.MESSAGE_ACKNOWLEDGED.value
             )
         ).all()
     assert acks == []

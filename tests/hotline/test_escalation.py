@@ -28,11 +28,12 @@ from fusioncell.hotline.actions.messages import (
     do_send_message,
 )
 from fusioncell.hotline.engine import HotlineEngine
+from fusioncell.hotline.entries import HotlineEntry
 from fusioncell.hotline.escalation import MAX_STEPS, UNDELIVERED_NOTIFY, Step, due_steps
 from fusioncell.hotline.models import Escalation, EventKind, HotlineEvent, Message
 from fusioncell.hotline.policy import DEFAULT_POLICY, PrecedenceRule, Rung
 from fusioncell.ledger.context import LedgerContext, build_ledger_context
-from fusioncell.ledger.entries import EntryType, key_id, log_time
+from fusioncell.ledger.entries import key_id, log_time
 from fusioncell.ledger.models import EntryBody, LogEntry
 from fusioncell.scenario.demo import stable_id
 
@@ -207,7 +208,7 @@ def test_an_unacknowledged_flash_escalates_at_two_then_five_minutes_then_every_t
     assert (first.organisation_id, first.written_at) == (BRAVO, clock.now())
     entry = db.get(LogEntry, first.log_index)
     assert entry is not None
-    assert entry.entry_type == EntryType.ESCALATION
+    assert entry.entry_type == HotlineEntry.ESCALATION
     assert entry.author_key_id == key_id(ledger.keyring.log_signer.public_key)
     stored = db.get(EntryBody, entry.index)
     assert stored is not None

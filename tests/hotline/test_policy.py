@@ -20,6 +20,7 @@ from fusioncell.config import Settings
 from fusioncell.db.engine import make_sessionmaker
 from fusioncell.hotline.actions.channels import CELL_CHANNEL_ID
 from fusioncell.hotline.actions.messages import do_send_message
+from fusioncell.hotline.entries import HotlineEntry
 from fusioncell.hotline.models import Message
 from fusioncell.hotline.policy import (
     DEFAULT_POLICY,
@@ -30,7 +31,7 @@ from fusioncell.hotline.policy import (
     parse_policy,
 )
 from fusioncell.ledger.context import LedgerContext, build_ledger_context
-from fusioncell.ledger.entries import EntryType, parse_leaf
+from fusioncell.ledger.entries import LedgerEntry, parse_leaf
 from fusioncell.ledger.models import EntryBody, LogEntry
 
 
@@ -174,8 +175,8 @@ def test_a_changed_policy_is_adopted_in_the_log_before_the_next_entry_and_bound_
     adopted, sent = db.scalars(
         select(LogEntry).where(LogEntry.index > before).order_by(LogEntry.index)
     ).all()
-    assert adopted.entry_type == EntryType.POLICY_ADOPTED
-    assert sent.entry_type == EntryType.MESSAGE_SENT
+    assert adopted.entry_type == LedgerEntry.POLICY_ADOPTED
+    assert sent.entry_type == HotlineEntry.MESSAGE_SENT
     adopted_body = db.get(EntryBody, adopted.index)
     assert adopted_body is not None
     assert json.loads(adopted_body.body) == {"policy": changed.policy}

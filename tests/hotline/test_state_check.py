@@ -28,7 +28,7 @@ from fusioncell.hotline.actions.messages import (
 from fusioncell.hotline.models import Ack, ChannelMember, Delivery, Escalation, Message
 from fusioncell.hotline.state_check import HotlineStateCheck
 from fusioncell.ledger.context import LedgerContext
-from fusioncell.ledger.entries import EntryType
+from fusioncell.ledger.entries import known_entry_types
 from fusioncell.ledger.models import LogAudience, LogEntry
 from fusioncell.ledger.verify import DatabaseSource, VerifyReport, verify_log
 from fusioncell.scenario.demo import stable_id
@@ -342,6 +342,6 @@ def test_an_audience_row_added_to_a_message_entry_fails_at_the_message(
 
 
 def test_the_hotline_check_answers_for_exactly_the_hotline_entry_types() -> None:
-    hotline = {kind.value for kind in EntryType if kind.value.startswith("hotline.")}
+    hotline = {kind for kind in known_entry_types() if kind.startswith("hotline.")}
 
     assert HotlineStateCheck.entry_types == hotline

@@ -16,9 +16,9 @@ import pytest
 from sqlalchemy import Engine, select
 from tests.servers import serve_cell
 
+from fusioncell.cell.entries import CellEntry
 from fusioncell.config import Settings
 from fusioncell.ledger import tree
-from fusioncell.ledger.entries import EntryType
 from fusioncell.ledger.models import EntryBody, LogCheckpoint, LogEntry
 
 MEMBERS = ["alpha.liaison", "alpha.duty", "bravo.liaison", "bravo.duty"]
@@ -78,7 +78,7 @@ def language_entries(engine: Engine) -> dict[str, int]:
         rows = connection.execute(
             select(EntryBody.body)
             .join(LogEntry, LogEntry.index == EntryBody.entry_index)
-            .where(LogEntry.entry_type == EntryType.LANGUAGE_SET.value)
+            .where(LogEntry.entry_type == CellEntry.LANGUAGE_SET.value)
         )
         for (body,) in rows:
             member = json.loads(body)["member"]

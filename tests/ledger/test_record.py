@@ -12,14 +12,16 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from fusioncell.cell.entries import CellEntry
 from fusioncell.cell.models import Member
 from fusioncell.cell.policy import Viewer
 from fusioncell.client import CellClient
 from fusioncell.clock import ManualClock
+from fusioncell.geo.entries import GeoEntry
 from fusioncell.ledger import tree
 from fusioncell.ledger.context import LedgerContext
 from fusioncell.ledger.entries import (
-    EntryType,
+    LedgerEntry,
     b64,
     body_hash,
     key_id,
@@ -63,11 +65,11 @@ def test_the_demo_scenario_is_one_signed_entry_per_change_and_every_signature_ve
 ) -> None:
     logged = entries(db)
     kinds = [entry.entry_type for entry in logged]
-    assert kinds[0] == EntryType.POLICY_ADOPTED
-    assert kinds.count(EntryType.ORGANISATION_CREATED) == 6
-    assert kinds.count(EntryType.MEMBER_CREATED) == 12
-    assert kinds.count(EntryType.KEY_ENROLLED) == 12
-    assert kinds.count(EntryType.GEO_FEATURE_DEFINED) == 15
+    assert kinds[0] == LedgerEntry.POLICY_ADOPTED
+    assert kinds.count(CellEntry.ORGANISATION_CREATED) == 6
+    assert kinds.count(CellEntry.MEMBER_CREATED) == 12
+    assert kinds.count(LedgerEntry.KEY_ENROLLED) == 12
+    assert kinds.count(GeoEntry.GEO_FEATURE_DEFINED) == 15
     assert [entry.index for entry in logged] == list(range(len(logged)))
     for entry in logged:
         leaf = parse_leaf(entry.leaf)
@@ -124,7 +126,7 @@ def test_a_failing_append_rolls_back_the_state_change_with_it(
     private = Ed25519PrivateKey.generate()  # not enrolled: the entry cannot be appended
     header, signature, salt = sign_entry(
         private,
-        EntryType.LANGUAGE_SET.value,
+        CellEntry.LANGUAGE_SET.value,
         {"member": "x", "language": "ar"},
         policy_hash=ledger.policy_hash,
         now=client.app.state.clock.now(),  # type: ignore[attr-defined]
@@ -167,7 +169,7 @@ def language_entry(
     policy = api.get("/api/v1/log/policy")["hash"]
     header, signature, salt = sign_entry(
         private,
-        EntryType.LANGUAGE_SET.value,
+        CellEntry.LANGUAGE_SET.value,
         {"member": me["id"], "language": language},
         policy_hash=str(change.get("policy", policy)),
         now=clock.now() + timedelta(seconds=float(str(change.get("skew", 0)))),
@@ -192,7 +194,7 @@ def test_a_member_signs_with_their_own_key_and_the_entry_is_not_custodial(
     )
     assert response.status_code == 204, response.text
     last = entries(db)[-1]
-    assert last.entry_type == EntryType.LANGUAGE_SET
+    assert last.entry_type == CellEntry.LANGUAGE_SET
     assert last.custodial is False
     assert last.author_key_id == key_id(private.public_key().public_bytes_raw())
 
@@ -309,7 +311,7 @@ def test_rotation_replaces_the_key_and_the_old_key_can_no_longer_sign(
         "POST",
         f"/api/v1/keys/{old_id}/rotate",
         old,
-        entry_type=EntryType.KEY_ROTATED.value,
+        entry_type=LedgerEntry.KEY_ROTATED.value,
         body={"member": me["id"], "key": key["id"], "replaces": old_id},
         json={"public_key": b64(new_public), "possession": key["possession"]},
         key=key,
@@ -348,7 +350,7 @@ def test_a_member_revokes_their_key_and_another_member_cannot(
     )
     assert mine.status_code == 200
     assert mine.json()["revoked_index"] == entries(db)[-1].index
-    assert entries(db)[-1].entry_type == EntryType.KEY_REVOKED
+    assert entries(db)[-1].entry_type == LedgerEntry.KEY_REVOKED
 
 
 def test_login_failures_over_the_threshold_are_entries_of_the_log(
@@ -358,7 +360,7 @@ def test_login_failures_over_the_threshold_are_entries_of_the_log(
         client.post(
             "/api/v1/auth/token", json={"username": "alpha.duty", "password": "wrong password"}
         )
-    throttled = [e for e in entries(db) if e.entry_type == EntryType.LOGIN_THROTTLED]
+    throttled = [e for e in entries(db) if e.entry_type == CellEntry.LOGIN_THROTTLED]
     assert len(throttled) == 1  # a summary: the first failure at once, the rest a window later
     body = db.get(EntryBody, throttled[0].index)
     assert body is not None and json.loads(body.body)["top"][0]["username"] == "alpha.duty"
@@ -373,7 +375,7 @@ def test_bodies_are_served_only_to_their_audience_and_leaves_to_everyone(
     token_for(
         "bravo.liaison"
     )  # a token issue: an entry whose body only bravo.liaison and the admin read
-    issued = [e for e in entries(db) if e.entry_type == EntryType.TOKEN_ISSUED][-1]
+    issued = [e for e in entries(db) if e.entry_type == CellEntry.TOKEN_ISSUED][-1]
     anonymous = client.get(f"/api/v1/log/entries/{issued.index}").json()
     assert anonymous["body"] is None and anonymous["leaf"]
     alpha = client.get(

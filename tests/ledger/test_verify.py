@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from fusioncell.cell.actions.account import do_set_language
+from fusioncell.cell.entries import CellEntry
 from fusioncell.cell.policy import Viewer
 from fusioncell.cli import STATE_CHECKS
 from fusioncell.client import CellClient
@@ -33,7 +35,7 @@ from fusioncell.ledger import tree
 from fusioncell.ledger.actions import do_keep_cosignature
 from fusioncell.ledger.checkpoint import Checkpoint, Cosigner, cosignature_line, format_checkpoint
 from fusioncell.ledger.context import LedgerContext
-from fusioncell.ledger.entries import EntryType, b64, canonical, key_id, leaf_data
+from fusioncell.ledger.entries import LedgerEntry, b64, canonical, key_id, leaf_data
 from fusioncell.ledger.note import Ed25519Signer, Ed25519Verifier, sign_note
 from fusioncell.ledger.signing import prove_possession, sign_entry
 from fusioncell.ledger.tiles import TILE_WIDTH
@@ -172,7 +174,7 @@ def test_keys_enrolled_rotated_and_revoked_by_their_owner_verify_with_the_key_ta
         "POST",
         f"/api/v1/keys/{old_id}/rotate",
         old,
-        entry_type=EntryType.KEY_ROTATED.value,
+        entry_type=LedgerEntry.KEY_ROTATED.value,
         body={"member": member_id, "key": key["id"], "replaces": old_id},
         json={"public_key": b64(new_public), "possession": key["possession"]},
         key=key,
@@ -453,7 +455,7 @@ class CraftedLog:
     def add(
         self,
         private: Ed25519PrivateKey,
-        entry_type: EntryType,
+        entry_type: StrEnum,
         *,
         key: dict[str, Any] | None = None,
         at: datetime | None = None,
@@ -502,19 +504,19 @@ def enrolment(private: Ed25519PrivateKey) -> dict[str, Any]:
 
 def enrolled(log: CraftedLog) -> Ed25519PrivateKey:
     private = Ed25519PrivateKey.generate()
-    log.add(private, EntryType.KEY_ENROLLED, key=enrolment(private))
+    log.add(private, LedgerEntry.KEY_ENROLLED, key=enrolment(private))
     return private
 
 
 def test_a_key_signs_until_it_revokes_itself_and_not_after() -> None:
     log = CraftedLog()
-    log.add(LOG.private_key(), EntryType.POLICY_ADOPTED)
+    log.add(LOG.private_key(), LedgerEntry.POLICY_ADOPTED)
     member = enrolled(log)
-    log.add(member, EntryType.LANGUAGE_SET)
-    revocation = log.add(member, EntryType.KEY_REVOKED, key={"id": key_id(public(member))})
+    log.add(member, CellEntry.LANGUAGE_SET)
+    revocation = log.add(member, LedgerEntry.KEY_REVOKED, key={"id": key_id(public(member))})
     assert log.verify().ok, log.verify().summary()
 
-    late = log.add(member, EntryType.LANGUAGE_SET)
+    late = log.add(member, CellEntry.LANGUAGE_SET)
     report = log.verify()
 
     assert (report.failed_index, report.reason) == (
@@ -526,8 +528,8 @@ def test_a_key_signs_until_it_revokes_itself_and_not_after() -> None:
 def test_an_entry_by_a_key_no_entry_enrolled_is_refused() -> None:
     log = CraftedLog()
     stranger = Ed25519PrivateKey.generate()
-    log.add(LOG.private_key(), EntryType.POLICY_ADOPTED)
-    log.add(stranger, EntryType.LANGUAGE_SET)
+    log.add(LOG.private_key(), LedgerEntry.POLICY_ADOPTED)
+    log.add(stranger, CellEntry.LANGUAGE_SET)
 
     report = log.verify()
 
@@ -540,7 +542,7 @@ def test_an_entry_by_a_key_no_entry_enrolled_is_refused() -> None:
 def test_an_enrolment_signed_by_another_key_than_the_one_enrolled_is_refused() -> None:
     log = CraftedLog()
     member = enrolled(log)
-    log.add(member, EntryType.KEY_ENROLLED, key=enrolment(Ed25519PrivateKey.generate()))
+    log.add(member, LedgerEntry.KEY_ENROLLED, key=enrolment(Ed25519PrivateKey.generate()))
 
     report = log.verify()
 
@@ -552,7 +554,7 @@ def test_the_enrolment_of_a_small_order_key_is_refused() -> None:
     log = CraftedLog()
     member = enrolled(log)
     small = {"id": key_id(SMALL_ORDER), "member": MEMBER, "public": b64(SMALL_ORDER)}
-    log.add(member, EntryType.KEY_ENROLLED, key=small)
+    log.add(member, LedgerEntry.KEY_ENROLLED, key=small)
     # Claimed as self-signed: whoever holds a small-order "key" can often forge its signatures.
     log.leaves[-1] = log.leaves[-1].replace(
         f'"author":"{key_id(public(member))}"'.encode(), f'"author":"{small["id"]}"'.encode()
@@ -572,15 +574,15 @@ def test_a_rotation_needs_the_new_keys_proof_of_possession_and_retires_the_old_k
         key = enrolment(new) | {"replaces": key_id(public(old))}
         prover = new if prove else Ed25519PrivateKey.generate()
         key["possession"] = prove_possession(prover, key)
-        log.add(old, EntryType.KEY_ROTATED, key=key)
+        log.add(old, LedgerEntry.KEY_ROTATED, key=key)
         return new
 
     honest = CraftedLog()
     old = enrolled(honest)
     new = rotate(honest, old, prove=True)
-    honest.add(new, EntryType.LANGUAGE_SET)
+    honest.add(new, CellEntry.LANGUAGE_SET)
     assert honest.verify().ok, honest.verify().summary()
-    stale = honest.add(old, EntryType.LANGUAGE_SET)
+    stale = honest.add(old, CellEntry.LANGUAGE_SET)
     assert (honest.verify().failed_index, honest.verify().reason) == (
         stale,
         f"signed by {key_id(public(old))}, revoked at entry 1",
@@ -596,8 +598,8 @@ def test_a_rotation_needs_the_new_keys_proof_of_possession_and_retires_the_old_k
 
 def test_a_log_time_running_backwards_is_refused_at_the_later_entry() -> None:
     log = CraftedLog()
-    log.add(LOG.private_key(), EntryType.POLICY_ADOPTED, at=T0 + timedelta(seconds=10))
-    log.add(LOG.private_key(), EntryType.LANGUAGE_SET, at=T0)
+    log.add(LOG.private_key(), LedgerEntry.POLICY_ADOPTED, at=T0 + timedelta(seconds=10))
+    log.add(LOG.private_key(), CellEntry.LANGUAGE_SET, at=T0)
 
     report = log.verify()
 
@@ -610,7 +612,7 @@ def test_a_log_time_running_backwards_is_refused_at_the_later_entry() -> None:
 def test_a_bad_signature_is_refused_at_its_entry() -> None:
     log = CraftedLog()
     member = enrolled(log)
-    log.add(member, EntryType.LANGUAGE_SET, signature=bytes(64))
+    log.add(member, CellEntry.LANGUAGE_SET, signature=bytes(64))
 
     report = log.verify()
 

@@ -31,10 +31,11 @@ from fusioncell.hotline.actions.messages import (
     do_send_message,
 )
 from fusioncell.hotline.engine import HotlineEngine
+from fusioncell.hotline.entries import HotlineEntry
 from fusioncell.hotline.models import Escalation, Message
 from fusioncell.hotline.policy import DEFAULT_POLICY
 from fusioncell.ledger.context import LedgerContext, build_ledger_context
-from fusioncell.ledger.entries import EntryType, audience, log_time
+from fusioncell.ledger.entries import audience, log_time
 from fusioncell.ledger.record import ByLog, record
 from fusioncell.ledger.verify import DatabaseSource, HttpSource, VerifyReport, verify_log
 from fusioncell.scenario.demo import stable_id
@@ -103,7 +104,7 @@ def escalate_by_hand(
         appended = record(
             db,
             ByLog(),
-            EntryType.ESCALATION,
+            HotlineEntry.ESCALATION,
             {
                 "message": str(message[0]),
                 "message_index": message[1],

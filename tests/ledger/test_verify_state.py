@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Sequence
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +16,13 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import Engine, text
 
+from fusioncell.cell.entries import CellEntry
 from fusioncell.cell.state_check import CellStateCheck
 from fusioncell.cli import STATE_CHECKS
+from fusioncell.geo.entries import GeoEntry
+from fusioncell.hotline.entries import HotlineEntry
 from fusioncell.hotline.state_check import HotlineStateCheck
 from fusioncell.ledger.context import LedgerContext
-from fusioncell.ledger.entries import EntryType
 from fusioncell.ledger.verify import DatabaseSource, StateCheck, VerifyReport, verify_log
 from fusioncell.scenario.demo import stable_id
 
@@ -38,7 +41,7 @@ def sql(engine: Engine, statement: str, **params: Any) -> Any:
         return connection.execute(text(statement), params)
 
 
-def first_index(engine: Engine, entry_type: EntryType) -> int:
+def first_index(engine: Engine, entry_type: StrEnum) -> int:
     with engine.connect() as connection:
         found = connection.scalar(
             text('SELECT min("index") FROM log_entries WHERE entry_type = :t'),
@@ -65,7 +68,7 @@ def test_an_honest_demo_database_verifies_with_every_state_check(
 def test_a_deleted_body_is_a_failure_naming_its_entry(
     signed: None, engine: Engine, ledger: LedgerContext
 ) -> None:
-    target = first_index(engine, EntryType.MEMBER_CREATED)
+    target = first_index(engine, CellEntry.MEMBER_CREATED)
     sql(engine, "DELETE FROM log_bodies WHERE entry_index = :i", i=target)
 
     # Even without state checks: a database keeps every body.
@@ -80,7 +83,7 @@ def test_a_deleted_body_is_a_failure_naming_its_entry(
 def test_an_added_audience_row_is_a_failure_naming_its_entry(
     signed: None, engine: Engine, ledger: LedgerContext
 ) -> None:
-    target = first_index(engine, EntryType.CHANNEL_OPENED)
+    target = first_index(engine, HotlineEntry.CHANNEL_OPENED)
     sql(
         engine,
         "INSERT INTO log_audiences (entry_index, kind, value) VALUES (:i, 'role', 'observer')",
@@ -99,7 +102,7 @@ def test_an_added_audience_row_is_a_failure_naming_its_entry(
 def test_an_audience_widened_to_everyone_is_caught_at_its_entry(
     signed: None, engine: Engine, ledger: LedgerContext
 ) -> None:
-    target = first_index(engine, EntryType.MEMBER_CREATED)
+    target = first_index(engine, CellEntry.MEMBER_CREATED)
     sql(engine, "DELETE FROM log_audiences WHERE entry_index = :i", i=target)
     sql(engine, "INSERT INTO log_audiences VALUES (:i, 'all', '')", i=target)
 
@@ -114,7 +117,7 @@ def test_an_audience_widened_to_everyone_is_caught_at_its_entry(
 def test_a_removed_audience_row_is_caught_at_its_entry(
     signed: None, engine: Engine, ledger: LedgerContext
 ) -> None:
-    target = first_index(engine, EntryType.CHANNEL_OPENED)
+    target = first_index(engine, HotlineEntry.CHANNEL_OPENED)
     sql(
         engine,
         "DELETE FROM log_audiences WHERE entry_index = :i AND value = :v",
@@ -187,7 +190,7 @@ def test_an_entry_type_no_state_check_answers_for_is_a_failure(
 ) -> None:
     report = verify(engine, ledger, checks=(CellStateCheck(), HotlineStateCheck()))
 
-    target = first_index(engine, EntryType.GEO_FEATURE_DEFINED)
+    target = first_index(engine, GeoEntry.GEO_FEATURE_DEFINED)
     assert (report.failed_index, report.reason) == (
         target,
         "no state check answers for geo.feature.defined entries: their audience and rows "
@@ -205,7 +208,7 @@ def test_two_checks_answering_for_one_entry_type_are_refused(
 def test_the_command_fails_on_a_copy_whose_served_rows_were_edited(
     signed: None, engine: Engine, database_url: str, key_dir: Path
 ) -> None:
-    target = first_index(engine, EntryType.ORGANISATION_CREATED)
+    target = first_index(engine, CellEntry.ORGANISATION_CREATED)
     sql(
         engine, "UPDATE organisations SET name = 'Party ALPHA (the aggressor)' WHERE slug = 'ALPHA'"
     )

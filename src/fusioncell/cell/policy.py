@@ -13,9 +13,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from fusioncell.cell.entries import CellEntry
 from fusioncell.cell.models import OrganisationKind, Role
 from fusioncell.errors import Forbidden, NotAuthenticated
-from fusioncell.ledger.entries import EntryType, Presigned, audience
+from fusioncell.geo.entries import GeoEntry
+from fusioncell.hotline.entries import HotlineEntry
+from fusioncell.ledger.entries import LedgerEntry, Presigned, audience
 
 CONSOLE_ID = uuid.UUID(int=0)
 
@@ -191,33 +194,33 @@ OPERATORS = audience(roles=[Role.SUPERVISOR, Role.ADMIN])
 # ``None`` means the audience decides alone (people, keys, accounts, the shared geometry and
 # the rules in force, whose audiences are written for exactly who may read them). A type
 # missing here is readable by nobody, so a new track's entries are closed until it says so.
-ENTRY_READ_PERMISSION: dict[EntryType, Permission | None] = {
-    EntryType.POLICY_ADOPTED: None,
-    EntryType.ORGANISATION_CREATED: None,
-    EntryType.MEMBER_CREATED: None,
-    EntryType.MEMBER_DISABLED: None,
-    EntryType.MEMBER_COUNTERSIGNED: None,
-    EntryType.ROLE_GRANTED: None,
-    EntryType.ROLE_REVOKED: None,
-    EntryType.KEY_ENROLLED: None,
-    EntryType.KEY_ROTATED: None,
-    EntryType.KEY_REVOKED: None,
-    EntryType.PASSWORD_CHANGED: None,
-    EntryType.TOTP_ENABLED: None,
-    EntryType.TOTP_DISABLED: None,
-    EntryType.TOTP_ENROLMENT_STARTED: None,
-    EntryType.TOKEN_ISSUED: None,
-    EntryType.TOKEN_REVOKED: None,
-    EntryType.SESSION_STARTED: None,
-    EntryType.SESSION_ENDED: None,
-    EntryType.LOGIN_THROTTLED: None,
-    EntryType.LANGUAGE_SET: None,
-    EntryType.GEO_FEATURE_DEFINED: None,
-    EntryType.CHANNEL_OPENED: Permission.MESSAGE_READ,
-    EntryType.MESSAGE_SENT: Permission.MESSAGE_READ,
-    EntryType.MESSAGE_DELIVERED: Permission.MESSAGE_READ,
-    EntryType.MESSAGE_ACKNOWLEDGED: Permission.MESSAGE_READ,
-    EntryType.ESCALATION: Permission.MESSAGE_READ,
+ENTRY_READ_PERMISSION: dict[StrEnum, Permission | None] = {
+    LedgerEntry.POLICY_ADOPTED: None,
+    CellEntry.ORGANISATION_CREATED: None,
+    CellEntry.MEMBER_CREATED: None,
+    CellEntry.MEMBER_DISABLED: None,
+    CellEntry.MEMBER_COUNTERSIGNED: None,
+    CellEntry.ROLE_GRANTED: None,
+    CellEntry.ROLE_REVOKED: None,
+    LedgerEntry.KEY_ENROLLED: None,
+    LedgerEntry.KEY_ROTATED: None,
+    LedgerEntry.KEY_REVOKED: None,
+    CellEntry.PASSWORD_CHANGED: None,
+    CellEntry.TOTP_ENABLED: None,
+    CellEntry.TOTP_DISABLED: None,
+    CellEntry.TOTP_ENROLMENT_STARTED: None,
+    CellEntry.TOKEN_ISSUED: None,
+    CellEntry.TOKEN_REVOKED: None,
+    CellEntry.SESSION_STARTED: None,
+    CellEntry.SESSION_ENDED: None,
+    CellEntry.LOGIN_THROTTLED: None,
+    CellEntry.LANGUAGE_SET: None,
+    GeoEntry.GEO_FEATURE_DEFINED: None,
+    HotlineEntry.CHANNEL_OPENED: Permission.MESSAGE_READ,
+    HotlineEntry.MESSAGE_SENT: Permission.MESSAGE_READ,
+    HotlineEntry.MESSAGE_DELIVERED: Permission.MESSAGE_READ,
+    HotlineEntry.MESSAGE_ACKNOWLEDGED: Permission.MESSAGE_READ,
+    HotlineEntry.ESCALATION: Permission.MESSAGE_READ,
 }
 
 

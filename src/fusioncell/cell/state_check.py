@@ -24,8 +24,9 @@ from typing import Any
 
 from sqlalchemy import Boolean, Connection, String, Uuid, column, select, table
 
+from fusioncell.cell.entries import CellEntry
 from fusioncell.db.base import UTCDateTime
-from fusioncell.ledger.entries import EntryType
+from fusioncell.ledger.entries import LedgerEntry
 from fusioncell.ledger.verify.state import (
     AudienceRule,
     Recorded,
@@ -36,34 +37,33 @@ from fusioncell.ledger.verify.state import (
     unmatched_rows,
 )
 
-E = EntryType
 COUNTERSIGNED = "cell.member.countersigned"
 OPERATORS = ["admin", "supervisor"]
 # Membership and keys: the member's organisation, the chair and the operator.
 MEMBERSHIP = frozenset(
     {
         COUNTERSIGNED,
-        E.MEMBER_CREATED,
-        E.MEMBER_DISABLED,
-        E.ROLE_GRANTED,
-        E.ROLE_REVOKED,
-        E.KEY_ENROLLED,
-        E.KEY_ROTATED,
-        E.KEY_REVOKED,
+        CellEntry.MEMBER_CREATED,
+        CellEntry.MEMBER_DISABLED,
+        CellEntry.ROLE_GRANTED,
+        CellEntry.ROLE_REVOKED,
+        LedgerEntry.KEY_ENROLLED,
+        LedgerEntry.KEY_ROTATED,
+        LedgerEntry.KEY_REVOKED,
     }
 )
 # A member's own credentials and settings: the member and the operator.
 PERSONAL = frozenset(
     {
-        E.PASSWORD_CHANGED,
-        E.TOTP_ENABLED,
-        E.TOTP_DISABLED,
-        E.TOTP_ENROLMENT_STARTED,
-        E.TOKEN_ISSUED,
-        E.TOKEN_REVOKED,
-        E.SESSION_STARTED,
-        E.SESSION_ENDED,
-        E.LANGUAGE_SET,
+        CellEntry.PASSWORD_CHANGED,
+        CellEntry.TOTP_ENABLED,
+        CellEntry.TOTP_DISABLED,
+        CellEntry.TOTP_ENROLMENT_STARTED,
+        CellEntry.TOKEN_ISSUED,
+        CellEntry.TOKEN_REVOKED,
+        CellEntry.SESSION_STARTED,
+        CellEntry.SESSION_ENDED,
+        CellEntry.LANGUAGE_SET,
     }
 )
 
@@ -107,10 +107,10 @@ class Directory:
     @classmethod
     def of(cls, log: RecordedLog) -> Directory:
         organisations, kinds, members, usernames = {}, {}, {}, {}
-        for entry in log.of_type(E.ORGANISATION_CREATED):
+        for entry in log.of_type(CellEntry.ORGANISATION_CREATED):
             organisations[str(entry.body["slug"])] = str(entry.body["organisation"])
             kinds[str(entry.body["organisation"])] = str(entry.body["kind"])
-        for entry in log.of_type(E.MEMBER_CREATED):
+        for entry in log.of_type(CellEntry.MEMBER_CREATED):
             members[str(entry.body["member"])] = entry
             usernames[str(entry.body["username"])] = str(entry.body["member"])
         return cls(organisations, kinds, members, usernames)
@@ -128,7 +128,7 @@ class Directory:
 
 class CellStateCheck:
     entry_types = frozenset(
-        {E.ORGANISATION_CREATED.value, E.LOGIN_THROTTLED.value}
+        {CellEntry.ORGANISATION_CREATED.value, CellEntry.LOGIN_THROTTLED.value}
         | {str(kind) for kind in MEMBERSHIP | PERSONAL}
     )
 
@@ -137,11 +137,11 @@ class CellStateCheck:
 
         def rule(entry: Recorded) -> Mapping[str, Any]:
             kind, body = entry.entry_type, entry.body
-            if kind == E.ORGANISATION_CREATED:
+            if kind == CellEntry.ORGANISATION_CREATED:
                 return {"all": True}
-            if kind == E.LOGIN_THROTTLED:
+            if kind == CellEntry.LOGIN_THROTTLED:
                 return {"roles": OPERATORS}
-            if kind == E.MEMBER_CREATED:
+            if kind == CellEntry.MEMBER_CREATED:
                 organisation = directory.organisation(body.get("organisation"), entry.index)
                 return {"organisations": [organisation], "roles": OPERATORS}
             if kind in MEMBERSHIP:
@@ -160,7 +160,7 @@ class CellStateCheck:
 
 def _check_organisations(tables: Connection, log: RecordedLog) -> None:
     rows = {str(row.id): row for row in tables.execute(select(_organisations))}
-    for entry in log.of_type(E.ORGANISATION_CREATED):
+    for entry in log.of_type(CellEntry.ORGANISATION_CREATED):
         body = entry.body
         row = rows.pop(str(body["organisation"]), None)
         if row is None:
@@ -178,19 +178,23 @@ def _check_members(tables: Connection, log: RecordedLog, directory: Directory) -
     # What later entries change, by member: column -> (value, entry index); the last one wins.
     changes: dict[str, dict[str, tuple[object, int]]] = {}
     for entry in log.of_type(
-        E.LANGUAGE_SET, E.TOTP_ENABLED, E.TOTP_DISABLED, E.MEMBER_DISABLED, COUNTERSIGNED
+        CellEntry.LANGUAGE_SET,
+        CellEntry.TOTP_ENABLED,
+        CellEntry.TOTP_DISABLED,
+        CellEntry.MEMBER_DISABLED,
+        COUNTERSIGNED,
     ):
         body = entry.body
         later = changes.setdefault(str(body.get("member")), {})
-        if entry.entry_type == E.LANGUAGE_SET:
+        if entry.entry_type == CellEntry.LANGUAGE_SET:
             later["language"] = (body["language"], entry.index)
-        elif entry.entry_type == E.MEMBER_DISABLED:
+        elif entry.entry_type == CellEntry.MEMBER_DISABLED:
             later.setdefault("disabled_at", (True, entry.index))
         elif entry.entry_type == COUNTERSIGNED:
             if body.get("creation"):
                 later.setdefault("countersigned_at", (True, entry.index))
         else:
-            later["totp_enabled"] = (entry.entry_type == E.TOTP_ENABLED, entry.index)
+            later["totp_enabled"] = (entry.entry_type == CellEntry.TOTP_ENABLED, entry.index)
     rows = {str(row.id): row for row in tables.execute(select(_members))}
     for member, entry in directory.members.items():
         body = entry.body
@@ -224,15 +228,17 @@ class _Grant:
 
 def _check_roles(tables: Connection, log: RecordedLog, directory: Directory) -> None:
     granted: dict[str, dict[str, _Grant]] = {}  # member -> role -> its grant
-    for entry in log.of_type(E.MEMBER_CREATED, E.ROLE_GRANTED, E.ROLE_REVOKED, COUNTERSIGNED):
+    for entry in log.of_type(
+        CellEntry.MEMBER_CREATED, CellEntry.ROLE_GRANTED, CellEntry.ROLE_REVOKED, COUNTERSIGNED
+    ):
         body = entry.body
         roles = granted.setdefault(str(body.get("member")), {})
         in_force = not body.get("awaiting_countersign", False)
-        if entry.entry_type == E.MEMBER_CREATED:
+        if entry.entry_type == CellEntry.MEMBER_CREATED:
             roles.update({str(role): _Grant(entry.index, in_force) for role in body["roles"]})
-        elif entry.entry_type == E.ROLE_GRANTED:
+        elif entry.entry_type == CellEntry.ROLE_GRANTED:
             roles[str(body["role"])] = _Grant(entry.index, in_force)
-        elif entry.entry_type == E.ROLE_REVOKED:
+        elif entry.entry_type == CellEntry.ROLE_REVOKED:
             roles.pop(str(body["role"]), None)
         else:
             for role in body.get("roles", []):

@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session
 from fusioncell.cell.policy import Permission, Viewer, require
 from fusioncell.db.transaction import atomic
 from fusioncell.errors import IdempotencyConflict, InvalidInput
+from fusioncell.geo.entries import GeoEntry
 from fusioncell.geo.models import FeatureKind, GeoFeature
-from fusioncell.ledger.entries import EVERYONE, EntryType
+from fusioncell.ledger.entries import EVERYONE
 from fusioncell.ledger.record import author_of, record
 
 # RFC 7946 section 3.1. shapely's ``shape`` also unwraps a Feature, which must not be
@@ -90,7 +91,7 @@ def do_define_geo_feature(
         record(
             db,
             author_of(actor),
-            EntryType.GEO_FEATURE_DEFINED,
+            GeoEntry.GEO_FEATURE_DEFINED,
             {
                 "id": feature_id,
                 "kind": kind.value,

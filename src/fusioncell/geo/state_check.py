@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import JSON, Boolean, Connection, String, column, select, table
 
-from fusioncell.ledger.entries import EntryType
+from fusioncell.geo.entries import GeoEntry
 from fusioncell.ledger.verify.state import (
     AudienceRule,
     Recorded,
@@ -31,7 +31,7 @@ _features = table(
 
 
 class GeoStateCheck:
-    entry_types = frozenset({EntryType.GEO_FEATURE_DEFINED.value})
+    entry_types = frozenset({GeoEntry.GEO_FEATURE_DEFINED.value})
 
     def audience_rule(self, log: RecordedLog) -> AudienceRule:
         def rule(entry: Recorded) -> Mapping[str, Any]:
@@ -41,7 +41,7 @@ class GeoStateCheck:
 
     def check(self, tables: Connection, log: RecordedLog) -> None:
         rows = {str(row.id): row for row in tables.execute(select(_features))}
-        for entry in log.of_type(EntryType.GEO_FEATURE_DEFINED):
+        for entry in log.of_type(GeoEntry.GEO_FEATURE_DEFINED):
             body = entry.body
             row = rows.pop(str(body["id"]), None)
             if row is None:

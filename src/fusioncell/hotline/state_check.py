@@ -37,8 +37,9 @@ from sqlalchemy import (
 
 from fusioncell.cell.state_check import Directory
 from fusioncell.db.base import UTCDateTime
+from fusioncell.hotline.entries import HotlineEntry
 from fusioncell.hotline.policy import HotlinePolicy, PolicyError, parse_policy
-from fusioncell.ledger.entries import EntryType, b64, parse_log_time
+from fusioncell.ledger.entries import LedgerEntry, b64, parse_log_time
 from fusioncell.ledger.verify.state import (
     AudienceRule,
     Recorded,
@@ -48,7 +49,6 @@ from fusioncell.ledger.verify.state import (
     unmatched_rows,
 )
 
-E = EntryType
 _channels = table(
     "hotline_channels",
     column("id", Uuid),
@@ -119,7 +119,7 @@ class _Hotline:
         self.log = log
         self.directory = Directory.of(log)
         self.channels: dict[str, Recorded] = {}
-        for entry in log.of_type(E.CHANNEL_OPENED):
+        for entry in log.of_type(HotlineEntry.CHANNEL_OPENED):
             self.channels.setdefault(str(entry.body["channel"]), entry)
 
     def channel_members(self, channel: Recorded) -> dict[str, bool]:
@@ -142,7 +142,7 @@ class _Hotline:
     def message(self, entry: Recorded) -> Recorded:
         """The message an entry is about, by the index its body names."""
         message = self.log.get(entry.body.get("message_index"))
-        if message is None or message.entry_type != E.MESSAGE_SENT:
+        if message is None or message.entry_type != HotlineEntry.MESSAGE_SENT:
             raise StateMismatch(
                 entry.index,
                 f"the entry names entry {entry.body.get('message_index')} as its message, "
@@ -171,11 +171,11 @@ class HotlineStateCheck:
     entry_types = frozenset(
         kind.value
         for kind in (
-            E.CHANNEL_OPENED,
-            E.MESSAGE_SENT,
-            E.MESSAGE_DELIVERED,
-            E.MESSAGE_ACKNOWLEDGED,
-            E.ESCALATION,
+            HotlineEntry.CHANNEL_OPENED,
+            HotlineEntry.MESSAGE_SENT,
+            HotlineEntry.MESSAGE_DELIVERED,
+            HotlineEntry.MESSAGE_ACKNOWLEDGED,
+            HotlineEntry.ESCALATION,
         )
     )
 
@@ -183,13 +183,15 @@ class HotlineStateCheck:
         hotline = _Hotline(log)
 
         def rule(entry: Recorded) -> Mapping[str, Any]:
-            if entry.entry_type == E.CHANNEL_OPENED:
+            if entry.entry_type == HotlineEntry.CHANNEL_OPENED:
                 return {"organisations": list(hotline.channel_members(entry))}
-            if entry.entry_type == E.ESCALATION:
+            if entry.entry_type == HotlineEntry.ESCALATION:
                 _member, sender = hotline.sender(hotline.message(entry))
                 recipient = str(entry.body.get("organisation"))
                 return {"organisations": sorted({recipient, sender}), "roles": ["supervisor"]}
-            message = entry if entry.entry_type == E.MESSAGE_SENT else hotline.message(entry)
+            message = (
+                entry if entry.entry_type == HotlineEntry.MESSAGE_SENT else hotline.message(entry)
+            )
             channel = hotline.channel_of(message)
             return {"organisations": list(hotline.channel_members(channel))}
 
@@ -244,7 +246,7 @@ def _check_channels(tables: Connection, hotline: _Hotline) -> None:
 def _policies(log: RecordedLog) -> dict[str, HotlinePolicy]:
     """Every hotline policy the log adopted, by hash."""
     found: dict[str, HotlinePolicy] = {}
-    for entry in log.of_type(E.POLICY_ADOPTED):
+    for entry in log.of_type(LedgerEntry.POLICY_ADOPTED):
         try:
             policy = parse_policy(entry.body["policy"]["hotline"])
         except (PolicyError, KeyError, TypeError, ValueError):
@@ -268,7 +270,7 @@ def _check_messages(
     tables: Connection, hotline: _Hotline, policies: dict[str, HotlinePolicy]
 ) -> None:
     rows = _by_index(tables, _messages)
-    for entry in hotline.log.of_type(E.MESSAGE_SENT):
+    for entry in hotline.log.of_type(HotlineEntry.MESSAGE_SENT):
         body = entry.body
         row = _row(rows, "hotline_messages", entry)
         sender, organisation = hotline.sender(entry)
@@ -304,7 +306,7 @@ def _check_messages(
 
 def _check_deliveries(tables: Connection, hotline: _Hotline) -> None:
     rows = _by_index(tables, _deliveries)
-    for entry in hotline.log.of_type(E.MESSAGE_DELIVERED):
+    for entry in hotline.log.of_type(HotlineEntry.MESSAGE_DELIVERED):
         body = entry.body
         row = _row(rows, "hotline_deliveries", entry)
         hotline.message(entry)
@@ -325,7 +327,7 @@ def _check_deliveries(tables: Connection, hotline: _Hotline) -> None:
 def _check_acks(tables: Connection, hotline: _Hotline) -> None:
     rows = _by_index(tables, _acks)
     acknowledged: set[tuple[str, str]] = set()  # (message, organisation) already acknowledged
-    for entry in hotline.log.of_type(E.MESSAGE_ACKNOWLEDGED):
+    for entry in hotline.log.of_type(HotlineEntry.MESSAGE_ACKNOWLEDGED):
         body = entry.body
         row = _row(rows, "hotline_acks", entry)
         hotline.message(entry)
@@ -347,7 +349,7 @@ def _check_acks(tables: Connection, hotline: _Hotline) -> None:
 
 def _check_escalations(tables: Connection, hotline: _Hotline) -> None:
     rows = _by_index(tables, _escalations)
-    for entry in hotline.log.of_type(E.ESCALATION):
+    for entry in hotline.log.of_type(HotlineEntry.ESCALATION):
         body = entry.body
         row = _row(rows, "hotline_escalations", entry)
         hotline.message(entry)

@@ -32,35 +32,19 @@ SALT_BYTES = 32
 MAX_CLOCK_SKEW_SECONDS = 300
 
 
-class EntryType(StrEnum):
-    """Every kind of entry. Values are part of the signed message: never rename or reuse."""
+class LedgerEntry(StrEnum):
+    """The log's own entry types. Values are part of the signed message: never rename or
+    reuse one.
+
+    Each track defines its own (``CellEntry``, ``GeoEntry``, ``HotlineEntry``); the key entries
+    keep their ``cell.key.*`` values but belong here, because ``record`` applies them to the
+    log's key table and the verifier needs the key history to check every other signature.
+    """
 
     POLICY_ADOPTED = "log.policy.adopted"
-    ORGANISATION_CREATED = "cell.organisation.created"
-    MEMBER_CREATED = "cell.member.created"
-    MEMBER_DISABLED = "cell.member.disabled"
-    MEMBER_COUNTERSIGNED = "cell.member.countersigned"
-    ROLE_GRANTED = "cell.role.granted"
-    ROLE_REVOKED = "cell.role.revoked"
     KEY_ENROLLED = "cell.key.enrolled"
     KEY_ROTATED = "cell.key.rotated"
     KEY_REVOKED = "cell.key.revoked"
-    PASSWORD_CHANGED = "cell.password.changed"
-    TOTP_ENABLED = "cell.totp.enabled"
-    TOTP_DISABLED = "cell.totp.disabled"
-    TOTP_ENROLMENT_STARTED = "cell.totp.enrolment_started"
-    TOKEN_ISSUED = "cell.token.issued"
-    TOKEN_REVOKED = "cell.token.revoked"
-    SESSION_STARTED = "cell.session.started"
-    SESSION_ENDED = "cell.session.ended"
-    LOGIN_THROTTLED = "cell.login.throttled"
-    LANGUAGE_SET = "cell.language.set"
-    GEO_FEATURE_DEFINED = "geo.feature.defined"
-    CHANNEL_OPENED = "hotline.channel.opened"
-    MESSAGE_SENT = "hotline.message.sent"
-    MESSAGE_DELIVERED = "hotline.message.delivered"
-    MESSAGE_ACKNOWLEDGED = "hotline.message.acknowledged"
-    ESCALATION = "hotline.escalation"
 
 
 EVERYONE: dict[str, Any] = {"all": True}
@@ -89,7 +73,9 @@ def audience_rows(audience_: dict[str, Any]) -> list[tuple[str, str]]:
     ]
 
 
-KEY_ENTRY_TYPES = frozenset({EntryType.KEY_ENROLLED, EntryType.KEY_ROTATED, EntryType.KEY_REVOKED})
+KEY_ENTRY_TYPES = frozenset(
+    {LedgerEntry.KEY_ENROLLED, LedgerEntry.KEY_ROTATED, LedgerEntry.KEY_REVOKED}
+)
 
 
 def canonical(value: Any) -> bytes:
@@ -229,7 +215,30 @@ def parse_leaf(data: bytes) -> Leaf:
     return Leaf(header=header, signature=signature, logged_at=logged_at)
 
 
-_ENTRY_TYPES = frozenset(t.value for t in EntryType)
+# The entry types the log accepts: its own, and each track's, registered at start-up by
+# ``fusioncell.bootstrap`` (the ledger imports no track).
+_ENTRY_TYPES: dict[str, None] = dict.fromkeys(t.value for t in LedgerEntry)
+
+
+def register_entry_types(*kinds: type[StrEnum]) -> None:
+    """Accept these entry types. A value may be registered once, by one enum: values are
+    never reused across tracks."""
+    for kind in kinds:
+        for value in kind:
+            owner = _OWNERS.setdefault(value.value, kind)
+            if owner is not kind:
+                raise ValueError(f"entry type {value.value!r} is already {owner.__name__}'s")
+            _ENTRY_TYPES[value.value] = None
+
+
+_OWNERS: dict[str, type[StrEnum]] = {t.value: LedgerEntry for t in LedgerEntry}
+
+
+def known_entry_types() -> tuple[str, ...]:
+    """Every accepted entry type, the log's own first, then each track's in bootstrap order."""
+    return tuple(_ENTRY_TYPES)
+
+
 HEADER_FIELDS = frozenset({"type", "author", "time", "policy", "body", "custodial"})
 
 

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -35,7 +36,7 @@ from fusioncell.ledger.entries import (
     EVERYONE,
     MAX_CLOCK_SKEW_SECONDS,
     SALT_BYTES,
-    EntryType,
+    LedgerEntry,
     Presigned,
     SignedEntry,
     audience_rows,
@@ -143,7 +144,7 @@ def tree_size(db: Session) -> int:
 def _sign_with(
     private: Ed25519PrivateKey,
     ctx: LedgerContext,
-    entry_type: EntryType,
+    entry_type: StrEnum,
     body: dict[str, Any],
     *,
     custodial: bool,
@@ -181,7 +182,7 @@ def custodial_private_key(db: Session, member_id: uuid.UUID) -> Ed25519PrivateKe
 def _check_presigned(
     ctx: LedgerContext,
     presigned: Presigned,
-    entry_type: EntryType,
+    entry_type: StrEnum,
     body: dict[str, Any],
     *,
     now: datetime,
@@ -212,7 +213,7 @@ def _check_presigned(
 def record(
     db: Session,
     by: Author,
-    entry_type: EntryType,
+    entry_type: StrEnum,
     body: dict[str, Any],
     *,
     audience: dict[str, Any],
@@ -253,7 +254,7 @@ def enrol_custodial_key(
     signed = _sign_with(
         private,
         ctx,
-        EntryType.KEY_ENROLLED,
+        LedgerEntry.KEY_ENROLLED,
         {"member": str(member_id), "key": identity, "custodial": True},
         custodial=True,
         now=now,
@@ -274,7 +275,7 @@ def ensure_policy(db: Session, *, now: datetime) -> None:
         return
     latest = db.scalar(
         select(LogEntry.index)
-        .where(LogEntry.entry_type == EntryType.POLICY_ADOPTED.value)
+        .where(LogEntry.entry_type == LedgerEntry.POLICY_ADOPTED.value)
         .order_by(LogEntry.index.desc())
         .limit(1)
     )
@@ -287,7 +288,7 @@ def ensure_policy(db: Session, *, now: datetime) -> None:
         signed = _sign_with(
             private,
             ctx,
-            EntryType.POLICY_ADOPTED,
+            LedgerEntry.POLICY_ADOPTED,
             {"policy": ctx.policy},
             custodial=False,
             now=now,
@@ -306,7 +307,7 @@ def _author_public_key(db: Session, ctx: LedgerContext, header: dict[str, Any]) 
     if author == key_id(ctx.keyring.log_signer.public_key):
         return ctx.keyring.log_signer.public_key
     key = header.get("key")
-    if header["type"] == EntryType.KEY_ENROLLED.value and key and key.get("id") == author:
+    if header["type"] == LedgerEntry.KEY_ENROLLED.value and key and key.get("id") == author:
         return unb64(str(key["public"]))  # self-signed: the signature proves possession
     row = db.get(LogKey, author)
     if row is None:
@@ -455,7 +456,7 @@ def _write_queued_rows(session: Session) -> None:
 def _check_key_entry(header: dict[str, Any]) -> None:
     """A new key must be well formed, acceptable and possessed by whoever enrols it."""
     kind, key = header["type"], header.get("key")
-    if kind not in {EntryType.KEY_ENROLLED.value, EntryType.KEY_ROTATED.value} or key is None:
+    if kind not in {LedgerEntry.KEY_ENROLLED.value, LedgerEntry.KEY_ROTATED.value} or key is None:
         return
     try:
         public = unb64(str(key["public"]))
@@ -466,9 +467,9 @@ def _check_key_entry(header: dict[str, Any]) -> None:
         raise InvalidEntry("a key entry carries the key's id and base64 public key") from None
     if key_id(public) != key.get("id"):
         raise InvalidEntry("the key id is not the hash of the public key")
-    if kind == EntryType.KEY_ENROLLED.value and header["author"] != key.get("id"):
+    if kind == LedgerEntry.KEY_ENROLLED.value and header["author"] != key.get("id"):
         raise InvalidEntry("an enrolment is signed by the key it enrols (proof of possession)")
-    if kind == EntryType.KEY_ROTATED.value:
+    if kind == LedgerEntry.KEY_ROTATED.value:
         if header["author"] != key.get("replaces"):
             raise InvalidEntry("a rotation is signed by the key it replaces")
         try:
@@ -486,7 +487,7 @@ def _apply_key_change(
     if key is None:
         return
     kind = header["type"]
-    if kind in {EntryType.KEY_ENROLLED.value, EntryType.KEY_ROTATED.value}:
+    if kind in {LedgerEntry.KEY_ENROLLED.value, LedgerEntry.KEY_ROTATED.value}:
         public = unb64(str(key["public"]))
         if db.get(LogKey, key["id"]) is not None:
             raise ReplayedEntry("this key is already enrolled")
@@ -501,8 +502,8 @@ def _apply_key_change(
                 enrolled_index=index,
             )
         )
-    revoked = key.get("replaces") if kind == EntryType.KEY_ROTATED.value else None
-    if kind == EntryType.KEY_REVOKED.value:
+    revoked = key.get("replaces") if kind == LedgerEntry.KEY_ROTATED.value else None
+    if kind == LedgerEntry.KEY_REVOKED.value:
         revoked = key["id"]
     if revoked is not None:
         row = db.get(LogKey, revoked)

@@ -18,7 +18,7 @@ from fastapi.responses import Response
 from fusioncell.cell.policy import Viewer
 from fusioncell.i18n import translate
 from fusioncell.ledger import queries
-from fusioncell.ledger.entries import EntryType, b64, log_time, parse_leaf
+from fusioncell.ledger.entries import b64, known_entry_types, log_time, parse_leaf
 from fusioncell.ledger.models import LogEntry
 from fusioncell.text import N_
 from fusioncell.web.deps import CurrentViewer, Db
@@ -160,7 +160,7 @@ def record_page(
         "ledger/record.html",
         headers=headers,
         checkpoint=_checkpoint(request, db),
-        entry_types=[t.value for t in EntryType],
+        entry_types=list(known_entry_types()),
         verify_labels=json.dumps(labels, ensure_ascii=False),
         **context,
     )

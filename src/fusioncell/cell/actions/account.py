@@ -15,6 +15,7 @@ from fusioncell.cell.actions.auth import (
     throttle_key,
 )
 from fusioncell.cell.actions.members import check_password, revoke_credentials
+from fusioncell.cell.entries import CellEntry
 from fusioncell.cell.models import Member
 from fusioncell.cell.policy import Viewer, personal_audience
 from fusioncell.config import Settings
@@ -27,12 +28,11 @@ from fusioncell.errors import (
     NotAuthenticated,
 )
 from fusioncell.i18n import require_language
-from fusioncell.ledger.entries import EntryType
 from fusioncell.ledger.record import author_of, record
 
 
 def _record_own(
-    db: Session, actor: Viewer, entry_type: EntryType, *, now: datetime, **details: str
+    db: Session, actor: Viewer, entry_type: CellEntry, *, now: datetime, **details: str
 ) -> None:
     """An entry about the actor's own account, readable by them and the operator."""
     record(
@@ -99,7 +99,7 @@ def do_change_password(
                 now=now,
                 keep_session=credentials.digest(keep_session) if keep_session else None,
             )
-            _record_own(db, actor, EntryType.PASSWORD_CHANGED, now=now)
+            _record_own(db, actor, CellEntry.PASSWORD_CHANGED, now=now)
     if refusal is not None:
         raise refusal  # after the commit, which keeps the failure's count
 
@@ -121,7 +121,7 @@ def do_begin_totp_enrolment(db: Session, actor: Viewer, *, now: datetime) -> Tot
             secret=member.totp_secret,
             uri=credentials.totp_uri(member.totp_secret, username=member.username),
         )
-        _record_own(db, actor, EntryType.TOTP_ENROLMENT_STARTED, now=now)
+        _record_own(db, actor, CellEntry.TOTP_ENROLMENT_STARTED, now=now)
     return enrolment
 
 
@@ -137,7 +137,7 @@ def do_confirm_totp(db: Session, actor: Viewer, *, code: str, now: datetime) -> 
             raise InvalidTotpCode()
         member.totp_enabled = True
         member.totp_last_step = step
-        _record_own(db, actor, EntryType.TOTP_ENABLED, now=now)
+        _record_own(db, actor, CellEntry.TOTP_ENABLED, now=now)
 
 
 def do_disable_totp(db: Session, actor: Viewer, *, code: str, now: datetime) -> None:
@@ -154,7 +154,7 @@ def do_disable_totp(db: Session, actor: Viewer, *, code: str, now: datetime) -> 
         member.totp_enabled = False
         member.totp_secret = None
         member.totp_last_step = None
-        _record_own(db, actor, EntryType.TOTP_DISABLED, now=now)
+        _record_own(db, actor, CellEntry.TOTP_DISABLED, now=now)
 
 
 def do_set_language(db: Session, actor: Viewer, *, language: str, now: datetime) -> None:
@@ -164,4 +164,4 @@ def do_set_language(db: Session, actor: Viewer, *, language: str, now: datetime)
         if member.language == language:
             return
         member.language = language
-        _record_own(db, actor, EntryType.LANGUAGE_SET, now=now, language=language)
+        _record_own(db, actor, CellEntry.LANGUAGE_SET, now=now, language=language)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from fusioncell.cell import credentials
 from fusioncell.cell.actions.members import normalise_username
+from fusioncell.cell.entries import CellEntry
 from fusioncell.cell.models import ApiToken, LoginFailureReport, LoginThrottle, Member, WebSession
 from fusioncell.cell.policy import OPERATORS, Viewer, personal_audience
 from fusioncell.config import Settings
@@ -25,7 +26,7 @@ from fusioncell.errors import (
     NotFound,
     TooManyAttempts,
 )
-from fusioncell.ledger.entries import EntryType, log_time
+from fusioncell.ledger.entries import log_time
 from fusioncell.ledger.record import ByLog, author_of, log_clock, record
 
 T = TypeVar("T")
@@ -248,7 +249,7 @@ def _report_failures(db: Session, *, now: datetime, settings: Settings) -> None:
     if last is not None:
         body["since"] = log_time(last)
     # The log, not a member, asserts what it observed: attempts it counted and slowed down.
-    record(db, ByLog(), EntryType.LOGIN_THROTTLED, body, audience=OPERATORS, now=now)
+    record(db, ByLog(), CellEntry.LOGIN_THROTTLED, body, audience=OPERATORS, now=now)
     db.add(LoginFailureReport(reported_at=now, failures=total, usernames=len(pending)))
 
 
@@ -309,7 +310,7 @@ def do_issue_token(
         record(
             db,
             ByLog(),
-            EntryType.TOKEN_ISSUED,
+            CellEntry.TOKEN_ISSUED,
             {
                 "member": str(member.id),
                 "token": str(issued.token_id),
@@ -358,7 +359,7 @@ def do_log_in(
         record(
             db,
             ByLog(),
-            EntryType.SESSION_STARTED,
+            CellEntry.SESSION_STARTED,
             {
                 "member": str(member.id),
                 "session": session_reference(started.secret),
@@ -392,7 +393,7 @@ def do_log_out(db: Session, actor: Viewer, *, session_secret: str, now: datetime
             record(
                 db,
                 author_of(actor),
-                EntryType.SESSION_ENDED,
+                CellEntry.SESSION_ENDED,
                 {"member": str(actor.member_id), "session": session_reference(session_secret)},
                 audience=personal_audience(actor.member_id),
                 now=now,
@@ -414,7 +415,7 @@ def do_revoke_token(db: Session, actor: Viewer, *, token_secret: str, now: datet
             record(
                 db,
                 author_of(actor),
-                EntryType.TOKEN_REVOKED,
+                CellEntry.TOKEN_REVOKED,
                 {"member": str(actor.member_id), "token": str(token.id)},
                 audience=personal_audience(actor.member_id),
                 now=now,

@@ -16,7 +16,7 @@ from fusioncell.cell.models import Member
 from fusioncell.cell.policy import Permission, Viewer, can, member_audience
 from fusioncell.db.transaction import atomic
 from fusioncell.errors import Conflict, InvalidEntry, NotAuthenticated, NotFound, RejectedKey
-from fusioncell.ledger.entries import EntryType, b64, key_id
+from fusioncell.ledger.entries import LedgerEntry, b64, key_id
 from fusioncell.ledger.errors import RejectedKeyError
 from fusioncell.ledger.keys import check_enrolment_key
 from fusioncell.ledger.models import LogKey
@@ -52,7 +52,7 @@ def do_enroll_key(db: Session, actor: Viewer, *, public_key: bytes, now: datetim
         record(
             db,
             actor.presigned,
-            EntryType.KEY_ENROLLED,
+            LedgerEntry.KEY_ENROLLED,
             {"member": str(member.id), "key": identity, "custodial": False},
             audience=member_audience(member.organisation_id),
             now=now,
@@ -91,7 +91,7 @@ def do_rotate_key(
         record(
             db,
             actor.presigned,
-            EntryType.KEY_ROTATED,
+            LedgerEntry.KEY_ROTATED,
             {"member": str(member.id), "key": identity, "replaces": old_key_id},
             audience=member_audience(member.organisation_id),
             now=now,
@@ -122,7 +122,7 @@ def do_revoke_key(db: Session, actor: Viewer, *, revoked_key_id: str, now: datet
         record(
             db,
             author_of(actor),
-            EntryType.KEY_REVOKED,
+            LedgerEntry.KEY_REVOKED,
             {"member": str(row.member_id), "key": revoked_key_id},
             audience=member_audience(owner.organisation_id),
             now=now,

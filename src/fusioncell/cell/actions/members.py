@@ -8,6 +8,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from fusioncell.cell import credentials
+from fusioncell.cell.entries import CellEntry
 from fusioncell.cell.models import (
     ApiToken,
     Member,
@@ -36,7 +37,6 @@ from fusioncell.errors import (
     WeakPassword,
 )
 from fusioncell.i18n import require_language
-from fusioncell.ledger.entries import EntryType
 from fusioncell.ledger.record import author_of, enrol_custodial_key, record
 
 USERNAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._-")
@@ -128,7 +128,7 @@ def do_create_member(
         record(
             db,
             author_of(actor),
-            EntryType.MEMBER_CREATED,
+            CellEntry.MEMBER_CREATED,
             {
                 "member": str(member_id),
                 "username": username,
@@ -175,7 +175,7 @@ def do_grant_role(
         record(
             db,
             author_of(actor),
-            EntryType.ROLE_GRANTED,
+            CellEntry.ROLE_GRANTED,
             {
                 "member": str(member.id),
                 "role": role.value,
@@ -209,7 +209,7 @@ def do_revoke_role(
         record(
             db,
             author_of(actor),
-            EntryType.ROLE_REVOKED,
+            CellEntry.ROLE_REVOKED,
             {"member": str(member.id), "role": role.value},
             audience=member_audience(member.organisation_id),
             now=now,
@@ -266,7 +266,7 @@ def do_countersign_member(
         record(
             db,
             author_of(actor),
-            EntryType.MEMBER_COUNTERSIGNED,
+            CellEntry.MEMBER_COUNTERSIGNED,
             {
                 "member": str(member.id),
                 "roles": sorted(role.value for role in approved),
@@ -292,7 +292,7 @@ def do_disable_member(db: Session, actor: Viewer, *, username: str, now: datetim
             record(
                 db,
                 author_of(actor),
-                EntryType.MEMBER_DISABLED,
+                CellEntry.MEMBER_DISABLED,
                 {"member": str(member.id)},
                 audience=member_audience(member.organisation_id),
                 now=now,

@@ -6,11 +6,12 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from fusioncell.cell.entries import CellEntry
 from fusioncell.cell.models import Organisation, OrganisationKind
 from fusioncell.cell.policy import Permission, Viewer, require
 from fusioncell.db.transaction import atomic
 from fusioncell.errors import Conflict, IdempotencyConflict, InvalidInput
-from fusioncell.ledger.entries import EVERYONE, EntryType
+from fusioncell.ledger.entries import EVERYONE
 from fusioncell.ledger.record import author_of, record
 
 SLUG_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-")
@@ -47,7 +48,7 @@ def do_create_organisation(
         record(
             db,
             author_of(actor),
-            EntryType.ORGANISATION_CREATED,
+            CellEntry.ORGANISATION_CREATED,
             {
                 "organisation": str(organisation_id),
                 "slug": slug,

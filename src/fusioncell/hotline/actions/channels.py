@@ -11,8 +11,9 @@ from fusioncell.cell.models import Organisation, OrganisationKind
 from fusioncell.cell.policy import Permission, Viewer, require
 from fusioncell.db.transaction import atomic
 from fusioncell.errors import NotFound
+from fusioncell.hotline.entries import HotlineEntry
 from fusioncell.hotline.models import Channel, ChannelKind, ChannelMember
-from fusioncell.ledger.entries import EntryType, audience
+from fusioncell.ledger.entries import audience
 from fusioncell.ledger.record import author_of, record
 
 _NS = uuid.UUID("3d6e2f7a-9a51-4b8e-b0f4-6f3c2a1d7e55")
@@ -47,7 +48,7 @@ def _open(
     record(
         db,
         author_of(actor),
-        EntryType.CHANNEL_OPENED,
+        HotlineEntry.CHANNEL_OPENED,
         {
             "channel": str(channel_id),
             "kind": kind.value,

@@ -11,13 +11,14 @@ from sqlalchemy.orm import Session
 
 from fusioncell.cell.policy import CONSOLE_ID, console_viewer
 from fusioncell.db.transaction import atomic
+from fusioncell.hotline.entries import HotlineEntry
 from fusioncell.hotline.escalation import Step, due_steps
 from fusioncell.hotline.events import emit
 from fusioncell.hotline.models import Ack, ChannelMember, Delivery, Escalation, EventKind, Message
 from fusioncell.hotline.policy import HotlinePolicy, PolicyError, PrecedenceRule, parse_policy
 from fusioncell.ledger import queries as ledger_queries
 from fusioncell.ledger.context import ledger_context
-from fusioncell.ledger.entries import EntryType, audience, log_time
+from fusioncell.ledger.entries import LedgerEntry, audience, log_time
 from fusioncell.ledger.record import ByLog, log_clock, record
 
 # Messages older than this no longer escalate (the ladder's repeats are bounded anyway).
@@ -30,7 +31,7 @@ def _bound_policies(db: Session, current: HotlinePolicy) -> dict[str, HotlinePol
     policies = {current.hash: current}
     reader = console_viewer(CONSOLE_ID)  # adopted policies are public: any reader may see them
     adopted = ledger_queries.list_entries(
-        db, reader, entry_type=EntryType.POLICY_ADOPTED.value, limit=500
+        db, reader, entry_type=LedgerEntry.POLICY_ADOPTED.value, limit=500
     )
     for entry in adopted:
         body = ledger_queries.get_body(db, reader, entry.index)
@@ -136,7 +137,7 @@ def _escalate(
     appended = record(
         db,
         ByLog(),
-        EntryType.ESCALATION,
+        HotlineEntry.ESCALATION,
         {
             "message": str(message.id),
             "message_index": message.log_index,

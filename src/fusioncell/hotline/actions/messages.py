@@ -17,6 +17,7 @@ from fusioncell.cell.policy import Permission, Viewer, require
 from fusioncell.db.transaction import atomic
 from fusioncell.errors import Conflict, Forbidden, IdempotencyConflict, InvalidInput
 from fusioncell.hotline import forms
+from fusioncell.hotline.entries import HotlineEntry
 from fusioncell.hotline.events import emit
 from fusioncell.hotline.models import (
     Ack,
@@ -29,7 +30,7 @@ from fusioncell.hotline.models import (
 from fusioncell.hotline.policy import HotlinePolicy
 from fusioncell.hotline.queries import get_channel, get_message
 from fusioncell.ledger.context import ledger_context
-from fusioncell.ledger.entries import EntryType, audience, b64, log_time
+from fusioncell.ledger.entries import audience, b64, log_time
 from fusioncell.ledger.models import LogCheckpoint
 from fusioncell.ledger.record import ByLog, ByMember, author_of, log_clock, record
 
@@ -156,7 +157,7 @@ def _insert_message(
     appended = record(
         db,
         author,
-        EntryType.MESSAGE_SENT,
+        HotlineEntry.MESSAGE_SENT,
         _message_body(message, sender_name),
         audience=_channel_audience(db, channel.id),
         now=now,
@@ -345,7 +346,7 @@ def do_mark_delivered(
             appended = record(
                 db,
                 ByMember(actor.member_id),
-                EntryType.MESSAGE_DELIVERED,
+                HotlineEntry.MESSAGE_DELIVERED,
                 {
                     "message": str(message.id),
                     "message_index": message.log_index,
@@ -436,7 +437,7 @@ def do_acknowledge_message(
         appended = record(
             db,
             author_of(actor),
-            EntryType.MESSAGE_ACKNOWLEDGED,
+            HotlineEntry.MESSAGE_ACKNOWLEDGED,
             {
                 "ack": str(object_id),
                 "message": str(message.id),

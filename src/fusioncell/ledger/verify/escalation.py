@@ -40,10 +40,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from fusioncell.cell.entries import CellEntry
 from fusioncell.hotline.actions.escalation import HORIZON
+from fusioncell.hotline.entries import HotlineEntry
 from fusioncell.hotline.escalation import Step, due_steps
 from fusioncell.hotline.policy import HotlinePolicy, PolicyError, PrecedenceRule, parse_policy
-from fusioncell.ledger.entries import EntryType, log_time, parse_log_time
+from fusioncell.ledger.entries import LedgerEntry, log_time, parse_log_time
 
 GRACE = timedelta(seconds=5)
 
@@ -105,14 +107,14 @@ class EscalationReplay:
         self._logged: list[_Logged] = []
         self._problems: list[tuple[int, str]] = []
         self._handlers: dict[str, Callable[[int, datetime, dict[str, Any]], None]] = {
-            EntryType.POLICY_ADOPTED.value: self._policy_adopted,
-            EntryType.ORGANISATION_CREATED.value: self._organisation_created,
-            EntryType.MEMBER_CREATED.value: self._member_created,
-            EntryType.CHANNEL_OPENED.value: self._channel_opened,
-            EntryType.MESSAGE_SENT.value: self._message_sent,
-            EntryType.MESSAGE_DELIVERED.value: self._message_delivered,
-            EntryType.MESSAGE_ACKNOWLEDGED.value: self._message_acknowledged,
-            EntryType.ESCALATION.value: self._escalation,
+            LedgerEntry.POLICY_ADOPTED.value: self._policy_adopted,
+            CellEntry.ORGANISATION_CREATED.value: self._organisation_created,
+            CellEntry.MEMBER_CREATED.value: self._member_created,
+            HotlineEntry.CHANNEL_OPENED.value: self._channel_opened,
+            HotlineEntry.MESSAGE_SENT.value: self._message_sent,
+            HotlineEntry.MESSAGE_DELIVERED.value: self._message_delivered,
+            HotlineEntry.MESSAGE_ACKNOWLEDGED.value: self._message_acknowledged,
+            HotlineEntry.ESCALATION.value: self._escalation,
         }
 
     def observe(self, index: int, entry_type: str, logged_at: datetime, body: str | None) -> None:

@@ -11,14 +11,14 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from fusioncell.ledger.entries import EntryType, key_id, unb64
+from fusioncell.ledger.entries import LedgerEntry, key_id, unb64
 from fusioncell.ledger.errors import RejectedKeyError
 from fusioncell.ledger.keys import check_enrolment_key, verify_signature
 from fusioncell.ledger.signing import possession_claim
 
-ENROLLED = EntryType.KEY_ENROLLED.value
-ROTATED = EntryType.KEY_ROTATED.value
-REVOKED = EntryType.KEY_REVOKED.value
+ENROLLED = LedgerEntry.KEY_ENROLLED.value
+ROTATED = LedgerEntry.KEY_ROTATED.value
+REVOKED = LedgerEntry.KEY_REVOKED.value
 
 
 class KeyProblem(Exception):

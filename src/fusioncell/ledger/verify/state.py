@@ -29,7 +29,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection
 
-from fusioncell.ledger.entries import EVERYONE, EntryType, audience_rows, canonical, log_time
+from fusioncell.ledger.entries import EVERYONE, LedgerEntry, audience_rows, canonical, log_time
 from fusioncell.ledger.verify.sources import TableSource
 
 
@@ -98,7 +98,7 @@ class StateCheck(Protocol):
 
 
 # The ledger's own entries: an adopted policy binds every entry after it, so all may read it.
-_LEDGER_TYPES = frozenset({EntryType.POLICY_ADOPTED.value})
+_LEDGER_TYPES = frozenset({LedgerEntry.POLICY_ADOPTED.value})
 
 
 def check_state(

@@ -1,0 +1,44 @@
+"""What a track contributes, as plain values: ``fusioncell.bootstrap`` lists one per track.
+
+The ledger, the web shell, the migrations and ``verify`` see a track only through these
+values, so adding a track is a new folder and one ``Track(...)`` line in the bootstrap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import ModuleType
+from typing import Any
+
+
+@dataclass(frozen=True)
+class NavItem:
+    """A link in every page's navigation: its path and its label (marked with ``N_``)."""
+
+    path: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Track:
+    name: str
+    # Modules defining the track's tables, for the migrations' model registry.
+    models: tuple[ModuleType, ...] = ()
+    # The track's entry types; values are signed, never renamed or reused.
+    entry_types: tuple[type[StrEnum], ...] = ()
+    # Its section of the rules in force (``fusioncell.ledger.rules.RulesSection``), if any.
+    rules: Any = None
+    # Verification replays: factories of objects observing each entry (``ledger.verify``).
+    replays: tuple[Callable[[], Any], ...] = ()
+    # State checks: compare the database with what the log says (``verify --database``).
+    state_checks: tuple[Any, ...] = ()
+    # FastAPI routers, included in this order.
+    routers: tuple[Any, ...] = ()
+    # Pages in the navigation.
+    nav: tuple[NavItem, ...] = ()
+    # Live-event feeds for the one event bus (empty until the bus lands).
+    feeds: tuple[Any, ...] = ()
+    # Background workers: factories taking (settings, sessionmaker, clock, context).
+    workers: tuple[Callable[..., Any], ...] = field(default=())
