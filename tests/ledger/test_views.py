@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import replace
 from html import unescape
 from urllib.parse import parse_qs, urlsplit
@@ -19,18 +20,22 @@ from tests.cell.conftest import HTML, csrf_in
 from tests.conftest import DEMO_PASSWORD
 
 from fusioncell.app import create_app
+from fusioncell.cell.actions.account import do_set_language
+from fusioncell.cell.policy import Viewer
 from fusioncell.clock import ManualClock
 from fusioncell.config import Settings
 from fusioncell.ledger import views
 from fusioncell.ledger.actions import checkpoint_text, do_keep_cosignature, do_sign_checkpoint
 from fusioncell.ledger.checkpoint import Cosigner, cosignature_line
-from fusioncell.ledger.entries import b64
+from fusioncell.ledger.entries import b64, log_time
 from fusioncell.ledger.models import LogCheckpoint, LogEntry
 
 LogIn = Callable[..., str]
 HTMX = {**HTML, "HX-Request": "true", "HX-Target": views.LIST_ID}
 _ROW = re.compile(r'<tr class="entry" id="entry-(\d+)" data-index="\d+" data-type="([^"]+)"')
 WITNESS = Cosigner("witness.bravo.example/w1", bytes(range(32, 64)))
+OTHER_WITNESS = Cosigner("witness.alpha.example/w1", bytes(range(64, 96)))
+_MISSING = re.compile(r'<div class="alert warning quorum-missing".*?</div>', re.S)
 
 
 @pytest.fixture
@@ -307,6 +312,117 @@ def test_a_checkpoint_counts_once_its_witness_has_cosigned_it(
     assert 'id="no-checkpoint"' in uncosigned
     assert f'data-size="{signed.size}"' in cosigned
     assert '<code class="witness">witness.bravo.example/w1</code>' in cosigned
+
+
+def cosign(db: Session, signed: LogCheckpoint, witness: Cosigner, clock: ManualClock) -> None:
+    line = cosignature_line(checkpoint_text(signed.note), witness, 1_767_686_400)
+    do_keep_cosignature(
+        db, size=signed.size, witness=witness.verifier(), line=line, now=clock.now()
+    )
+
+
+def sign(db: Session, clock: ManualClock) -> LogCheckpoint:
+    signed = do_sign_checkpoint(db, now=clock.now())
+    assert isinstance(signed, LogCheckpoint)
+    return signed
+
+
+def missing_notice(page: str) -> str | None:
+    found = _MISSING.search(page)
+    return found.group(0) if found else None
+
+
+@pytest.fixture
+def two_witnesses(
+    engine: object, settings: Settings, clock: ManualClock
+) -> Iterator[Callable[[int | None], TestClient]]:
+    """The app with two witnesses (ALPHA's and BRAVO's), needing ``quorum`` of them."""
+    spec = "; ".join(
+        f"{w.verifier().key_string()} http://127.0.0.1:9" for w in (OTHER_WITNESS, WITNESS)
+    )
+    with ExitStack() as stack:
+
+        def make(quorum: int | None) -> TestClient:
+            application = create_app(
+                replace(settings, witnesses=spec, witness_quorum=quorum), clock=clock
+            )
+            stack.callback(application.state.engine.dispose)
+            return stack.enter_context(TestClient(application, base_url="http://testserver"))
+
+        yield make
+
+
+def test_a_newest_checkpoint_without_the_quorum_is_named_with_the_missing_witness_and_since_when(
+    two_witnesses: Callable[[int | None], TestClient],
+    log_in: LogIn,
+    member: Callable[[str], Viewer],
+    db: Session,
+    clock: ManualClock,
+) -> None:
+    browser = two_witnesses(None)
+    log_in("alpha.liaison", on=browser)
+    counted = sign(db, clock)
+    cosign(db, counted, OTHER_WITNESS, clock)
+    cosign(db, counted, WITNESS, clock)
+    before = record(browser)
+    do_set_language(db, member("bravo.liaison"), language="ar", now=clock.now())
+    clock.advance(60)
+    newest = sign(db, clock)
+    cosign(db, newest, OTHER_WITNESS, clock)
+
+    page = record(browser)
+
+    assert missing_notice(before) is None
+    assert '<dd class="quorum">2 of 2 witnesses</dd>' in page
+    assert f'aria-labelledby="checkpoint-heading" data-size="{counted.size}"' in page
+    notice = missing_notice(page)
+    assert notice is not None
+    assert f'data-size="{newest.size}"' in notice
+    assert re.findall(r'<code class="witness">([^<]+)</code>', notice) == [WITNESS.name]
+    since = log_time(newest.created_at)
+    assert f'Since <time class="ltr" datetime="{since}">{since}</time>' in notice
+    assert "has been cosigned by 1 of the 2 witnesses it needs" in notice
+
+
+def test_no_checkpoint_counting_yet_still_names_the_witnesses_it_waits_for(
+    two_witnesses: Callable[[int | None], TestClient],
+    log_in: LogIn,
+    db: Session,
+    clock: ManualClock,
+) -> None:
+    browser = two_witnesses(None)
+    log_in("alpha.liaison", on=browser)
+    sign(db, clock)
+
+    page = record(browser)
+
+    assert 'id="no-checkpoint"' in page
+    notice = missing_notice(page)
+    assert notice is not None
+    names = re.findall(r'<code class="witness">([^<]+)</code>', notice)
+    assert names == [OTHER_WITNESS.name, WITNESS.name]
+
+
+def test_a_checkpoint_that_counts_without_every_witness_says_who_has_not_cosigned(
+    two_witnesses: Callable[[int | None], TestClient],
+    log_in: LogIn,
+    db: Session,
+    clock: ManualClock,
+) -> None:
+    browser = two_witnesses(1)
+    log_in("alpha.liaison", on=browser)
+    signed = sign(db, clock)
+    cosign(db, signed, OTHER_WITNESS, clock)
+
+    page = record(browser)
+
+    assert f'data-size="{signed.size}"' in page
+    assert missing_notice(page) is None
+    assert '<dd class="quorum">1 of 2 witnesses</dd>' in page
+    not_cosigned = re.search(r'<p class="muted not-cosigned">(.*?)</p>', page, re.S)
+    assert not_cosigned is not None
+    assert f'<code class="witness">{WITNESS.name}</code>' in not_cosigned.group(1)
+    assert OTHER_WITNESS.name not in not_cosigned.group(1)
 
 
 # --- language and direction ----------------------------------------------------------------

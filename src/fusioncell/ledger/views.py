@@ -71,7 +71,28 @@ class CheckpointView:
     root: str
     signed_at: str
     cosigners: list[tuple[str, str]]
+    # Configured witnesses that have not cosigned it (it may count without them below "all").
+    missing: list[str]
     note: str
+
+
+@dataclass(frozen=True)
+class Witnessing:
+    """Who cosigns, how many must, and the newest checkpoint if it lacks that quorum."""
+
+    witnesses: list[str]
+    needed: int
+    gap: QuorumGap | None
+
+
+@dataclass(frozen=True)
+class QuorumGap:
+    size: int
+    signed_at: str
+    # When the log grew past the checkpoint that counts: the first checkpoint signed beyond it.
+    since: str
+    cosigned_by: list[str]
+    missing: list[str]
 
 
 def _row(db: Db, viewer: Viewer, entry: LogEntry) -> EntryRow:
@@ -89,21 +110,43 @@ def _row(db: Db, viewer: Viewer, entry: LogEntry) -> EntryRow:
     )
 
 
-def _checkpoint(request: Request, db: Db) -> CheckpointView | None:
+def _checkpoint(request: Request, db: Db) -> tuple[CheckpointView | None, Witnessing | None]:
     witnesses = [w.name for w in request.app.state.checkpointer.witnesses]
-    latest = queries.latest_checkpoint(
-        db, witnesses=witnesses, quorum=request.app.state.settings.witness_quorum
-    )
-    if latest is None:
+    quorum = request.app.state.settings.witness_quorum
+    latest = queries.latest_checkpoint(db, witnesses=witnesses, quorum=quorum)
+    view = None
+    if latest is not None:
+        checkpoint = latest.checkpoint
+        cosigned = {c.witness for c in latest.cosignatures}
+        view = CheckpointView(
+            origin=checkpoint.note.split("\n", 1)[0],
+            size=checkpoint.size,
+            root=b64(checkpoint.root),
+            signed_at=log_time(checkpoint.created_at),
+            cosigners=[(c.witness, log_time(c.received_at)) for c in latest.cosignatures],
+            missing=[name for name in witnesses if name not in cosigned],
+            note=latest.note,
+        )
+    if not witnesses:
+        return view, None
+    needed = len(witnesses) if quorum is None else quorum
+    return view, Witnessing(witnesses, needed, _gap(db, witnesses, view))
+
+
+def _gap(db: Db, witnesses: list[str], counted: CheckpointView | None) -> QuorumGap | None:
+    """The newest signed checkpoint, when it is newer than the one that counts."""
+    newest = queries.newest_checkpoint(db)
+    counted_size = counted.size if counted is not None else 0
+    if newest is None or newest.size <= counted_size:
         return None
-    checkpoint = latest.checkpoint
-    return CheckpointView(
-        origin=checkpoint.note.split("\n", 1)[0],
-        size=checkpoint.size,
-        root=b64(checkpoint.root),
-        signed_at=log_time(checkpoint.created_at),
-        cosigners=[(c.witness, log_time(c.received_at)) for c in latest.cosignatures],
-        note=latest.note,
+    first = queries.first_signed_after(db, counted_size) or newest
+    cosigned = set(queries.cosigners_of(db, newest.size))
+    return QuorumGap(
+        size=newest.size,
+        signed_at=log_time(newest.created_at),
+        since=log_time(first.created_at),
+        cosigned_by=[name for name in witnesses if name in cosigned],
+        missing=[name for name in witnesses if name not in cosigned],
     )
 
 
@@ -154,12 +197,14 @@ def record_page(
         headers["HX-Push-Url"] = _url(type=entry_type, author=author, before=before)
         return page(request, viewer, "ledger/entries.html", headers=headers, **context)
     labels = {label: translate(viewer.language, label) for label in VERIFY_LABELS}
+    checkpoint, witnessing = _checkpoint(request, db)
     return page(
         request,
         viewer,
         "ledger/record.html",
         headers=headers,
-        checkpoint=_checkpoint(request, db),
+        checkpoint=checkpoint,
+        witnessing=witnessing,
         entry_types=list(known_entry_types()),
         verify_labels=json.dumps(labels, ensure_ascii=False),
         **context,
