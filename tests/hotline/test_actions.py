@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from fusioncell.cell.policy import Viewer
@@ -462,11 +462,13 @@ def test_the_first_device_of_each_organisation_to_receive_a_message_is_its_deliv
     entry, body = last_entry(db)
     assert delivery.log_index == entry.index
     assert entry.entry_type == HotlineEntry.MESSAGE_DELIVERED
-    assert entry.author_key_id == custodial_key(db, duty)
+    # The cell's own statement that it handed the message over: the log's key signs it.
+    assert entry.author_key_id == key_id(ledger.keyring.log_signer.public_key)
     assert body == {
         "message": str(message_id),
         "message_index": message_index,
         "organisation": str(BRAVO),
+        "member": str(duty.member_id),
     }
     assert_verifies(db, ledger, entry)
     [event] = events(db, EventKind.DELIVERED)
@@ -485,6 +487,30 @@ def test_the_first_device_of_each_organisation_to_receive_a_message_is_its_deliv
         do_mark_delivered(db, member("alpha.duty"), message_ids=[message_id], now=clock.now()) == []
     )
     assert snapshot(db) == before
+
+
+def test_a_member_whose_custodial_key_is_gone_still_gets_a_delivery_record(
+    db: Session, member: Callable[[str], Viewer], clock: ManualClock, ledger: LedgerContext
+) -> None:
+    message = send(db, member("alpha.liaison"), clock)
+    message_id = message.id
+    duty = member("bravo.duty")
+    # The server no longer holds the member's key (a deployment restored without it).
+    db.execute(
+        update(LogKey)
+        .where(LogKey.member_id == duty.member_id, LogKey.custodial)
+        .values(sealed_seed=None)
+    )
+    db.commit()
+
+    [delivery] = do_mark_delivered(db, duty, message_ids=[message_id], now=clock.now())
+
+    db.rollback()
+    entry, body = last_entry(db)
+    assert (delivery.member_id, delivery.log_index) == (duty.member_id, entry.index)
+    assert entry.author_key_id == key_id(ledger.keyring.log_signer.public_key)
+    assert body["member"] == str(duty.member_id)
+    assert_verifies(db, ledger, entry)
 
 
 def test_a_member_cannot_mark_delivered_a_message_they_cannot_see(

@@ -6,7 +6,8 @@ its id), and every entry of these types must have its row:
     hotline_channels, _channel_members   hotline.channel.opened
     hotline_messages                     hotline.message.sent (sent at its log time; the
                                          deadlines by the hotline policy the body binds)
-    hotline_deliveries                   hotline.message.delivered (by the signing key's member)
+    hotline_deliveries                   hotline.message.delivered (signed by the log; the body
+                                         names the member)
     hotline_acks                         hotline.message.acknowledged (a party's first one counts)
     hotline_escalations                  hotline.escalation
 
@@ -314,7 +315,7 @@ def _check_deliveries(tables: Connection, hotline: _Hotline) -> None:
         for name, stored, value in (
             ("message_id", row.message_id, body["message"]),
             ("organisation_id", row.organisation_id, body["organisation"]),
-            ("member_id", row.member_id, hotline.log.member_of_key(entry.author)),
+            ("member_id", row.member_id, body["member"]),
             ("delivered_at", row.delivered_at, entry.logged_at),
         ):
             require_same("hotline_deliveries", where, name, entry.index, stored, value)

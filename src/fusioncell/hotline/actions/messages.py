@@ -32,7 +32,7 @@ from fusioncell.hotline.queries import get_channel, get_message
 from fusioncell.ledger.context import ledger_context
 from fusioncell.ledger.entries import audience, b64, log_time
 from fusioncell.ledger.models import LogCheckpoint
-from fusioncell.ledger.record import ByLog, ByMember, author_of, log_clock, record
+from fusioncell.ledger.record import ByLog, author_of, log_clock, record
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
@@ -332,25 +332,38 @@ def do_send_link_test(db: Session, *, sequence: int, now: datetime) -> list[Mess
 def do_mark_delivered(
     db: Session, actor: Viewer, *, message_ids: list[uuid.UUID], now: datetime
 ) -> list[Delivery]:
-    """A device of the actor's organisation received these messages: the first time counts."""
+    """A device of the actor's organisation received these messages: the first time counts.
+
+    A delivery is the cell's own statement that it handed the message to the member's device,
+    so the log's key signs it (a member without a key on the server gets one all the same),
+    and its body names the member and the organisation. Streams, pages and API reads may
+    record the same delivery at the same moment, in several processes: the check for an
+    earlier one is made again under the log's lock, which serialises writers, so the later
+    writer finds the first delivery and skips it instead of failing on the primary key.
+    """
     if not message_ids:
         return []
     written = []
     with atomic(db):
+        owed = []
         for message_id in message_ids:
             message = get_message(db, actor, message_id)
-            if message.sender_organisation_id == actor.organisation_id:
-                continue
-            if db.get(Delivery, (message.id, actor.organisation_id)) is not None:
-                continue
+            if message.sender_organisation_id != actor.organisation_id and message not in owed:
+                owed.append(message)
+        owed = _undelivered(db, actor, owed) if owed else []
+        if owed:
+            log_clock(db, now=now)  # the lock: every earlier delivery is now committed
+            owed = _undelivered(db, actor, owed)
+        for message in owed:
             appended = record(
                 db,
-                ByMember(actor.member_id),
+                ByLog(),
                 HotlineEntry.MESSAGE_DELIVERED,
                 {
                     "message": str(message.id),
                     "message_index": message.log_index,
                     "organisation": str(actor.organisation_id),
+                    "member": str(actor.member_id),
                 },
                 audience=_channel_audience(db, message.channel_id),
                 now=now,
@@ -373,6 +386,20 @@ def do_mark_delivered(
             )
             written.append(delivery)
     return written
+
+
+def _undelivered(db: Session, actor: Viewer, messages: list[Message]) -> list[Message]:
+    """The messages not yet delivered to the actor's organisation, read from the database
+    (not the session's identity map, which would not see another transaction's row)."""
+    delivered = set(
+        db.scalars(
+            select(Delivery.message_id).where(
+                Delivery.organisation_id == actor.organisation_id,
+                Delivery.message_id.in_([message.id for message in messages]),
+            )
+        )
+    )
+    return [message for message in messages if message.id not in delivered]
 
 
 def _checkpoint_seen(db: Session, size: int | None) -> dict[str, Any] | None:
