@@ -250,6 +250,22 @@ def test_after_a_password_change_the_old_password_fails(
     assert new.status_code == 200
 
 
+def test_a_password_change_through_the_api_keeps_the_calling_token_and_ends_the_others(
+    client: TestClient, token_for: Tokens
+) -> None:
+    calling, other = token_for("alpha.liaison"), token_for("alpha.liaison")
+
+    response = client.post(
+        "/api/v1/me/password",
+        json={"current_password": DEMO_PASSWORD, "new_password": NEW_PASSWORD},
+        headers=calling,
+    )
+
+    assert response.status_code == 204
+    assert client.get("/api/v1/me", headers=calling).status_code == 200
+    assert_problem(client.get("/api/v1/me", headers=other), 401, "invalid-token")
+
+
 def test_a_password_change_with_the_wrong_current_password_is_401(
     client: TestClient, token_for: Tokens
 ) -> None:

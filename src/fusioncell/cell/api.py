@@ -52,7 +52,14 @@ from fusioncell.errors import InvalidInput, InvalidToken
 from fusioncell.idempotency import resolve_id
 from fusioncell.ledger.entries import b64, unb64
 from fusioncell.ledger.models import LogKey
-from fusioncell.web.deps import AppClock, AppSettings, CurrentViewer, Db, bearer_secret
+from fusioncell.web.deps import (
+    SESSION_COOKIE,
+    AppClock,
+    AppSettings,
+    CurrentViewer,
+    Db,
+    bearer_secret,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["cell"])
 
@@ -123,8 +130,16 @@ def set_language(body: LanguageIn, viewer: CurrentViewer, db: Db, clock: AppCloc
 
 @router.post("/me/password", status_code=204)
 def change_password(
-    body: PasswordChangeIn, viewer: CurrentViewer, db: Db, settings: AppSettings, clock: AppClock
+    request: Request,
+    body: PasswordChangeIn,
+    viewer: CurrentViewer,
+    db: Db,
+    settings: AppSettings,
+    clock: AppClock,
 ) -> Response:
+    """Every other token and session of the member ends; the credential of this request
+    goes on, as the web form keeps its session."""
+    token = bearer_secret(request)
     do_change_password(
         db,
         viewer,
@@ -132,6 +147,8 @@ def change_password(
         new_password=body.new_password,
         now=clock.now(),
         hash_profile=settings.password_hash_profile,
+        keep_session=None if token else request.cookies.get(SESSION_COOKIE),
+        keep_token=token,
         settings=settings,
     )
     return Response(status_code=204)

@@ -61,9 +61,11 @@ def do_change_password(
     now: datetime,
     hash_profile: str,
     keep_session: str | None = None,
+    keep_token: str | None = None,
     settings: Settings | None = None,
 ) -> None:
-    """Change one's password; every other session and every token of the member ends.
+    """Change one's password; every other session and token of the member ends, but the one
+    the change came through (``keep_session`` or ``keep_token``, the secret) goes on.
 
     The current password is a password guess like a login's: wrong ones count against the
     member's username with the same back-off (``settings``; the defaults if not given), and
@@ -98,6 +100,7 @@ def do_change_password(
                 member.id,
                 now=now,
                 keep_session=credentials.digest(keep_session) if keep_session else None,
+                keep_token=credentials.digest(keep_token) if keep_token else None,
             )
             _record_own(db, actor, CellEntry.PASSWORD_CHANGED, now=now)
     if refusal is not None:

@@ -301,14 +301,19 @@ def do_disable_member(db: Session, actor: Viewer, *, username: str, now: datetim
 
 
 def revoke_credentials(
-    db: Session, member_id: uuid.UUID, *, now: datetime, keep_session: str | None = None
+    db: Session,
+    member_id: uuid.UUID,
+    *,
+    now: datetime,
+    keep_session: str | None = None,
+    keep_token: str | None = None,
 ) -> None:
-    """End a member's tokens and sessions (all but ``keep_session``). Runs inside an action."""
-    db.execute(
-        update(ApiToken)
-        .where(ApiToken.member_id == member_id, ApiToken.revoked_at.is_(None))
-        .values(revoked_at=now)
-    )
+    """End a member's tokens and sessions: all but the session whose id is ``keep_session``
+    and the token whose hash is ``keep_token``. Runs inside an action."""
+    tokens = update(ApiToken).where(ApiToken.member_id == member_id, ApiToken.revoked_at.is_(None))
+    if keep_token is not None:
+        tokens = tokens.where(ApiToken.token_hash != keep_token)
+    db.execute(tokens.values(revoked_at=now))
     sessions = update(WebSession).where(
         WebSession.member_id == member_id, WebSession.revoked_at.is_(None)
     )
