@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -27,6 +28,9 @@ from fusioncell.web.pages import page
 router = APIRouter(include_in_schema=False)
 
 PAGE_SIZE = 50
+# A checkpoint is normally cosigned within a second of being signed: the page reports the
+# quorum missing only once the log has been ahead of the counting checkpoint this long.
+QUORUM_GRACE = timedelta(seconds=5)
 # The element htmx swaps; a request aimed at it gets the list alone.
 LIST_ID = "record-entries"
 
@@ -130,16 +134,22 @@ def _checkpoint(request: Request, db: Db) -> tuple[CheckpointView | None, Witnes
     if not witnesses:
         return view, None
     needed = len(witnesses) if quorum is None else quorum
-    return view, Witnessing(witnesses, needed, _gap(db, witnesses, view))
+    gap = _gap(db, witnesses, view, now=request.app.state.clock.now())
+    return view, Witnessing(witnesses, needed, gap)
 
 
-def _gap(db: Db, witnesses: list[str], counted: CheckpointView | None) -> QuorumGap | None:
-    """The newest signed checkpoint, when it is newer than the one that counts."""
+def _gap(
+    db: Db, witnesses: list[str], counted: CheckpointView | None, *, now: datetime
+) -> QuorumGap | None:
+    """The newest signed checkpoint, when it is newer than the one that counts (for long
+    enough that its witnesses should have cosigned it)."""
     newest = queries.newest_checkpoint(db)
     counted_size = counted.size if counted is not None else 0
     if newest is None or newest.size <= counted_size:
         return None
     first = queries.first_signed_after(db, counted_size) or newest
+    if now - first.created_at < QUORUM_GRACE:
+        return None
     cosigned = set(queries.cosigners_of(db, newest.size))
     return QuorumGap(
         size=newest.size,
