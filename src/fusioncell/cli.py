@@ -41,7 +41,7 @@ from fusioncell.hotline.state_check import HotlineStateCheck
 from fusioncell.ledger.context import build_ledger_context
 from fusioncell.ledger.keyring import KeyFileError
 from fusioncell.ledger.verify_cli import verify_command
-from fusioncell.ledger.witness_cli import witness_app
+from fusioncell.ledger.witness_cli import WitnessSetupError, witness_app
 
 app = typer.Typer(
     help="fusioncell: a supervised joint fusion cell on a signed, verifiable log.",
@@ -186,8 +186,11 @@ def demo(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Set up only.")] = False,
+    no_witnesses: Annotated[
+        bool, typer.Option("--no-witnesses", help="Serve without the parties' witnesses.")
+    ] = False,
 ) -> None:
-    """Create the demo cell if the database is empty, then serve it."""
+    """Create the demo cell if the database is empty, then serve it with a witness per party."""
     from fusioncell.scenario.demo import MEMBERS, load_demo
 
     settings = _settings(database_url)
@@ -218,9 +221,65 @@ def demo(
             "The demo database already existed; its password was printed when it was created. "
             "Delete the database file to start afresh."
         )
-    if not no_serve:
+    if no_serve:
+        return
+    if no_witnesses or settings.witnesses:
+        if settings.witnesses:
+            out.print("Witnesses: those in FUSIONCELL_WITNESSES.")
         out.print(f"Serving on http://{host}:{port}")
         _serve(settings, host, port)
+        return
+    _serve_demo_with_witnesses(settings, host, port, fresh=fresh)
+
+
+def _serve_demo_with_witnesses(settings: Settings, host: str, port: int, *, fresh: bool) -> None:
+    """Serve the demo with ALPHA's, BRAVO's and the verifier's witnesses, stopping them after."""
+    import signal
+
+    from fusioncell.scenario import witnesses as demo_witnesses
+
+    # uvicorn re-raises SIGTERM once it has shut down; as an exception, it lets `finally` stop
+    # the witnesses instead of leaving them running.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    directory = settings.key_dir.parent / "witnesses"
+    log_key = build_ledger_context(settings).keyring.log_signer.verifier().key_string()
+    # The witnesses reach the cell on loopback when it listens on every address.
+    local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 (no bind)
+    try:
+        started = demo_witnesses.start(
+            directory, log_url=f"http://{local}:{port}", log_key=log_key, fresh_log=fresh
+        )
+    except (WitnessSetupError, OSError) as exc:
+        raise CliError(str(exc)) from None
+    try:
+        quorum = len(started) if settings.witness_quorum is None else settings.witness_quorum
+        settings = replace(
+            settings,
+            witnesses=demo_witnesses.witnesses_setting(started),
+            witness_quorum=quorum,
+        )
+        table = Table(title=f"Witnesses: a checkpoint counts once {quorum} of them cosign it")
+        table.add_column("witness")
+        table.add_column("address")
+        table.add_column("process")
+        for witness in started:
+            table.add_row(witness.name, witness.url, str(witness.process.pid))
+        out.print(table)
+        out.print(f"Their keys, state and logs are in {directory}.")
+        out.print(
+            "Stop one (kill its process) and the Record page shows the quorum missing; "
+            "start it again and it catches up:"
+        )
+        for witness in started:
+            out.print(f"  {demo_witnesses.command_line(witness)}", markup=False)
+        out.print(f"Serving on http://{host}:{port}")
+        _serve(settings, host, port)
+    finally:
+        demo_witnesses.stop(started)
+
+
+def _exit_on_sigterm(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 @users_app.command("add")
