@@ -19,13 +19,15 @@ from typing import Any
 import httpx
 
 from bench.common import free_port, latency_summary, server
+from fusioncell import bootstrap  # noqa: F401  (registers the tracks' entry types and rules)
 from fusioncell.clock import SystemClock
 from fusioncell.config import Settings
 from fusioncell.db import migrate
 from fusioncell.db.engine import create_db_engine, make_sessionmaker
 from fusioncell.db.transaction import atomic
+from fusioncell.geo.entries import GeoEntry
 from fusioncell.ledger.context import build_ledger_context
-from fusioncell.ledger.entries import EVERYONE, EntryType
+from fusioncell.ledger.entries import EVERYONE
 from fusioncell.ledger.record import ByLog, record
 
 
@@ -46,7 +48,7 @@ def durable_appends(
             record(
                 db,
                 ByLog(),
-                EntryType.GEO_FEATURE_DEFINED,
+                GeoEntry.GEO_FEATURE_DEFINED,
                 body(-1),
                 audience=EVERYONE,
                 now=clock.now(),
@@ -59,7 +61,7 @@ def durable_appends(
                 record(
                     db,
                     ByLog(),
-                    EntryType.GEO_FEATURE_DEFINED,
+                    GeoEntry.GEO_FEATURE_DEFINED,
                     body(i),
                     audience=EVERYONE,
                     now=clock.now(),
@@ -73,7 +75,7 @@ def durable_appends(
                     record(
                         db,
                         ByLog(),
-                        EntryType.GEO_FEATURE_DEFINED,
+                        GeoEntry.GEO_FEATURE_DEFINED,
                         body(b * batch + i),
                         audience=EVERYONE,
                         now=clock.now(),

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fusioncell.errors import InvalidInput
 from fusioncell.hotline import forms
 from fusioncell.hotline.entries import HotlineEntry
-from fusioncell.hotline.policy import PolicyError, parse_policy
+from fusioncell.hotline.rules import RulesError, parse_rules
 from fusioncell.ledger import tree
 from fusioncell.ledger.checkpoint import Checkpoint, parse_checkpoint
 from fusioncell.ledger.entries import b64, body_hash, key_id, parse_leaf, unb64
@@ -308,8 +308,8 @@ class CellClient:
 def hotline_policy_hash(policy: dict[str, Any]) -> str:
     """The hash a message binds: of the hotline part of the log's policy document."""
     try:
-        return parse_policy(policy["hotline"]).hash
-    except (PolicyError, KeyError, TypeError) as exc:
+        return parse_rules(policy["hotline"]).hash
+    except (RulesError, KeyError, TypeError) as exc:
         raise ClientError(f"the server's hotline policy is unusable: {exc}") from None
 
 

@@ -66,7 +66,7 @@ class Settings:
     background_checkpoints: bool = True
     # The hotline's deadlines and escalation ladder (TOML); default: the one shipped.
     hotline_policy: Path = field(
-        default_factory=lambda: Path(__file__).parent / "hotline" / "policy.toml"
+        default_factory=lambda: Path(__file__).parent / "hotline" / "rules.toml"
     )
 
     @property

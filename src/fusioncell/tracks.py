@@ -12,6 +12,8 @@ from enum import StrEnum
 from types import ModuleType
 from typing import Any
 
+from fusioncell.ledger.rules import RulesSection
+
 
 @dataclass(frozen=True)
 class NavItem:
@@ -28,8 +30,8 @@ class Track:
     models: tuple[ModuleType, ...] = ()
     # The track's entry types; values are signed, never renamed or reused.
     entry_types: tuple[type[StrEnum], ...] = ()
-    # Its section of the rules in force (``fusioncell.ledger.rules.RulesSection``), if any.
-    rules: Any = None
+    # Its section of the rules in force, if any.
+    rules: RulesSection[Any] | None = None
     # Verification replays: factories of objects observing each entry (``ledger.verify``).
     replays: tuple[Callable[[], Any], ...] = ()
     # State checks: compare the database with what the log says (``verify --database``).

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Request, expect
 
-from fusioncell.hotline.policy import DEFAULT_POLICY, parse_policy
+from fusioncell.hotline.rules import DEFAULT_RULES, parse_rules
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 # FLASH as the shipped policy has it, but in seconds a test can wait for.
@@ -36,12 +36,12 @@ LIVE_SECONDS = 5
 def fast_policy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The shipped hotline policy with FLASH acknowledged within 3 s and escalated at 3 s and
     6 s, named in the environment the server fixture passes to ``fusioncell serve``."""
-    shipped = DEFAULT_POLICY.read_text()
+    shipped = DEFAULT_RULES.read_text()
     text, replaced = re.subn(
         r"\[precedence\.FLASH\].*?(?=\[precedence\.)", FAST_FLASH, shipped, flags=re.S
     )
     assert replaced == 1
-    rule = parse_policy(tomllib.loads(text)).rule("FLASH")
+    rule = parse_rules(tomllib.loads(text)).rule("FLASH")
     assert (rule.ack.total_seconds(), [r.after.total_seconds() for r in rule.ladder]) == (3, [3, 6])
     path = tmp_path / "hotline-policy.toml"
     path.write_text(text)

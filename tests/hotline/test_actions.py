@@ -43,6 +43,7 @@ from fusioncell.hotline.models import (
     HotlineEvent,
     Message,
 )
+from fusioncell.hotline.rules import HOTLINE_RULES
 from fusioncell.ledger.actions import do_sign_checkpoint
 from fusioncell.ledger.context import LedgerContext
 from fusioncell.ledger.entries import (
@@ -216,11 +217,11 @@ def test_a_text_message_is_a_row_an_entry_signed_by_its_sender_and_an_event(
         "Convoy at the crossing at 09:00",
         None,
     )
-    rule = ledger.hotline.rule("FLASH")
+    rule = ledger.rules(HOTLINE_RULES).rule("FLASH")
     assert row.sent_at == clock.now()
     assert row.delivered_deadline == clock.now() + rule.delivered
     assert row.ack_deadline == clock.now() + rule.ack
-    assert row.hotline_policy == ledger.hotline.hash
+    assert row.hotline_policy == ledger.rules(HOTLINE_RULES).hash
 
     entry, body = last_entry(db)
     assert (entry.index, entry.leaf_hash) == (message.log_index, message.leaf_hash)
@@ -237,7 +238,7 @@ def test_a_text_message_is_a_row_an_entry_signed_by_its_sender_and_an_event(
         "fields": None,
         "attachments": [],
         "relay_of": None,
-        "hotline_policy": ledger.hotline.hash,
+        "hotline_policy": ledger.rules(HOTLINE_RULES).hash,
     }
     assert_verifies(db, ledger, entry)
 
@@ -701,7 +702,7 @@ def test_the_engine_sends_one_link_test_per_bilateral_channel_per_interval(
     app: FastAPI, db: Session, demo: None, clock: ManualClock, ledger: LedgerContext
 ) -> None:
     engine = app.state.hotline_engine
-    every = ledger.hotline.link_test_every.total_seconds()
+    every = ledger.rules(HOTLINE_RULES).link_test_every.total_seconds()
 
     engine.run_once()
     clock.advance(every / 2)
@@ -715,7 +716,7 @@ def test_the_engine_sends_one_link_test_per_bilateral_channel_per_interval(
     for message in first:
         assert (message.sender_id, message.sender_organisation_id) == (None, SUPERVISOR)
         assert (message.precedence, message.fields) == (
-            ledger.hotline.link_test_precedence,
+            ledger.rules(HOTLINE_RULES).link_test_precedence,
             {"sequence": sequence},
         )
         entry = db.get(LogEntry, message.log_index)
@@ -754,7 +755,7 @@ def test_a_missed_link_test_escalates_like_an_immediate_message(
     duty = member("alpha.duty")
     do_mark_delivered(db, duty, message_ids=[alpha_id], now=clock.now())
     acknowledge(db, duty, alpha_id, clock)  # ALPHA answers its link test; BRAVO does not
-    rule = ledger.hotline.rule(ledger.hotline.link_test_precedence)
+    rule = ledger.rules(HOTLINE_RULES).rule(ledger.rules(HOTLINE_RULES).link_test_precedence)
 
     clock.advance(rule.ack.total_seconds())
     engine.run_once()

@@ -31,7 +31,7 @@ from fusioncell.hotline.engine import HotlineEngine
 from fusioncell.hotline.entries import HotlineEntry
 from fusioncell.hotline.escalation import MAX_STEPS, UNDELIVERED_NOTIFY, Step, due_steps
 from fusioncell.hotline.models import Escalation, EventKind, HotlineEvent, Message
-from fusioncell.hotline.policy import DEFAULT_POLICY, PrecedenceRule, Rung
+from fusioncell.hotline.rules import DEFAULT_RULES, HOTLINE_RULES, PrecedenceRule, Rung
 from fusioncell.ledger.context import LedgerContext, build_ledger_context
 from fusioncell.ledger.entries import key_id, log_time
 from fusioncell.ledger.models import EntryBody, LogEntry
@@ -356,12 +356,12 @@ def test_a_message_escalates_by_the_policy_it_was_sent_under_after_the_policy_ch
     message_id = flash(db, member, clock)
     faster = tmp_path / "faster.toml"
     faster.write_text(
-        DEFAULT_POLICY.read_text()
+        DEFAULT_RULES.read_text()
         .replace("ack_seconds = 120", "ack_seconds = 60")
         .replace("after_seconds = 120", "after_seconds = 60")
     )
     changed = build_ledger_context(replace(settings, hotline_policy=faster))
-    assert changed.hotline.rule("FLASH").ladder[0].after == timedelta(seconds=60)
+    assert changed.rules(HOTLINE_RULES).rule("FLASH").ladder[0].after == timedelta(seconds=60)
     restarted = HotlineEngine(make_sessionmaker(app.state.engine, ledger=changed), clock)
 
     clock.current = sent + timedelta(seconds=90)

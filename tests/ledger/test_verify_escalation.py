@@ -33,7 +33,7 @@ from fusioncell.hotline.actions.messages import (
 from fusioncell.hotline.engine import HotlineEngine
 from fusioncell.hotline.entries import HotlineEntry
 from fusioncell.hotline.models import Escalation, Message
-from fusioncell.hotline.policy import DEFAULT_POLICY
+from fusioncell.hotline.rules import DEFAULT_RULES
 from fusioncell.ledger.context import LedgerContext, build_ledger_context
 from fusioncell.ledger.entries import audience, log_time
 from fusioncell.ledger.record import ByLog, record
@@ -320,7 +320,7 @@ def test_a_message_escalated_by_the_policy_it_bound_verifies_after_the_policy_ch
     message_id, _index = flash(db, member, clock)
     faster = tmp_path / "faster.toml"
     faster.write_text(
-        DEFAULT_POLICY.read_text().replace("after_seconds = 120", "after_seconds = 60")
+        DEFAULT_RULES.read_text().replace("after_seconds = 120", "after_seconds = 60")
     )
     changed = build_ledger_context(replace(settings, hotline_policy=faster))
     restarted = HotlineEngine(make_sessionmaker(engine, ledger=changed), clock)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from fusioncell.clock import Clock
 from fusioncell.hotline.actions.escalation import do_escalate_due
 from fusioncell.hotline.actions.messages import do_send_link_test
+from fusioncell.hotline.rules import HOTLINE_RULES
 from fusioncell.ledger.context import ledger_context
 
 log = logging.getLogger("fusioncell.hotline")
@@ -44,7 +45,7 @@ class HotlineEngine:
     def run_once(self) -> None:
         with self.sessions() as db:
             now = self.clock.now()
-            policy = ledger_context(db).hotline
+            policy = ledger_context(db).rules(HOTLINE_RULES)
             every = policy.link_test_every.total_seconds()
             if every > 0:
                 do_send_link_test(db, sequence=int(now.timestamp() // every), now=now)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from fusioncell.hotline.policy import PrecedenceRule
+from fusioncell.hotline.rules import PrecedenceRule
 
 MAX_STEPS = 30
 UNDELIVERED_NOTIFY = ("supervisor_duty_officer",)

@@ -39,7 +39,7 @@ from sqlalchemy import (
 from fusioncell.cell.state_check import Directory
 from fusioncell.db.base import UTCDateTime
 from fusioncell.hotline.entries import HotlineEntry
-from fusioncell.hotline.policy import HotlinePolicy, PolicyError, parse_policy
+from fusioncell.hotline.rules import HotlineRules, RulesError, parse_rules
 from fusioncell.ledger.entries import LedgerEntry, b64, parse_log_time
 from fusioncell.ledger.verify.state import (
     AudienceRule,
@@ -244,13 +244,13 @@ def _check_channels(tables: Connection, hotline: _Hotline) -> None:
     unmatched_rows("hotline_channel_members", ("/".join(key) for key in members))
 
 
-def _policies(log: RecordedLog) -> dict[str, HotlinePolicy]:
+def _policies(log: RecordedLog) -> dict[str, HotlineRules]:
     """Every hotline policy the log adopted, by hash."""
-    found: dict[str, HotlinePolicy] = {}
+    found: dict[str, HotlineRules] = {}
     for entry in log.of_type(LedgerEntry.POLICY_ADOPTED):
         try:
-            policy = parse_policy(entry.body["policy"]["hotline"])
-        except (PolicyError, KeyError, TypeError, ValueError):
+            policy = parse_rules(entry.body["policy"]["hotline"])
+        except (RulesError, KeyError, TypeError, ValueError):
             continue  # a policy from before the hotline had one
         found.setdefault(policy.hash, policy)
     return found
@@ -268,7 +268,7 @@ def _row(rows: dict[int, Any], name: str, entry: Recorded) -> Any:
 
 
 def _check_messages(
-    tables: Connection, hotline: _Hotline, policies: dict[str, HotlinePolicy]
+    tables: Connection, hotline: _Hotline, policies: dict[str, HotlineRules]
 ) -> None:
     rows = _by_index(tables, _messages)
     for entry in hotline.log.of_type(HotlineEntry.MESSAGE_SENT):

@@ -38,7 +38,6 @@ from fusioncell.hotline.actions.messages import (
     do_send_message,
 )
 from fusioncell.hotline.models import Channel, ChannelKind, Message
-from fusioncell.hotline.policy import PRECEDENCES
 from fusioncell.hotline.queries import (
     get_message,
     list_channels,
@@ -47,6 +46,7 @@ from fusioncell.hotline.queries import (
     names,
     unacknowledged_messages,
 )
+from fusioncell.hotline.rules import HOTLINE_RULES, PRECEDENCES
 from fusioncell.i18n import direction, translate
 from fusioncell.ledger.context import ledger_context
 from fusioncell.ledger.entries import log_time
@@ -398,7 +398,8 @@ def _compose_context(db: Session, viewer: Viewer, compose: Compose) -> dict[str,
         "may_send": can(viewer, Permission.MESSAGE_SEND) and bool(channels),
         "compose_channels": [(str(c.id), channel_label(c, language)) for c in channels],
         "precedences": [
-            (p, PRECEDENCE_LABELS.get(p, p)) for p in ledger_context(db).hotline.precedences
+            (p, PRECEDENCE_LABELS.get(p, p))
+            for p in ledger_context(db).rules(HOTLINE_RULES).precedences
         ],
         "templates": [
             (

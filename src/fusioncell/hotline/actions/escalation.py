@@ -15,7 +15,13 @@ from fusioncell.hotline.entries import HotlineEntry
 from fusioncell.hotline.escalation import Step, due_steps
 from fusioncell.hotline.events import emit
 from fusioncell.hotline.models import Ack, ChannelMember, Delivery, Escalation, EventKind, Message
-from fusioncell.hotline.policy import HotlinePolicy, PolicyError, PrecedenceRule, parse_policy
+from fusioncell.hotline.rules import (
+    HOTLINE_RULES,
+    HotlineRules,
+    PrecedenceRule,
+    RulesError,
+    parse_rules,
+)
 from fusioncell.ledger import queries as ledger_queries
 from fusioncell.ledger.context import ledger_context
 from fusioncell.ledger.entries import LedgerEntry, audience, log_time
@@ -25,7 +31,7 @@ from fusioncell.ledger.record import ByLog, log_clock, record
 HORIZON = timedelta(days=2)
 
 
-def _bound_policies(db: Session, current: HotlinePolicy) -> dict[str, HotlinePolicy]:
+def _bound_policies(db: Session, current: HotlineRules) -> dict[str, HotlineRules]:
     """Every hotline policy the log has adopted, by hash: a message escalates by the policy
     bound into it, even after a newer one is in force (``fusioncell verify`` replays it so)."""
     policies = {current.hash: current}
@@ -38,8 +44,8 @@ def _bound_policies(db: Session, current: HotlinePolicy) -> dict[str, HotlinePol
         if body is None:
             continue
         try:
-            policy = parse_policy(json.loads(body.body)["policy"]["hotline"])
-        except (PolicyError, KeyError, TypeError, ValueError):
+            policy = parse_rules(json.loads(body.body)["policy"]["hotline"])
+        except (RulesError, KeyError, TypeError, ValueError):
             continue  # a policy from before the hotline had one
         policies.setdefault(policy.hash, policy)
     return policies
@@ -100,7 +106,7 @@ def do_escalate_due(db: Session, *, now: datetime) -> list[Escalation]:
     first pass counts, and each escalation is due at its own entry's log time, as ``fusioncell
     verify`` judges it.
     """
-    current = ledger_context(db).hotline
+    current = ledger_context(db).rules(HOTLINE_RULES)
     written: list[Escalation] = []
     with atomic(db):
         messages = db.scalars(

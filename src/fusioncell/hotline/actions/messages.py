@@ -27,8 +27,8 @@ from fusioncell.hotline.models import (
     EventKind,
     Message,
 )
-from fusioncell.hotline.policy import HotlinePolicy
 from fusioncell.hotline.queries import get_channel, get_message
+from fusioncell.hotline.rules import HOTLINE_RULES, HotlineRules
 from fusioncell.ledger.context import ledger_context
 from fusioncell.ledger.entries import audience, b64, log_time
 from fusioncell.ledger.models import LogCheckpoint
@@ -45,7 +45,7 @@ def _channel_audience(db: Session, channel_id: uuid.UUID) -> dict[str, Any]:
 
 
 def _check_attachments(
-    attachments: list[dict[str, Any]], policy: HotlinePolicy
+    attachments: list[dict[str, Any]], policy: HotlineRules
 ) -> list[dict[str, Any]]:
     """Attachments travel by hash: the message binds each file's SHA-256, size and name."""
     if len(attachments) > policy.max_attachments:
@@ -69,7 +69,7 @@ def _check_attachments(
 
 
 def _check_content(
-    form: str, text: str | None, fields: Any, policy: HotlinePolicy
+    form: str, text: str | None, fields: Any, policy: HotlineRules
 ) -> tuple[str | None, dict[str, Any] | None]:
     if form == forms.TEXT:
         if not isinstance(text, str) or not text.strip():
@@ -136,7 +136,7 @@ def _insert_message(
     sender_name: str | None,
     now: datetime,
 ) -> Message:
-    policy = ledger_context(db).hotline
+    policy = ledger_context(db).rules(HOTLINE_RULES)
     rule = policy.rule(precedence)
     message = Message(
         id=message_id,
@@ -219,7 +219,7 @@ def do_send_message(
     now: datetime,
 ) -> Message:
     require(actor, Permission.MESSAGE_SEND)
-    policy = ledger_context(db).hotline
+    policy = ledger_context(db).rules(HOTLINE_RULES)
     if precedence not in policy.precedences:
         raise InvalidInput(
             f"precedence {precedence!r} is not in the policy", precedences=list(policy.precedences)
@@ -294,7 +294,7 @@ def do_relay_message(
 
 def do_send_link_test(db: Session, *, sequence: int, now: datetime) -> list[Message]:
     """The cell's scheduled link test: one per bilateral channel, signed by the log's key."""
-    policy = ledger_context(db).hotline
+    policy = ledger_context(db).rules(HOTLINE_RULES)
     sent = []
     with atomic(db):
         supervisor = db.scalar(

@@ -44,7 +44,7 @@ from fusioncell.cell.entries import CellEntry
 from fusioncell.hotline.actions.escalation import HORIZON
 from fusioncell.hotline.entries import HotlineEntry
 from fusioncell.hotline.escalation import Step, due_steps
-from fusioncell.hotline.policy import HotlinePolicy, PolicyError, PrecedenceRule, parse_policy
+from fusioncell.hotline.rules import HotlineRules, PrecedenceRule, RulesError, parse_rules
 from fusioncell.ledger.entries import LedgerEntry, log_time, parse_log_time
 
 GRACE = timedelta(seconds=5)
@@ -98,7 +98,7 @@ class EscalationReplay:
         self.horizon = horizon
         self.complete = True
         self.last_logged_at: datetime | None = None
-        self._policy: HotlinePolicy | None = None
+        self._policy: HotlineRules | None = None
         self._policy_problem = "no policy was adopted before it"
         self._organisations: dict[str, str] = {}  # slug -> id
         self._members: dict[str, str] = {}  # username -> organisation slug
@@ -229,8 +229,8 @@ class EscalationReplay:
             self._policy_problem = f"the policy adopted at entry {index} has no hotline part"
             return
         try:
-            self._policy = parse_policy(hotline)
-        except PolicyError as exc:
+            self._policy = parse_rules(hotline)
+        except RulesError as exc:
             self._policy_problem = f"the hotline policy adopted at entry {index} is unusable: {exc}"
 
     def _organisation_created(self, _index: int, _at: datetime, body: dict[str, Any]) -> None:

@@ -1,8 +1,8 @@
-"""The hotline policy: deadlines and escalation ladders per precedence, read from TOML.
+"""The hotline's rules: deadlines and escalation ladders per precedence, read from TOML.
 
 The file named by ``FUSIONCELL_HOTLINE_POLICY`` (default: the one shipped beside this module)
-becomes part of the log's policy document, so its hash is bound into every entry and a change
-is logged as a new policy.
+becomes the ``hotline`` section of the log's rules document, so its hash is bound into every entry and a change
+is logged as a new adoption. ("Policy" is the access policy, ``cell/policy.py``.)
 """
 
 from __future__ import annotations
@@ -15,15 +15,17 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from fusioncell.config import Settings
 from fusioncell.ledger.entries import canonical
+from fusioncell.ledger.rules import RulesSection
 
-DEFAULT_POLICY = Path(__file__).with_name("policy.toml")
+DEFAULT_RULES = Path(__file__).with_name("rules.toml")
 PRECEDENCES = ("FLASH", "IMMEDIATE", "PRIORITY", "ROUTINE")
 RECIPIENTS = frozenset({"party_duty_officer", "party_liaison", "supervisor_duty_officer"})
 
 
-class PolicyError(Exception):
-    """The hotline policy file is missing or malformed."""
+class RulesError(Exception):
+    """The hotline rules file is missing or malformed."""
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,7 @@ class PrecedenceRule:
 
 
 @dataclass(frozen=True)
-class HotlinePolicy:
+class HotlineRules:
     document: dict[str, Any]
     precedences: dict[str, PrecedenceRule]
     link_test_every: timedelta
@@ -61,11 +63,11 @@ class HotlinePolicy:
 
 def _seconds(value: Any, where: str) -> timedelta:
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise PolicyError(f"{where} must be a whole number of seconds")
+        raise RulesError(f"{where} must be a whole number of seconds")
     return timedelta(seconds=value)
 
 
-def parse_policy(document: dict[str, Any]) -> HotlinePolicy:
+def parse_rules(document: dict[str, Any]) -> HotlineRules:
     try:
         rules = {}
         for name in PRECEDENCES:
@@ -74,10 +76,10 @@ def parse_policy(document: dict[str, Any]) -> HotlinePolicy:
             for i, rung in enumerate(raw["ladder"]):
                 notify = tuple(rung["notify"])
                 if not notify or not set(notify) <= RECIPIENTS:
-                    raise PolicyError(f"{name} rung {i + 1}: notify one of {sorted(RECIPIENTS)}")
+                    raise RulesError(f"{name} rung {i + 1}: notify one of {sorted(RECIPIENTS)}")
                 ladder.append(Rung(_seconds(rung["after_seconds"], f"{name} rung {i + 1}"), notify))
             if not ladder:
-                raise PolicyError(f"{name}: the ladder needs at least one rung")
+                raise RulesError(f"{name}: the ladder needs at least one rung")
             repeat = _seconds(raw.get("repeat_seconds", 0), f"{name}.repeat_seconds")
             rules[name] = PrecedenceRule(
                 name=name,
@@ -88,8 +90,8 @@ def parse_policy(document: dict[str, Any]) -> HotlinePolicy:
             )
         link_precedence = document.get("link_test_precedence", "IMMEDIATE")
         if link_precedence not in PRECEDENCES:
-            raise PolicyError("link_test_precedence must be a precedence")
-        return HotlinePolicy(
+            raise RulesError("link_test_precedence must be a precedence")
+        return HotlineRules(
             document=document,
             precedences=rules,
             link_test_every=timedelta(minutes=int(document["link_test_minutes"])),
@@ -99,16 +101,29 @@ def parse_policy(document: dict[str, Any]) -> HotlinePolicy:
             max_attachments=int(document["max_attachments"]),
         )
     except (KeyError, TypeError, ValueError) as exc:
-        raise PolicyError(f"the hotline policy is incomplete: {exc}") from None
+        raise RulesError(f"the hotline rules are incomplete: {exc}") from None
 
 
 @cache
-def load_policy(path: Path = DEFAULT_POLICY) -> HotlinePolicy:
+def load_rules(path: Path = DEFAULT_RULES) -> HotlineRules:
     try:
         with path.open("rb") as handle:
             document = tomllib.load(handle)
     except OSError as exc:
-        raise PolicyError(f"cannot read the hotline policy {path}: {exc.strerror}") from None
+        raise RulesError(f"cannot read the hotline rules {path}: {exc.strerror}") from None
     except tomllib.TOMLDecodeError as exc:
-        raise PolicyError(f"{path} is not valid TOML: {exc}") from None
-    return parse_policy(document)
+        raise RulesError(f"{path} is not valid TOML: {exc}") from None
+    return parse_rules(document)
+
+
+def _load(settings: Settings) -> HotlineRules:
+    return load_rules(settings.hotline_policy)
+
+
+def _document(rules: HotlineRules) -> dict[str, Any]:
+    return rules.document
+
+
+HOTLINE_RULES: RulesSection[HotlineRules] = RulesSection(
+    name="hotline", load=_load, parse=parse_rules, document=_document
+)

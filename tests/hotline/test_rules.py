@@ -1,5 +1,5 @@
-"""The hotline policy: read from TOML, refused with a clear message when malformed, and bound
-into the log, where a change is adopted as a new policy before the next entry."""
+"""The hotline rules: read from TOML, refused with a clear message when malformed, and bound
+into the log, where a change is adopted as new rules before the next entry."""
 
 from __future__ import annotations
 
@@ -22,13 +22,14 @@ from fusioncell.hotline.actions.channels import CELL_CHANNEL_ID
 from fusioncell.hotline.actions.messages import do_send_message
 from fusioncell.hotline.entries import HotlineEntry
 from fusioncell.hotline.models import Message
-from fusioncell.hotline.policy import (
-    DEFAULT_POLICY,
+from fusioncell.hotline.rules import (
+    DEFAULT_RULES,
+    HOTLINE_RULES,
     PRECEDENCES,
-    PolicyError,
+    RulesError,
     Rung,
-    load_policy,
-    parse_policy,
+    load_rules,
+    parse_rules,
 )
 from fusioncell.ledger.context import LedgerContext, build_ledger_context
 from fusioncell.ledger.entries import LedgerEntry, parse_leaf
@@ -36,7 +37,7 @@ from fusioncell.ledger.models import EntryBody, LogEntry
 
 
 def test_the_default_policy_holds_the_deadlines_and_ladders_of_the_design() -> None:
-    policy = load_policy(DEFAULT_POLICY)
+    policy = load_rules(DEFAULT_RULES)
 
     assert tuple(policy.precedences) == PRECEDENCES
     flash = policy.rule("FLASH")
@@ -76,11 +77,11 @@ def test_the_default_policy_holds_the_deadlines_and_ladders_of_the_design() -> N
         "IMMEDIATE",
     )
     assert len(policy.hash) == 64
-    assert parse_policy(policy.document).hash == policy.hash
+    assert parse_rules(policy.document).hash == policy.hash
 
 
 def edited(tmp_path: Path, old: str, new: str) -> Path:
-    text = DEFAULT_POLICY.read_text()
+    text = DEFAULT_RULES.read_text()
     assert old in text
     path = tmp_path / f"policy-{uuid.uuid4().hex[:8]}.toml"
     path.write_text(text.replace(old, new, 1))
@@ -91,8 +92,8 @@ def edited(tmp_path: Path, old: str, new: str) -> Path:
     ("old", "new", "message"),
     [
         ("[precedence.FLASH]", "[precedence.FLASH", "is not valid TOML"),
-        ("delivered_seconds = 15\n", "", "the hotline policy is incomplete: 'delivered_seconds'"),
-        ("[precedence.ROUTINE]", "[precedence.OTHER]", "the hotline policy is incomplete"),
+        ("delivered_seconds = 15\n", "", "the hotline rules are incomplete: 'delivered_seconds'"),
+        ("[precedence.ROUTINE]", "[precedence.OTHER]", "the hotline rules are incomplete"),
         ("ack_seconds = 120", "ack_seconds = -1", "FLASH.ack_seconds must be a whole number"),
         ("ack_seconds = 120", 'ack_seconds = "soon"', "FLASH.ack_seconds must be a whole number"),
         ('notify = ["party_liaison"]', 'notify = ["the_press"]', "FLASH rung 2: notify one of"),
@@ -103,14 +104,14 @@ def edited(tmp_path: Path, old: str, new: str) -> Path:
             "ladder = [\n]\nunused = [\n  { after_seconds = 21600",
             "ROUTINE: the ladder needs at least one rung",
         ),
-        ("max_attachments = 8", 'max_attachments = "eight"', "the hotline policy is incomplete"),
+        ("max_attachments = 8", 'max_attachments = "eight"', "the hotline rules are incomplete"),
     ],
 )
 def test_a_malformed_policy_file_is_refused_with_a_message_naming_the_fault(
     tmp_path: Path, old: str, new: str, message: str
 ) -> None:
-    with pytest.raises(PolicyError) as raised:
-        load_policy(edited(tmp_path, old, new))
+    with pytest.raises(RulesError) as raised:
+        load_rules(edited(tmp_path, old, new))
 
     assert message in str(raised.value)
 
@@ -118,8 +119,8 @@ def test_a_malformed_policy_file_is_refused_with_a_message_naming_the_fault(
 def test_a_missing_policy_file_is_refused_naming_the_file(tmp_path: Path) -> None:
     missing = tmp_path / "nowhere.toml"
 
-    with pytest.raises(PolicyError, match=f"cannot read the hotline policy {missing}"):
-        load_policy(missing)
+    with pytest.raises(RulesError, match=f"cannot read the hotline rules {missing}"):
+        load_rules(missing)
 
 
 @pytest.fixture
@@ -136,10 +137,10 @@ def test_fusioncell_hotline_policy_names_the_file_and_a_new_file_changes_the_pol
     changed = build_ledger_context(chosen)
 
     assert chosen.hotline_policy == other_policy
-    assert changed.hotline.rule("FLASH").delivered == timedelta(seconds=10)
-    assert changed.hotline.hash != ledger.hotline.hash
+    assert changed.rules(HOTLINE_RULES).rule("FLASH").delivered == timedelta(seconds=10)
+    assert changed.rules(HOTLINE_RULES).hash != ledger.rules(HOTLINE_RULES).hash
     assert changed.policy_hash != ledger.policy_hash
-    assert changed.policy["hotline"] == changed.hotline.document
+    assert changed.policy["hotline"] == changed.rules(HOTLINE_RULES).document
 
 
 def test_a_changed_policy_is_adopted_in_the_log_before_the_next_entry_and_bound_into_it(
@@ -184,5 +185,5 @@ def test_a_changed_policy_is_adopted_in_the_log_before_the_next_entry_and_bound_
     assert parse_leaf(sent.leaf).header["policy"] == changed.policy_hash
     message = db.get(Message, message_id)
     assert message is not None
-    assert message.hotline_policy == changed.hotline.hash
+    assert message.hotline_policy == changed.rules(HOTLINE_RULES).hash
     assert message.delivered_deadline == clock.now() + timedelta(seconds=10)

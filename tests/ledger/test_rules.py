@@ -1,0 +1,88 @@
+"""The rules in force: sections registered by the tracks, one document, the same bytes as
+before the sections were registered (so an existing log's rules hash does not change)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fusioncell.cell.rules import CELL_RULES
+from fusioncell.config import Settings
+from fusioncell.hotline.rules import DEFAULT_RULES, HOTLINE_RULES, HotlineRules, load_rules
+from fusioncell.ledger.context import build_ledger_context
+from fusioncell.ledger.entries import canonical
+from fusioncell.ledger.rules import RulesSection, register_sections, registered_sections
+
+# The rules hash of the shipped hotline rules and default settings, as logs written before
+# the rules were split into registered sections bound it.
+SHIPPED_RULES_HASH = "2e79e3f53adaa2828ffae6cfb564eccc8f0b3e2710979d026dcc460d9e27afbe"
+
+
+def document_as_written_before_sections(settings: Settings) -> dict[str, Any]:
+    """The document ``ledger/context.py`` hard-coded before the sections were registered."""
+    return {
+        "hotline": load_rules(settings.hotline_policy).document,
+        "version": 1,
+        "cell": {
+            "login_backoff_threshold": settings.login_backoff_threshold,
+            "login_backoff_base_seconds": settings.login_backoff_base_seconds,
+            "login_backoff_max_seconds": settings.login_backoff_max_seconds,
+            "token_ttl_seconds": settings.token_ttl_seconds,
+            "session_ttl_seconds": settings.session_ttl_seconds,
+        },
+    }
+
+
+def test_the_shipped_rules_keep_the_hash_existing_logs_bind(tmp_path: Path) -> None:
+    settings = Settings(database_url="sqlite://", key_dir=tmp_path)
+    assert build_ledger_context(settings).policy_hash == SHIPPED_RULES_HASH
+
+
+def test_the_rules_document_is_byte_identical_to_the_hard_coded_one_for_other_settings(
+    tmp_path: Path,
+) -> None:
+    shipped = DEFAULT_RULES
+    faster = tmp_path / "rules.toml"
+    faster.write_text(
+        shipped.read_text().replace("delivered_seconds = 15", "delivered_seconds = 9")
+    )
+    settings = replace(
+        Settings(database_url="sqlite://", key_dir=tmp_path),
+        token_ttl_seconds=60,
+        login_backoff_threshold=7,
+        hotline_policy=faster,
+    )
+    context = build_ledger_context(settings)
+    assert canonical(context.policy) == canonical(document_as_written_before_sections(settings))
+    assert context.policy_hash != SHIPPED_RULES_HASH
+
+
+def test_a_track_reads_its_section_by_its_object_or_by_name(tmp_path: Path) -> None:
+    context = build_ledger_context(Settings(database_url="sqlite://", key_dir=tmp_path))
+    hotline = context.rules(HOTLINE_RULES)
+    assert isinstance(hotline, HotlineRules)
+    assert context.rules("hotline") is hotline
+    assert context.rules(CELL_RULES)["token_ttl_seconds"] == 3600
+    with pytest.raises(LookupError, match="no rules section 'intelligence'"):
+        context.rules("intelligence")
+
+
+def test_every_registered_section_is_in_the_document_and_nothing_else(tmp_path: Path) -> None:
+    context = build_ledger_context(Settings(database_url="sqlite://", key_dir=tmp_path))
+    names = {section.name for section in registered_sections()}
+    assert names == {"cell", "hotline"}
+    assert set(context.policy) == names | {"version"}
+
+
+def test_a_second_section_with_a_taken_name_is_refused() -> None:
+    impostor: RulesSection[dict[str, Any]] = RulesSection(
+        name="hotline", load=lambda _s: {}, parse=dict, document=dict
+    )
+    with pytest.raises(ValueError, match="already registered"):
+        register_sections(impostor)
+    with pytest.raises(ValueError, match="the rules document's own field"):
+        register_sections(replace(impostor, name="version"))
+    assert HOTLINE_RULES in registered_sections()
