@@ -33,22 +33,16 @@ from fusioncell.web.deps import (
     check_csrf,
 )
 from fusioncell.web.pages import language_of, page, secure_cookies
+from fusioncell.web.redirects import safe_next
 
 router = APIRouter(include_in_schema=False)
-
-
-def _safe_next(target: str | None) -> str:
-    """Only same-site paths: never let a login form redirect off the cell."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return "/"
 
 
 @router.get("/login")
 def login_form(request: Request, viewer: MaybeViewer, next: str | None = None) -> Response:
     if viewer is not None:
-        return RedirectResponse(_safe_next(next), status_code=303)
-    return page(request, None, "cell/login.html", next=_safe_next(next))
+        return RedirectResponse(safe_next(next), status_code=303)
+    return page(request, None, "cell/login.html", next=safe_next(next))
 
 
 @router.post("/login")
@@ -81,12 +75,12 @@ async def login(
             status_code=error.status,
             error=translate(language, error.title),
             username=username,
-            next=_safe_next(next),
+            next=safe_next(next),
             headers={"Retry-After": str(error.extensions["retry_after"])}
             if "retry_after" in error.extensions
             else None,
         )
-    response = RedirectResponse(_safe_next(next), status_code=303)
+    response = RedirectResponse(safe_next(next), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
         started.secret,

@@ -53,6 +53,7 @@ from fusioncell.ledger.entries import log_time
 from fusioncell.text import N_
 from fusioncell.web.deps import AppClock, CurrentViewer, Db
 from fusioncell.web.pages import page
+from fusioncell.web.redirects import safe_next
 
 router = APIRouter(include_in_schema=False)
 
@@ -624,8 +625,7 @@ def acknowledge(
             raise
     if request.headers.get("hx-request") == "true":
         return _row_response(request, viewer, db, get_message(db, viewer, message_id), now)
-    target = next if next.startswith("/hotline") and "\\" not in next else "/hotline"
-    return RedirectResponse(target, status_code=303)
+    return RedirectResponse(safe_next(next) if next else "/hotline", status_code=303)
 
 
 # -- the supervisor's deadlines -----------------------------------------------------------

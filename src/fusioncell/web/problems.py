@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -23,6 +24,7 @@ from fusioncell.errors import (
     NotFound,
     PayloadTooLarge,
 )
+from fusioncell.web.redirects import safe_next
 
 PROBLEM_JSON = "application/problem+json"
 MACHINE_PREFIXES = ("/api/", "/log/", "/healthz", "/readyz", "/taxii")
@@ -46,7 +48,8 @@ def problem_response(
         headers["WWW-Authenticate"] = 'Bearer realm="fusioncell"'
     if wants_page(request):
         if isinstance(error, NotAuthenticated):
-            return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+            target = quote(safe_next(request.url.path), safe="/")
+            return RedirectResponse(f"/login?next={target}", status_code=303)
         from fusioncell.web.pages import render_error_page
 
         return render_error_page(request, error, headers=headers)

@@ -22,6 +22,7 @@ from fusioncell.web.deps import (
 )
 from fusioncell.web.pages import TRACKS, page, secure_cookies
 from fusioncell.web.problems import problem_response
+from fusioncell.web.redirects import safe_next
 
 router = APIRouter(include_in_schema=False)
 
@@ -57,8 +58,7 @@ async def set_language(
     require_language(language)
     if viewer is not None:
         do_set_language(db, viewer, language=language, now=clock.now())
-    target = next if next.startswith("/") and not next.startswith("//") else "/"
-    response = RedirectResponse(target, status_code=303)
+    response = RedirectResponse(safe_next(next), status_code=303)
     response.set_cookie(
         LANGUAGE_COOKIE,
         language,
