@@ -53,7 +53,7 @@ def message_out(
     db: Session, viewer: Viewer, message: Message, *, full: bool = True, known: Names | None = None
 ) -> MessageOut:
     """``known``: organisation and member names already read for a list of messages."""
-    organisations, members = known or names(db)
+    organisations, members = known or names(db, viewer)
     out = MessageOut(
         id=message.id,
         channel_id=message.channel_id,
@@ -76,7 +76,7 @@ def message_out(
     )
     if not full:
         return out
-    state = message_state(db, message)
+    state = message_state(db, viewer, message)
     delivered = {d.organisation_id: d.delivered_at for d in state.deliveries}
     acked = {a.organisation_id: a.acked_at for a in state.acks if a.counts}
     out.recipients = [
@@ -123,14 +123,14 @@ def message_out(
 
 @router.get("/channels", response_model=list[ChannelOut])
 def channels(viewer: CurrentViewer, db: Db) -> list[ChannelOut]:
-    organisations, _members = names(db)
+    organisations, _members = names(db, viewer)
     return [
         ChannelOut(
             id=channel.id,
             kind=channel.kind,
             name=channel.name,
             members=sorted(
-                organisations[m.organisation_id] for m in channel_members(db, channel.id)
+                organisations[m.organisation_id] for m in channel_members(db, viewer, channel.id)
             ),
         )
         for channel in list_channels(db, viewer)
@@ -160,7 +160,7 @@ def channel_messages(
         limit=limit,
     )
     do_mark_delivered(db, viewer, message_ids=[m.id for m in found], now=clock.now())
-    known = names(db)
+    known = names(db, viewer)
     return [message_out(db, viewer, m, known=known) for m in found]
 
 
@@ -215,7 +215,7 @@ def acknowledge(
         checkpoint_size=body.checkpoint_size,
         now=clock.now(),
     )
-    organisations, members = names(db)
+    organisations, members = names(db, viewer)
     return AckOut(
         id=ack.id,
         organisation=organisations[ack.organisation_id],

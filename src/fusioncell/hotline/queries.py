@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Select, or_, select
+from sqlalchemy import ColumnElement, Select, false, or_, select
 from sqlalchemy.orm import Session
 
 from fusioncell.cell.models import Member, Organisation, Role
@@ -58,8 +58,16 @@ def get_channel(db: Session, viewer: Viewer, channel_id: uuid.UUID) -> Channel:
     return channel
 
 
-def channel_members(db: Session, channel_id: uuid.UUID) -> Sequence[ChannelMember]:
-    return db.scalars(select(ChannelMember).where(ChannelMember.channel_id == channel_id)).all()
+def channel_members(db: Session, viewer: Viewer, channel_id: uuid.UUID) -> Sequence[ChannelMember]:
+    """The organisations in a channel the viewer may see; none for any other channel."""
+    if not _may_read(viewer):
+        return []
+    return db.scalars(
+        select(ChannelMember).where(
+            ChannelMember.channel_id == channel_id,
+            ChannelMember.channel_id.in_(_visible_channel_ids(viewer)),
+        )
+    ).all()
 
 
 def get_message(db: Session, viewer: Viewer, message_id: uuid.UUID) -> Message:
@@ -124,18 +132,24 @@ class MessageState:
     recipients: Sequence[ChannelMember]
 
 
-def message_state(db: Session, message: Message) -> MessageState:
-    """Deliveries, acks and escalations of a message the caller already may see."""
+def message_state(db: Session, viewer: Viewer, message: Message) -> MessageState:
+    """Deliveries, acks, escalations and recipients of a message; all empty unless the viewer
+    may see the message (the check is in each query, so it costs no extra statement)."""
+    visible = select(Message.id).where(
+        Message.id == message.id, Message.channel_id.in_(_visible_channel_ids(viewer))
+    )
+    if not _may_read(viewer):
+        visible = visible.where(false())
     return MessageState(
         deliveries=db.scalars(
-            select(Delivery).where(Delivery.message_id == message.id).order_by(Delivery.log_index)
+            select(Delivery).where(Delivery.message_id.in_(visible)).order_by(Delivery.log_index)
         ).all(),
         acks=db.scalars(
-            select(Ack).where(Ack.message_id == message.id).order_by(Ack.log_index)
+            select(Ack).where(Ack.message_id.in_(visible)).order_by(Ack.log_index)
         ).all(),
         escalations=db.scalars(
             select(Escalation)
-            .where(Escalation.message_id == message.id)
+            .where(Escalation.message_id.in_(visible))
             .order_by(Escalation.log_index)
         ).all(),
         recipients=db.scalars(
@@ -143,15 +157,26 @@ def message_state(db: Session, message: Message) -> MessageState:
                 ChannelMember.channel_id == message.channel_id,
                 ChannelMember.acknowledges.is_(True),
                 ChannelMember.organisation_id != message.sender_organisation_id,
+                visible.exists(),
             )
         ).all(),
     )
 
 
-def names(db: Session) -> tuple[dict[uuid.UUID, str], dict[uuid.UUID, str]]:
-    """Organisation slugs and usernames by id, for rendering."""
-    organisations = {o.id: o.slug for o in db.scalars(select(Organisation))}
-    members = {m.id: m.username for m in db.scalars(select(Member))}
+def names(db: Session, viewer: Viewer) -> tuple[dict[uuid.UUID, str], dict[uuid.UUID, str]]:
+    """Organisation slugs and usernames by id, for rendering: the viewer's own organisation
+    and those it shares a channel with, which are all a hotline object it may see can name."""
+    known = Organisation.id == viewer.organisation_id
+    if _may_read(viewer):
+        shared = select(ChannelMember.organisation_id).where(
+            ChannelMember.channel_id.in_(_visible_channel_ids(viewer))
+        )
+        known = or_(known, Organisation.id.in_(shared))
+    organisations = {o.id: o.slug for o in db.scalars(select(Organisation).where(known))}
+    members = {
+        m.id: m.username
+        for m in db.scalars(select(Member).where(Member.organisation_id.in_(organisations)))
+    }
     return organisations, members
 
 

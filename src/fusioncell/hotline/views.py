@@ -234,11 +234,11 @@ class Rows:
         self.channels = {
             c.id: channel_label(c, language) for c in list_channels(self.db, self.viewer)
         }
-        self.organisations, self.members = names(self.db)
+        self.organisations, self.members = names(self.db, self.viewer)
 
     def row(self, message: Message) -> MessageRow:
         viewer, language = self.viewer, self.viewer.language
-        state = message_state(self.db, message)
+        state = message_state(self.db, self.viewer, message)
         delivered = {d.organisation_id: d.delivered_at for d in state.deliveries}
         counted = {a.organisation_id: a for a in state.acks if a.counts}
         parties = []
