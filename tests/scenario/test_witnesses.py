@@ -22,6 +22,9 @@ from tests.cell.conftest import HTML, csrf_in
 from tests.conftest import DEMO_PASSWORD
 from tests.servers import free_port
 
+from fusioncell.ledger.witness_cli import default_state_path
+from fusioncell.scenario import witnesses as demo_witnesses
+
 NAMES = ("witness.alpha", "witness.bravo", "witness.verifier")
 WAIT_SECONDS = 30.0
 
@@ -245,3 +248,20 @@ def test_the_demo_without_witnesses_starts_none_and_its_checkpoints_count_alone(
     assert "No witnesses are configured" in page
     assert not running_demo.witness_dir.exists()
     assert "witness serve" not in running_demo.printed()
+
+
+def test_the_demo_witness_keys_are_made_once_and_a_fresh_demo_log_starts_their_state_afresh(
+    tmp_path: Path,
+) -> None:
+    first = demo_witnesses.ensure_keys(tmp_path, fresh_log=True)
+    states = [default_state_path(key) for key, _vkey in first.values()]
+    for state in states:
+        state.write_text("{}")
+
+    kept = demo_witnesses.ensure_keys(tmp_path, fresh_log=False)
+    assert all(state.exists() for state in states)
+    renewed = demo_witnesses.ensure_keys(tmp_path, fresh_log=True)
+
+    assert first == kept == renewed
+    assert sorted(first) == sorted(NAMES)
+    assert not any(state.exists() for state in states)
