@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from fusioncell import (
     __version__,
-    bootstrap,  # noqa: F401  (registers every track's entry types)
+    bootstrap,
 )
 from fusioncell.cell import credentials
 from fusioncell.cell.actions.members import do_create_member, do_disable_member
@@ -58,7 +58,7 @@ app.add_typer(witness_app, name="witness")
 app.add_typer(hotline_app, name="hotline")
 # Each track's check of its rows and audiences against the log: the only list of them.
 STATE_CHECKS = (CellStateCheck(), GeoStateCheck(), HotlineStateCheck())
-app.command("verify")(verify_command(STATE_CHECKS))
+app.command("verify")(verify_command(STATE_CHECKS, bootstrap.REPLAYS))
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)

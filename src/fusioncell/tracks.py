@@ -13,6 +13,7 @@ from types import ModuleType
 from typing import Any
 
 from fusioncell.ledger.rules import RulesSection
+from fusioncell.ledger.verify.replay import ReplayFactory
 
 
 @dataclass(frozen=True)
@@ -32,8 +33,8 @@ class Track:
     entry_types: tuple[type[StrEnum], ...] = ()
     # Its section of the rules in force, if any.
     rules: RulesSection[Any] | None = None
-    # Verification replays: factories of objects observing each entry (``ledger.verify``).
-    replays: tuple[Callable[[], Any], ...] = ()
+    # Verification replays: each observes every entry and names the first problem.
+    replays: tuple[ReplayFactory, ...] = ()
     # State checks: compare the database with what the log says (``verify --database``).
     state_checks: tuple[Any, ...] = ()
     # FastAPI routers, included in this order.

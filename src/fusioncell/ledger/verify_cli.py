@@ -28,6 +28,7 @@ from fusioncell.ledger.verify import (
     StateCheck,
     verify_log,
 )
+from fusioncell.ledger.verify.replay import ReplayFactory
 
 LOG_KEY_PATH = "/api/v1/log/key"
 TIMEOUT_SECONDS = 30.0
@@ -38,8 +39,11 @@ class SetupError(Exception):
     """Why verification cannot start, in one line."""
 
 
-def verify_command(state_checks: Sequence[StateCheck]) -> Callable[..., None]:
-    """The command, checking a database's served state with the tracks' ``state_checks``."""
+def verify_command(
+    state_checks: Sequence[StateCheck], replays: Sequence[ReplayFactory] = ()
+) -> Callable[..., None]:
+    """The command, checking a database's served state with the tracks' ``state_checks`` and
+    replaying the log with their ``replays``."""
 
     def verify(
         url: Annotated[
@@ -72,7 +76,7 @@ def verify_command(state_checks: Sequence[StateCheck]) -> Callable[..., None]:
     ) -> None:
         """Check the log: checkpoint, tree, every signature, the key history and the bodies;
         from a database, also every served row and audience against the bodies."""
-        _run(url, database_url, log_key, witness, quorum, state_checks)
+        _run(url, database_url, log_key, witness, quorum, state_checks, replays)
 
     return verify
 
@@ -84,6 +88,7 @@ def _run(
     witness: list[str] | None,
     quorum: int | None,
     state_checks: Sequence[StateCheck],
+    replays: Sequence[ReplayFactory],
 ) -> None:
     try:
         witnesses = [_witness_key(text) for text in witness or []]
@@ -99,6 +104,7 @@ def _run(
                 witnesses=witnesses,
                 quorum=quorum,
                 state_checks=state_checks,
+                replays=replays,
             )
     except (SetupError, SourceError) as exc:
         typer.echo(f"{PREFIX}: {exc}", err=True)

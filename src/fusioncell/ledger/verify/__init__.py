@@ -23,6 +23,7 @@ from __future__ import annotations
 from fusioncell.ledger.verify.database import DatabaseSource
 from fusioncell.ledger.verify.http import HttpSource
 from fusioncell.ledger.verify.log import VerifyReport, verify_log
+from fusioncell.ledger.verify.replay import Replay, ReplayFactory
 from fusioncell.ledger.verify.sources import (
     EntryUnavailable,
     LogSource,
@@ -44,6 +45,8 @@ __all__ = [
     "LogSource",
     "Recorded",
     "RecordedLog",
+    "Replay",
+    "ReplayFactory",
     "SourceEntry",
     "SourceError",
     "StateCheck",

@@ -41,8 +41,8 @@ from fusioncell.ledger.entries import (
 from fusioncell.ledger.errors import CheckpointError, NoteError
 from fusioncell.ledger.keys import verify_signature
 from fusioncell.ledger.note import Ed25519Verifier, NoteVerifier, open_note
-from fusioncell.ledger.verify.escalation import EscalationReplay
 from fusioncell.ledger.verify.history import KeyHistory, KeyProblem
+from fusioncell.ledger.verify.replay import Replay, ReplayFactory
 from fusioncell.ledger.verify.sources import (
     EntryUnavailable,
     LogSource,
@@ -99,18 +99,21 @@ def verify_log(
     witnesses: Sequence[CosignatureVerifier] = (),
     quorum: int | None = None,
     state_checks: Sequence[StateCheck] | None = None,
+    replays: Sequence[ReplayFactory] = (),
 ) -> VerifyReport:
     """Check everything ``source`` offers; raises ``SourceError`` only if it cannot be read.
 
     ``quorum`` is how many of ``witnesses`` must have cosigned the checkpoint (all of them when
     None). ``state_checks``, one per track, check a database's audiences and served rows
     against the bodies; every entry type in the log must then belong to one of them.
+    ``replays``, the tracks' (``fusioncell.bootstrap``), watch every entry in log order; the
+    earliest problem any of them names fails the log.
     """
     unique = list({(w.name, w.key_id): w for w in witnesses}.values())
     needed = len(unique) if quorum is None else quorum
     if not 0 <= needed <= len(unique):
         raise ValueError(f"a quorum of {needed} out of {len(unique)} witnesses")
-    run = _Verification(log_key, unique, state_checks)
+    run = _Verification(log_key, unique, state_checks, [make() for make in replays])
     try:
         run.verify(source, needed)
     except Failure as failure:
@@ -124,6 +127,7 @@ class _Verification:
         log_key: Ed25519Verifier,
         witnesses: list[CosignatureVerifier],
         state_checks: Sequence[StateCheck] | None,
+        replays: Sequence[Replay] = (),
     ) -> None:
         self.log_key = log_key
         self.state_checks = state_checks
@@ -141,7 +145,7 @@ class _Verification:
         self.last_logged_at: datetime | None = None
         self.signatures: dict[bytes, int] = {}
         self.first_stored_mismatch: int | None = None
-        self.escalation = EscalationReplay()
+        self.replays = replays
 
     def report(self, failure: Failure | None) -> VerifyReport:
         return VerifyReport(
@@ -174,8 +178,9 @@ class _Verification:
         state = source.stored_state()
         if state is not None:
             self._check_stored(state)
-        if (problem := self.escalation.first_problem()) is not None:
-            raise Failure(*problem)
+        problems = [p for replay in self.replays if (p := replay.first_problem()) is not None]
+        if problems:
+            raise Failure(*min(problems, key=lambda problem: problem[0]))
         if self.state_checks is not None and isinstance(source, TableSource):
             owners = {key.key_id: key.member for key in self.history.keys.values()}
             log = RecordedLog(self.recorded, owners)
@@ -317,7 +322,8 @@ class _Verification:
             self.audiences[index] = entry.audience
             self.audiences_given = True
         body = entry.body.text if entry.body is not None else None
-        self.escalation.observe(index, header["type"], leaf.logged_at, body)
+        for replay in self.replays:
+            replay.observe(index, header["type"], leaf.logged_at, body)
         if entry.columns is not None:
             _check_columns(index, entry.leaf, leaf, entry.columns)
         if entry.hashes is not None:

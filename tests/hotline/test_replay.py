@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from fusioncell import bootstrap
 from fusioncell.cell.actions.account import do_set_language
 from fusioncell.cell.policy import Viewer
 from fusioncell.clock import ManualClock
@@ -53,7 +54,9 @@ def settings(settings: Settings) -> Settings:
 def verify(app: FastAPI, engine: Engine, ledger: LedgerContext) -> VerifyReport:
     app.state.checkpointer.run_once()
     with DatabaseSource(engine) as source:
-        return verify_log(source, log_key=ledger.keyring.log_signer.verifier())
+        return verify_log(
+            source, log_key=ledger.keyring.log_signer.verifier(), replays=bootstrap.REPLAYS
+        )
 
 
 def flash(
@@ -351,6 +354,7 @@ def test_over_http_the_bodies_are_withheld_so_escalation_gets_no_verdict(
     report = verify_log(
         HttpSource("http://testserver", TestClient(app, base_url="http://testserver")),
         log_key=ledger.keyring.log_signer.verifier(),
+        replays=bootstrap.REPLAYS,
     )
 
     assert report.ok, report.summary()

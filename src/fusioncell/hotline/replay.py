@@ -1,5 +1,8 @@
 """Escalation replayed from the log: ``fusioncell verify`` recomputes the ladder and compares.
 
+The hotline's verification replay (``fusioncell.ledger.verify.replay.Replay``), listed in
+``fusioncell.bootstrap``.
+
 Escalation is a pure function of the log's contents and the log's clock, so the bodies alone
 (a database copy has every one) say what the engine had to write. Every time is a log time,
 the ``logged_at`` each leaf commits to, and the engine times deadlines from exactly these
