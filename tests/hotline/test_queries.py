@@ -5,13 +5,20 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
+import pytest
 from sqlalchemy.orm import Session
 
 from fusioncell.cell.policy import Viewer
 from fusioncell.clock import ManualClock
-from fusioncell.hotline.actions.channels import bilateral_channel_id
+from fusioncell.errors import Forbidden
+from fusioncell.hotline.actions.channels import CELL_CHANNEL_ID, bilateral_channel_id
 from fusioncell.hotline.actions.messages import do_mark_delivered, do_send_message
-from fusioncell.hotline.queries import channel_members, message_state, names
+from fusioncell.hotline.queries import (
+    channel_members,
+    list_open_deadlines,
+    message_state,
+    names,
+)
 from fusioncell.scenario.demo import stable_id
 
 ALPHA = stable_id("organisation", "ALPHA")
@@ -69,3 +76,22 @@ def test_names_are_those_of_the_organisations_the_viewer_shares_a_channel_with(
     assert {ALPHA, BRAVO} <= set(party_orgs)
     assert hum1 not in party_orgs
     assert "alpha.liaison" in party_members.values()
+
+
+def test_only_the_supervisors_watch_may_list_the_open_deadlines(
+    db: Session, member: Callable[[str], Viewer], clock: ManualClock
+) -> None:
+    message = do_send_message(
+        db,
+        member("alpha.liaison"),
+        message_id=uuid.uuid4(),
+        channel_id=CELL_CHANNEL_ID,
+        precedence="FLASH",
+        text="Awaiting BRAVO's acknowledgement",
+        now=clock.now(),
+    )
+
+    assert message.id in {m.id for m in list_open_deadlines(db, member("supervisor.duty"))}
+    for party in ("alpha.liaison", "bravo.duty"):
+        with pytest.raises(Forbidden):
+            list_open_deadlines(db, member(party))

@@ -17,7 +17,7 @@ from fusioncell.cell.models import (
     OrganisationKind,
     WebSession,
 )
-from fusioncell.cell.policy import Permission, Viewer, can, require
+from fusioncell.cell.policy import Permission, Viewer, can, can_countersign, require
 from fusioncell.errors import NotFound
 from fusioncell.ledger.models import LogKey
 
@@ -79,6 +79,22 @@ def _visible_members(viewer: Viewer) -> Select[Member]:
 def list_members(db: Session, viewer: Viewer) -> Sequence[Member]:
     query = _visible_members(viewer).join(Member.organisation)
     return db.scalars(query.order_by(Organisation.slug, Member.username)).unique().all()
+
+
+def countersignable(viewer: Viewer, members: Sequence[Member]) -> set[uuid.UUID]:
+    """Which of ``members`` (as ``list_members`` gave them to this viewer) await the viewer's
+    countersign: enabled, awaiting one, and the policy lets the viewer give it."""
+    return {
+        member.id
+        for member in members
+        if member.awaiting_countersign
+        and member.disabled_at is None
+        and can_countersign(
+            viewer,
+            organisation_id=member.organisation_id,
+            organisation_kind=OrganisationKind(member.organisation.kind),
+        )
+    }
 
 
 def get_member(db: Session, viewer: Viewer, member_id: uuid.UUID) -> Member:

@@ -16,9 +16,14 @@ from fusioncell.cell.actions.account import (
 )
 from fusioncell.cell.actions.auth import do_log_in, do_log_out
 from fusioncell.cell.actions.members import do_countersign_member
-from fusioncell.cell.models import OrganisationKind, Role
-from fusioncell.cell.policy import Viewer, can_countersign
-from fusioncell.cell.queries import get_own_member, list_members, list_organisations
+from fusioncell.cell.models import Role
+from fusioncell.cell.policy import Viewer
+from fusioncell.cell.queries import (
+    countersignable,
+    get_own_member,
+    list_members,
+    list_organisations,
+)
 from fusioncell.errors import FusioncellError
 from fusioncell.i18n import translate
 from fusioncell.text import N_
@@ -186,17 +191,6 @@ def _organisations_page(
     request: Request, viewer: Viewer, db: Db, *, status_code: int = 200, error: str | None = None
 ) -> Response:
     members = list_members(db, viewer)
-    countersignable = {
-        member.id
-        for member in members
-        if member.awaiting_countersign
-        and member.disabled_at is None
-        and can_countersign(
-            viewer,
-            organisation_id=member.organisation_id,
-            organisation_kind=OrganisationKind(member.organisation.kind),
-        )
-    }
     return page(
         request,
         viewer,
@@ -204,7 +198,7 @@ def _organisations_page(
         status_code=status_code,
         organisations=list_organisations(db, viewer),
         members=members,
-        countersignable=countersignable,
+        countersignable=countersignable(viewer, members),
         error=error,
     )
 

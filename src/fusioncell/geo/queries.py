@@ -49,3 +49,10 @@ def list_sites(db: Session, viewer: Viewer) -> dict[str, Any]:
         .order_by(GeoFeature.id)
     ).all()
     return _collection(list(rows))
+
+
+def map_layers(viewer: Viewer) -> dict[str, str]:
+    """Where the map page loads its layers from; refused (403) to whoever may not read the
+    cell's geometry, so the page is refused as its data would be."""
+    require(viewer, Permission.GEO_FEATURE_READ)
+    return {"zones": "/api/v1/geo/zones", "sites": "/api/v1/geo/sites"}

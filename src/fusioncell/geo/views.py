@@ -5,7 +5,7 @@ import json
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from fusioncell.cell.policy import Permission, require
+from fusioncell.geo.queries import map_layers
 from fusioncell.i18n import translate
 from fusioncell.text import N_
 from fusioncell.web.deps import CurrentViewer
@@ -36,6 +36,12 @@ MAP_LABELS = [
 def map_page(request: Request, viewer: CurrentViewer) -> Response:
     from fusioncell.web.pages import page
 
-    require(viewer, Permission.GEO_FEATURE_READ)
+    layers = map_layers(viewer)
     labels = {label: translate(viewer.language, label) for label in MAP_LABELS}
-    return page(request, viewer, "geo/map.html", map_labels=json.dumps(labels, ensure_ascii=False))
+    return page(
+        request,
+        viewer,
+        "geo/map.html",
+        layers=layers,
+        map_labels=json.dumps(labels, ensure_ascii=False),
+    )

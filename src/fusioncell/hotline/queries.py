@@ -11,8 +11,8 @@ from sqlalchemy import ColumnElement, Select, false, or_, select
 from sqlalchemy.orm import Session
 
 from fusioncell.cell.models import Member, Organisation, Role
-from fusioncell.cell.policy import Permission, Viewer, can
-from fusioncell.errors import NotFound
+from fusioncell.cell.policy import Permission, Viewer, can, can_watch_deadlines
+from fusioncell.errors import Forbidden, NotFound
 from fusioncell.hotline.models import (
     Ack,
     Channel,
@@ -239,3 +239,11 @@ def unacknowledged_messages(db: Session, viewer: Viewer, *, limit: int = 500) ->
         .order_by(Message.ack_deadline)
         .limit(limit)
     ).all()
+
+
+def list_open_deadlines(db: Session, viewer: Viewer, *, limit: int = 500) -> Sequence[Message]:
+    """The supervisor's watch: every message some party has not yet acknowledged, across the
+    cell; refused (403) to whoever the policy does not let watch the deadlines."""
+    if not can_watch_deadlines(viewer):
+        raise Forbidden("the deadlines are the supervisor's page")
+    return unacknowledged_messages(db, viewer, limit=limit)
