@@ -27,7 +27,7 @@ from fusioncell.cell.actions.organisations import do_create_organisation
 from fusioncell.cell.keys_cli import keys_app
 from fusioncell.cell.models import OrganisationKind, Role
 from fusioncell.cell.policy import Viewer, console_viewer
-from fusioncell.cell.queries import find_organisation, is_empty, list_members
+from fusioncell.cell.queries import console_of_cell, is_empty, list_members
 from fusioncell.cell.state_check import CellStateCheck
 from fusioncell.client import ClientError
 from fusioncell.clock import SystemClock
@@ -112,10 +112,10 @@ def _database(settings: Settings, *, upgrade: bool = True) -> Iterator[tuple[Eng
 
 
 def _console(db: Session) -> Viewer:
-    supervisor = find_organisation(db, "SUPERVISOR")
-    if supervisor is None:
+    console = console_of_cell(db)
+    if console is None:
         raise CliError("this database holds no cell yet: run `fusioncell init` first")
-    return console_viewer(supervisor.id)
+    return console
 
 
 def _serve(settings: Settings, host: str, port: int) -> None:

@@ -17,7 +17,14 @@ from fusioncell.cell.models import (
     OrganisationKind,
     WebSession,
 )
-from fusioncell.cell.policy import Permission, Viewer, can, can_countersign, require
+from fusioncell.cell.policy import (
+    Permission,
+    Viewer,
+    can,
+    can_countersign,
+    console_viewer,
+    require,
+)
 from fusioncell.errors import NotFound
 from fusioncell.ledger.models import LogKey
 
@@ -116,12 +123,17 @@ def list_organisations(db: Session, viewer: Viewer) -> Sequence[Organisation]:
     return db.scalars(select(Organisation).order_by(Organisation.slug)).all()
 
 
-def find_organisation(db: Session, slug: str) -> Organisation | None:
-    """The console's look-up before any viewer exists (``fusioncell init``)."""
-    return db.scalar(select(Organisation).where(Organisation.slug == slug.upper()))
+def console_of_cell(db: Session) -> Viewer | None:
+    """The operator at the server's console (``fusioncell users ...``): the viewer of the
+    supervising organisation's console, None before ``fusioncell init``. Like the token and
+    session look-ups above, this read makes the viewer, so none comes before it."""
+    supervisor = db.scalar(select(Organisation.id).where(Organisation.slug == "SUPERVISOR"))
+    return None if supervisor is None else console_viewer(supervisor)
 
 
 def is_empty(db: Session) -> bool:
+    """Whether the database holds no cell yet: ``fusioncell init`` asks before any viewer can
+    exist, and learns nothing but that."""
     return db.scalar(select(Organisation.id).limit(1)) is None
 
 
