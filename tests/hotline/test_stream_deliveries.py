@@ -18,7 +18,7 @@ from fusioncell.db.engine import make_sessionmaker
 from fusioncell.hotline.actions.channels import CELL_CHANNEL_ID
 from fusioncell.hotline.actions.messages import do_send_message
 from fusioncell.hotline.models import Delivery
-from fusioncell.hotline.stream import StreamHub, _Credential, _stream
+from fusioncell.hotline.stream import Frame, StreamHub, _Credential, _stream
 from fusioncell.ledger.context import LedgerContext
 
 
@@ -86,3 +86,44 @@ def test_the_frame_announcing_a_message_is_sent_only_once_its_delivery_is_commit
 
     assert all(str(message_id).encode() in chunk for message_id in sent)
     assert delivered_when_sent == set(sent)
+
+
+def test_a_stream_cancelled_while_recording_a_delivery_leaves_no_other_stream_waiting(
+    db: Session,
+    engine: Engine,
+    ledger: LedgerContext,
+    clock: ManualClock,
+    member: Callable[[str], Viewer],
+) -> None:
+    bravo = member("bravo.duty")
+    message_id = do_send_message(
+        db,
+        member("alpha.liaison"),
+        message_id=uuid.uuid4(),
+        channel_id=CELL_CHANNEL_ID,
+        precedence="FLASH",
+        text="Crossing",
+        now=clock.now(),
+    ).id
+    db.commit()
+    hub = StreamHub(make_sessionmaker(engine, ledger=ledger), clock, poll_seconds=0.05)
+    frames = [Frame(id=1, data=b"", owed=message_id)]
+
+    async def scenario() -> list[bool]:
+        first = asyncio.create_task(hub.deliver(bravo, frames))
+        for _ in range(3):  # the first stream is now writing, in a worker thread
+            await asyncio.sleep(0)
+        first.cancel()  # its client went away
+        answers = []
+        async with asyncio.timeout(10):
+            while not answers or not answers[-1]:
+                answers.append(await hub.deliver(bravo, frames))
+        return answers
+
+    answers = asyncio.run(scenario())
+
+    assert answers[-1] is True
+    db.rollback()
+    assert db.scalars(
+        select(Delivery.organisation_id).where(Delivery.message_id == message_id)
+    ).all() == [bravo.organisation_id]

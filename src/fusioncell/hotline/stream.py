@@ -377,12 +377,15 @@ class StreamHub:
             while len(self._streamed) > REMEMBER_DELIVERIES:
                 self._streamed.popitem(last=False)
         if mine:
-            done = await self._mark_delivered(viewer, [key[1] for key, _written in mine])
-            with self._lock:
-                for key, written in mine:
-                    if not done:  # the next stream to owe it tries again
-                        self._streamed.pop(key, None)
-                    written.set_result(done)
+            done = False
+            try:
+                done = await self._mark_delivered(viewer, [key[1] for key, _written in mine])
+            finally:  # also when the stream is cancelled: nobody may wait for it forever
+                with self._lock:
+                    for key, written in mine:
+                        if not done and self._streamed.get(key) is written:
+                            del self._streamed[key]  # the next stream to owe it tries again
+                        written.set_result(done)
             if not done:
                 return False
         for written in waiting:
