@@ -1,4 +1,5 @@
-"""The layering, checked by reading the source: only actions write tables, only queries read.
+"""The layering, checked by reading the source: only actions write tables, only queries read,
+and imports run one way (the ledger imports no track and no web; domains import no web).
 
 A *model* is any class defined in a ``models.py``. Walking ``src/fusioncell`` with ``ast``,
 each module's imports are resolved so that ``Member``, ``models.Member`` and
@@ -453,3 +454,112 @@ def test_reads_in_the_models_own_module_are_allowed_but_not_in_another() -> None
     other = scan(HEADER + "select(Member.id)\n", "fusioncell.geo.models", FAKE_MODELS)
     assert other and all(misplaced(t) for t in other)
     assert all(crosses_domains(t) for t in other)
+
+
+# -- the direction of imports ---------------------------------------------------------------
+
+TRACK_PACKAGES = ("fusioncell.cell", "fusioncell.geo", "fusioncell.hotline")
+DOMAIN_PACKAGES = (*TRACK_PACKAGES, "fusioncell.ledger")
+# A domain's web face: routes and the stream take the request's viewer, database and clock
+# from ``fusioncell.web.deps`` and render with ``fusioncell.web.pages``. Only these may import
+# ``web/``; every other domain module stays usable from the CLI, the engine and the verifier.
+WEB_FACING = frozenset({"api", "views", "stream"})
+
+
+def imports_of(path: Path) -> set[str]:
+    """Every fusioncell module a file imports, at the top or inside a function."""
+    module = module_name(path)
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")
+                parts = parts[: len(parts) - node.level + 1]
+                base = ".".join([*parts, base] if base else parts)
+            found.add(base)
+            found.update(f"{base}.{alias.name}" for alias in node.names)
+    return {name for name in found if name.startswith("fusioncell")}
+
+
+def import_graph() -> dict[str, set[str]]:
+    return {module_name(path): imports_of(path) for path in sorted(PACKAGE.rglob("*.py"))}
+
+
+def _within(module: str, packages: tuple[str, ...]) -> bool:
+    return any(module == p or module.startswith(f"{p}.") for p in packages)
+
+
+def _web_facing(module: str) -> bool:
+    return module.rpartition(".")[2] in WEB_FACING
+
+
+def test_the_ledger_imports_no_track_and_no_web() -> None:
+    wrong = [
+        f"{module} imports {name}"
+        for module, names in import_graph().items()
+        if _within(module, ("fusioncell.ledger",)) and not _web_facing(module)
+        for name in sorted(names)
+        if _within(name, (*TRACK_PACKAGES, "fusioncell.web", "fusioncell.bootstrap"))
+    ]
+    assert wrong == []
+
+
+def test_domain_modules_import_no_web_internals_only_the_neutral_translations() -> None:
+    wrong = [
+        f"{module} imports {name}"
+        for module, names in import_graph().items()
+        if _within(module, DOMAIN_PACKAGES) and not _web_facing(module)
+        for name in sorted(names)
+        if _within(name, ("fusioncell.web",))
+    ]
+    assert wrong == []
+
+
+def test_cell_and_ledger_import_each_other_one_way_only() -> None:
+    graph = import_graph()
+
+    def reaches(start: str, target: tuple[str, ...]) -> list[str]:
+        """A chain of imports from ``start`` into ``target``, through non-web modules."""
+        seen = {start}
+        pending = [[start]]
+        while pending:
+            chain = pending.pop()
+            for name in sorted(graph.get(chain[-1], ())):
+                if name not in graph or name in seen or _web_facing(name):
+                    continue
+                if _within(name, target):
+                    return [*chain, name]
+                seen.add(name)
+                pending.append([*chain, name])
+        return []
+
+    ledger = [m for m in graph if _within(m, ("fusioncell.ledger",)) and not _web_facing(m)]
+    assert [chain for m in ledger if (chain := reaches(m, ("fusioncell.cell",)))] == []
+
+
+def test_the_import_walk_sees_relative_and_nested_imports(tmp_path: Path) -> None:
+    package = tmp_path / "src" / "fusioncell" / "ledger"
+    package.mkdir(parents=True)
+    module = package / "example.py"
+    module.write_text(
+        "from ..cell import policy\n"
+        "from .entries import canonical\n"
+        "def later():\n"
+        "    import fusioncell.web.pages\n"
+    )
+    global SRC
+    saved, SRC = SRC, tmp_path / "src"
+    try:
+        assert imports_of(module) == {
+            "fusioncell.cell",
+            "fusioncell.cell.policy",
+            "fusioncell.ledger.entries",
+            "fusioncell.ledger.entries.canonical",
+            "fusioncell.web.pages",
+        }
+    finally:
+        SRC = saved

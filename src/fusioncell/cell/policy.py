@@ -19,6 +19,7 @@ from fusioncell.errors import Forbidden, NotAuthenticated
 from fusioncell.geo.entries import GeoEntry
 from fusioncell.hotline.entries import HotlineEntry
 from fusioncell.ledger.entries import LedgerEntry, Presigned, audience
+from fusioncell.ledger.record import Author, ByLog, ByMember
 
 CONSOLE_ID = uuid.UUID(int=0)
 
@@ -100,6 +101,16 @@ class Viewer:
             granted |= ROLE_PERMISSIONS[role]
         return granted
 
+    # What the ledger needs to filter bodies (``fusioncell.ledger.queries.Reader``), computed
+    # here so that the read rule stays in this module.
+    @property
+    def audience_grants(self) -> list[tuple[str, str]]:
+        return audience_grants(self)
+
+    @property
+    def readable_entry_types(self) -> frozenset[str]:
+        return readable_entry_types(self)
+
 
 CONSOLE_USERNAME = "console"
 
@@ -118,6 +129,16 @@ def console_viewer(organisation_id: uuid.UUID) -> Viewer:
         roles=frozenset({Role.ADMIN}),
         language="en",
     )
+
+
+def author_of(viewer: Viewer) -> Author:
+    """Who signs for a viewer: the console signs as the log; a client that sent its own
+    signature signs itself; everyone else signs with the key the server keeps for them."""
+    if viewer.is_console:
+        return ByLog()
+    if viewer.presigned is not None:
+        return viewer.presigned
+    return ByMember(viewer.member_id)
 
 
 def can(viewer: Viewer | None, permission: Permission) -> bool:

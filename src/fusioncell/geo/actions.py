@@ -7,13 +7,13 @@ from shapely.errors import ShapelyError
 from shapely.geometry import shape
 from sqlalchemy.orm import Session
 
-from fusioncell.cell.policy import Permission, Viewer, require
+from fusioncell.cell.policy import Permission, Viewer, author_of, require
 from fusioncell.db.transaction import atomic
 from fusioncell.errors import IdempotencyConflict, InvalidInput
 from fusioncell.geo.entries import GeoEntry
 from fusioncell.geo.models import FeatureKind, GeoFeature
 from fusioncell.ledger.entries import EVERYONE
-from fusioncell.ledger.record import author_of, record
+from fusioncell.ledger.record import record
 
 # RFC 7946 section 3.1. shapely's ``shape`` also unwraps a Feature, which must not be
 # stored as a geometry, and raises its own error for an unknown type.

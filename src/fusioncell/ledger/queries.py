@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from sqlalchemy import ColumnElement, and_, exists, or_, select
 from sqlalchemy.orm import Session
 
-from fusioncell.cell.policy import Viewer, audience_grants, readable_entry_types
 from fusioncell.errors import InvalidInput, NotFound
 from fusioncell.ledger import tree
 from fusioncell.ledger.models import (
@@ -121,35 +121,48 @@ def get_leaf(db: Session, index: int) -> LogEntry:
     return entry
 
 
-def _readable(viewer: Viewer) -> ColumnElement[bool]:
+class Reader(Protocol):
+    """Who reads bodies, as the access policy describes them (``cell.policy.Viewer`` is one):
+    the ledger asks for exactly this and imports no policy."""
+
+    @property
+    def audience_grants(self) -> Sequence[tuple[str, str]]:
+        """Audience rows that admit the reader: matching any one of them is enough."""
+
+    @property
+    def readable_entry_types(self) -> frozenset[str]:
+        """Entry types whose bodies the reader's permissions allow."""
+
+
+def _readable(reader: Reader) -> ColumnElement[bool]:
     """In the entry's audience, and allowed by the owning track's read permission."""
     grants = [
         and_(LogAudience.kind == kind, LogAudience.value == value)
-        for kind, value in audience_grants(viewer)
+        for kind, value in reader.audience_grants
     ]
     in_audience = exists().where(LogAudience.entry_index == LogEntry.index, or_(*grants))
-    return and_(LogEntry.entry_type.in_(sorted(readable_entry_types(viewer))), in_audience)
+    return and_(LogEntry.entry_type.in_(sorted(reader.readable_entry_types)), in_audience)
 
 
-def get_body(db: Session, viewer: Viewer | None, index: int) -> EntryBody | None:
-    """The body, if this viewer is in its audience; None otherwise (the leaf stays public)."""
-    if viewer is None:
+def get_body(db: Session, reader: Reader | None, index: int) -> EntryBody | None:
+    """The body, if this reader is in its audience; None otherwise (the leaf stays public)."""
+    if reader is None:
         return None
-    readable = db.scalar(select(LogEntry.index).where(LogEntry.index == index, _readable(viewer)))
+    readable = db.scalar(select(LogEntry.index).where(LogEntry.index == index, _readable(reader)))
     return db.get(EntryBody, index) if readable is not None else None
 
 
 def list_entries(
     db: Session,
-    viewer: Viewer,
+    reader: Reader,
     *,
     entry_type: str | None = None,
     author: str | None = None,
     before: int | None = None,
     limit: int = 50,
 ) -> Sequence[LogEntry]:
-    """Entries whose body the viewer may read, newest first."""
-    query = select(LogEntry).where(_readable(viewer))
+    """Entries whose body the reader may read, newest first."""
+    query = select(LogEntry).where(_readable(reader))
     if entry_type:
         query = query.where(LogEntry.entry_type.startswith(entry_type))
     if author:

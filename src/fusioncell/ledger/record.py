@@ -18,7 +18,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import event, insert, select
 from sqlalchemy.orm import Session, SessionTransaction
 
-from fusioncell.cell.policy import Viewer
 from fusioncell.errors import (
     BadSignature,
     BodyMismatch,
@@ -70,16 +69,6 @@ class ByMember:
 
 
 Author = ByLog | ByMember | Presigned
-
-
-def author_of(viewer: Viewer) -> Author:
-    """Who signs for a viewer: the console signs as the log; a client that sent its own
-    signature signs itself; everyone else signs with the key the server keeps for them."""
-    if viewer.is_console:
-        return ByLog()
-    if viewer.presigned is not None:
-        return viewer.presigned
-    return ByMember(viewer.member_id)
 
 
 APPENDED = "fusioncell_appended"

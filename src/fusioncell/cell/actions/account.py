@@ -17,7 +17,7 @@ from fusioncell.cell.actions.auth import (
 from fusioncell.cell.actions.members import check_password, revoke_credentials
 from fusioncell.cell.entries import CellEntry
 from fusioncell.cell.models import Member
-from fusioncell.cell.policy import Viewer, personal_audience
+from fusioncell.cell.policy import Viewer, author_of, personal_audience
 from fusioncell.config import Settings
 from fusioncell.db.transaction import atomic
 from fusioncell.errors import (
@@ -28,7 +28,7 @@ from fusioncell.errors import (
     NotAuthenticated,
 )
 from fusioncell.i18n import require_language
-from fusioncell.ledger.record import author_of, record
+from fusioncell.ledger.record import record
 
 
 def _record_own(

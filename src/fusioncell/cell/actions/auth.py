@@ -16,7 +16,7 @@ from fusioncell.cell import credentials
 from fusioncell.cell.actions.members import normalise_username
 from fusioncell.cell.entries import CellEntry
 from fusioncell.cell.models import ApiToken, LoginFailureReport, LoginThrottle, Member, WebSession
-from fusioncell.cell.policy import OPERATORS, Viewer, personal_audience
+from fusioncell.cell.policy import OPERATORS, Viewer, author_of, personal_audience
 from fusioncell.config import Settings
 from fusioncell.db.transaction import atomic
 from fusioncell.errors import (
@@ -27,7 +27,7 @@ from fusioncell.errors import (
     TooManyAttempts,
 )
 from fusioncell.ledger.entries import log_time
-from fusioncell.ledger.record import ByLog, author_of, log_clock, record
+from fusioncell.ledger.record import ByLog, log_clock, record
 
 T = TypeVar("T")
 

@@ -13,14 +13,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fusioncell.cell.models import Member
-from fusioncell.cell.policy import Permission, Viewer, can, member_audience
+from fusioncell.cell.policy import Permission, Viewer, author_of, can, member_audience
 from fusioncell.db.transaction import atomic
 from fusioncell.errors import Conflict, InvalidEntry, NotAuthenticated, NotFound, RejectedKey
 from fusioncell.ledger.entries import LedgerEntry, b64, key_id
 from fusioncell.ledger.errors import RejectedKeyError
 from fusioncell.ledger.keys import check_enrolment_key
 from fusioncell.ledger.models import LogKey
-from fusioncell.ledger.record import author_of, enrol_custodial_key, record
+from fusioncell.ledger.record import enrol_custodial_key, record
 
 
 def _active_member(db: Session, member_id: uuid.UUID) -> Member:

@@ -22,6 +22,7 @@ from fusioncell.cell.policy import (
     COUNTERSIGNING_ROLE,
     Permission,
     Viewer,
+    author_of,
     can_countersign,
     can_see_member,
     member_audience,
@@ -37,7 +38,7 @@ from fusioncell.errors import (
     WeakPassword,
 )
 from fusioncell.i18n import require_language
-from fusioncell.ledger.record import author_of, enrol_custodial_key, record
+from fusioncell.ledger.record import enrol_custodial_key, record
 
 USERNAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._-")
 

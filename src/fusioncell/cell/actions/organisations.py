@@ -8,11 +8,11 @@ from sqlalchemy.orm import Session
 
 from fusioncell.cell.entries import CellEntry
 from fusioncell.cell.models import Organisation, OrganisationKind
-from fusioncell.cell.policy import Permission, Viewer, require
+from fusioncell.cell.policy import Permission, Viewer, author_of, require
 from fusioncell.db.transaction import atomic
 from fusioncell.errors import Conflict, IdempotencyConflict, InvalidInput
 from fusioncell.ledger.entries import EVERYONE
-from fusioncell.ledger.record import author_of, record
+from fusioncell.ledger.record import record
 
 SLUG_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-")
 

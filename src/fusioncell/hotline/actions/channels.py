@@ -8,13 +8,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fusioncell.cell.models import Organisation, OrganisationKind
-from fusioncell.cell.policy import Permission, Viewer, require
+from fusioncell.cell.policy import Permission, Viewer, author_of, require
 from fusioncell.db.transaction import atomic
 from fusioncell.errors import NotFound
 from fusioncell.hotline.entries import HotlineEntry
 from fusioncell.hotline.models import Channel, ChannelKind, ChannelMember
 from fusioncell.ledger.entries import audience
-from fusioncell.ledger.record import author_of, record
+from fusioncell.ledger.record import record
 
 _NS = uuid.UUID("3d6e2f7a-9a51-4b8e-b0f4-6f3c2a1d7e55")
 CELL_CHANNEL_ID = uuid.uuid5(_NS, "cell")

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from fusioncell.cell.models import Organisation, OrganisationKind
-from fusioncell.cell.policy import Permission, Viewer, require
+from fusioncell.cell.policy import Permission, Viewer, author_of, require
 from fusioncell.db.transaction import atomic
 from fusioncell.errors import Conflict, Forbidden, IdempotencyConflict, InvalidInput
 from fusioncell.hotline import forms
@@ -32,7 +32,7 @@ from fusioncell.hotline.rules import HOTLINE_RULES, HotlineRules
 from fusioncell.ledger.context import ledger_context
 from fusioncell.ledger.entries import audience, b64, log_time
 from fusioncell.ledger.models import LogCheckpoint
-from fusioncell.ledger.record import ByLog, author_of, log_clock, record
+from fusioncell.ledger.record import ByLog, log_clock, record
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
