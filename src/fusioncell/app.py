@@ -11,23 +11,15 @@ from fastapi.staticfiles import StaticFiles
 
 from fusioncell import (
     __version__,
-    bootstrap,  # noqa: F401  (registers every track's entry types)
+    bootstrap,
 )
-from fusioncell.cell import api as cell_api
-from fusioncell.cell import views as cell_views
 from fusioncell.clock import Clock, SystemClock
 from fusioncell.config import Settings
 from fusioncell.db.engine import create_db_engine, make_sessionmaker
-from fusioncell.geo import api as geo_api
-from fusioncell.geo import views as geo_views
-from fusioncell.hotline import api as hotline_api
 from fusioncell.hotline import stream as hotline_stream
-from fusioncell.hotline import views as hotline_views
 from fusioncell.hotline.engine import HotlineEngine
 from fusioncell.hotline.events import ON_EVENT
 from fusioncell.hotline.notify import EventListener
-from fusioncell.ledger import api as ledger_api
-from fusioncell.ledger import views as ledger_views
 from fusioncell.ledger.checkpointer import ON_APPEND, Checkpointer
 from fusioncell.ledger.context import build_ledger_context
 from fusioncell.ledger.witnesses import parse_witnesses
@@ -84,18 +76,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.hotline_engine = engine_ = HotlineEngine(sessions, clock)
 
     problems.install(app)
-    for router in (
-        cell_api.router,
-        geo_api.router,
-        ledger_api.router,
-        hotline_api.router,
-        hotline_stream.router,
-        web_views.router,
-        cell_views.router,
-        geo_views.router,
-        ledger_views.router,
-        hotline_views.router,
-    ):
+    app.state.nav = bootstrap.NAV
+    for router in (*bootstrap.API_ROUTERS, web_views.router, *bootstrap.PAGE_ROUTERS):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)

@@ -8,31 +8,99 @@ types with the log, which accepts no other, and every rules section.
 
 from __future__ import annotations
 
+from types import ModuleType
+
+from fastapi import APIRouter
+
+from fusioncell.cell import api as cell_api
+from fusioncell.cell import models as cell_models
+from fusioncell.cell import views as cell_views
 from fusioncell.cell.entries import CellEntry
 from fusioncell.cell.rules import CELL_RULES
+from fusioncell.cell.state_check import CellStateCheck
+from fusioncell.geo import api as geo_api
+from fusioncell.geo import models as geo_models
+from fusioncell.geo import views as geo_views
 from fusioncell.geo.entries import GeoEntry
+from fusioncell.geo.state_check import GeoStateCheck
+from fusioncell.hotline import api as hotline_api
+from fusioncell.hotline import models as hotline_models
+from fusioncell.hotline import stream as hotline_stream
+from fusioncell.hotline import views as hotline_views
 from fusioncell.hotline.entries import HotlineEntry
 from fusioncell.hotline.replay import EscalationReplay
 from fusioncell.hotline.rules import HOTLINE_RULES
+from fusioncell.hotline.state_check import HotlineStateCheck
+from fusioncell.ledger import api as ledger_api
+from fusioncell.ledger import models as ledger_models
+from fusioncell.ledger import views as ledger_views
 from fusioncell.ledger.entries import register_entry_types
 from fusioncell.ledger.rules import register_sections
 from fusioncell.ledger.verify.replay import ReplayFactory
-from fusioncell.tracks import Track
+from fusioncell.ledger.verify.state import StateCheck
+from fusioncell.text import N_
+from fusioncell.tracks import NavItem, Track
+
+
+def _planned(name: str, label: str, order: int) -> Track:
+    """A track announced in the navigation whose page is a placeholder (``/tracks/<name>``)."""
+    return Track(name=name, nav=(NavItem(f"/tracks/{name}", label, order),))
+
 
 TRACKS: tuple[Track, ...] = (
-    Track(name="cell", entry_types=(CellEntry,), rules=CELL_RULES),
-    Track(name="ledger", entry_types=()),
-    Track(name="geo", entry_types=(GeoEntry,)),
+    Track(
+        name="cell",
+        models=(cell_models,),
+        entry_types=(CellEntry,),
+        rules=CELL_RULES,
+        state_checks=(CellStateCheck(),),
+        routers=(cell_api.router,),
+        pages=(cell_views.router,),
+    ),
+    Track(
+        name="geo",
+        models=(geo_models,),
+        entry_types=(GeoEntry,),
+        state_checks=(GeoStateCheck(),),
+        routers=(geo_api.router,),
+        pages=(geo_views.router,),
+        nav=(NavItem("/map", N_("De-escalation map"), 30),),
+    ),
+    Track(
+        name="ledger",
+        models=(ledger_models,),
+        routers=(ledger_api.router,),
+        pages=(ledger_views.router,),
+    ),
     Track(
         name="hotline",
+        models=(hotline_models,),
         entry_types=(HotlineEntry,),
         rules=HOTLINE_RULES,
         replays=(EscalationReplay,),
+        state_checks=(HotlineStateCheck(),),
+        routers=(hotline_api.router, hotline_stream.router),
+        pages=(hotline_views.router,),
+        nav=(NavItem("/hotline", N_("Hotline"), 10),),
     ),
+    _planned("intelligence", N_("Intelligence"), 20),
+    _planned("verification", N_("Verification"), 40),
+    _planned("agreements", N_("Agreements"), 50),
+    _planned("commerce", N_("Commerce"), 60),
 )
 
 register_entry_types(*(kind for track in TRACKS for kind in track.entry_types))
 register_sections(*(track.rules for track in TRACKS if track.rules is not None))
+
+MODEL_MODULES: tuple[ModuleType, ...] = tuple(m for track in TRACKS for m in track.models)
+STATE_CHECKS: tuple[StateCheck, ...] = tuple(c for track in TRACKS for c in track.state_checks)
+API_ROUTERS: tuple[APIRouter, ...] = tuple(r for track in TRACKS for r in track.routers)
+PAGE_ROUTERS: tuple[APIRouter, ...] = tuple(r for track in TRACKS for r in track.pages)
+# The navigation: (path, label), by each link's order.
+NAV: tuple[tuple[str, str], ...] = tuple(
+    (item.path, item.label)
+    for item in sorted((i for track in TRACKS for i in track.nav), key=lambda i: i.order)
+)
 
 # What ``verify`` replays the log with, every track's.
 REPLAYS: tuple[ReplayFactory, ...] = tuple(replay for track in TRACKS for replay in track.replays)

@@ -28,16 +28,13 @@ from fusioncell.cell.keys_cli import keys_app
 from fusioncell.cell.models import OrganisationKind, Role
 from fusioncell.cell.policy import Viewer, console_viewer
 from fusioncell.cell.queries import console_of_cell, is_empty, list_members
-from fusioncell.cell.state_check import CellStateCheck
 from fusioncell.client import ClientError
 from fusioncell.clock import SystemClock
 from fusioncell.config import Settings
 from fusioncell.db import migrate
 from fusioncell.db.engine import create_db_engine, make_sessionmaker, normalise_url
 from fusioncell.errors import FusioncellError
-from fusioncell.geo.state_check import GeoStateCheck
 from fusioncell.hotline.cli import hotline_app
-from fusioncell.hotline.state_check import HotlineStateCheck
 from fusioncell.ledger.context import build_ledger_context
 from fusioncell.ledger.keyring import KeyFileError
 from fusioncell.ledger.verify_cli import verify_command
@@ -57,8 +54,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(witness_app, name="witness")
 app.add_typer(hotline_app, name="hotline")
 # Each track's check of its rows and audiences against the log: the only list of them.
-STATE_CHECKS = (CellStateCheck(), GeoStateCheck(), HotlineStateCheck())
-app.command("verify")(verify_command(STATE_CHECKS, bootstrap.REPLAYS))
+app.command("verify")(verify_command(bootstrap.STATE_CHECKS, bootstrap.REPLAYS))
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)

@@ -7,7 +7,7 @@ values, so adding a track is a new folder and one ``Track(...)`` line in the boo
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from types import ModuleType
 from typing import Any
@@ -18,10 +18,12 @@ from fusioncell.ledger.verify.replay import ReplayFactory
 
 @dataclass(frozen=True)
 class NavItem:
-    """A link in every page's navigation: its path and its label (marked with ``N_``)."""
+    """A link in every page's navigation: its path, its label (marked with ``N_``) and its
+    place (links are shown by ``order``, whatever the order of the tracks)."""
 
     path: str
     label: str
+    order: int
 
 
 @dataclass(frozen=True)
@@ -37,11 +39,13 @@ class Track:
     replays: tuple[ReplayFactory, ...] = ()
     # State checks: compare the database with what the log says (``verify --database``).
     state_checks: tuple[Any, ...] = ()
-    # FastAPI routers, included in this order.
+    # FastAPI routers: the API's (included first, track by track), then the pages'.
     routers: tuple[Any, ...] = ()
+    pages: tuple[Any, ...] = ()
     # Pages in the navigation.
     nav: tuple[NavItem, ...] = ()
     # Live-event feeds for the one event bus (empty until the bus lands).
     feeds: tuple[Any, ...] = ()
-    # Background workers: factories taking (settings, sessionmaker, clock, context).
-    workers: tuple[Callable[..., Any], ...] = field(default=())
+    # Background workers: factories taking (sessionmaker, clock), started with the app. Not
+    # yet read: app.py still starts the hotline engine itself (tests reach it by name).
+    workers: tuple[Callable[..., Any], ...] = ()

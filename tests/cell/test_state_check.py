@@ -12,13 +12,13 @@ from fastapi import FastAPI
 from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from fusioncell.bootstrap import STATE_CHECKS
 from fusioncell.cell.actions.account import do_set_language
 from fusioncell.cell.actions.members import do_disable_member, do_grant_role
 from fusioncell.cell.entries import CellEntry
 from fusioncell.cell.models import Member, Role, RoleGrant
 from fusioncell.cell.policy import Viewer, console_viewer
 from fusioncell.cell.state_check import CellStateCheck
-from fusioncell.cli import STATE_CHECKS
 from fusioncell.clock import ManualClock
 from fusioncell.ledger.context import LedgerContext
 from fusioncell.ledger.entries import known_entry_types, log_time

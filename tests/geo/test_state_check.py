@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from sqlalchemy import Engine, select, update
 
-from fusioncell.cli import STATE_CHECKS
+from fusioncell.bootstrap import STATE_CHECKS
 from fusioncell.geo.entries import GeoEntry
 from fusioncell.geo.models import GeoFeature
 from fusioncell.ledger.context import LedgerContext

@@ -15,8 +15,8 @@ from fastapi import FastAPI
 from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from fusioncell.bootstrap import STATE_CHECKS
 from fusioncell.cell.policy import Viewer
-from fusioncell.cli import STATE_CHECKS
 from fusioncell.clock import ManualClock
 from fusioncell.hotline.actions.channels import CELL_CHANNEL_ID, bilateral_channel_id
 from fusioncell.hotline.actions.messages import (

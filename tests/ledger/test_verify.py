@@ -25,10 +25,10 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
+from fusioncell.bootstrap import STATE_CHECKS
 from fusioncell.cell.actions.account import do_set_language
 from fusioncell.cell.entries import CellEntry
 from fusioncell.cell.policy import Viewer
-from fusioncell.cli import STATE_CHECKS
 from fusioncell.client import CellClient
 from fusioncell.clock import ManualClock
 from fusioncell.ledger import tree

@@ -16,9 +16,9 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import Engine, text
 
+from fusioncell.bootstrap import STATE_CHECKS
 from fusioncell.cell.entries import CellEntry
 from fusioncell.cell.state_check import CellStateCheck
-from fusioncell.cli import STATE_CHECKS
 from fusioncell.geo.entries import GeoEntry
 from fusioncell.hotline.entries import HotlineEntry
 from fusioncell.hotline.state_check import HotlineStateCheck

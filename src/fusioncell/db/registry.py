@@ -1,12 +1,10 @@
-"""Imports every domain's tables so ``Base.metadata`` is complete for Alembic and tests."""
+"""Every track's tables, as ``fusioncell.bootstrap`` lists them, so ``Base.metadata`` is
+complete for Alembic and tests."""
 
 from __future__ import annotations
 
-from fusioncell.cell import models as cell_models
+from fusioncell.bootstrap import MODEL_MODULES
 from fusioncell.db.base import Base
-from fusioncell.geo import models as geo_models
-from fusioncell.hotline import models as hotline_models
-from fusioncell.ledger import models as ledger_models
 
-MODEL_MODULES = (cell_models, geo_models, ledger_models, hotline_models)
+__all__ = ["MODEL_MODULES", "metadata"]
 metadata = Base.metadata

@@ -11,19 +11,14 @@ from fusioncell.cell import credentials
 from fusioncell.cell.policy import Viewer
 from fusioncell.errors import FusioncellError
 from fusioncell.i18n import LANGUAGES, negotiate
-from fusioncell.text import N_
 from fusioncell.web.deps import ANON_CSRF_COOKIE, LANGUAGE_COOKIE
 from fusioncell.web.templating import render, translate
 
-# The tracks in the order the navigation shows them: (path, label).
-TRACKS: list[tuple[str, str]] = [
-    ("/hotline", N_("Hotline")),
-    ("/tracks/intelligence", N_("Intelligence")),
-    ("/map", N_("De-escalation map")),
-    ("/tracks/verification", N_("Verification")),
-    ("/tracks/agreements", N_("Agreements")),
-    ("/tracks/commerce", N_("Commerce")),
-]
+
+def navigation(request: Request) -> tuple[tuple[str, str], ...]:
+    """The tracks' links, (path, label), as ``fusioncell.bootstrap`` gave them to the app."""
+    nav: tuple[tuple[str, str], ...] = request.app.state.nav
+    return nav
 
 
 def language_of(request: Request, viewer: Viewer | None) -> str:
@@ -61,7 +56,7 @@ def page(
         language=language,
         viewer=viewer,
         csrf_token=csrf,
-        tracks=TRACKS,
+        tracks=navigation(request),
         current_path=request.url.path,
         **context,
     )

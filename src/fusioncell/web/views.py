@@ -20,16 +20,11 @@ from fusioncell.web.deps import (
     MaybeViewer,
     check_csrf,
 )
-from fusioncell.web.pages import TRACKS, page, secure_cookies
+from fusioncell.web.pages import navigation, page, secure_cookies
 from fusioncell.web.problems import problem_response
 from fusioncell.web.redirects import safe_next
 
 router = APIRouter(include_in_schema=False)
-
-# The tracks whose pages are not yet their own module: /tracks/<name>.
-TRACK_PAGES = {
-    path.removeprefix("/tracks/"): label for path, label in TRACKS if path.startswith("/tracks/")
-}
 
 
 @router.get("/")
@@ -39,9 +34,15 @@ def home(request: Request, viewer: CurrentViewer) -> Response:
 
 @router.get("/tracks/{track}")
 def track(request: Request, viewer: CurrentViewer, track: str) -> Response:
-    if track not in TRACK_PAGES:
+    # The tracks whose pages are not yet their own module: /tracks/<name>.
+    planned = {
+        path.removeprefix("/tracks/"): label
+        for path, label in navigation(request)
+        if path.startswith("/tracks/")
+    }
+    if track not in planned:
         raise NotFound(f"no track {track!r}")
-    return page(request, viewer, "track.html", track=track, track_title=TRACK_PAGES[track])
+    return page(request, viewer, "track.html", track=track, track_title=planned[track])
 
 
 @router.post("/language")
