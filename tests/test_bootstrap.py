@@ -4,15 +4,24 @@ and ``verify`` take from it."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from enum import StrEnum
 
 import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
 from fusioncell import bootstrap
+from fusioncell.app import create_app
+from fusioncell.clock import Clock, ManualClock
+from fusioncell.config import Settings
 from fusioncell.db import registry
+from fusioncell.hotline.engine import HotlineEngine
 from fusioncell.ledger.entries import LedgerEntry, known_entry_types, register_entry_types
+from fusioncell.tracks import Worker
 
 # Every entry type ever defined. Values are signed: this list only grows, and a value once
 # here never changes meaning or owner.
@@ -121,3 +130,79 @@ def test_verify_checks_state_with_one_check_per_track_that_has_tables_to_serve()
         "GeoStateCheck",
         "HotlineStateCheck",
     ]
+
+
+def test_the_hotline_track_lists_its_engine_as_the_one_background_worker() -> None:
+    assert (Worker("hotline_engine", HotlineEngine),) == bootstrap.WORKERS
+
+
+def test_the_app_makes_each_registered_worker_and_names_it_as_the_registry_does(
+    app: FastAPI,
+) -> None:
+    assert list(app.state.workers) == [worker.name for worker in bootstrap.WORKERS]
+    assert isinstance(app.state.workers["hotline_engine"], HotlineEngine)
+    assert app.state.hotline_engine is app.state.workers["hotline_engine"]
+
+
+class _Recorder:
+    def __init__(self, name: str, journal: list[str]) -> None:
+        self.name = name
+        self.journal = journal
+
+    def start(self) -> None:
+        self.journal.append(f"start {self.name}")
+
+    def stop(self) -> None:
+        self.journal.append(f"stop {self.name}")
+
+
+def test_the_app_starts_exactly_the_registrys_workers_and_stops_them_on_shutdown(
+    engine: Engine, settings: Settings, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    journal: list[str] = []
+
+    def recorder(name: str) -> Worker:
+        def make(_sessions: sessionmaker[Session], _clock: Clock) -> _Recorder:
+            return _Recorder(name, journal)
+
+        return Worker(name, make)
+
+    names = [worker.name for worker in bootstrap.WORKERS] + ["another_tracks_worker"]
+    monkeypatch.setattr(bootstrap, "WORKERS", tuple(recorder(name) for name in names))
+    app = create_app(replace(settings, background_checkpoints=True), clock=clock)
+    try:
+        with TestClient(app):
+            assert journal == [f"start {name}" for name in names]
+        assert journal[len(names) :] == [f"stop {name}" for name in names]
+    finally:
+        app.state.engine.dispose()
+
+
+def test_the_app_starts_no_worker_when_background_duties_are_off(
+    engine: Engine, settings: Settings, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    journal: list[str] = []
+    monkeypatch.setattr(
+        bootstrap,
+        "WORKERS",
+        (Worker("quiet", lambda _sessions, _clock: _Recorder("quiet", journal)),),
+    )
+    app = create_app(replace(settings, background_checkpoints=False), clock=clock)
+    try:
+        with TestClient(app):
+            assert journal == []
+    finally:
+        app.state.engine.dispose()
+
+
+def test_a_worker_may_not_hide_what_the_app_keeps_under_the_same_name(
+    engine: Engine, settings: Settings, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    journal: list[str] = []
+    monkeypatch.setattr(
+        bootstrap,
+        "WORKERS",
+        (Worker("settings", lambda _sessions, _clock: _Recorder("settings", journal)),),
+    )
+    with pytest.raises(ValueError, match=r"would hide app\.state\.settings"):
+        create_app(settings, clock=clock)

@@ -17,7 +17,6 @@ from fusioncell.clock import Clock, SystemClock
 from fusioncell.config import Settings
 from fusioncell.db.engine import create_db_engine, make_sessionmaker
 from fusioncell.hotline import stream as hotline_stream
-from fusioncell.hotline.engine import HotlineEngine
 from fusioncell.hotline.events import ON_EVENT
 from fusioncell.hotline.notify import EventListener
 from fusioncell.ledger.checkpointer import ON_APPEND, Checkpointer
@@ -38,13 +37,15 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if settings.background_checkpoints:
             checkpointer.start()
-            engine_.start()
+            for worker in workers.values():
+                worker.start()
         listener.start()
         try:
             yield
         finally:
             listener.stop()
-            engine_.stop()
+            for worker in workers.values():
+                worker.stop()
             checkpointer.stop()
 
     app = FastAPI(
@@ -73,7 +74,15 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         info={**sessions.kw["info"], ON_APPEND: checkpointer.wake, ON_EVENT: streams.wake}
     )
     app.state.hotline_listener = listener = EventListener(engine, streams.wake)
-    app.state.hotline_engine = engine_ = HotlineEngine(sessions, clock)
+    # Every track's background workers, by name, each also as ``app.state.<name>`` (tests and
+    # tools reach the hotline's engine as ``app.state.hotline_engine``). The checkpointer is
+    # not one of them: it belongs to the log, not a track, the session factory wakes it on
+    # every append, and it takes the witnesses from the settings.
+    app.state.workers = workers = {w.name: w.make(sessions, clock) for w in bootstrap.WORKERS}
+    for name, worker in workers.items():
+        if hasattr(app.state, name):
+            raise ValueError(f"a worker named {name!r} would hide app.state.{name}")
+        setattr(app.state, name, worker)
 
     problems.install(app)
     app.state.nav = bootstrap.NAV

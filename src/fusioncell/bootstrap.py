@@ -27,6 +27,7 @@ from fusioncell.hotline import api as hotline_api
 from fusioncell.hotline import models as hotline_models
 from fusioncell.hotline import stream as hotline_stream
 from fusioncell.hotline import views as hotline_views
+from fusioncell.hotline.engine import HotlineEngine
 from fusioncell.hotline.entries import HotlineEntry
 from fusioncell.hotline.replay import EscalationReplay
 from fusioncell.hotline.rules import HOTLINE_RULES
@@ -39,7 +40,7 @@ from fusioncell.ledger.rules import register_sections
 from fusioncell.ledger.verify.replay import ReplayFactory
 from fusioncell.ledger.verify.state import StateCheck
 from fusioncell.text import N_
-from fusioncell.tracks import NavItem, Track
+from fusioncell.tracks import NavItem, Track, Worker
 
 
 def _planned(name: str, label: str, order: int) -> Track:
@@ -82,6 +83,7 @@ TRACKS: tuple[Track, ...] = (
         routers=(hotline_api.router, hotline_stream.router),
         pages=(hotline_views.router,),
         nav=(NavItem("/hotline", N_("Hotline"), 10),),
+        workers=(Worker("hotline_engine", HotlineEngine),),
     ),
     _planned("intelligence", N_("Intelligence"), 20),
     _planned("verification", N_("Verification"), 40),
@@ -101,6 +103,9 @@ NAV: tuple[tuple[str, str], ...] = tuple(
     (item.path, item.label)
     for item in sorted((i for track in TRACKS for i in track.nav), key=lambda i: i.order)
 )
+
+# The background workers every app process starts, every track's.
+WORKERS: tuple[Worker, ...] = tuple(worker for track in TRACKS for worker in track.workers)
 
 # What ``verify`` replays the log with, every track's.
 REPLAYS: tuple[ReplayFactory, ...] = tuple(replay for track in TRACKS for replay in track.replays)

@@ -10,8 +10,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from types import ModuleType
-from typing import Any
+from typing import Any, Protocol
 
+from sqlalchemy.orm import Session, sessionmaker
+
+from fusioncell.clock import Clock
 from fusioncell.ledger.rules import RulesSection
 from fusioncell.ledger.verify.replay import ReplayFactory
 
@@ -24,6 +27,23 @@ class NavItem:
     path: str
     label: str
     order: int
+
+
+class Running(Protocol):
+    """A background duty of every app process: started with the app, stopped with it."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Worker:
+    """A background worker: its name (the app keeps it as ``app.state.<name>`` and in
+    ``app.state.workers``) and how to make it from the app's sessionmaker and clock."""
+
+    name: str
+    make: Callable[[sessionmaker[Session], Clock], Running]
 
 
 @dataclass(frozen=True)
@@ -46,6 +66,5 @@ class Track:
     nav: tuple[NavItem, ...] = ()
     # Live-event feeds for the one event bus (empty until the bus lands).
     feeds: tuple[Any, ...] = ()
-    # Background workers: factories taking (sessionmaker, clock), started with the app. Not
-    # yet read: app.py still starts the hotline engine itself (tests reach it by name).
-    workers: tuple[Callable[..., Any], ...] = ()
+    # Background workers, made and started by the app (when it runs background duties).
+    workers: tuple[Worker, ...] = ()
