@@ -28,8 +28,9 @@ from typer.testing import CliRunner
 
 from fusioncell.cli import app as fusioncell_app
 from fusioncell.client import ClientError, load_key_file, public_key_of
+from fusioncell.client_stream import SseEvent, parse_sse
 from fusioncell.config import Settings
-from fusioncell.hotline.cli import SseEvent, hotline_app, parse_sse
+from fusioncell.hotline.cli import hotline_app
 from fusioncell.hotline.entries import HotlineEntry
 from fusioncell.hotline.models import Message
 from fusioncell.ledger.entries import key_id
