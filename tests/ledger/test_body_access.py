@@ -52,10 +52,11 @@ from fusioncell.hotline.actions.messages import (
     do_mark_delivered,
     do_send_message,
 )
+from fusioncell.ledger.append import append
 from fusioncell.ledger.context import ledger_context
 from fusioncell.ledger.entries import LedgerEntry, SignedEntry, b64, key_id, known_entry_types
+from fusioncell.ledger.key_entries import custodial_private_key
 from fusioncell.ledger.models import LogAudience, LogEntry, LogKey
-from fusioncell.ledger.record import append, custodial_private_key
 from fusioncell.ledger.signing import possession_claim, sign_entry
 from fusioncell.scenario.demo import stable_id
 

@@ -19,6 +19,7 @@ from fusioncell.client import CellClient
 from fusioncell.clock import ManualClock
 from fusioncell.geo.entries import GeoEntry
 from fusioncell.ledger import tree
+from fusioncell.ledger.append import DbHashReader, tree_size
 from fusioncell.ledger.context import LedgerContext
 from fusioncell.ledger.entries import (
     LedgerEntry,
@@ -30,7 +31,6 @@ from fusioncell.ledger.entries import (
 )
 from fusioncell.ledger.keys import verify_signature
 from fusioncell.ledger.models import EntryBody, LogEntry, LogHash, LogKey
-from fusioncell.ledger.record import DbHashReader, tree_size
 from fusioncell.ledger.signing import (
     ENTRY_HEADER,
     encode_entry_header,

@@ -7,7 +7,7 @@ connects. Nothing is pushed from memory. A wake-up (after a commit in this proce
 PostgreSQL ``NOTIFY`` from another one, see ``notify.py``) only makes streams read again, and
 they read every second anyway, so a lost wake-up costs latency, never data. A cursor never
 skips an event committed late with a lower id, because every hotline event is written after
-the action's log entry, under the log's sequence lock (``ledger.record``): event ids are
+the action's log entry, under the log's sequence lock (``ledger.append``): event ids are
 handed out in commit order.
 
 Hundreds of streams of one organisation would each run the same queries on every wake-up.

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from fusioncell.db.transaction import atomic
 from fusioncell.ledger import tree
+from fusioncell.ledger.append import DbHashReader, tree_size
 from fusioncell.ledger.checkpoint import (
     Checkpoint,
     CosignatureVerifier,
@@ -25,7 +26,6 @@ from fusioncell.ledger.errors import CheckpointError, NoteError
 from fusioncell.ledger.keyring import Keyring
 from fusioncell.ledger.models import LogCheckpoint, LogCosignature
 from fusioncell.ledger.note import sign_note
-from fusioncell.ledger.record import DbHashReader, tree_size
 
 
 def do_sign_checkpoint(db: Session, *, now: datetime) -> LogCheckpoint | None:

@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from fusioncell.clock import Clock
 from fusioncell.ledger import queries
 from fusioncell.ledger.actions import do_sign_checkpoint
+from fusioncell.ledger.append import APPENDED
 from fusioncell.ledger.models import LogCheckpoint
-from fusioncell.ledger.record import APPENDED
 from fusioncell.ledger.witnesses import Witness, push
 
 log = logging.getLogger("fusioncell.checkpointer")

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from fusioncell.errors import InvalidInput, NotFound
 from fusioncell.ledger import tree
+from fusioncell.ledger.append import DbHashReader, tree_size
 from fusioncell.ledger.models import (
     EntryBody,
     LogAudience,
@@ -20,7 +21,6 @@ from fusioncell.ledger.models import (
     LogEntry,
     LogHash,
 )
-from fusioncell.ledger.record import DbHashReader, tree_size
 
 TILE_HEIGHT = 8
 TILE_WIDTH = 1 << TILE_HEIGHT

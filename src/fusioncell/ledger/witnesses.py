@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 
 from fusioncell.ledger import tree
 from fusioncell.ledger.actions import do_keep_cosignature
+from fusioncell.ledger.append import DbHashReader
 from fusioncell.ledger.checkpoint import CosignatureVerifier
 from fusioncell.ledger.errors import CheckpointError, NoteError
 from fusioncell.ledger.models import LogCheckpoint, LogCosignature
-from fusioncell.ledger.record import DbHashReader
 
 log = logging.getLogger("fusioncell.witnesses")
 

@@ -26,8 +26,9 @@ from fusioncell.errors import (
     NotFound,
     TooManyAttempts,
 )
+from fusioncell.ledger.append import log_clock
 from fusioncell.ledger.entries import log_time
-from fusioncell.ledger.record import ByLog, log_clock, record
+from fusioncell.ledger.record import ByLog, record
 
 T = TypeVar("T")
 

@@ -23,9 +23,10 @@ from fusioncell.hotline.rules import (
     parse_rules,
 )
 from fusioncell.ledger import queries as ledger_queries
+from fusioncell.ledger.append import log_clock
 from fusioncell.ledger.context import ledger_context
 from fusioncell.ledger.entries import LedgerEntry, audience, log_time
-from fusioncell.ledger.record import ByLog, log_clock, record
+from fusioncell.ledger.record import ByLog, record
 
 # Messages older than this no longer escalate (the ladder's repeats are bounded anyway).
 HORIZON = timedelta(days=2)

@@ -29,10 +29,11 @@ from fusioncell.hotline.models import (
 )
 from fusioncell.hotline.queries import get_channel, get_message
 from fusioncell.hotline.rules import HOTLINE_RULES, HotlineRules
+from fusioncell.ledger.append import log_clock
 from fusioncell.ledger.context import ledger_context
 from fusioncell.ledger.entries import audience, b64, log_time
 from fusioncell.ledger.models import LogCheckpoint
-from fusioncell.ledger.record import ByLog, log_clock, record
+from fusioncell.ledger.record import ByLog, record
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
