@@ -22,8 +22,9 @@ from __future__ import annotations
 
 from fusioncell.ledger.verify.database import DatabaseSource
 from fusioncell.ledger.verify.http import HttpSource
-from fusioncell.ledger.verify.log import VerifyReport, verify_log
+from fusioncell.ledger.verify.log import verify_log
 from fusioncell.ledger.verify.replay import Replay, ReplayFactory
+from fusioncell.ledger.verify.report import VerifyReport
 from fusioncell.ledger.verify.sources import (
     EntryUnavailable,
     LogSource,

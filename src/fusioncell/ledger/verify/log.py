@@ -3,8 +3,8 @@
 The checkpoint comes first because it is what the parties agreed on: the log key signed it and
 the witnesses cosigned it. The leaves must then hash to its root, or nothing else about them
 matters. Only then is each leaf checked on its own (form, time, signature under the key history
-at its index, body), then what a database keeps beside the leaves, and last, when the caller
-passes the tracks' state checks, the state a database serves (``state.py``).
+at its index, body), then what a database keeps beside the leaves (``stored.py``), and last,
+when the caller passes the tracks' state checks, the state a database serves (``state.py``).
 
 A failure names the first entry at fault where one can be named. When the leaves miss the root,
 the culprit is the first leaf whose hash differs from the one the source stored for it; with no
@@ -13,25 +13,17 @@ stored hashes (a server), the first leaf that fails its own checks.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from fusioncell.ledger import tree
 from fusioncell.ledger.checkpoint import (
     Checkpoint,
     CosignatureVerifier,
     parse_checkpoint,
-    verify_cosignature_line,
 )
 from fusioncell.ledger.entries import (
     MAX_CLOCK_SKEW_SECONDS,
-    Leaf,
-    b64,
-    body_hash,
-    canonical,
     check_header_shape,
     log_time,
     parse_leaf,
@@ -43,14 +35,11 @@ from fusioncell.ledger.keys import verify_signature
 from fusioncell.ledger.note import Ed25519Verifier, NoteVerifier, open_note
 from fusioncell.ledger.verify.history import KeyHistory, KeyProblem
 from fusioncell.ledger.verify.replay import Replay, ReplayFactory
+from fusioncell.ledger.verify.report import Failure, VerifyReport
 from fusioncell.ledger.verify.sources import (
     EntryUnavailable,
     LogSource,
     SourceEntry,
-    StoredBody,
-    StoredCheckpoint,
-    StoredColumns,
-    StoredState,
     TableSource,
 )
 from fusioncell.ledger.verify.state import (
@@ -60,36 +49,7 @@ from fusioncell.ledger.verify.state import (
     StateMismatch,
     check_state,
 )
-
-
-@dataclass(frozen=True)
-class VerifyReport:
-    ok: bool
-    size: int  # the checkpoint's tree size; 0 when no checkpoint could be read
-    entries_checked: int
-    bodies_checked: int
-    failed_index: int | None = None
-    reason: str | None = None
-    root: bytes | None = None
-    cosigners: tuple[str, ...] = ()
-
-    def summary(self) -> str:
-        if not self.ok:
-            where = "" if self.failed_index is None else f" at entry {self.failed_index}"
-            return f"FAILED{where}: {self.reason}"
-        root = b64(self.root) if self.root is not None else "-"
-        cosigned = f", cosigned by {', '.join(self.cosigners)}" if self.cosigners else ""
-        return (
-            f"OK: checkpoint {self.size} (root {root}){cosigned}; "
-            f"{self.entries_checked} entries and {self.bodies_checked} bodies verified"
-        )
-
-
-class Failure(Exception):
-    def __init__(self, index: int | None, reason: str) -> None:
-        super().__init__(reason)
-        self.index = index
-        self.reason = reason
+from fusioncell.ledger.verify.stored import check_body, check_columns, check_stored
 
 
 def verify_log(
@@ -177,7 +137,15 @@ class _Verification:
         self.root = checkpoint.root_hash
         state = source.stored_state()
         if state is not None:
-            self._check_stored(state)
+            check_stored(
+                state,
+                store=self.store,
+                audiences=self.audiences,
+                audiences_given=self.audiences_given,
+                history=self.history,
+                log_key=self.log_key,
+                witnesses=self.witnesses,
+            )
         problems = [p for replay in self.replays if (p := replay.first_problem()) is not None]
         if problems:
             raise Failure(*min(problems, key=lambda problem: problem[0]))
@@ -302,7 +270,7 @@ class _Verification:
             raise Failure(index, f"the same signed entry is already logged at entry {earlier}")
         self.signatures[leaf.signature] = index
         if entry.body is not None:
-            value = _check_body(index, header["body"], entry.body)
+            value = check_body(index, header["body"], entry.body)
             self.bodies_checked += 1
             if self.state_checks is not None:
                 self.recorded.append(
@@ -325,7 +293,7 @@ class _Verification:
         for replay in self.replays:
             replay.observe(index, header["type"], leaf.logged_at, body)
         if entry.columns is not None:
-            _check_columns(index, entry.leaf, leaf, entry.columns)
+            check_columns(index, entry.leaf, leaf, entry.columns)
         if entry.hashes is not None:
             self._check_stored_hashes(index, entry.hashes)
         self.last_logged_at = leaf.logged_at
@@ -343,116 +311,3 @@ class _Verification:
                     f"the stored hash {position} (level {position - first}) differs from the "
                     "hash of the leaves",
                 )
-
-    # -- what a database keeps beside the leaves ------------------------------------------
-
-    def _check_stored(self, state: StoredState) -> None:
-        count = self.store.size
-        if state.next_index is not None and state.next_index != count:
-            if state.next_index > count:
-                raise Failure(
-                    count, f"entry {count} is missing: log_sequence counts {state.next_index}"
-                )
-            raise Failure(state.next_index, f"log_sequence counts only {state.next_index} entries")
-        if state.entry_rows != count:
-            raise Failure(
-                None, f"log_entries holds {state.entry_rows} rows, but the log {count} entries"
-            )
-        if state.hash_rows != tree.stored_hash_count(count):
-            raise Failure(
-                None,
-                f"log_hashes holds {state.hash_rows} hashes; {count} entries make "
-                f"{tree.stored_hash_count(count)}",
-            )
-        if state.body_rows != count:
-            raise Failure(
-                None, f"log_bodies holds {state.body_rows} rows, but the log {count} entries"
-            )
-        granted = sum(len(rows) for rows in self.audiences.values())
-        if self.audiences_given and state.audience_rows != granted:
-            raise Failure(
-                None,
-                f"log_audiences holds {state.audience_rows} rows, but the log's entries {granted}",
-            )
-        self._check_keys(state)
-        for stored in state.checkpoints:
-            self._check_stored_checkpoint(stored)
-
-    def _check_keys(self, state: StoredState) -> None:
-        stored = {key.key_id: key for key in state.keys}
-        for derived in sorted(self.history.keys.values(), key=lambda k: k.enrolled_index):
-            kept = stored.pop(derived.key_id, None)
-            if kept is None:
-                raise Failure(
-                    derived.enrolled_index, f"log_keys lacks the key {derived.key_id} enrolled here"
-                )
-            for name, ours, theirs in (
-                ("public_key", derived.public_key, kept.public_key),
-                ("member_id", derived.member, kept.member),
-                ("custodial", derived.custodial, kept.custodial),
-                ("enrolled_index", derived.enrolled_index, kept.enrolled_index),
-                ("revoked_index", derived.revoked_index, kept.revoked_index),
-            ):
-                if ours != theirs:
-                    raise Failure(
-                        derived.enrolled_index,
-                        f"log_keys has another {name} for the key {derived.key_id} enrolled here",
-                    )
-        for extra in stored.values():
-            raise Failure(None, f"log_keys holds the key {extra.key_id}, which no entry enrolls")
-
-    def _check_stored_checkpoint(self, stored: StoredCheckpoint) -> None:
-        what = f"the stored checkpoint of size {stored.size}"
-        try:
-            text = open_note(stored.note.encode(), [self.log_key]).text
-            checkpoint = parse_checkpoint(text)
-        except (NoteError, CheckpointError) as exc:
-            raise Failure(None, f"{what} does not verify: {exc}") from None
-        if (checkpoint.origin, checkpoint.size, checkpoint.root_hash) != (
-            self.log_key.name,
-            stored.size,
-            stored.root,
-        ):
-            raise Failure(None, f"{what} does not match its note")
-        if stored.size > self.store.size or stored.root != tree.tree_hash(stored.size, self.store):
-            raise Failure(None, f"{what} does not match the log")
-        witnesses = {w.name: w for w in self.witnesses}
-        for name, line in stored.cosignatures:
-            if (witness := witnesses.get(name)) is None:
-                continue  # a witness we were not given: nothing to check it against
-            try:
-                verify_cosignature_line(text, line + "\n", witness)
-            except (NoteError, CheckpointError) as exc:
-                raise Failure(None, f"{what} has a bad cosignature from {name}: {exc}") from None
-
-
-def _check_body(index: int, committed: str, body: StoredBody) -> dict[str, Any]:
-    try:
-        value = json.loads(body.text)
-    except (ValueError, RecursionError):
-        raise Failure(index, "the stored body is not JSON") from None
-    if not isinstance(value, dict):
-        raise Failure(index, "the stored body is not a JSON object")
-    try:
-        recomputed, spelled = body_hash(body.salt, value), canonical(value)
-    except ValueError as exc:
-        raise Failure(index, f"the stored body has no canonical JSON form: {exc}") from None
-    if recomputed != committed:
-        raise Failure(index, "the stored body and salt do not hash to the header's body hash")
-    if spelled != body.text.encode():
-        raise Failure(index, "the stored body is not in canonical JSON (RFC 8785)")
-    return value
-
-
-def _check_columns(index: int, data: bytes, leaf: Leaf, columns: StoredColumns) -> None:
-    header = leaf.header
-    for name, stored, derived in (
-        ("leaf_hash", columns.leaf_hash, tree.leaf_hash(data)),
-        ("signature", columns.signature, leaf.signature),
-        ("entry_type", columns.entry_type, header["type"]),
-        ("author_key_id", columns.author, header["author"]),
-        ("logged_at", log_time(columns.logged_at), log_time(leaf.logged_at)),
-        ("custodial", columns.custodial, header["custodial"]),
-    ):
-        if stored != derived:
-            raise Failure(index, f"log_entries.{name} does not match the leaf")
