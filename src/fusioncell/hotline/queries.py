@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Select, false, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from fusioncell.cell.models import Member, Organisation, Role
 from fusioncell.cell.policy import Permission, Viewer, can, can_watch_deadlines
@@ -23,6 +23,7 @@ from fusioncell.hotline.models import (
     HotlineEvent,
     Message,
 )
+from fusioncell.hotline.recipients import owed_acknowledgements as owed_by_rule
 
 
 def _visible_channel_ids(viewer: Viewer) -> Select[uuid.UUID]:
@@ -33,6 +34,41 @@ def _visible_channel_ids(viewer: Viewer) -> Select[uuid.UUID]:
 
 def _may_read(viewer: Viewer) -> bool:
     return can(viewer, Permission.MESSAGE_READ)
+
+
+def owed_acknowledgements(
+    *,
+    message_id: uuid.UUID | None = None,
+    organisation_id: uuid.UUID | None = None,
+    as_sent: bool = False,
+) -> Select[uuid.UUID, uuid.UUID]:
+    """Who owes which message an acknowledgement, in SQL: the rule of
+    ``hotline.recipients.owed_acknowledgements`` for the tables, one ``(message_id,
+    organisation_id)`` row per acknowledgement owed (an organisation's first acknowledgement
+    counts). ``as_sent``: as owed before anyone acknowledged, that is the message's
+    recipients. Not a read by itself: the reads below put it inside their own policy filter.
+    Its tables are aliased, so it never correlates with the query it is placed in."""
+    message, member, ack = aliased(Message), aliased(ChannelMember), aliased(Ack)
+    query = (
+        select(message.id.label("message_id"), member.organisation_id.label("organisation_id"))
+        .join(member, member.channel_id == message.channel_id)
+        .where(
+            member.acknowledges.is_(True),
+            member.organisation_id != message.sender_organisation_id,
+        )
+    )
+    if not as_sent:
+        acknowledged = select(ack.id).where(
+            ack.message_id == message.id,
+            ack.organisation_id == member.organisation_id,
+            ack.counts.is_(True),
+        )
+        query = query.where(~acknowledged.exists())
+    if message_id is not None:
+        query = query.where(message.id == message_id)
+    if organisation_id is not None:
+        query = query.where(member.organisation_id == organisation_id)
+    return query
 
 
 def list_channels(db: Session, viewer: Viewer) -> Sequence[Channel]:
@@ -104,18 +140,8 @@ def list_messages(
     if precedence is not None:
         query = query.where(Message.precedence == precedence)
     if unacknowledged:
-        owed = select(ChannelMember.channel_id).where(
-            ChannelMember.organisation_id == viewer.organisation_id,
-            ChannelMember.acknowledges.is_(True),
-        )
-        acked = select(Ack.message_id).where(
-            Ack.organisation_id == viewer.organisation_id, Ack.counts.is_(True)
-        )
-        query = query.where(
-            Message.channel_id.in_(owed),
-            Message.sender_organisation_id != viewer.organisation_id,
-            Message.id.not_in(acked),
-        )
+        owed = owed_acknowledgements(organisation_id=viewer.organisation_id).subquery()
+        query = query.where(Message.id.in_(select(owed.c.message_id)))
     if before is not None:
         # The cursor goes through the policy too: a message the viewer may not see is
         # "no message", exactly as one that never existed, so a cursor cannot probe ids.
@@ -130,6 +156,8 @@ class MessageState:
     acks: Sequence[Ack]
     escalations: Sequence[Escalation]
     recipients: Sequence[ChannelMember]
+    # The recipients' organisations that still owe an acknowledgement.
+    owing: frozenset[uuid.UUID]
 
 
 def message_state(db: Session, viewer: Viewer, message: Message) -> MessageState:
@@ -140,26 +168,31 @@ def message_state(db: Session, viewer: Viewer, message: Message) -> MessageState
     )
     if not _may_read(viewer):
         visible = visible.where(false())
+    recipients = owed_acknowledgements(message_id=message.id, as_sent=True).subquery()
+    acks = db.scalars(select(Ack).where(Ack.message_id.in_(visible)).order_by(Ack.log_index)).all()
+    members = db.scalars(
+        select(ChannelMember).where(
+            ChannelMember.channel_id == message.channel_id,
+            ChannelMember.organisation_id.in_(select(recipients.c.organisation_id)),
+            visible.exists(),
+        )
+    ).all()
     return MessageState(
         deliveries=db.scalars(
             select(Delivery).where(Delivery.message_id.in_(visible)).order_by(Delivery.log_index)
         ).all(),
-        acks=db.scalars(
-            select(Ack).where(Ack.message_id.in_(visible)).order_by(Ack.log_index)
-        ).all(),
+        acks=acks,
         escalations=db.scalars(
             select(Escalation)
             .where(Escalation.message_id.in_(visible))
             .order_by(Escalation.log_index)
         ).all(),
-        recipients=db.scalars(
-            select(ChannelMember).where(
-                ChannelMember.channel_id == message.channel_id,
-                ChannelMember.acknowledges.is_(True),
-                ChannelMember.organisation_id != message.sender_organisation_id,
-                visible.exists(),
-            )
-        ).all(),
+        recipients=members,
+        owing=owed_by_rule(
+            ((m.organisation_id, m.acknowledges) for m in members),
+            message.sender_organisation_id,
+            (a.organisation_id for a in acks if a.counts),
+        ),
     )
 
 
@@ -218,24 +251,13 @@ def unacknowledged_messages(db: Session, viewer: Viewer, *, limit: int = 500) ->
     """Messages some recipient party has not yet acknowledged, earliest deadline first."""
     if not _may_read(viewer):
         return []
-    owing = (
-        select(Message.id)
-        .join(ChannelMember, ChannelMember.channel_id == Message.channel_id)
-        .where(
-            ChannelMember.acknowledges.is_(True),
-            ChannelMember.organisation_id != Message.sender_organisation_id,
-            ~select(Ack.id)
-            .where(
-                Ack.message_id == Message.id,
-                Ack.organisation_id == ChannelMember.organisation_id,
-                Ack.counts.is_(True),
-            )
-            .exists(),
-        )
-    )
+    owing = owed_acknowledgements().subquery()
     return db.scalars(
         select(Message)
-        .where(Message.channel_id.in_(_visible_channel_ids(viewer)), Message.id.in_(owing))
+        .where(
+            Message.channel_id.in_(_visible_channel_ids(viewer)),
+            Message.id.in_(select(owing.c.message_id)),
+        )
         .order_by(Message.ack_deadline)
         .limit(limit)
     ).all()
@@ -247,3 +269,10 @@ def list_open_deadlines(db: Session, viewer: Viewer, *, limit: int = 500) -> Seq
     if not can_watch_deadlines(viewer):
         raise Forbidden("the deadlines are the supervisor's page")
     return unacknowledged_messages(db, viewer, limit=limit)
+
+
+def recipients_for_engine(db: Session, message: Message) -> list[uuid.UUID]:
+    """The escalation engine's read, with no viewer (the cell itself escalates): the
+    organisations a message was sent to, which owe or owed it an acknowledgement."""
+    recipients = owed_acknowledgements(message_id=message.id, as_sent=True).subquery()
+    return list(db.scalars(select(recipients.c.organisation_id)))

@@ -11,8 +11,9 @@ each message:
 
     sent at        the log time of its ``hotline.message.sent`` entry
     rule           its precedence in the hotline policy adopted last before it
-    recipients     the channel's members that acknowledge (``hotline.channel.opened``), less
-                   the sender's organisation (``cell.member.created``, ``cell.organisation.created``)
+    recipients     who owes it an acknowledgement as sent (``hotline.recipients``): the
+                   channel's members that acknowledge (``hotline.channel.opened``), less the
+                   sender's organisation (``cell.member.created``, ``cell.organisation.created``)
     delivered at   the log time of the first ``hotline.message.delivered`` per recipient
                    organisation
     acked at       the log time of the first ``hotline.message.acknowledged`` per recipient
@@ -47,6 +48,7 @@ from fusioncell.cell.entries import CellEntry
 from fusioncell.hotline.actions.escalation import HORIZON
 from fusioncell.hotline.entries import HotlineEntry
 from fusioncell.hotline.escalation import Step, due_steps
+from fusioncell.hotline.recipients import owed_acknowledgements
 from fusioncell.hotline.rules import HotlineRules, PrecedenceRule, RulesError, parse_rules
 from fusioncell.ledger.entries import LedgerEntry, log_time, parse_log_time
 
@@ -105,7 +107,8 @@ class EscalationReplay:
         self._policy_problem = "no policy was adopted before it"
         self._organisations: dict[str, str] = {}  # slug -> id
         self._members: dict[str, str] = {}  # username -> organisation slug
-        self._channels: dict[str, frozenset[str]] = {}  # channel -> acknowledging organisations
+        # channel -> its members' (organisation, acknowledges)
+        self._channels: dict[str, tuple[tuple[str, bool], ...]] = {}
         self._messages: dict[str, _Message] = {}
         self._logged: list[_Logged] = []
         self._problems: list[tuple[int, str]] = []
@@ -243,16 +246,14 @@ class EscalationReplay:
         self._members[str(body["username"])] = str(body["organisation"])
 
     def _channel_opened(self, index: int, _at: datetime, body: dict[str, Any]) -> None:
-        acknowledging = set()
+        members = []
         for member in body["members"]:
-            if not member["acknowledges"]:
-                continue
-            slug = str(member["organisation"])
-            if slug not in self._organisations:
+            acknowledges, slug = bool(member["acknowledges"]), str(member["organisation"])
+            if slug in self._organisations:
+                members.append((self._organisations[slug], acknowledges))
+            elif acknowledges:  # one that owes nothing may stay unnamed
                 self._problems.append((index, f"a channel member {slug!r} that no entry created"))
-                continue
-            acknowledging.add(self._organisations[slug])
-        self._channels[str(body["channel"])] = frozenset(acknowledging)
+        self._channels[str(body["channel"])] = tuple(members)
 
     def _message_sent(self, index: int, at: datetime, body: dict[str, Any]) -> None:
         message_id, channel = str(body["message"]), str(body["channel"])
@@ -289,9 +290,7 @@ class EscalationReplay:
             precedence=str(body["precedence"]),
             sent_at=at,
             rule=rule,
-            recipients=self._channels.get(channel, frozenset()).difference(
-                [sender_organisation] if sender_organisation else []
-            ),
+            recipients=owed_acknowledgements(self._channels.get(channel, ()), sender_organisation),
         )
 
     def _message_delivered(self, _index: int, at: datetime, body: dict[str, Any]) -> None:

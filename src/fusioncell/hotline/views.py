@@ -265,8 +265,8 @@ class Rows:
                     ],
                 )
             )
-        owing = [r.organisation_id for r in state.recipients if r.organisation_id not in counted]
-        undelivered = [o for o in owing if o not in delivered]
+        owing = state.owing
+        undelivered = owing.difference(delivered)
         countdowns = []
         if undelivered:
             countdowns.append(

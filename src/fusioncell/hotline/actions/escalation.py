@@ -14,7 +14,8 @@ from fusioncell.db.transaction import atomic
 from fusioncell.hotline.entries import HotlineEntry
 from fusioncell.hotline.escalation import Step, due_steps
 from fusioncell.hotline.events import emit
-from fusioncell.hotline.models import Ack, ChannelMember, Delivery, Escalation, EventKind, Message
+from fusioncell.hotline.models import Ack, Delivery, Escalation, EventKind, Message
+from fusioncell.hotline.queries import recipients_for_engine
 from fusioncell.hotline.rules import (
     HOTLINE_RULES,
     HotlineRules,
@@ -50,18 +51,6 @@ def _bound_policies(db: Session, current: HotlineRules) -> dict[str, HotlineRule
             continue  # a policy from before the hotline had one
         policies.setdefault(policy.hash, policy)
     return policies
-
-
-def _recipients(db: Session, message: Message) -> list[ChannelMember]:
-    return list(
-        db.scalars(
-            select(ChannelMember).where(
-                ChannelMember.channel_id == message.channel_id,
-                ChannelMember.acknowledges.is_(True),
-                ChannelMember.organisation_id != message.sender_organisation_id,
-            )
-        )
-    )
 
 
 def _unlogged_steps(
@@ -124,9 +113,9 @@ def do_escalate_due(db: Session, *, now: datetime) -> list[Escalation]:
             if message.precedence not in policy.precedences:
                 continue
             rule = policy.rule(message.precedence)
-            for recipient in _recipients(db, message):
-                if _unlogged_steps(db, message, rule, recipient.organisation_id, now=now):
-                    pending.append((message, rule, recipient.organisation_id))
+            for organisation in recipients_for_engine(db, message):
+                if _unlogged_steps(db, message, rule, organisation, now=now):
+                    pending.append((message, rule, organisation))
         if not pending:
             return written
         logged_at = log_clock(db, now=now)
