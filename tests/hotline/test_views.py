@@ -24,7 +24,7 @@ from tests.conftest import DEMO_PASSWORD
 from fusioncell.cell.policy import Viewer
 from fusioncell.clock import ManualClock
 from fusioncell.config import Settings
-from fusioncell.hotline import forms, views
+from fusioncell.hotline import forms
 from fusioncell.hotline.actions.channels import CELL_CHANNEL_ID, bilateral_channel_id
 from fusioncell.hotline.actions.escalation import do_escalate_due
 from fusioncell.hotline.actions.messages import (
@@ -33,6 +33,10 @@ from fusioncell.hotline.actions.messages import (
     do_send_message,
 )
 from fusioncell.hotline.models import Ack, Delivery, Message
+from fusioncell.hotline.views import deadlines as deadlines_page
+from fusioncell.hotline.views import form as compose_form_module
+from fusioncell.hotline.views import inbox as inbox_page
+from fusioncell.hotline.views import render as row_render
 from fusioncell.i18n import translate
 from fusioncell.scenario.demo import stable_id
 
@@ -223,9 +227,9 @@ def test_each_open_deadline_counts_down_from_the_servers_clock(
 
 
 def test_countdown_text_matches_what_the_script_writes() -> None:
-    assert views.countdown_text(5, "en") == "0:05"
-    assert views.countdown_text(3725, "en") == "1:02:05"
-    assert views.countdown_text(-61.5, "en") == "overdue by 1:01"
+    assert row_render.countdown_text(5, "en") == "0:05"
+    assert row_render.countdown_text(3725, "en") == "1:02:05"
+    assert row_render.countdown_text(-61.5, "en") == "overdue by 1:01"
 
 
 # --- acknowledging -------------------------------------------------------------------------
@@ -499,9 +503,9 @@ def test_who_may_not_send_has_no_form_and_is_refused(
 
 
 def test_every_field_of_every_composable_template_has_a_widget() -> None:
-    for name in views.COMPOSE_FORMS:
-        assert set(forms.FORMS[name].fields) <= set(views.WIDGETS), name
-    assert "link_test" not in views.COMPOSE_FORMS
+    for name in compose_form_module.COMPOSE_FORMS:
+        assert set(forms.FORMS[name].fields) <= set(compose_form_module.WIDGETS), name
+    assert "link_test" not in compose_form_module.COMPOSE_FORMS
 
 
 # --- filters and partials ------------------------------------------------------------------
@@ -548,11 +552,11 @@ def test_htmx_asks_for_the_list_alone_and_gets_a_clean_address(
     response = duty.get(
         "/hotline",
         params={"precedence": "FLASH", "channel": "", "unacknowledged": ""},
-        headers={**HTMX, "HX-Target": views.LIST_ID},
+        headers={**HTMX, "HX-Target": inbox_page.LIST_ID},
     )
 
     assert response.status_code == 200
-    assert response.text.lstrip().startswith(f'<div id="{views.LIST_ID}"')
+    assert response.text.lstrip().startswith(f'<div id="{inbox_page.LIST_ID}"')
     assert "<html" not in response.text
     assert listed(response.text) == [str(flash.id)]
     assert response.headers["hx-push-url"] == "/hotline?precedence=FLASH"
@@ -560,11 +564,11 @@ def test_htmx_asks_for_the_list_alone_and_gets_a_clean_address(
 
 
 def test_the_inbox_pages_by_fifty(browser: Browser, send: Send) -> None:
-    sent = [send("alpha.liaison", f"Report {i}.") for i in range(views.PAGE_SIZE + 2)]
+    sent = [send("alpha.liaison", f"Report {i}.") for i in range(inbox_page.PAGE_SIZE + 2)]
     duty = browser("bravo.duty")
 
     html = page_of(duty)
-    assert len(listed(html)) == views.PAGE_SIZE
+    assert len(listed(html)) == inbox_page.PAGE_SIZE
     older = re.search(r'<a class="older" href="([^"]+)"', html)
     assert older is not None
     rest = page_of(duty, unescape(older.group(1)))
@@ -675,9 +679,9 @@ def test_the_deadlines_page_shows_each_open_deadline_with_its_escalations(
     assert "No link test has been missed." in html
 
     partial = supervisor.get(
-        "/hotline/deadlines", headers={**HTMX, "HX-Target": views.DEADLINES_ID}
+        "/hotline/deadlines", headers={**HTMX, "HX-Target": deadlines_page.DEADLINES_ID}
     )
-    assert partial.text.lstrip().startswith(f'<div id="{views.DEADLINES_ID}"')
+    assert partial.text.lstrip().startswith(f'<div id="{deadlines_page.DEADLINES_ID}"')
     assert "<html" not in partial.text
 
 

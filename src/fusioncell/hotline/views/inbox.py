@@ -1,0 +1,187 @@
+"""The inbox: a member's messages (newest first, filtered, a page at a time), one row at a
+time for ``hotline.js``, and the acknowledgement."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from fusioncell.cell.policy import Viewer, can_watch_deadlines
+from fusioncell.errors import Conflict, IdempotencyConflict
+from fusioncell.hotline.actions.messages import do_acknowledge_message, do_mark_delivered
+from fusioncell.hotline.models import Message
+from fusioncell.hotline.queries import get_message, list_messages
+from fusioncell.hotline.rules import PRECEDENCES
+from fusioncell.hotline.views.form import Compose, compose_context
+from fusioncell.hotline.views.render import (
+    PRECEDENCE_LABELS,
+    STREAM_URL,
+    Rows,
+    ms,
+    parse_uuid,
+    script_labels,
+)
+from fusioncell.web.deps import AppClock, CurrentViewer, Db
+from fusioncell.web.pages import page
+from fusioncell.web.redirects import safe_next
+
+router = APIRouter(include_in_schema=False)
+
+PAGE_SIZE = 50
+# The element htmx swaps; a request aimed at it gets that partial alone.
+LIST_ID = "hotline-messages"
+_TRUE = frozenset({"1", "true", "on", "yes"})
+
+
+@dataclass(frozen=True)
+class Filters:
+    unacknowledged: bool = False
+    precedence: str | None = None
+    channel: uuid.UUID | None = None
+
+    def url(self, **extra: str | None) -> str:
+        params = {
+            "unacknowledged": "1" if self.unacknowledged else None,
+            "precedence": self.precedence,
+            "channel": str(self.channel) if self.channel else None,
+            **extra,
+        }
+        kept = {name: value for name, value in params.items() if value}
+        return "/hotline" + (f"?{urlencode(kept)}" if kept else "")
+
+
+def render_inbox(
+    request: Request,
+    viewer: Viewer,
+    db: Session,
+    now: datetime,
+    *,
+    filters: Filters | None = None,
+    before: uuid.UUID | None = None,
+    compose: Compose | None = None,
+    status_code: int = 200,
+) -> Response:
+    filters = filters or Filters()
+    found = list_messages(
+        db,
+        viewer,
+        channel_id=filters.channel,
+        precedence=filters.precedence,
+        unacknowledged=filters.unacknowledged,
+        before=before,
+        limit=PAGE_SIZE + 1,
+    )
+    shown = list(found[:PAGE_SIZE])
+    # Seeing the inbox is receiving: the first view by the organisation is its delivery.
+    do_mark_delivered(db, viewer, message_ids=[m.id for m in shown], now=now)
+    rows = Rows(db, viewer, now)
+    context: dict[str, Any] = {
+        "list_id": LIST_ID,
+        "rows": [rows.row(m) for m in shown],
+        "filters": filters,
+        "filtered": filters != Filters(),
+        "older_url": filters.url(before=str(shown[-1].id)) if len(found) > PAGE_SIZE else None,
+        "newest_url": filters.url() if before is not None else None,
+        "next_url": filters.url(before=str(before) if before else None),
+        "now_ms": ms(now),
+    }
+    headers = {"Vary": "HX-Target, HX-History-Restore-Request"}
+    if (
+        request.headers.get("hx-target") == LIST_ID
+        and request.headers.get("hx-history-restore-request") != "true"
+    ):
+        headers["HX-Push-Url"] = context["next_url"]
+        return page(request, viewer, "hotline/messages.html", headers=headers, **context)
+    return page(
+        request,
+        viewer,
+        "hotline/inbox.html",
+        status_code=status_code,
+        headers=headers,
+        channels=list(rows.channels.items()),
+        filter_precedences=[(p, PRECEDENCE_LABELS[p]) for p in PRECEDENCES],
+        stream_url=STREAM_URL,
+        script_labels=script_labels(viewer.language),
+        may_watch=can_watch_deadlines(viewer),
+        flash_waiting=any(r.may_ack and r.precedence == "FLASH" for r in context["rows"]),
+        **compose_context(db, viewer, compose or Compose()),
+        **context,
+    )
+
+
+@router.get("/hotline")
+def inbox(
+    request: Request,
+    viewer: CurrentViewer,
+    db: Db,
+    clock: AppClock,
+    unacknowledged: Annotated[str | None, Query(max_length=8)] = None,
+    precedence: Annotated[str | None, Query(max_length=16)] = None,
+    channel: Annotated[str | None, Query(max_length=64)] = None,
+    before: uuid.UUID | None = None,
+) -> Response:
+    filters = Filters(
+        unacknowledged=(unacknowledged or "").lower() in _TRUE,
+        precedence=precedence if precedence in PRECEDENCES else None,
+        channel=parse_uuid(channel) if channel else None,
+    )
+    return render_inbox(request, viewer, db, clock.now(), filters=filters, before=before)
+
+
+def _row_response(
+    request: Request, viewer: Viewer, db: Session, message: Message, now: datetime
+) -> Response:
+    return page(
+        request,
+        viewer,
+        "hotline/row.html",
+        row=Rows(db, viewer, now).row(message),
+        next_url="/hotline",
+    )
+
+
+@router.get("/hotline/messages/{message_id}/row")
+def message_row(
+    request: Request, message_id: uuid.UUID, viewer: CurrentViewer, db: Db, clock: AppClock
+) -> Response:
+    """One message as the inbox shows it, for hotline.js to swap in when an event names it."""
+    now = clock.now()
+    message = get_message(db, viewer, message_id)
+    do_mark_delivered(db, viewer, message_ids=[message.id], now=now)
+    return _row_response(request, viewer, db, message, now)
+
+
+@router.post("/hotline/messages/{message_id}/ack")
+def acknowledge(
+    request: Request,
+    message_id: uuid.UUID,
+    viewer: CurrentViewer,
+    db: Db,
+    clock: AppClock,
+    ack_id: Annotated[str, Form(max_length=64)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    now = clock.now()
+    try:
+        do_acknowledge_message(
+            db,
+            viewer,
+            message_id=message_id,
+            ack_id=parse_uuid(ack_id) or uuid.uuid4(),
+            checkpoint_size=None,
+            now=now,
+        )
+    except Conflict as error:
+        # Acknowledged already (another tab, a second click): the row will say so.
+        if isinstance(error, IdempotencyConflict):
+            raise
+    if request.headers.get("hx-request") == "true":
+        return _row_response(request, viewer, db, get_message(db, viewer, message_id), now)
+    return RedirectResponse(safe_next(next) if next else "/hotline", status_code=303)
