@@ -157,6 +157,9 @@ def submit_to_cosigned(*, samples: int) -> dict[str, Any]:
                 for _, _, _, wport in witnesses:
                     _wait(f"http://127.0.0.1:{wport}/healthz")
                 client = httpx.Client(base_url=base, timeout=10)
+                # The cell started first, so its first pushes found no witness and back off
+                # (1, 2, 4 s): measure the steady state, from the first cosigned checkpoint on.
+                _wait_cosigned(client, witnesses=2)
                 token = client.post(
                     "/api/v1/auth/token",
                     json={"username": "alpha.liaison", "password": "bench-password-0123"},
@@ -189,6 +192,17 @@ def submit_to_cosigned(*, samples: int) -> dict[str, Any]:
                     proc.terminate()
                     proc.wait(timeout=10)
     return {"samples": samples, "witnesses": 2, **latency_summary(latencies)}
+
+
+def _wait_cosigned(client: httpx.Client, *, witnesses: int) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        checkpoint = client.get("/log/checkpoint")
+        lines = checkpoint.text.splitlines() if checkpoint.status_code == 200 else []
+        if sum(line.startswith("— witness.") for line in lines) >= witnesses:
+            return
+        time.sleep(0.05)
+    raise RuntimeError("no checkpoint was cosigned within 60 s")
 
 
 def _wait(url: str) -> None:
