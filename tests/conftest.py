@@ -21,7 +21,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from fusioncell.app import create_app
-from fusioncell.cell.policy import Viewer
+from fusioncell.cell.actions.members import do_create_member
+from fusioncell.cell.models import Member, Role
+from fusioncell.cell.policy import Viewer, console_viewer
 from fusioncell.cell.queries import viewer_of
 from fusioncell.clock import ManualClock
 from fusioncell.config import Settings
@@ -29,6 +31,7 @@ from fusioncell.db import migrate
 from fusioncell.db.engine import create_db_engine, make_sessionmaker, normalise_url
 from fusioncell.db.registry import metadata
 from fusioncell.ledger.context import LedgerContext, build_ledger_context
+from fusioncell.scenario.demo import stable_id
 
 DEMO_PASSWORD = "demo-password-for-tests"
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
@@ -193,3 +196,28 @@ def token_for(client: TestClient, demo: None) -> Callable[[str], dict[str, str]]
 
 def database_is_postgres(url: str) -> bool:
     return make_url(url).get_backend_name() == "postgresql"
+
+
+def add_member_at_console(
+    db: Session,
+    clock: ManualClock,
+    username: str,
+    *,
+    organisation: str,
+    roles: list[Role],
+    password: str = DEMO_PASSWORD,
+) -> Member:
+    """A member the console creates: in force at once (the console founds the cell)."""
+    return do_create_member(
+        db,
+        console_viewer(stable_id("organisation", "SUPERVISOR")),
+        member_id=uuid.uuid4(),
+        username=username,
+        display_name="",
+        organisation_slug=organisation,
+        roles=roles,
+        password=password,
+        language="en",
+        now=clock.now(),
+        hash_profile="fast-insecure",
+    )

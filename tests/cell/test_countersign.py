@@ -76,6 +76,29 @@ def _token(client: TestClient, username: str, password: str = PASSWORD) -> int:
     ).status_code
 
 
+def _propose_through_the_api(
+    client: TestClient,
+    token_for: Headers,
+    username: str,
+    *,
+    organisation: str = "ALPHA",
+    roles: tuple[str, ...] = ("analyst",),
+) -> dict[str, object]:
+    response = client.post(
+        "/api/v1/members",
+        json={
+            "username": username,
+            "organisation": organisation,
+            "roles": list(roles),
+            "password": PASSWORD,
+        },
+        headers=token_for("cell.admin"),
+    )
+    assert response.status_code == 201, response.text
+    body: dict[str, object] = response.json()
+    return body
+
+
 # --- the audit's attack, through the API -----------------------------------------------------
 
 
@@ -95,19 +118,11 @@ def test_a_member_the_operator_creates_reads_nothing_until_their_organisation_co
     countersigner: str,
 ) -> None:
     admin = token_for("cell.admin")
-    created = client.post(
-        "/api/v1/members",
-        json={
-            "username": "planted.reader",
-            "organisation": organisation,
-            "roles": roles,
-            "password": PASSWORD,
-        },
-        headers=admin,
+    created = _propose_through_the_api(
+        client, token_for, "planted.reader", organisation=organisation, roles=tuple(roles)
     )
-    assert created.status_code == 201
-    member_id = created.json()["id"]
-    assert created.json()["awaiting_countersign"] is True
+    member_id = created["id"]
+    assert created["awaiting_countersign"] is True
 
     assert _token(client, "planted.reader") == 401
     # The operator cannot put its own proposal in force.
@@ -129,16 +144,7 @@ def test_a_member_the_operator_creates_reads_nothing_until_their_organisation_co
 def test_the_planted_analyst_cannot_read_alphas_bilateral_channel_before_the_countersign(
     client: TestClient, token_for: Headers
 ) -> None:
-    client.post(
-        "/api/v1/members",
-        json={
-            "username": "planted.analyst",
-            "organisation": "ALPHA",
-            "roles": ["analyst"],
-            "password": PASSWORD,
-        },
-        headers=token_for("cell.admin"),
-    )
+    _propose_through_the_api(client, token_for, "planted.analyst")
     login = client.post(
         "/login",
         data={"username": "planted.analyst", "password": PASSWORD, "next": "/hotline"},
@@ -154,16 +160,7 @@ def test_the_planted_analyst_cannot_read_alphas_bilateral_channel_before_the_cou
 def test_another_partys_liaison_cannot_countersign(
     client: TestClient, token_for: Headers, table_counts: Counts
 ) -> None:
-    created = client.post(
-        "/api/v1/members",
-        json={
-            "username": "alpha.x",
-            "organisation": "ALPHA",
-            "roles": ["analyst"],
-            "password": PASSWORD,
-        },
-        headers=token_for("cell.admin"),
-    ).json()
+    created = _propose_through_the_api(client, token_for, "alpha.x")
     bravo = token_for("bravo.liaison")
     before = table_counts()
 
@@ -320,16 +317,7 @@ def test_a_hidden_member_cannot_be_countersigned_or_granted_by_an_outsider(
 def test_alphas_liaison_countersigns_on_the_organisations_page(
     client: TestClient, log_in: Callable[..., str], token_for: Headers
 ) -> None:
-    client.post(
-        "/api/v1/members",
-        json={
-            "username": "alpha.page",
-            "organisation": "ALPHA",
-            "roles": ["analyst"],
-            "password": PASSWORD,
-        },
-        headers=token_for("cell.admin"),
-    )
+    _propose_through_the_api(client, token_for, "alpha.page")
     log_in("alpha.liaison")
     page = client.get("/organisations", headers=HTML)
     assert page.status_code == 200
@@ -357,16 +345,7 @@ def test_alphas_liaison_countersigns_on_the_organisations_page(
 def test_the_countersign_button_shows_only_to_the_organisations_lead(
     client: TestClient, log_in: Callable[..., str], token_for: Headers
 ) -> None:
-    client.post(
-        "/api/v1/members",
-        json={
-            "username": "alpha.page",
-            "organisation": "ALPHA",
-            "roles": ["analyst"],
-            "password": PASSWORD,
-        },
-        headers=token_for("cell.admin"),
-    )
+    _propose_through_the_api(client, token_for, "alpha.page")
     for username in ("alpha.analyst", "supervisor.chair", "cell.admin"):
         client.cookies.clear()
         log_in(username)

@@ -5,20 +5,17 @@ still receives nothing, and neither does a party's auditor."""
 from __future__ import annotations
 
 import asyncio
-import uuid
 
 import httpx
 import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
+from tests.conftest import add_member_at_console
 from tests.hotline.test_stream import ALPHA_CHANNEL, Stream, send, serving, streaming, token
 
-from fusioncell.cell.actions.members import do_create_member
 from fusioncell.cell.models import Role
-from fusioncell.cell.policy import console_viewer
 from fusioncell.clock import ManualClock
 from fusioncell.config import Settings
-from fusioncell.scenario.demo import stable_id
 
 
 @pytest.mark.parametrize("username", ["cell.admin", "alpha.auditor"])
@@ -32,18 +29,13 @@ def test_members_without_the_read_permission_receive_no_hotline_event(
     demo_password: str,
     username: str,
 ) -> None:
-    do_create_member(
+    add_member_at_console(
         db,
-        console_viewer(stable_id("organisation", "SUPERVISOR")),
-        member_id=uuid.uuid4(),
-        username="alpha.auditor",
-        display_name="",
-        organisation_slug="ALPHA",
+        clock,
+        "alpha.auditor",
+        organisation="ALPHA",
         roles=[Role.AUDITOR],
         password=demo_password,
-        language="en",
-        now=clock.now(),
-        hash_profile="fast-insecure",
     )
 
     async def scenario(base: str) -> tuple[Stream, Stream, str]:

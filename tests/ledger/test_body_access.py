@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from tests.cell.conftest import totp_code
-from tests.conftest import DEMO_PASSWORD
+from tests.conftest import DEMO_PASSWORD, add_member_at_console
 
 from fusioncell.cell.actions.account import (
     do_begin_totp_enrolment,
@@ -39,7 +39,7 @@ from fusioncell.cell.actions.members import (
     do_revoke_role,
 )
 from fusioncell.cell.models import Member, Role
-from fusioncell.cell.policy import Viewer, console_viewer
+from fusioncell.cell.policy import Viewer
 from fusioncell.cell.queries import viewer_of
 from fusioncell.clock import ManualClock
 from fusioncell.config import Settings
@@ -150,20 +150,7 @@ def _fail_logins(db: Session, settings: Settings, clock: ManualClock, username: 
 @pytest.fixture
 def every_kind_of_entry(db: Session, clock: ManualClock, settings: Settings, demo: None) -> None:
     """The demo, then every action once, so the log holds each entry type at least once."""
-    console = console_viewer(stable_id("organisation", "SUPERVISOR"))
-    do_create_member(
-        db,
-        console,
-        member_id=uuid.uuid4(),
-        username="alpha.auditor",
-        display_name="ALPHA auditor",
-        organisation_slug="ALPHA",
-        roles=[Role.AUDITOR],
-        password=DEMO_PASSWORD,
-        language="en",
-        now=clock.now(),
-        hash_profile="fast-insecure",
-    )
+    add_member_at_console(db, clock, "alpha.auditor", organisation="ALPHA", roles=[Role.AUDITOR])
     admin, alpha, bravo = (_viewer(db, n) for n in ("cell.admin", "alpha.liaison", "bravo.duty"))
     proposed = do_create_member(
         db,
