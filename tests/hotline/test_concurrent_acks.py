@@ -3,18 +3,17 @@ acknowledgement is the party's first, on both databases."""
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections.abc import Callable
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
+from tests.hotline.racing import flashes, race
 
 from fusioncell.cell.policy import Viewer
 from fusioncell.clock import ManualClock
 from fusioncell.db.engine import make_sessionmaker
-from fusioncell.hotline.actions.channels import CELL_CHANNEL_ID
-from fusioncell.hotline.actions.messages import do_acknowledge_message, do_send_message
+from fusioncell.hotline.actions.messages import do_acknowledge_message
 from fusioncell.hotline.models import Ack
 from fusioncell.ledger.context import LedgerContext
 
@@ -28,47 +27,25 @@ def test_simultaneous_acknowledgements_by_one_party_count_once(
     clock: ManualClock,
     member: Callable[[str], Viewer],
 ) -> None:
-    alpha, duty, liaison = member("alpha.liaison"), member("bravo.duty"), member("bravo.liaison")
-    messages = [
-        do_send_message(
-            db,
-            alpha,
-            message_id=uuid.uuid4(),
-            channel_id=CELL_CHANNEL_ID,
-            precedence="FLASH",
-            text=f"Round {round_}",
-            now=clock.now(),
-        ).id
-        for round_ in range(ROUNDS)
-    ]
+    messages = flashes(db, member("alpha.liaison"), clock, ROUNDS)
     sessions = make_sessionmaker(engine, ledger=ledger)
     failures: list[BaseException] = []
 
-    def acknowledge(actor: Viewer, message_id: uuid.UUID, start: threading.Barrier) -> None:
-        with sessions() as session:
-            start.wait()
-            try:
-                do_acknowledge_message(
-                    session,
-                    actor,
-                    message_id=message_id,
-                    ack_id=uuid.uuid4(),
-                    checkpoint_size=None,
-                    now=clock.now(),
-                )
-            except BaseException as exc:  # reported below, not swallowed
-                failures.append(exc)
-
     for message_id in messages:
-        start = threading.Barrier(2)
-        threads = [
-            threading.Thread(target=acknowledge, args=(actor, message_id, start))
-            for actor in (duty, liaison)
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=30)
+
+        def acknowledge(
+            session: Session, actor: Viewer, message_id: uuid.UUID = message_id
+        ) -> None:
+            do_acknowledge_message(
+                session,
+                actor,
+                message_id=message_id,
+                ack_id=uuid.uuid4(),
+                checkpoint_size=None,
+                now=clock.now(),
+            )
+
+        failures += race(sessions, [member("bravo.duty"), member("bravo.liaison")], acknowledge)
 
     assert failures == []
     db.rollback()

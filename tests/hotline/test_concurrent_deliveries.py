@@ -4,18 +4,17 @@ databases."""
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections.abc import Callable
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
+from tests.hotline.racing import flashes, race
 
 from fusioncell.cell.policy import Viewer
 from fusioncell.clock import ManualClock
 from fusioncell.db.engine import make_sessionmaker
-from fusioncell.hotline.actions.channels import CELL_CHANNEL_ID
-from fusioncell.hotline.actions.messages import do_mark_delivered, do_send_message
+from fusioncell.hotline.actions.messages import do_mark_delivered
 from fusioncell.hotline.models import Delivery
 from fusioncell.ledger.context import LedgerContext
 from fusioncell.ledger.models import LogEntry
@@ -31,43 +30,19 @@ def test_simultaneous_deliveries_to_one_party_are_recorded_once_without_an_error
     clock: ManualClock,
     member: Callable[[str], Viewer],
 ) -> None:
-    alpha = member("alpha.liaison")
     readers = [member("bravo.duty"), member("bravo.liaison"), member("bravo.duty")]
-    messages = [
-        do_send_message(
-            db,
-            alpha,
-            message_id=uuid.uuid4(),
-            channel_id=CELL_CHANNEL_ID,
-            precedence="FLASH",
-            text=f"Round {round_}",
-            now=clock.now(),
-        ).id
-        for round_ in range(ROUNDS)
-    ]
+    messages = flashes(db, member("alpha.liaison"), clock, ROUNDS)
     db.rollback()
     entries_before = db.scalar(select(func.count()).select_from(LogEntry))
     sessions = make_sessionmaker(engine, ledger=ledger)
     failures: list[BaseException] = []
 
-    def deliver(actor: Viewer, message_id: uuid.UUID, start: threading.Barrier) -> None:
-        with sessions() as session:
-            start.wait()
-            try:
-                do_mark_delivered(session, actor, message_ids=[message_id], now=clock.now())
-            except BaseException as exc:  # reported below, not swallowed
-                failures.append(exc)
-
     for message_id in messages:
-        start = threading.Barrier(WRITERS)
-        threads = [
-            threading.Thread(target=deliver, args=(actor, message_id, start))
-            for actor in readers[:WRITERS]
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=30)
+
+        def deliver(session: Session, actor: Viewer, message_id: uuid.UUID = message_id) -> None:
+            do_mark_delivered(session, actor, message_ids=[message_id], now=clock.now())
+
+        failures += race(sessions, readers[:WRITERS], deliver)
 
     assert failures == []
     db.rollback()
