@@ -25,8 +25,8 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session
+from tests.hotline.verifying import verify
 
-from fusioncell import bootstrap
 from fusioncell.cell.actions.account import do_set_language
 from fusioncell.cell.policy import Viewer
 from fusioncell.clock import ManualClock
@@ -44,21 +44,12 @@ from fusioncell.hotline.models import Ack, Escalation, Message
 from fusioncell.ledger.context import LedgerContext
 from fusioncell.ledger.entries import parse_leaf
 from fusioncell.ledger.models import LogEntry
-from fusioncell.ledger.verify import DatabaseSource, VerifyReport, verify_log
 
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
     """No background threads: the tests run the engine and the checkpointer themselves."""
     return replace(settings, background_checkpoints=False)
-
-
-def verify(app: FastAPI, engine: Engine, ledger: LedgerContext) -> VerifyReport:
-    app.state.checkpointer.run_once()
-    with DatabaseSource(engine) as source:
-        return verify_log(
-            source, log_key=ledger.keyring.log_signer.verifier(), replays=bootstrap.REPLAYS
-        )
 
 
 def logged_at(db: Session, index: int) -> datetime:

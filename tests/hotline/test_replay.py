@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
+from tests.hotline.verifying import verify
 
 from fusioncell import bootstrap
 from fusioncell.cell.actions.account import do_set_language
@@ -38,7 +39,7 @@ from fusioncell.hotline.rules import DEFAULT_RULES
 from fusioncell.ledger.context import LedgerContext, build_ledger_context
 from fusioncell.ledger.entries import audience, log_time
 from fusioncell.ledger.record import ByLog, record
-from fusioncell.ledger.verify import DatabaseSource, HttpSource, VerifyReport, verify_log
+from fusioncell.ledger.verify import HttpSource, verify_log
 from fusioncell.scenario.demo import stable_id
 
 ALPHA = stable_id("organisation", "ALPHA")
@@ -49,14 +50,6 @@ BRAVO = stable_id("organisation", "BRAVO")
 def settings(settings: Settings) -> Settings:
     """No background threads: the tests run the engine and the checkpointer themselves."""
     return replace(settings, background_checkpoints=False)
-
-
-def verify(app: FastAPI, engine: Engine, ledger: LedgerContext) -> VerifyReport:
-    app.state.checkpointer.run_once()
-    with DatabaseSource(engine) as source:
-        return verify_log(
-            source, log_key=ledger.keyring.log_signer.verifier(), replays=bootstrap.REPLAYS
-        )
 
 
 def flash(
