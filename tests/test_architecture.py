@@ -77,7 +77,7 @@ ALLOWED: dict[tuple[str, str, str], str] = {
     ("fusioncell.cell.queries", "LogKey", "read"): "list_keys selects LogKey rows itself",
     # events.emit() is STYLE's "row now, wake-up after commit", called inside actions.
     # Reported with ledger.record: a shared in-transaction writer outside actions.
-    ("fusioncell.hotline.events", "HotlineEvent", "write"): (
+    ("fusioncell.live.emit", "Event", "write"): (
         "emit() adds the event row inside the calling action's transaction"
     ),
     # Cross-domain reads by the hotline. Reported; each wants a cell or ledger query.
@@ -463,7 +463,7 @@ def test_reads_in_the_models_own_module_are_allowed_but_not_in_another() -> None
 # -- the direction of imports ---------------------------------------------------------------
 
 TRACK_PACKAGES = ("fusioncell.cell", "fusioncell.geo", "fusioncell.hotline")
-DOMAIN_PACKAGES = (*TRACK_PACKAGES, "fusioncell.ledger")
+DOMAIN_PACKAGES = (*TRACK_PACKAGES, "fusioncell.ledger", "fusioncell.live")
 # A domain's web face: routes and the stream take the request's viewer, database and clock
 # from ``fusioncell.web.deps`` and render with ``fusioncell.web.pages``. Only these may import
 # ``web/``; every other domain module stays usable from the CLI, the engine and the verifier.

@@ -120,6 +120,7 @@ def test_migrations_see_every_tracks_tables() -> None:
         "cell",
         "geo",
         "ledger",
+        "live",
         "hotline",
     }
 

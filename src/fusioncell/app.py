@@ -16,12 +16,13 @@ from fusioncell import (
 from fusioncell.clock import Clock, SystemClock
 from fusioncell.config import Settings
 from fusioncell.db.engine import create_db_engine, make_sessionmaker
-from fusioncell.hotline import stream as hotline_stream
-from fusioncell.hotline.events import ON_EVENT
-from fusioncell.hotline.notify import EventListener
 from fusioncell.ledger.checkpointer import ON_APPEND, Checkpointer
 from fusioncell.ledger.context import build_ledger_context
 from fusioncell.ledger.witnesses import parse_witnesses
+from fusioncell.live import stream as live_stream
+from fusioncell.live.emit import ON_EVENT
+from fusioncell.live.hub import StreamHub
+from fusioncell.live.notify import EventListener
 from fusioncell.web import problems
 from fusioncell.web import views as web_views
 from fusioncell.web.deps import refuse_unsafe_text
@@ -69,11 +70,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.checkpointer = checkpointer = Checkpointer(
         sessions, clock, parse_witnesses(settings.witnesses)
     )
-    app.state.hotline_streams = streams = hotline_stream.StreamHub(sessions, clock)
+    # One live-event bus for every track's feed, one stream per member.
+    app.state.streams = streams = StreamHub(sessions, clock, bootstrap.FEEDS)
     sessions.configure(
         info={**sessions.kw["info"], ON_APPEND: checkpointer.wake, ON_EVENT: streams.wake}
     )
-    app.state.hotline_listener = listener = EventListener(engine, streams.wake)
+    app.state.event_listener = listener = EventListener(engine, streams.wake)
     # Every track's background workers, by name, each also as ``app.state.<name>`` (tests and
     # tools reach the hotline's engine as ``app.state.hotline_engine``). The checkpointer is
     # not one of them: it belongs to the log, not a track, the session factory wakes it on
@@ -86,7 +88,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
     problems.install(app)
     app.state.nav = bootstrap.NAV
-    for router in (*bootstrap.API_ROUTERS, web_views.router, *bootstrap.PAGE_ROUTERS):
+    for router in (
+        *bootstrap.API_ROUTERS,
+        live_stream.router,
+        web_views.router,
+        *bootstrap.PAGE_ROUTERS,
+    ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)

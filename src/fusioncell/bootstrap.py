@@ -25,10 +25,10 @@ from fusioncell.geo.entries import GeoEntry
 from fusioncell.geo.state_check import GeoStateCheck
 from fusioncell.hotline import api as hotline_api
 from fusioncell.hotline import models as hotline_models
-from fusioncell.hotline import stream as hotline_stream
 from fusioncell.hotline import views as hotline_views
 from fusioncell.hotline.engine import HotlineEngine
 from fusioncell.hotline.entries import HotlineEntry
+from fusioncell.hotline.feed import HotlineFeed
 from fusioncell.hotline.replay import EscalationReplay
 from fusioncell.hotline.rules import HOTLINE_RULES
 from fusioncell.hotline.state_check import HotlineStateCheck
@@ -39,6 +39,8 @@ from fusioncell.ledger.entries import register_entry_types
 from fusioncell.ledger.rules import register_sections
 from fusioncell.ledger.verify.replay import ReplayFactory
 from fusioncell.ledger.verify.state import StateCheck
+from fusioncell.live import models as live_models
+from fusioncell.live.feeds import EventFeed, check_feeds
 from fusioncell.text import N_
 from fusioncell.tracks import NavItem, Track, Worker
 
@@ -73,6 +75,8 @@ TRACKS: tuple[Track, ...] = (
         routers=(ledger_api.router,),
         pages=(ledger_views.router,),
     ),
+    # The live-event bus: its events table, read by every track's feed.
+    Track(name="live", models=(live_models,)),
     Track(
         name="hotline",
         models=(hotline_models,),
@@ -80,9 +84,10 @@ TRACKS: tuple[Track, ...] = (
         rules=HOTLINE_RULES,
         replays=(EscalationReplay,),
         state_checks=(HotlineStateCheck(),),
-        routers=(hotline_api.router, hotline_stream.router),
+        routers=(hotline_api.router,),
         pages=(hotline_views.router,),
         nav=(NavItem("/hotline", N_("Hotline"), 10),),
+        feeds=(HotlineFeed(),),
         workers=(Worker("hotline_engine", HotlineEngine),),
     ),
     _planned("intelligence", N_("Intelligence"), 20),
@@ -103,6 +108,10 @@ NAV: tuple[tuple[str, str], ...] = tuple(
     (item.path, item.label)
     for item in sorted((i for track in TRACKS for i in track.nav), key=lambda i: i.order)
 )
+
+# The live-event bus's feeds: one SSE stream per member carries every track's events.
+FEEDS: tuple[EventFeed, ...] = tuple(feed for track in TRACKS for feed in track.feeds)
+check_feeds(FEEDS)
 
 # The background workers every app process starts, every track's.
 WORKERS: tuple[Worker, ...] = tuple(worker for track in TRACKS for worker in track.workers)

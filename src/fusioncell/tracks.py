@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from fusioncell.clock import Clock
 from fusioncell.ledger.rules import RulesSection
 from fusioncell.ledger.verify.replay import ReplayFactory
+from fusioncell.live.feeds import EventFeed
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ class Track:
     pages: tuple[Any, ...] = ()
     # Pages in the navigation.
     nav: tuple[NavItem, ...] = ()
-    # Live-event feeds for the one event bus (empty until the bus lands).
-    feeds: tuple[Any, ...] = ()
+    # Its feeds on the live-event bus: which of its events a viewer hears, rendered how.
+    feeds: tuple[EventFeed, ...] = ()
     # Background workers, made and started by the app (when it runs background duties).
     workers: tuple[Worker, ...] = ()

@@ -8,13 +8,14 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
+from fusioncell.bootstrap import FEEDS
 from fusioncell.cell.policy import Viewer
 from fusioncell.clock import ManualClock
 from fusioncell.hotline.actions.channels import CELL_CHANNEL_ID
 from fusioncell.hotline.actions.escalation import do_escalate_due
 from fusioncell.hotline.actions.messages import do_mark_delivered, do_send_message
 from fusioncell.hotline.models import EventKind
-from fusioncell.hotline.queries import events_since
+from fusioncell.live.queries import events_since
 
 
 def _escalated_flash(db: Session, member: Callable[[str], Viewer], clock: ManualClock) -> uuid.UUID:
@@ -37,7 +38,7 @@ def _escalated_flash(db: Session, member: Callable[[str], Viewer], clock: Manual
 
 
 def _kinds(db: Session, viewer: Viewer, message_id: uuid.UUID) -> set[str]:
-    return {e.kind for e in events_since(db, viewer, 0) if e.message_id == message_id}
+    return {e.kind for e in events_since(db, viewer, FEEDS, 0) if e.subject == str(message_id)}
 
 
 def test_an_escalation_event_reaches_the_parties_concerned_and_the_supervisor_only(

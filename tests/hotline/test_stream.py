@@ -33,7 +33,8 @@ from sqlalchemy import Engine, select
 
 from fusioncell.config import Settings
 from fusioncell.hotline.actions.channels import CELL_CHANNEL_ID, bilateral_channel_id
-from fusioncell.hotline.models import Delivery, HotlineEvent, Message
+from fusioncell.hotline.models import Delivery, Message
+from fusioncell.live.models import Event as LiveEvent
 from fusioncell.scenario.demo import stable_id
 
 BRAVO = stable_id("organisation", "BRAVO")
@@ -240,9 +241,9 @@ def visible_event_ids(engine: Engine, after: int) -> list[int]:
     with engine.connect() as connection:
         return list(
             connection.scalars(
-                select(HotlineEvent.id)
-                .where(HotlineEvent.id > after, HotlineEvent.channel_id.in_(channels))
-                .order_by(HotlineEvent.id)
+                select(LiveEvent.id)
+                .where(LiveEvent.id > after, LiveEvent.scope.in_([str(c) for c in channels]))
+                .order_by(LiveEvent.id)
             )
         )
 
@@ -493,7 +494,7 @@ def serving_in_process(app: FastAPI) -> Iterator[str]:
 def test_a_stream_ends_when_its_token_is_revoked_and_cannot_be_reopened_with_it(
     app: FastAPI, demo: None, demo_password: str
 ) -> None:
-    app.state.hotline_streams.recheck_seconds = 0.2
+    app.state.streams.recheck_seconds = 0.2
 
     async def scenario(base: str) -> tuple[Stream, int]:
         bravo = token(base, "bravo.duty", demo_password)
@@ -589,7 +590,7 @@ def test_a_stream_whose_credential_ended_never_delivers_a_later_message_and_ends
     credential: Callable[[str, httpx.AsyncClient, str], Awaitable[tuple[dict[str, str], Ending]]],
 ) -> None:
     # Only the check before sending can stop it: the idle check would come far too late.
-    app.state.hotline_streams.recheck_seconds = 3600
+    app.state.streams.recheck_seconds = 3600
 
     async def scenario(base: str) -> tuple[Stream, str, str]:
         alpha = token(base, "alpha.liaison", demo_password)

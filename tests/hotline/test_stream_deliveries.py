@@ -9,6 +9,7 @@ from collections.abc import Callable
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from fusioncell.bootstrap import FEEDS
 from fusioncell.cell.actions.auth import do_issue_token
 from fusioncell.cell.policy import Viewer
 from fusioncell.cell.queries import viewer_for_token
@@ -18,8 +19,9 @@ from fusioncell.db.engine import make_sessionmaker
 from fusioncell.hotline.actions.channels import CELL_CHANNEL_ID
 from fusioncell.hotline.actions.messages import do_send_message
 from fusioncell.hotline.models import Delivery
-from fusioncell.hotline.stream import Frame, StreamHub, _Credential, _stream
 from fusioncell.ledger.context import LedgerContext
+from fusioncell.live.hub import Frame, StreamHub
+from fusioncell.live.stream import Credential, event_stream
 
 
 def _signed_in(db: Session, settings: Settings, clock: ManualClock, password: str) -> str:
@@ -48,7 +50,7 @@ def test_the_frame_announcing_a_message_is_sent_only_once_its_delivery_is_commit
     assert bravo is not None
     db.commit()
     sessions = make_sessionmaker(engine, ledger=ledger)
-    hub = StreamHub(sessions, clock, poll_seconds=0.05)
+    hub = StreamHub(sessions, clock, FEEDS, poll_seconds=0.05)
     sent = [
         do_send_message(
             db,
@@ -74,7 +76,7 @@ def test_the_frame_announcing_a_message_is_sent_only_once_its_delivery_is_commit
             )
 
     async def first_frames() -> tuple[bytes, set[uuid.UUID]]:
-        frames = _stream(hub, bravo, _Credential(secret, None), after=0)
+        frames = event_stream(hub, bravo, Credential(secret, None), after=0)
         try:
             await anext(frames)  # the stream is open
             chunk = await anext(frames)
@@ -106,18 +108,18 @@ def test_a_stream_cancelled_while_recording_a_delivery_leaves_no_other_stream_wa
         now=clock.now(),
     ).id
     db.commit()
-    hub = StreamHub(make_sessionmaker(engine, ledger=ledger), clock, poll_seconds=0.05)
-    frames = [Frame(id=1, data=b"", owed=message_id)]
+    hub = StreamHub(make_sessionmaker(engine, ledger=ledger), clock, FEEDS, poll_seconds=0.05)
+    frames = [Frame(id=1, data=b"", receipt=("hotline", str(message_id)))]
 
     async def scenario() -> list[bool]:
-        first = asyncio.create_task(hub.deliver(bravo, frames))
+        first = asyncio.create_task(hub.record_receipts(bravo, frames))
         for _ in range(3):  # the first stream is now writing, in a worker thread
             await asyncio.sleep(0)
         first.cancel()  # its client went away
         answers = []
         async with asyncio.timeout(10):
             while not answers or not answers[-1]:
-                answers.append(await hub.deliver(bravo, frames))
+                answers.append(await hub.record_receipts(bravo, frames))
         return answers
 
     answers = asyncio.run(scenario())

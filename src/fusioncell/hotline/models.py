@@ -13,7 +13,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     ForeignKey,
-    Identity,
     Integer,
     LargeBinary,
     String,
@@ -146,18 +145,3 @@ class Escalation(Base):
     notify: Mapped[list[str]] = mapped_column(JSON)
     written_at: Mapped[datetime] = mapped_column(UTCDateTime)
     log_index: Mapped[int] = mapped_column(BigInteger, unique=True)
-
-
-class HotlineEvent(Base):
-    """What live clients are told, in order; the id is the SSE event id they resume from."""
-
-    __tablename__ = "hotline_events"
-
-    id: Mapped[int] = mapped_column(
-        BigInteger().with_variant(Integer, "sqlite"), Identity(), primary_key=True
-    )
-    channel_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("hotline_channels.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(16))
-    message_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("hotline_messages.id"))
-    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

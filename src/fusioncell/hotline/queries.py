@@ -7,10 +7,10 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Select, false, or_, select
+from sqlalchemy import Select, false, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from fusioncell.cell.models import Member, Organisation, Role
+from fusioncell.cell.models import Member, Organisation
 from fusioncell.cell.policy import Permission, Viewer, can, can_watch_deadlines
 from fusioncell.errors import Forbidden, NotFound
 from fusioncell.hotline.models import (
@@ -19,8 +19,6 @@ from fusioncell.hotline.models import (
     ChannelMember,
     Delivery,
     Escalation,
-    EventKind,
-    HotlineEvent,
     Message,
 )
 from fusioncell.hotline.recipients import owed_acknowledgements as owed_by_rule
@@ -211,40 +209,6 @@ def names(db: Session, viewer: Viewer) -> tuple[dict[uuid.UUID, str], dict[uuid.
         for m in db.scalars(select(Member).where(Member.organisation_id.in_(organisations)))
     }
     return organisations, members
-
-
-def events_since(
-    db: Session, viewer: Viewer, after: int, *, limit: int = 1000
-) -> Sequence[HotlineEvent]:
-    """The events a viewer may see after the given id, in order (for SSE replay)."""
-    if not _may_read(viewer):
-        return []
-    query = select(HotlineEvent).where(
-        HotlineEvent.id > after, HotlineEvent.channel_id.in_(_visible_channel_ids(viewer))
-    )
-    if Role.SUPERVISOR not in viewer.roles:
-        query = query.where(_concerns(viewer))
-    return db.scalars(query.order_by(HotlineEvent.id).limit(limit)).all()
-
-
-def _concerns(viewer: Viewer) -> ColumnElement[bool]:
-    """An escalation event reaches exactly its log entry's audience: the organisation that
-    owes the acknowledgement, the sender's organisation and the supervisor role (tested by
-    the caller). Every other event reaches the whole channel."""
-    organisation = str(viewer.organisation_id)
-    sent_by_viewer = (
-        select(Message.id)
-        .where(
-            Message.id == HotlineEvent.message_id,
-            Message.sender_organisation_id == viewer.organisation_id,
-        )
-        .exists()
-    )
-    return or_(
-        HotlineEvent.kind != EventKind.ESCALATION.value,
-        HotlineEvent.payload["organisation"].as_string() == organisation,
-        sent_by_viewer,
-    )
 
 
 def unacknowledged_messages(db: Session, viewer: Viewer, *, limit: int = 500) -> Sequence[Message]:

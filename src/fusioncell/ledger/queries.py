@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlalchemy import ColumnElement, and_, exists, or_, select
+from sqlalchemy import ColumnElement, ColumnExpressionArgument, and_, exists, or_, select
 from sqlalchemy.orm import Session
 
 from fusioncell.errors import InvalidInput, NotFound
@@ -200,3 +200,9 @@ def entry_bundle(db: Session, *, index: int, width: int) -> bytes:
         .order_by(LogEntry.index)
     ).all()
     return b"".join(len(leaf).to_bytes(2, "big") + leaf for leaf in leaves)
+
+
+def readable_entry(reader: Reader, index: ColumnExpressionArgument[int]) -> ColumnElement[bool]:
+    """Whether the entry at ``index`` (a column of another table, e.g. an event's
+    ``log_index``) is one whose body the reader may read: for tables that point at entries."""
+    return exists().where(LogEntry.index == index, _readable(reader))

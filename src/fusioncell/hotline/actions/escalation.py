@@ -13,7 +13,7 @@ from fusioncell.cell.policy import CONSOLE_ID, console_viewer
 from fusioncell.db.transaction import atomic
 from fusioncell.hotline.entries import HotlineEntry
 from fusioncell.hotline.escalation import Step, due_steps
-from fusioncell.hotline.events import emit
+from fusioncell.hotline.events import emit_hotline
 from fusioncell.hotline.models import Ack, Delivery, Escalation, EventKind, Message
 from fusioncell.hotline.queries import recipients_for_engine
 from fusioncell.hotline.rules import (
@@ -159,18 +159,18 @@ def _escalate(
         log_index=appended.index,
     )
     db.add(escalation)
-    emit(
+    emit_hotline(
         db,
-        channel_id=message.channel_id,
-        kind=EventKind.ESCALATION,
-        message_id=message.id,
-        payload={
+        message,
+        EventKind.ESCALATION,
+        {
             "message": str(message.id),
             "organisation": str(organisation),
             "step": step.step,
             "due_at": log_time(step.due_at),
             "notify": list(step.notify),
         },
+        log_index=appended.index,
         now=logged_at,
     )
     return escalation

@@ -18,7 +18,7 @@ from fusioncell.db.transaction import atomic
 from fusioncell.errors import Conflict, Forbidden, IdempotencyConflict, InvalidInput
 from fusioncell.hotline import forms
 from fusioncell.hotline.entries import HotlineEntry
-from fusioncell.hotline.events import emit
+from fusioncell.hotline.events import emit_hotline
 from fusioncell.hotline.models import (
     Ack,
     Channel,
@@ -170,12 +170,12 @@ def _insert_message(
     message.ack_deadline = appended.logged_at + rule.ack
     db.add(message)
     db.flush()
-    emit(
+    emit_hotline(
         db,
-        channel_id=channel.id,
-        kind=EventKind.MESSAGE,
-        message_id=message.id,
-        payload={"message": str(message.id), "precedence": precedence, "log_index": appended.index},
+        message,
+        EventKind.MESSAGE,
+        {"message": str(message.id), "precedence": precedence, "log_index": appended.index},
+        log_index=appended.index,
         now=now,
     )
     return message
@@ -377,12 +377,12 @@ def do_mark_delivered(
                 log_index=appended.index,
             )
             db.add(delivery)
-            emit(
+            emit_hotline(
                 db,
-                channel_id=message.channel_id,
-                kind=EventKind.DELIVERED,
-                message_id=message.id,
-                payload={"message": str(message.id), "organisation": str(actor.organisation_id)},
+                message,
+                EventKind.DELIVERED,
+                {"message": str(message.id), "organisation": str(actor.organisation_id)},
+                log_index=appended.index,
                 now=now,
             )
             written.append(delivery)
@@ -489,18 +489,18 @@ def do_acknowledge_message(
             log_index=appended.index,
         )
         db.add(ack)
-        emit(
+        emit_hotline(
             db,
-            channel_id=message.channel_id,
-            kind=EventKind.ACKNOWLEDGED,
-            message_id=message.id,
-            payload={
+            message,
+            EventKind.ACKNOWLEDGED,
+            {
                 "message": str(message.id),
                 "organisation": str(actor.organisation_id),
                 "member": actor.username,
                 "counts": first,
                 "at": log_time(ack.acked_at),
             },
+            log_index=appended.index,
             now=now,
         )
     return ack

@@ -1,5 +1,5 @@
-"""Wake-ups from other app processes: PostgreSQL ``LISTEN`` on the channel ``events.py``
-notifies in every transaction that wrote hotline events.
+"""Wake-ups from other app processes: PostgreSQL ``LISTEN`` on the channel ``emit.py``
+notifies in every transaction that wrote live events.
 
 PostgreSQL delivers a ``NOTIFY`` only when its transaction commits, so a wake-up never comes
 before the rows can be read. One thread per app process holds the listening connection; a
@@ -19,9 +19,9 @@ from collections.abc import Callable
 import psycopg
 from sqlalchemy import Engine
 
-from fusioncell.hotline.events import NOTIFY_CHANNEL
+from fusioncell.live.emit import NOTIFY_CHANNEL
 
-log = logging.getLogger("fusioncell.hotline.notify")
+log = logging.getLogger("fusioncell.live.notify")
 
 RECONNECT_SECONDS = (0.5, 1.0, 2.0, 5.0)
 
@@ -46,7 +46,7 @@ class EventListener:
         if self.conninfo is None:
             return
         self._interrupt = os.pipe()
-        self._thread = threading.Thread(target=self._run, name="hotline-listen", daemon=True)
+        self._thread = threading.Thread(target=self._run, name="live-listen", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
