@@ -16,10 +16,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from fusioncell import bootstrap
 from fusioncell.app import create_app
+from fusioncell.cell.policy import ENTRY_READ_PERMISSION, Permission, register_read_permissions
 from fusioncell.clock import Clock, ManualClock
 from fusioncell.config import Settings
 from fusioncell.db import registry
 from fusioncell.hotline.engine import HotlineEngine
+from fusioncell.hotline.entries import HotlineEntry
 from fusioncell.ledger.entries import LedgerEntry, known_entry_types, register_entry_types
 from fusioncell.tracks import Worker
 
@@ -72,6 +74,23 @@ def test_a_track_cannot_register_a_value_another_track_owns() -> None:
     with pytest.raises(ValueError, match="already HotlineEntry's"):
         register_entry_types(Reused)
     assert known_entry_types().count("hotline.message.sent") == 1
+
+
+def test_every_entry_type_has_a_read_permission_declared_by_the_track_that_owns_it() -> None:
+    for track in bootstrap.TRACKS:
+        own = {value.value for kind in track.entry_types for value in kind}
+        declared = {entry_type.value for entry_type in track.read_permissions}
+        assert own <= declared, track.name
+    assert set(ENTRY_READ_PERMISSION) == set(known_entry_types())
+    assert {t for t, needed in ENTRY_READ_PERMISSION.items() if needed is not None} == {
+        kind.value for kind in HotlineEntry
+    }
+
+
+def test_a_read_permission_once_declared_cannot_be_changed() -> None:
+    with pytest.raises(ValueError, match="already has another read permission"):
+        register_read_permissions({HotlineEntry.MESSAGE_SENT: None})
+    assert ENTRY_READ_PERMISSION["hotline.message.sent"] == Permission.MESSAGE_READ
 
 
 def test_registering_a_track_again_changes_nothing() -> None:

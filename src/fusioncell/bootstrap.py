@@ -16,18 +16,19 @@ from fusioncell.cell import api as cell_api
 from fusioncell.cell import models as cell_models
 from fusioncell.cell import views as cell_views
 from fusioncell.cell.entries import CellEntry
+from fusioncell.cell.policy import CELL_READ_PERMISSIONS, register_read_permissions
 from fusioncell.cell.rules import CELL_RULES
 from fusioncell.cell.state_check import CellStateCheck
 from fusioncell.geo import api as geo_api
 from fusioncell.geo import models as geo_models
 from fusioncell.geo import views as geo_views
-from fusioncell.geo.entries import GeoEntry
+from fusioncell.geo.entries import GEO_READ_PERMISSIONS, GeoEntry
 from fusioncell.geo.state_check import GeoStateCheck
 from fusioncell.hotline import api as hotline_api
 from fusioncell.hotline import models as hotline_models
 from fusioncell.hotline import views as hotline_views
 from fusioncell.hotline.engine import HotlineEngine
-from fusioncell.hotline.entries import HotlineEntry
+from fusioncell.hotline.entries import HOTLINE_READ_PERMISSIONS, HotlineEntry
 from fusioncell.hotline.feed import HotlineFeed
 from fusioncell.hotline.replay import EscalationReplay
 from fusioncell.hotline.rules import HOTLINE_RULES
@@ -55,6 +56,7 @@ TRACKS: tuple[Track, ...] = (
         name="cell",
         models=(cell_models,),
         entry_types=(CellEntry,),
+        read_permissions=CELL_READ_PERMISSIONS,
         rules=CELL_RULES,
         state_checks=(CellStateCheck(),),
         routers=(cell_api.router,),
@@ -64,6 +66,7 @@ TRACKS: tuple[Track, ...] = (
         name="geo",
         models=(geo_models,),
         entry_types=(GeoEntry,),
+        read_permissions=GEO_READ_PERMISSIONS,
         state_checks=(GeoStateCheck(),),
         routers=(geo_api.router,),
         pages=(geo_views.router,),
@@ -81,6 +84,7 @@ TRACKS: tuple[Track, ...] = (
         name="hotline",
         models=(hotline_models,),
         entry_types=(HotlineEntry,),
+        read_permissions=HOTLINE_READ_PERMISSIONS,
         rules=HOTLINE_RULES,
         replays=(EscalationReplay,),
         state_checks=(HotlineStateCheck(),),
@@ -97,6 +101,8 @@ TRACKS: tuple[Track, ...] = (
 )
 
 register_entry_types(*(kind for track in TRACKS for kind in track.entry_types))
+for track in TRACKS:
+    register_read_permissions(track.read_permissions)
 register_sections(*(track.rules for track in TRACKS if track.rules is not None))
 
 MODEL_MODULES: tuple[ModuleType, ...] = tuple(m for track in TRACKS for m in track.models)

@@ -6,14 +6,15 @@ values, so adding a track is a new folder and one ``Track(...)`` line in the boo
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 from types import ModuleType
 from typing import Any, Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from fusioncell.cell.policy import Permission
 from fusioncell.clock import Clock
 from fusioncell.ledger.rules import RulesSection
 from fusioncell.ledger.verify.replay import ReplayFactory
@@ -54,6 +55,9 @@ class Track:
     models: tuple[ModuleType, ...] = ()
     # The track's entry types; values are signed, never renamed or reused.
     entry_types: tuple[type[StrEnum], ...] = ()
+    # Who may read the bodies of its entry types, beyond being in the audience (``None``:
+    # the audience decides); a type left out is readable by nobody.
+    read_permissions: Mapping[StrEnum, Permission | None] = field(default_factory=dict)
     # Its section of the rules in force, if any.
     rules: RulesSection[Any] | None = None
     # Verification replays: each observes every entry and names the first problem.

@@ -9,6 +9,7 @@ the ``can_*`` functions below, next to the role table, so one module holds the w
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -16,8 +17,6 @@ from typing import Any
 from fusioncell.cell.entries import CellEntry
 from fusioncell.cell.models import OrganisationKind, Role
 from fusioncell.errors import Forbidden, NotAuthenticated
-from fusioncell.geo.entries import GeoEntry
-from fusioncell.hotline.entries import HotlineEntry
 from fusioncell.ledger.entries import LedgerEntry, Presigned, audience
 from fusioncell.ledger.record import Author, ByLog, ByMember
 
@@ -213,35 +212,25 @@ OPERATORS = audience(roles=[Role.SUPERVISOR, Role.ADMIN])
 # of the track that owns the entry type. The audience alone is not enough: the supervising
 # organisation is in every channel's audience, and so is its operator, who reads no content.
 # ``None`` means the audience decides alone (people, keys, accounts, the shared geometry and
-# the rules in force, whose audiences are written for exactly who may read them). A type
-# missing here is readable by nobody, so a new track's entries are closed until it says so.
-ENTRY_READ_PERMISSION: dict[StrEnum, Permission | None] = {
-    LedgerEntry.POLICY_ADOPTED: None,
-    CellEntry.ORGANISATION_CREATED: None,
-    CellEntry.MEMBER_CREATED: None,
-    CellEntry.MEMBER_DISABLED: None,
-    CellEntry.MEMBER_COUNTERSIGNED: None,
-    CellEntry.ROLE_GRANTED: None,
-    CellEntry.ROLE_REVOKED: None,
-    LedgerEntry.KEY_ENROLLED: None,
-    LedgerEntry.KEY_ROTATED: None,
-    LedgerEntry.KEY_REVOKED: None,
-    CellEntry.PASSWORD_CHANGED: None,
-    CellEntry.TOTP_ENABLED: None,
-    CellEntry.TOTP_DISABLED: None,
-    CellEntry.TOTP_ENROLMENT_STARTED: None,
-    CellEntry.TOKEN_ISSUED: None,
-    CellEntry.TOKEN_REVOKED: None,
-    CellEntry.SESSION_STARTED: None,
-    CellEntry.SESSION_ENDED: None,
-    CellEntry.LOGIN_THROTTLED: None,
-    CellEntry.LANGUAGE_SET: None,
-    GeoEntry.GEO_FEATURE_DEFINED: None,
-    HotlineEntry.CHANNEL_OPENED: Permission.MESSAGE_READ,
-    HotlineEntry.MESSAGE_SENT: Permission.MESSAGE_READ,
-    HotlineEntry.MESSAGE_DELIVERED: Permission.MESSAGE_READ,
-    HotlineEntry.MESSAGE_ACKNOWLEDGED: Permission.MESSAGE_READ,
-    HotlineEntry.ESCALATION: Permission.MESSAGE_READ,
+# the rules in force, whose audiences are written for exactly who may read them). Each track
+# declares its own types' permission (``Track.read_permissions``) and the bootstrap registers
+# them here; a type missing here is readable by nobody, so a new track's entries are closed
+# until it says so.
+ENTRY_READ_PERMISSION: dict[str, Permission | None] = {}
+
+
+def register_read_permissions(permissions: Mapping[StrEnum, Permission | None]) -> None:
+    """Declare who may read the bodies of these entry types (once; never changed)."""
+    for entry_type, needed in permissions.items():
+        if ENTRY_READ_PERMISSION.get(entry_type.value, needed) != needed:
+            raise ValueError(f"{entry_type.value} already has another read permission")
+        ENTRY_READ_PERMISSION[entry_type.value] = needed
+
+
+# The cell's own entries and the log's (the rules in force, keys): their audiences decide.
+CELL_READ_PERMISSIONS: dict[StrEnum, Permission | None] = {
+    **dict.fromkeys(CellEntry),
+    **dict.fromkeys(LedgerEntry),
 }
 
 
@@ -250,7 +239,7 @@ def readable_entry_types(viewer: Viewer) -> frozenset[str]:
     audience."""
     granted = viewer.permissions
     return frozenset(
-        entry_type.value
+        entry_type
         for entry_type, needed in ENTRY_READ_PERMISSION.items()
         if needed is None or needed in granted
     )

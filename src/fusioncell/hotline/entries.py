@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from fusioncell.cell.policy import Permission
+
 
 class HotlineEntry(StrEnum):
     CHANNEL_OPENED = "hotline.channel.opened"
@@ -11,3 +13,10 @@ class HotlineEntry(StrEnum):
     MESSAGE_DELIVERED = "hotline.message.delivered"
     MESSAGE_ACKNOWLEDGED = "hotline.message.acknowledged"
     ESCALATION = "hotline.escalation"
+
+
+# Only those allowed to read messages read any hotline body, even where their organisation is
+# in the audience (the operator sits in the supervisor's organisation).
+HOTLINE_READ_PERMISSIONS: dict[StrEnum, Permission | None] = dict.fromkeys(
+    HotlineEntry, Permission.MESSAGE_READ
+)
