@@ -76,33 +76,36 @@ def check_key_entry(header: dict[str, Any]) -> None:
 def apply_key_change(
     db: Session, header: dict[str, Any], *, index: int, sealed_seed: bytes | None
 ) -> None:
+    """Apply a key entry to the key table; every check comes before the first change."""
     key = header.get("key")
     if key is None:
         return
     kind = header["type"]
-    if kind in {LedgerEntry.KEY_ENROLLED.value, LedgerEntry.KEY_ROTATED.value}:
-        public = unb64(str(key["public"]))
-        if db.get(LogKey, key["id"]) is not None:
-            raise ReplayedEntry("this key is already enrolled")
+    enrols = kind in {LedgerEntry.KEY_ENROLLED.value, LedgerEntry.KEY_ROTATED.value}
+    if enrols and db.get(LogKey, key["id"]) is not None:
+        raise ReplayedEntry("this key is already enrolled")
+    revoked = key.get("replaces") if kind == LedgerEntry.KEY_ROTATED.value else None
+    if kind == LedgerEntry.KEY_REVOKED.value:
+        revoked = key["id"]
+    revoked_row = None
+    if revoked is not None:
+        revoked_row = db.get(LogKey, revoked)
+        if revoked_row is None or revoked_row.revoked_index is not None:
+            raise InvalidEntry(f"no active key {revoked} to revoke")
+    if enrols:
         member = key.get("member")
         db.add(
             LogKey(
                 key_id=key["id"],
-                public_key=public,
+                public_key=unb64(str(key["public"])),
                 member_id=uuid.UUID(member) if member else None,
                 custodial=header["custodial"],
                 sealed_seed=sealed_seed,
                 enrolled_index=index,
             )
         )
-    revoked = key.get("replaces") if kind == LedgerEntry.KEY_ROTATED.value else None
-    if kind == LedgerEntry.KEY_REVOKED.value:
-        revoked = key["id"]
-    if revoked is not None:
-        row = db.get(LogKey, revoked)
-        if row is None or row.revoked_index is not None:
-            raise InvalidEntry(f"no active key {revoked} to revoke")
-        row.revoked_index = index
+    if revoked_row is not None:
+        revoked_row.revoked_index = index
 
 
 def custodial_private_key(db: Session, member_id: uuid.UUID) -> Ed25519PrivateKey:

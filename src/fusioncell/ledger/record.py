@@ -14,6 +14,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -40,7 +41,8 @@ from fusioncell.ledger.entries import (
 from fusioncell.ledger.key_entries import custodial_private_key
 from fusioncell.ledger.keyring import new_seed
 from fusioncell.ledger.models import EntryBody, LogEntry, LogKey
-from fusioncell.ledger.signing import sign_entry
+from fusioncell.ledger.note import Ed25519Signer
+from fusioncell.ledger.signing import EntrySigner
 
 
 @dataclass(frozen=True)
@@ -69,8 +71,14 @@ def _forget_policy_seen(session: Session, transaction: SessionTransaction) -> No
 # -- signing -----------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=8)
+def _log_entry_signer(log_signer: Ed25519Signer) -> EntrySigner:
+    """The log key as an entry signer, made once per keyring rather than once per entry."""
+    return EntrySigner(log_signer.private_key())
+
+
 def _sign_with(
-    private: Ed25519PrivateKey,
+    signer: EntrySigner,
     ctx: LedgerContext,
     entry_type: StrEnum,
     body: dict[str, Any],
@@ -80,16 +88,15 @@ def _sign_with(
     key: dict[str, Any] | None,
     audience_: dict[str, Any],
 ) -> SignedEntry:
-    header, signature, salt = sign_entry(
-        private,
+    return signer.sign(
         entry_type.value,
         body,
         policy_hash=ctx.policy_hash,
         now=now,
         custodial=custodial,
         key=key,
+        audience=audience_,
     )
-    return SignedEntry(header=header, signature=signature, body=body, salt=salt, audience=audience_)
 
 
 def _check_presigned(
@@ -143,13 +150,13 @@ def record(
         )
         return append(db, signed, now=now, verify=True, member_id=by.member_id)
     if isinstance(by, ByLog):
-        private = ctx.keyring.log_signer.private_key()
+        signer = _log_entry_signer(ctx.keyring.log_signer)
         custodial = False
     else:
-        private = custodial_private_key(db, by.member_id)
+        signer = EntrySigner(custodial_private_key(db, by.member_id))
         custodial = True
     signed = _sign_with(
-        private, ctx, entry_type, body, custodial=custodial, now=now, key=key, audience_=audience
+        signer, ctx, entry_type, body, custodial=custodial, now=now, key=key, audience_=audience
     )
     return append(db, signed, now=now, verify=False)
 
@@ -165,7 +172,7 @@ def enrol_custodial_key(
     identity = key_id(public)
     key = {"id": identity, "public": b64(public), "member": str(member_id)}
     signed = _sign_with(
-        private,
+        EntrySigner(private),
         ctx,
         LedgerEntry.KEY_ENROLLED,
         {"member": str(member_id), "key": identity, "custodial": True},
@@ -197,9 +204,8 @@ def ensure_policy(db: Session, *, now: datetime) -> None:
         body = db.get(EntryBody, latest)
         current = body.body if body is not None else None
     if current != canonical({"policy": ctx.policy}).decode():
-        private = ctx.keyring.log_signer.private_key()
         signed = _sign_with(
-            private,
+            _log_entry_signer(ctx.keyring.log_signer),
             ctx,
             LedgerEntry.POLICY_ADOPTED,
             {"policy": ctx.policy},

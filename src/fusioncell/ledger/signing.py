@@ -16,18 +16,66 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from fusioncell.ledger.entries import (
+    EVERYONE,
+    SignedEntry,
     b64,
-    body_hash,
     canonical,
+    canonical_body_hash,
+    canonical_signing_message,
     key_id,
     log_time,
     new_salt,
-    signing_message,
     unb64,
 )
 
 ENTRY_HEADER = "Fusioncell-Entry"
 POSSESSION_CONTEXT = "fusioncell/key-possession/v1\n"
+
+
+class EntrySigner:
+    """One private key, whose key id is worked out once: the server signs every log-key entry
+    of a batch with the same signer."""
+
+    def __init__(self, private: Ed25519PrivateKey) -> None:
+        self.private = private
+        self.key_id = key_id(private.public_key().public_bytes_raw())
+
+    def sign(
+        self,
+        entry_type: str,
+        body: dict[str, Any],
+        *,
+        policy_hash: str,
+        now: datetime,
+        custodial: bool,
+        key: dict[str, Any] | None = None,
+        audience: dict[str, Any],
+        salt: bytes | None = None,
+    ) -> SignedEntry:
+        """Sign an entry; each canonical form (body, header) is computed once, here, and the
+        entry carries them on to the append."""
+        salt = new_salt() if salt is None else salt
+        canonical_body = canonical(body)
+        header: dict[str, Any] = {
+            "type": entry_type,
+            "author": self.key_id,
+            "time": log_time(now),
+            "policy": policy_hash,
+            "body": canonical_body_hash(salt, canonical_body),
+            "custodial": custodial,
+        }
+        if key is not None:
+            header["key"] = key
+        canonical_header = canonical(header)
+        return SignedEntry.just_signed(
+            header=header,
+            canonical_header=canonical_header,
+            signature=self.private.sign(canonical_signing_message(entry_type, canonical_header)),
+            body=body,
+            canonical_body=canonical_body,
+            salt=salt,
+            audience=audience,
+        )
 
 
 def sign_entry(
@@ -42,18 +90,17 @@ def sign_entry(
     salt: bytes | None = None,
 ) -> tuple[dict[str, Any], bytes, bytes]:
     """Returns (header, signature, salt)."""
-    salt = new_salt() if salt is None else salt
-    header: dict[str, Any] = {
-        "type": entry_type,
-        "author": key_id(private.public_key().public_bytes_raw()),
-        "time": log_time(now),
-        "policy": policy_hash,
-        "body": body_hash(salt, body),
-        "custodial": custodial,
-    }
-    if key is not None:
-        header["key"] = key
-    return header, private.sign(signing_message(entry_type, header)), salt
+    signed = EntrySigner(private).sign(
+        entry_type,
+        body,
+        policy_hash=policy_hash,
+        now=now,
+        custodial=custodial,
+        key=key,
+        audience=EVERYONE,  # not part of what is signed
+        salt=salt,
+    )
+    return signed.header, signed.signature, signed.salt
 
 
 def possession_claim(key: dict[str, Any]) -> bytes:
