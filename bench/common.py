@@ -1,4 +1,5 @@
-"""Shared pieces for the benchmarks: latency statistics, free ports, server processes."""
+"""Shared pieces for the benchmarks: latency statistics, free ports, server processes, and a
+PostgreSQL database of their own."""
 
 from __future__ import annotations
 
@@ -9,11 +10,18 @@ import statistics
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import httpx
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
+
+from fusioncell.db.engine import normalise_url
+
+DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
 def percentile(samples: Sequence[float], fraction: float) -> float:
@@ -70,3 +78,30 @@ def server(args: list[str], *, port: int, env: dict[str, str] | None = None) -> 
 def emit(result: dict[str, Any]) -> None:
     print(json.dumps(result, sort_keys=True))
     sys.stdout.flush()
+
+
+class NoPostgres(Exception):
+    """No PostgreSQL server to benchmark on (the bench then reports the part as skipped)."""
+
+
+@contextmanager
+def postgres_database(server_url: str) -> Iterator[str]:
+    """A fresh, empty database on the PostgreSQL server at ``server_url``, dropped afterwards;
+    yields its URL."""
+    server = normalise_url(server_url)
+    name = f"fusioncell_bench_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        try:
+            with admin.connect() as connection:
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+        except OperationalError as exc:
+            detail = str(exc.orig).strip()[:200]
+            raise NoPostgres(f"no PostgreSQL at {server_url}: {detail}") from None
+        try:
+            yield server.set(database=name).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()

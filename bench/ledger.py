@@ -1,9 +1,12 @@
-"""Benchmark the pure Merkle log: build, prove, verify, against raw SHA-256 and Ed25519.
+"""Benchmark the Merkle log: build, prove, verify, against raw SHA-256 and Ed25519; then
+durable signed appends on SQLite and PostgreSQL, singly and in batches of 1,000.
 
 The references are measured in the same run because absolute rates say little across machines;
-the ratios (a proof costs about as much as N raw hashes) are what should stay stable.
+the ratios (a proof costs about as much as N raw hashes, a durable batched append about
+1/ratio raw Ed25519 signatures) are what should stay stable. The target is 10,000 durable
+signed appends/s in batches.
 
-    python bench/ledger.py [--leaves N] [--seconds S]
+    python -m bench.ledger [--leaves N] [--seconds S] [--pg-url URL | --skip-pg]
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import random
 import tempfile
 import time
@@ -21,6 +25,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bench._durable import durable_appends, submit_to_cosigned
+from bench.common import DEFAULT_PG_URL, NoPostgres, postgres_database
 from fusioncell.ledger.tree import (
     HASH_SIZE,
     MemoryHashStore,
@@ -56,6 +61,13 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=10, help="batches of 1,000 appends")
     parser.add_argument("--checkpoint-samples", type=int, default=30)
     parser.add_argument("--skip-db", action="store_true", help="only the in-memory tree")
+    parser.add_argument(
+        "--pg-url",
+        default=os.environ.get("FUSIONCELL_BENCH_PG_URL", DEFAULT_PG_URL),
+        help="a PostgreSQL server on which to create (and drop) a database of the bench's own",
+    )
+    parser.add_argument("--skip-pg", action="store_true", help="durable appends on SQLite only")
+    parser.add_argument("--skip-cosigned", action="store_true", help="no witness round trip")
     args = parser.parse_args()
     leaves: int = args.leaves
     seconds: float = args.seconds
@@ -145,22 +157,47 @@ def main() -> None:
         },
     }
     if not args.skip_db:
-        with tempfile.TemporaryDirectory() as tmp:
-            durable = durable_appends(
-                f"sqlite:///{Path(tmp) / 'bench.db'}",
-                Path(tmp) / "keys",
-                singles=args.appends,
-                batches=args.batches,
-                batch=1000,
+
+        def appends(url: str, keys: Path) -> dict[str, Any]:
+            return durable_appends(
+                url, keys, singles=args.appends, batches=args.batches, batch=BATCH
             )
+
+        with tempfile.TemporaryDirectory() as tmp:
+            durable = appends(f"sqlite:///{Path(tmp) / 'bench.db'}", Path(tmp) / "keys")
         report["durable_signed_appends_sqlite"] = durable
         report["ratios"]["durable_batched_appends_per_ed25519_sign"] = round(
             durable["batched"]["appends_per_s"] / sign_rate, 3
         )
-        report["submit_to_cosigned_checkpoint"] = submit_to_cosigned(
-            samples=args.checkpoint_samples
-        )
+        if not args.skip_pg:
+            report["durable_signed_appends_postgresql"] = _on_postgres(args.pg_url, appends)
+            batched = report["durable_signed_appends_postgresql"].get("batched")
+            if batched is not None:
+                report["ratios"]["durable_batched_appends_per_ed25519_sign_postgresql"] = round(
+                    batched["appends_per_s"] / sign_rate, 3
+                )
+        report["target"] = {
+            "durable_batched_appends_per_s": TARGET_BATCHED_APPENDS_PER_S,
+            "as_ed25519_signs": round(TARGET_BATCHED_APPENDS_PER_S / sign_rate, 3),
+        }
+        if not args.skip_cosigned:
+            report["submit_to_cosigned_checkpoint"] = submit_to_cosigned(
+                samples=args.checkpoint_samples
+            )
     print(json.dumps(report, indent=2))
+
+
+BATCH = 1000
+TARGET_BATCHED_APPENDS_PER_S = 10_000
+
+
+def _on_postgres(server_url: str, appends: Callable[[str, Path], dict[str, Any]]) -> dict[str, Any]:
+    """Durable appends in a database of their own on the PostgreSQL server, if it is there."""
+    try:
+        with postgres_database(server_url) as url, tempfile.TemporaryDirectory() as tmp:
+            return appends(url, Path(tmp) / "keys")
+    except NoPostgres as exc:
+        return {"skipped": str(exc)}
 
 
 if __name__ == "__main__":
