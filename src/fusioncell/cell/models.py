@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Uuid
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Identity, Integer, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fusioncell.db.base import Base, UTCDateTime
@@ -149,3 +149,20 @@ class LoginFailureReport(Base):
     reported_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     failures: Mapped[int] = mapped_column(Integer)
     usernames: Mapped[int] = mapped_column(Integer)
+
+
+class CredentialChange(Base):
+    """One row per transaction that changed what decides a credential (a member, a role
+    grant, a session, a token): the newest id is the *credential epoch*.
+
+    An open stream checks its credential again only when the epoch has moved since its last
+    check, instead of before every frame it sends. Ids are never reused (SQLite's
+    AUTOINCREMENT, PostgreSQL's identity), so the epoch only grows.
+    """
+
+    __tablename__ = "credential_changes"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), Identity(), primary_key=True
+    )

@@ -6,12 +6,13 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Select, select
+from sqlalchemy import Row, Select, func, select
 from sqlalchemy.orm import Session
 
 from fusioncell.cell import credentials
 from fusioncell.cell.models import (
     ApiToken,
+    CredentialChange,
     Member,
     Organisation,
     OrganisationKind,
@@ -42,31 +43,49 @@ def viewer_of(member: Member, *, csrf_token: str | None = None) -> Viewer:
 
 
 def viewer_for_token(db: Session, secret: str, *, now: datetime) -> Viewer | None:
-    row = db.execute(
-        select(ApiToken, Member)
-        .join(Member, Member.id == ApiToken.member_id)
-        .where(ApiToken.token_hash == credentials.digest(secret))
-    ).first()
-    if row is None:
-        return None
-    token, member = row
-    if token.revoked_at is not None or token.expires_at <= now or not member.may_log_in:
-        return None
-    return viewer_of(member)
+    held = credential_holder(db, token=secret, now=now)
+    return None if held is None else held[0]
 
 
 def viewer_for_session(db: Session, secret: str, *, now: datetime) -> Viewer | None:
-    row = db.execute(
-        select(WebSession, Member)
-        .join(Member, Member.id == WebSession.member_id)
-        .where(WebSession.id == credentials.digest(secret))
-    ).first()
-    if row is None:
+    held = credential_holder(db, session=secret, now=now)
+    return None if held is None else held[0]
+
+
+def credential_holder(
+    db: Session, *, token: str | None = None, session: str | None = None, now: datetime
+) -> tuple[Viewer, datetime] | None:
+    """Who a bearer token's or a session cookie's secret lets in now, and until when; None if
+    it is unknown, revoked or expired, or its member may not log in."""
+    found: Row[ApiToken, Member] | Row[WebSession, Member] | None
+    csrf_token = None
+    if token is not None:
+        found = db.execute(
+            select(ApiToken, Member)
+            .join(Member, Member.id == ApiToken.member_id)
+            .where(ApiToken.token_hash == credentials.digest(token))
+        ).first()
+    elif session is not None:
+        found = db.execute(
+            select(WebSession, Member)
+            .join(Member, Member.id == WebSession.member_id)
+            .where(WebSession.id == credentials.digest(session))
+        ).first()
+        if found is not None:
+            csrf_token = found[0].csrf_token
+    else:
         return None
-    session, member = row
-    if session.revoked_at is not None or session.expires_at <= now or not member.may_log_in:
+    if found is None:
         return None
-    return viewer_of(member, csrf_token=session.csrf_token)
+    credential, member = found
+    if credential.revoked_at is not None or credential.expires_at <= now or not member.may_log_in:
+        return None
+    return viewer_of(member, csrf_token=csrf_token), credential.expires_at
+
+
+def credential_epoch(db: Session) -> int:
+    """The newest credential change (``CredentialChange``), 0 before the first."""
+    return db.scalar(select(func.max(CredentialChange.id))) or 0
 
 
 def get_own_member(db: Session, viewer: Viewer) -> Member:

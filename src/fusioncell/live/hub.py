@@ -26,6 +26,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from concurrent.futures import Future
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from itertools import groupby
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -34,6 +35,7 @@ from starlette.concurrency import run_in_threadpool
 
 from fusioncell.cell.models import OrganisationKind, Role
 from fusioncell.cell.policy import Viewer
+from fusioncell.cell.queries import credential_epoch
 from fusioncell.clock import Clock
 from fusioncell.live.feeds import EventFeed, check_feeds
 from fusioncell.live.queries import events_since, newest_event_id
@@ -46,6 +48,8 @@ HEARTBEAT_SECONDS = 15
 # expired, the member not disabled, the same permissions); if not, it ends. A stream about to
 # send checks first, whatever the time.
 RECHECK_SECONDS = 2.0
+# Credential checks kept for the streams of an audience, at most this long after they began.
+FORGET_CHECKS_SECONDS = 60.0
 # Events per database read and per chunk sent.
 PAGE = 500
 # Events an audience keeps for cursors just behind it.
@@ -76,6 +80,28 @@ class Frame:
     # ``time.monotonic()`` before the read that found the event: a credential check that
     # began later saw every revocation committed before the event.
     read_at: float = 0.0
+    # The credential epoch read right after the event (``cell.queries.credential_epoch``):
+    # every credential change committed before the event is at or below it.
+    epoch: int = 0
+
+
+@dataclass(frozen=True)
+class CredentialCheck:
+    """A stream's credential as one read found it: whether it still lets the viewer in, the
+    credential epoch read just before it, and when it expires."""
+
+    holds: bool
+    epoch: int
+    expires_at: datetime | None
+
+    def covers(self, frames: Sequence[Frame], now: datetime) -> bool:
+        """Whether this check vouches for sending ``frames`` now: it held, no credential
+        changed between it and the frames' reads, and the credential has not expired."""
+        return (
+            self.holds
+            and all(frame.epoch <= self.epoch for frame in frames)
+            and (self.expires_at is None or now < self.expires_at)
+        )
 
 
 class StreamHub:
@@ -117,6 +143,7 @@ class StreamHub:
         read_at = time.monotonic()
         with self.sessions() as db:
             events = events_since(db, viewer, self.feeds, after, limit=limit)
+            epoch = credential_epoch(db) if events else 0
             rendered = {}
             for track, batch in groupby(sorted(events, key=lambda e: e.track), lambda e: e.track):
                 of_track = list(batch)
@@ -136,6 +163,7 @@ class StreamHub:
                     ).encode(),
                     receipt=None if one.receipt is None else (event.track, one.receipt),
                     read_at=read_at,
+                    epoch=epoch,
                 )
             )
         return frames, len(events) == limit
@@ -282,17 +310,30 @@ class Audience:
         self.more = False
         self.lock = asyncio.Lock()
         # Credential checks of this audience's streams: when each began, and its answer.
-        self.checks: dict[object, tuple[float, asyncio.Future[bool]]] = {}
+        self.checks: dict[object, tuple[float, asyncio.Future[CredentialCheck]]] = {}
 
-    async def holds(self, credential: object, check: Callable[[], bool], *, since: float) -> bool:
-        """Whether ``credential`` still holds, by a ``check`` begun at ``since`` or later;
-        streams of one credential wait for the same check."""
+    def last_check(self, credential: object) -> CredentialCheck | None:
+        """The newest finished check of ``credential``, if any."""
+        found = self.checks.get(credential)
+        if found is None or not found[1].done() or found[1].cancelled():
+            return None
+        if found[1].exception() is not None:
+            return None
+        return found[1].result()
+
+    async def check(
+        self, credential: object, run: Callable[[], CredentialCheck], *, since: float
+    ) -> CredentialCheck:
+        """``credential`` as a check (``run``) begun at ``since`` or later found it; streams
+        of one credential wait for the same check."""
         found = self.checks.get(credential)
         if found is None or found[0] < since:
             begun = time.monotonic()
-            running = asyncio.ensure_future(run_in_threadpool(check))
+            running = asyncio.ensure_future(run_in_threadpool(run))
             for key, (when, _running) in list(self.checks.items()):
-                if when < since:  # no stream will take an answer that old again
+                # A stream rechecks at least every RECHECK_SECONDS: older answers are its
+                # credential's that no stream holds any more.
+                if when < begun - FORGET_CHECKS_SECONDS:
                     del self.checks[key]
             self.checks[credential] = found = (begun, running)
         return await asyncio.shield(found[1])

@@ -1,18 +1,22 @@
 """``GET /api/v1/stream``: each member's live events, every track's, as Server-Sent Events
 replayed from the database (see ``hub.py``).
 
-A stream sends nothing its credential no longer allows. Before it sends frames it checks that
-its token or session still holds (not revoked or expired, the member not disabled, the same
-permissions) with a read that began after those frames were read, so an event committed
-after a revocation never goes out on the revoked stream, whichever process revoked it; an
-idle stream checks every ``RECHECK_SECONDS``. Streams sharing a credential share the read.
+A stream sends nothing its credential no longer allows: an event committed after a
+revocation never goes out on the revoked stream, whichever process revoked it. Every
+transaction that changes a member, a role grant, a session or a token moves the credential
+epoch (``cell.actions.credential_epoch``), and every read of frames also reads the epoch. Frames
+go out on the stream's last check of its token or session (not revoked or expired, the member
+not disabled, the same permissions) when no credential changed since that check and the
+credential has not expired; otherwise only after a new check begun after the frames were
+read. An idle stream checks every ``RECHECK_SECONDS``. Streams sharing a credential share
+each check.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -20,9 +24,9 @@ from fastapi import APIRouter, Query, Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from fusioncell.cell.policy import Viewer
-from fusioncell.cell.queries import viewer_for_session, viewer_for_token
+from fusioncell.cell.queries import credential_epoch, credential_holder
 from fusioncell.errors import InvalidInput
-from fusioncell.live.hub import SEP, StreamHub, audience_key
+from fusioncell.live.hub import SEP, CredentialCheck, Frame, StreamHub, audience_key
 from fusioncell.web.deps import SESSION_COOKIE, CurrentViewer, Db, bearer_secret
 
 router = APIRouter(prefix="/api/v1", tags=["live"])
@@ -39,16 +43,17 @@ class Credential:
     token: str | None
     session: str | None
 
-    def still_holds(self, hub: StreamHub, viewer: Viewer) -> bool:
+    def check(self, hub: StreamHub, viewer: Viewer) -> CredentialCheck:
         with hub.sessions() as db:
-            now = hub.clock.now()
-            if self.token is not None:
-                current = viewer_for_token(db, self.token, now=now)
-            elif self.session is not None:
-                current = viewer_for_session(db, self.session, now=now)
-            else:
-                current = None
-        return current is not None and audience_key(current) == audience_key(viewer)
+            # The epoch first: a change committed after this read moves the epoch past it,
+            # so a frame read after that change is never vouched for by this check.
+            epoch = credential_epoch(db)
+            held = credential_holder(
+                db, token=self.token, session=self.session, now=hub.clock.now()
+            )
+        if held is None or audience_key(held[0]) != audience_key(viewer):
+            return CredentialCheck(holds=False, epoch=epoch, expires_at=None)
+        return CredentialCheck(holds=True, epoch=epoch, expires_at=held[1])
 
 
 async def event_stream(
@@ -58,9 +63,19 @@ async def event_stream(
         audience, wake = subscription.audience, subscription.wake
 
         async def holds(since: float) -> bool:
-            return await audience.holds(
-                credential, lambda: credential.still_holds(hub, viewer), since=since
+            """Checked by a read begun at ``since`` or later."""
+            check = await audience.check(
+                credential, lambda: credential.check(hub, viewer), since=since
             )
+            return check.holds
+
+        async def may_send(frames: Sequence[Frame]) -> bool:
+            """The last check vouches for the frames unless a credential changed (anywhere)
+            since, or the credential expired: then a check begun after their read decides."""
+            last = audience.last_check(credential)
+            if last is not None and last.covers(frames, hub.clock.now()):
+                return True
+            return await holds(max(frame.read_at for frame in frames))
 
         idle_since = time.monotonic()
         cursor = await audience.start(after)
@@ -75,7 +90,7 @@ async def event_stream(
             wake.clear()
             frames = await audience.read(cursor, fresh_as_of=generation)
             if frames:
-                if not await holds(max(frame.read_at for frame in frames)):
+                if not await may_send(frames):
                     return
                 # Receipts (the hotline: streamed counts as delivered) are recorded first: a
                 # frame never announces what the log may yet lack.
