@@ -13,20 +13,21 @@ from fusioncell.errors import InvalidInput
 from fusioncell.hotline import forms
 from fusioncell.hotline.actions.messages import (
     do_acknowledge_message,
-    do_mark_delivered,
     do_relay_message,
     do_send_message,
 )
 from fusioncell.hotline.models import Message
 from fusioncell.hotline.queries import (
-    channel_members,
+    MessageState,
     get_channel,
     get_message,
+    list_channel_members,
     list_channels,
     list_messages,
     message_state,
     names,
 )
+from fusioncell.hotline.receiving import receive
 from fusioncell.hotline.schemas import (
     AckIn,
     AckOut,
@@ -50,9 +51,16 @@ Names = tuple[dict[uuid.UUID, str], dict[uuid.UUID, str]]
 
 
 def message_out(
-    db: Session, viewer: Viewer, message: Message, *, full: bool = True, known: Names | None = None
+    db: Session,
+    viewer: Viewer,
+    message: Message,
+    *,
+    full: bool = True,
+    known: Names | None = None,
+    state: MessageState | None = None,
 ) -> MessageOut:
-    """``known``: organisation and member names already read for a list of messages."""
+    """``known``: organisation and member names already read for a list of messages;
+    ``state``: the message's state, read with the list's (``message_states``)."""
     organisations, members = known or names(db, viewer)
     out = MessageOut(
         id=message.id,
@@ -76,7 +84,8 @@ def message_out(
     )
     if not full:
         return out
-    state = message_state(db, viewer, message)
+    if state is None:
+        state = message_state(db, viewer, message)
     delivered = {d.organisation_id: d.delivered_at for d in state.deliveries}
     acked = {a.organisation_id: a.acked_at for a in state.acks if a.counts}
     out.recipients = [
@@ -124,14 +133,15 @@ def message_out(
 @router.get("/channels", response_model=list[ChannelOut])
 def channels(viewer: CurrentViewer, db: Db) -> list[ChannelOut]:
     organisations, _members = names(db, viewer)
+    members: dict[uuid.UUID, list[str]] = {}
+    for member in list_channel_members(db, viewer):
+        members.setdefault(member.channel_id, []).append(organisations[member.organisation_id])
     return [
         ChannelOut(
             id=channel.id,
             kind=channel.kind,
             name=channel.name,
-            members=sorted(
-                organisations[m.organisation_id] for m in channel_members(db, viewer, channel.id)
-            ),
+            members=sorted(members.get(channel.id, [])),
         )
         for channel in list_channels(db, viewer)
     ]
@@ -159,9 +169,9 @@ def channel_messages(
         before=before,
         limit=limit,
     )
-    do_mark_delivered(db, viewer, message_ids=[m.id for m in found], now=clock.now())
+    states = receive(db, viewer, found, now=clock.now())
     known = names(db, viewer)
-    return [message_out(db, viewer, m, known=known) for m in found]
+    return [message_out(db, viewer, m, known=known, state=states[m.id]) for m in found]
 
 
 @router.post("/channels/{channel_id}/messages", response_model=MessageOut, status_code=201)
@@ -193,8 +203,8 @@ def send_message(
 @router.get("/messages/{message_id}", response_model=MessageOut)
 def message(message_id: uuid.UUID, viewer: CurrentViewer, db: Db, clock: AppClock) -> MessageOut:
     found = get_message(db, viewer, message_id)
-    do_mark_delivered(db, viewer, message_ids=[found.id], now=clock.now())
-    return message_out(db, viewer, found)
+    states = receive(db, viewer, [found], now=clock.now())
+    return message_out(db, viewer, found, state=states[found.id])
 
 
 @router.post("/messages/{message_id}/ack", response_model=AckOut, status_code=201)

@@ -4,8 +4,9 @@ organisation belongs to (the supervisor belongs to all), and nothing else."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy import Select, false, or_, select
 from sqlalchemy.orm import Session, aliased
@@ -37,6 +38,7 @@ def _may_read(viewer: Viewer) -> bool:
 def owed_acknowledgements(
     *,
     message_id: uuid.UUID | None = None,
+    message_ids: Select[uuid.UUID] | None = None,
     organisation_id: uuid.UUID | None = None,
     as_sent: bool = False,
 ) -> Select[uuid.UUID, uuid.UUID]:
@@ -44,8 +46,9 @@ def owed_acknowledgements(
     ``hotline.recipients.owed_acknowledgements`` for the tables, one ``(message_id,
     organisation_id)`` row per acknowledgement owed (an organisation's first acknowledgement
     counts). ``as_sent``: as owed before anyone acknowledged, that is the message's
-    recipients. Not a read by itself: the reads below put it inside their own policy filter.
-    Its tables are aliased, so it never correlates with the query it is placed in."""
+    recipients. ``message_ids``: a select of the messages wanted. Not a read by itself: the
+    reads below put it inside their own policy filter. Its tables are aliased, so it never
+    correlates with the query it is placed in."""
     message, member, ack = aliased(Message), aliased(ChannelMember), aliased(Ack)
     query = (
         select(message.id.label("message_id"), member.organisation_id.label("organisation_id"))
@@ -64,6 +67,8 @@ def owed_acknowledgements(
         query = query.where(~acknowledged.exists())
     if message_id is not None:
         query = query.where(message.id == message_id)
+    if message_ids is not None:
+        query = query.where(message.id.in_(message_ids))
     if organisation_id is not None:
         query = query.where(member.organisation_id == organisation_id)
     return query
@@ -101,6 +106,18 @@ def channel_members(db: Session, viewer: Viewer, channel_id: uuid.UUID) -> Seque
             ChannelMember.channel_id == channel_id,
             ChannelMember.channel_id.in_(_visible_channel_ids(viewer)),
         )
+    ).all()
+
+
+def list_channel_members(db: Session, viewer: Viewer) -> Sequence[ChannelMember]:
+    """The organisations of every channel the viewer may see, in one read (a list of
+    channels names each one's members)."""
+    if not _may_read(viewer):
+        return []
+    return db.scalars(
+        select(ChannelMember)
+        .where(ChannelMember.channel_id.in_(_visible_channel_ids(viewer)))
+        .order_by(ChannelMember.channel_id, ChannelMember.organisation_id)
     ).all()
 
 
@@ -158,40 +175,82 @@ class MessageState:
     owing: frozenset[uuid.UUID]
 
 
-def message_state(db: Session, viewer: Viewer, message: Message) -> MessageState:
-    """Deliveries, acks, escalations and recipients of a message; all empty unless the viewer
-    may see the message (the check is in each query, so it costs no extra statement)."""
+NO_STATE = MessageState(deliveries=(), acks=(), escalations=(), recipients=(), owing=frozenset())
+
+
+def message_states(
+    db: Session, viewer: Viewer, messages: Sequence[Message]
+) -> dict[uuid.UUID, MessageState]:
+    """Deliveries, acks, escalations and recipients of each message, in four statements
+    whatever the number of messages (a page renders them all at once). A message the viewer
+    may not see gets an empty state: the check is inside each statement, so it costs none."""
+    if not messages:
+        return {}
     visible = select(Message.id).where(
-        Message.id == message.id, Message.channel_id.in_(_visible_channel_ids(viewer))
+        Message.id.in_(list(dict.fromkeys(m.id for m in messages))),
+        Message.channel_id.in_(_visible_channel_ids(viewer)),
     )
     if not _may_read(viewer):
         visible = visible.where(false())
-    recipients = owed_acknowledgements(message_id=message.id, as_sent=True).subquery()
-    acks = db.scalars(select(Ack).where(Ack.message_id.in_(visible)).order_by(Ack.log_index)).all()
-    members = db.scalars(
-        select(ChannelMember).where(
-            ChannelMember.channel_id == message.channel_id,
-            ChannelMember.organisation_id.in_(select(recipients.c.organisation_id)),
-            visible.exists(),
-        )
-    ).all()
-    return MessageState(
-        deliveries=db.scalars(
+    deliveries = _by_message(
+        db.scalars(
             select(Delivery).where(Delivery.message_id.in_(visible)).order_by(Delivery.log_index)
-        ).all(),
-        acks=acks,
-        escalations=db.scalars(
+        )
+    )
+    acks = _by_message(
+        db.scalars(select(Ack).where(Ack.message_id.in_(visible)).order_by(Ack.log_index))
+    )
+    escalations = _by_message(
+        db.scalars(
             select(Escalation)
             .where(Escalation.message_id.in_(visible))
             .order_by(Escalation.log_index)
-        ).all(),
-        recipients=members,
-        owing=owed_by_rule(
-            ((m.organisation_id, m.acknowledges) for m in members),
-            message.sender_organisation_id,
-            (a.organisation_id for a in acks if a.counts),
-        ),
+        )
     )
+    sent_to = owed_acknowledgements(message_ids=visible, as_sent=True).subquery()
+    recipients: dict[uuid.UUID, list[ChannelMember]] = {}
+    for message_id, member in db.execute(
+        select(sent_to.c.message_id, ChannelMember)
+        .join(Message, Message.id == sent_to.c.message_id)
+        .join(
+            ChannelMember,
+            (ChannelMember.channel_id == Message.channel_id)
+            & (ChannelMember.organisation_id == sent_to.c.organisation_id),
+        )
+        .order_by(ChannelMember.organisation_id)
+    ):
+        recipients.setdefault(message_id, []).append(member)
+    states = {}
+    for message in messages:
+        members = recipients.get(message.id, [])
+        message_acks = acks.get(message.id, [])
+        states[message.id] = MessageState(
+            deliveries=deliveries.get(message.id, []),
+            acks=message_acks,
+            escalations=escalations.get(message.id, []),
+            recipients=members,
+            owing=owed_by_rule(
+                ((m.organisation_id, m.acknowledges) for m in members),
+                message.sender_organisation_id,
+                (a.organisation_id for a in message_acks if a.counts),
+            ),
+        )
+    return states
+
+
+_Row = TypeVar("_Row", Delivery, Ack, Escalation)
+
+
+def _by_message(rows: Iterable[_Row]) -> dict[uuid.UUID, list[_Row]]:
+    grouped: dict[uuid.UUID, list[_Row]] = {}
+    for row in rows:
+        grouped.setdefault(row.message_id, []).append(row)
+    return grouped
+
+
+def message_state(db: Session, viewer: Viewer, message: Message) -> MessageState:
+    """One message's state, as ``message_states`` reads a page's."""
+    return message_states(db, viewer, [message]).get(message.id, NO_STATE)
 
 
 def names(db: Session, viewer: Viewer) -> tuple[dict[uuid.UUID, str], dict[uuid.UUID, str]]:
@@ -203,11 +262,12 @@ def names(db: Session, viewer: Viewer) -> tuple[dict[uuid.UUID, str], dict[uuid.
             ChannelMember.channel_id.in_(_visible_channel_ids(viewer))
         )
         known = or_(known, Organisation.id.in_(shared))
-    organisations = {o.id: o.slug for o in db.scalars(select(Organisation).where(known))}
-    members = {
-        m.id: m.username
-        for m in db.scalars(select(Member).where(Member.organisation_id.in_(organisations)))
-    }
+    organisations = dict(db.execute(select(Organisation.id, Organisation.slug).where(known)).all())
+    members = dict(
+        db.execute(
+            select(Member.id, Member.username).where(Member.organisation_id.in_(organisations))
+        ).all()
+    )
     return organisations, members
 
 

@@ -23,8 +23,7 @@ DEADLINES_ID = "hotline-deadlines"
 def deadlines(request: Request, viewer: CurrentViewer, db: Db, clock: AppClock) -> Response:
     messages = list_open_deadlines(db, viewer)  # 403 unless the viewer watches them
     now = clock.now()
-    rows = Rows(db, viewer, now)
-    open_rows = [rows.row(m) for m in messages]
+    open_rows = Rows(db, viewer, now).rows(messages)
     missed = [
         (row, party)
         for message, row in zip(messages, open_rows, strict=True)

@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session
 
 from fusioncell.cell.policy import Viewer, can_watch_deadlines
 from fusioncell.errors import Conflict, IdempotencyConflict
-from fusioncell.hotline.actions.messages import do_acknowledge_message, do_mark_delivered
+from fusioncell.hotline.actions.messages import do_acknowledge_message
 from fusioncell.hotline.models import Message
-from fusioncell.hotline.queries import get_message, list_messages
+from fusioncell.hotline.queries import MessageState, get_message, list_messages
+from fusioncell.hotline.receiving import receive
 from fusioncell.hotline.rules import PRECEDENCES
 from fusioncell.hotline.views.form import Compose, compose_context
 from fusioncell.hotline.views.render import (
@@ -80,11 +81,11 @@ def render_inbox(
     )
     shown = list(found[:PAGE_SIZE])
     # Seeing the inbox is receiving: the first view by the organisation is its delivery.
-    do_mark_delivered(db, viewer, message_ids=[m.id for m in shown], now=now)
+    states = receive(db, viewer, shown, now=now)
     rows = Rows(db, viewer, now)
     context: dict[str, Any] = {
         "list_id": LIST_ID,
-        "rows": [rows.row(m) for m in shown],
+        "rows": rows.rows(shown, states),
         "filters": filters,
         "filtered": filters != Filters(),
         "older_url": filters.url(before=str(shown[-1].id)) if len(found) > PAGE_SIZE else None,
@@ -136,26 +137,28 @@ def inbox(
 
 
 def _row_response(
-    request: Request, viewer: Viewer, db: Session, message: Message, now: datetime
+    request: Request,
+    viewer: Viewer,
+    db: Session,
+    message: Message,
+    now: datetime,
+    *,
+    states: dict[uuid.UUID, MessageState] | None = None,
 ) -> Response:
-    return page(
-        request,
-        viewer,
-        "hotline/row.html",
-        row=Rows(db, viewer, now).row(message),
-        next_url="/hotline",
-    )
+    (row,) = Rows(db, viewer, now).rows([message], states)
+    return page(request, viewer, "hotline/row.html", row=row, next_url="/hotline")
 
 
 @router.get("/hotline/messages/{message_id}/row")
 def message_row(
     request: Request, message_id: uuid.UUID, viewer: CurrentViewer, db: Db, clock: AppClock
 ) -> Response:
-    """One message as the inbox shows it, for hotline.js to swap in when an event names it."""
+    """One message as the inbox shows it: hotline.js places a new message's row, and fetches
+    a row again when a frame cannot say what changed (a delivery carries no time)."""
     now = clock.now()
     message = get_message(db, viewer, message_id)
-    do_mark_delivered(db, viewer, message_ids=[message.id], now=now)
-    return _row_response(request, viewer, db, message, now)
+    states = receive(db, viewer, [message], now=now)
+    return _row_response(request, viewer, db, message, now, states=states)
 
 
 @router.post("/hotline/messages/{message_id}/ack")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session
 from fusioncell.cell.policy import Permission, Viewer, can
 from fusioncell.hotline import forms
 from fusioncell.hotline.models import Channel, ChannelKind, Message
-from fusioncell.hotline.queries import list_channels, message_state, names
+from fusioncell.hotline.queries import MessageState, list_channels, message_states, names
 from fusioncell.i18n import direction, translate
 from fusioncell.ledger.entries import log_time
 from fusioncell.text import N_
@@ -39,6 +40,11 @@ SCRIPT_LABELS = [
     N_("Connecting…"),
     N_("Reconnecting…"),
     N_("FLASH message from %(sender)s: %(summary)s"),
+    # A row updated in place from an acknowledgement or escalation frame.
+    N_("acknowledged"),
+    N_("escalated"),
+    N_("Delivery deadline missed"),
+    N_("Escalation step %(step)s"),
 ]
 
 
@@ -60,6 +66,7 @@ class EscalationView:
 
 @dataclass(frozen=True)
 class PartyView:
+    organisation_id: uuid.UUID
     organisation: str
     delivered_at: str | None
     acknowledged_at: str | None
@@ -135,7 +142,9 @@ def channel_label(channel: Channel, language: str) -> str:
 
 @dataclass
 class Rows:
-    """Turns messages into rows for one viewer, with the names looked up once per request."""
+    """Turns messages into rows for one viewer: the channels and names are read once per
+    request, and the messages' states once per list (``message_states``), so that a page costs
+    the same number of statements whatever the number of rows."""
 
     db: Session
     viewer: Viewer
@@ -151,9 +160,16 @@ class Rows:
         }
         self.organisations, self.members = names(self.db, self.viewer)
 
-    def row(self, message: Message) -> MessageRow:
+    def rows(
+        self, messages: Sequence[Message], states: dict[uuid.UUID, MessageState] | None = None
+    ) -> list[MessageRow]:
+        """``states``: as ``message_states`` (or ``receiving.receive``) read them, if already."""
+        if states is None:
+            states = message_states(self.db, self.viewer, messages)
+        return [self.row(message, states[message.id]) for message in messages]
+
+    def row(self, message: Message, state: MessageState) -> MessageRow:
         viewer, language = self.viewer, self.viewer.language
-        state = message_state(self.db, self.viewer, message)
         delivered = {d.organisation_id: d.delivered_at for d in state.deliveries}
         counted = {a.organisation_id: a for a in state.acks if a.counts}
         parties = []
@@ -162,6 +178,7 @@ class Rows:
             ack = counted.get(party)
             parties.append(
                 PartyView(
+                    organisation_id=party,
                     organisation=self.organisations.get(party, "?"),
                     delivered_at=_shown(delivered[party]) if party in delivered else None,
                     acknowledged_at=_shown(ack.acked_at) if ack else None,
