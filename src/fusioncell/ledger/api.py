@@ -12,7 +12,7 @@ from fusioncell.errors import NotFound
 from fusioncell.ledger import queries
 from fusioncell.ledger.context import LedgerContext
 from fusioncell.ledger.entries import b64, key_id, log_time, parse_leaf
-from fusioncell.ledger.models import LogEntry
+from fusioncell.ledger.models import EntryBody, LogEntry
 from fusioncell.ledger.schemas import (
     ConsistencyProofOut,
     EntryOut,
@@ -109,9 +109,12 @@ def consistency(
     )
 
 
-def entry_out(db: Db, viewer: MaybeViewer, entry: LogEntry) -> EntryOut:
+def entry_out(
+    db: Db, viewer: MaybeViewer, entry: LogEntry, *, bodies: dict[int, EntryBody] | None = None
+) -> EntryOut:
+    """``bodies``: the readable bodies of a list's entries, read at once (``get_bodies``)."""
     leaf = parse_leaf(entry.leaf)
-    body = queries.get_body(db, viewer, entry.index)
+    body = queries.get_body(db, viewer, entry.index) if bodies is None else bodies.get(entry.index)
     return EntryOut(
         index=entry.index,
         type=entry.entry_type,
@@ -140,7 +143,8 @@ def entries(
     found = queries.list_entries(
         db, viewer, entry_type=type, author=author, before=before, limit=limit
     )
-    return [entry_out(db, viewer, entry) for entry in found]
+    bodies = queries.get_bodies(db, viewer, [entry.index for entry in found])
+    return [entry_out(db, viewer, entry, bodies=bodies) for entry in found]
 
 
 @router.get("/api/v1/log/entries/{index}", response_model=EntryOut)

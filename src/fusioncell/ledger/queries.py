@@ -206,3 +206,13 @@ def readable_entry(reader: Reader, index: ColumnExpressionArgument[int]) -> Colu
     """Whether the entry at ``index`` (a column of another table, e.g. an event's
     ``log_index``) is one whose body the reader may read: for tables that point at entries."""
     return exists().where(LogEntry.index == index, _readable(reader))
+
+
+def get_bodies(db: Session, reader: Reader | None, indexes: Sequence[int]) -> dict[int, EntryBody]:
+    """The bodies of these entries that the reader may read, by index, in one statement (a
+    list of entries shows them all); as ``get_body`` for each, the rest are left out."""
+    if reader is None or not indexes:
+        return {}
+    readable = select(LogEntry.index).where(LogEntry.index.in_(indexes), _readable(reader))
+    bodies = db.scalars(select(EntryBody).where(EntryBody.entry_index.in_(readable)))
+    return {body.entry_index: body for body in bodies}

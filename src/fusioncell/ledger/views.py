@@ -16,11 +16,10 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from fusioncell.cell.policy import Viewer
 from fusioncell.i18n import translate
 from fusioncell.ledger import queries
 from fusioncell.ledger.entries import b64, known_entry_types, log_time, parse_leaf
-from fusioncell.ledger.models import LogEntry
+from fusioncell.ledger.models import EntryBody, LogEntry
 from fusioncell.text import N_
 from fusioncell.web.deps import CurrentViewer, Db
 from fusioncell.web.pages import page
@@ -99,9 +98,8 @@ class QuorumGap:
     missing: list[str]
 
 
-def _row(db: Db, viewer: Viewer, entry: LogEntry) -> EntryRow:
+def _row(entry: LogEntry, body: EntryBody | None) -> EntryRow:
     leaf = parse_leaf(entry.leaf)
-    body = queries.get_body(db, viewer, entry.index)
     return EntryRow(
         index=entry.index,
         type=entry.entry_type,
@@ -180,7 +178,9 @@ def record_page(
     found = queries.list_entries(
         db, viewer, entry_type=entry_type, author=author, before=before, limit=PAGE_SIZE + 1
     )
-    rows = [_row(db, viewer, entry) for entry in found[:PAGE_SIZE]]
+    shown = found[:PAGE_SIZE]
+    bodies = queries.get_bodies(db, viewer, [entry.index for entry in shown])
+    rows = [_row(entry, bodies.get(entry.index)) for entry in shown]
     older = (
         _url(type=entry_type, author=author, before=rows[-1].index)
         if len(found) > PAGE_SIZE
