@@ -6,10 +6,15 @@
  *
  *   - an EventSource on data-stream (GET /api/v1/stream: events message, delivered,
  *     acknowledged and escalation, with JSON data naming the message) keeps the page live. The
- *     inbox fetches the row of the message an event names (GET /hotline/messages/{id}/row) and
- *     swaps it in, or inserts it in log order when it is new and passes the filters in the
- *     address bar; the deadlines page fetches its list again. The browser's EventSource sends
- *     Last-Event-ID when it reconnects, so the server replays what was missed;
+ *     inbox fetches the row of a new message (GET /hotline/messages/{id}/row, a constant number
+ *     of queries) and inserts it in log order when it passes the filters in the address bar.
+ *     It updates the rows it shows from the frames themselves (hotline-frames.js): an
+ *     acknowledgement and an escalation change the row in place, with no request; a
+ *     recipient's first delivery (whose frame carries no time) or a party's second
+ *     acknowledgement fetches the row, one request for a burst of frames. The deadlines page
+ *     fetches its list again (one request per burst).
+ *     The browser's EventSource sends Last-Event-ID when it reconnects, so the server replays
+ *     what was missed;
  *   - countdowns (<time class="countdown" data-deadline-ms>) tick every second on the server's
  *     clock (data-server-now-ms on the page, data-now-ms on each partial), not the browser's;
  *   - a new FLASH message from another organisation shows the alert (role="alert") and beeps.
@@ -288,6 +293,48 @@
       });
   }
 
+  // A burst of frames about one message (deliveries to several parties) becomes one request.
+  var rowTimers = {};
+
+  function scheduleRow(id) {
+    if (rowTimers[id]) return;
+    rowTimers[id] = window.setTimeout(function () {
+      delete rowTimers[id];
+      refreshRow(id);
+    }, 150);
+  }
+
+  // -- rows updated in place from the frames (hotline-frames.js) ---------------------------
+
+  // Without it (the deadlines page), every frame about a row fetches the row.
+  var frames = window.fusioncellHotlineFrames
+    ? window.fusioncellHotlineFrames.forViewer({
+        organisation: root.getAttribute("data-organisation") || "",
+        member: root.getAttribute("data-member") || "",
+        t: t
+      })
+    : { apply: function () { return false; } };
+
+  function updateRow(kind, id, data) {
+    var row = document.getElementById("message-" + id);
+    if (kind === "message") {
+      // A message never changes: only one not shown yet needs its row.
+      if (!row) refreshRow(id);
+      return;
+    }
+    if (!row) return;
+    if (fetching[id]) {
+      // The row on its way may have been rendered before this frame's change.
+      fetching[id] = "again";
+      return;
+    }
+    if (!frames.apply(kind, row, data)) {
+      scheduleRow(id);
+    } else if (!matchesFilters(row)) {
+      row.remove(); // e.g. acknowledged, under "awaiting our acknowledgement"
+    }
+  }
+
   // -- the deadlines page -----------------------------------------------------------------
 
   var listTimer = null;
@@ -366,7 +413,7 @@
       return;
     }
     var id = messageOf(data);
-    if (id && (kind === "message" || document.getElementById("message-" + id))) refreshRow(id);
+    if (id) updateRow(kind, id, data);
   }
 
   var retry = 1000;
@@ -467,6 +514,7 @@
     serverNow: serverNow,
     matchesFilters: matchesFilters,
     refreshRow: refreshRow,
+    updateRow: updateRow,
     refreshList: refreshList,
     beep: beep,
     alertFlash: alertFlash
