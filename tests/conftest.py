@@ -10,7 +10,9 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -19,11 +21,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
+from tests.helpers import tables
 
 from fusioncell.app import create_app
-from fusioncell.cell.actions.members import do_create_member
 from fusioncell.cell.models import Member, Role
-from fusioncell.cell.policy import Viewer, console_viewer
+from fusioncell.cell.policy import Viewer
 from fusioncell.cell.queries import viewer_of
 from fusioncell.clock import ManualClock
 from fusioncell.config import Settings
@@ -166,7 +168,6 @@ def demo_password() -> str:
 @pytest.fixture
 def member(db: Session, demo: None) -> Callable[[str], Viewer]:
     """A demo member by name, like Zulip's ``example_user("hamlet")``."""
-    from fusioncell.scenario.demo import stable_id
 
     def lookup(username: str) -> Viewer:
         from fusioncell.cell.models import Member
@@ -208,16 +209,62 @@ def add_member_at_console(
     password: str = DEMO_PASSWORD,
 ) -> Member:
     """A member the console creates: in force at once (the console founds the cell)."""
-    return do_create_member(
+    from tests.cell.factories import console, create_member
+
+    return create_member(
         db,
-        console_viewer(stable_id("organisation", "SUPERVISOR")),
-        member_id=uuid.uuid4(),
+        console(),
+        clock,
         username=username,
-        display_name="",
-        organisation_slug=organisation,
+        organisation=organisation,
         roles=roles,
         password=password,
-        language="en",
-        now=clock.now(),
-        hash_profile="fast-insecure",
     )
+
+
+# --- rows, and a browser's pages ------------------------------------------------------------
+
+
+@pytest.fixture
+def count_rows(db: Session) -> Callable[[type], int]:
+    """How many rows a table holds, read fresh from the database."""
+    return partial(tables.count_rows, db)
+
+
+@pytest.fixture
+def table_counts(db: Session) -> Callable[[], dict[str, int]]:
+    """Rows per table, every table: proof that a refused action wrote nothing anywhere."""
+    return partial(tables.table_counts, db)
+
+
+@pytest.fixture
+def new_client(app: FastAPI) -> Iterator[Callable[[], TestClient]]:
+    """A second browser: its own cookie jar, the same app."""
+    with ExitStack() as stack:
+
+        def make() -> TestClient:
+            return stack.enter_context(TestClient(app, base_url="http://testserver"))
+
+        yield make
+
+
+@pytest.fixture
+def log_in(client: TestClient, demo: None) -> Callable[..., str]:
+    """Log in through the login form (on ``client`` unless given another browser); returns
+    the session's CSRF token."""
+    from tests.helpers.pages import HTML, csrf_in, log_in_through_form
+
+    def go(
+        username: str,
+        password: str = DEMO_PASSWORD,
+        *,
+        totp: str = "",
+        on: TestClient | None = None,
+    ) -> str:
+        browser = on or client
+        log_in_through_form(browser, username, password, totp=totp)
+        account = browser.get("/account", headers=HTML)
+        assert account.status_code == 200, account.text
+        return csrf_in(account.text)
+
+    return go

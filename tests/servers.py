@@ -1,4 +1,5 @@
-"""Real `fusioncell serve` processes on loopback, for tests that need a server of their own."""
+"""Real servers on loopback, for tests that need one of their own: ``fusioncell serve`` as a
+process, or the test's app under uvicorn in a thread."""
 
 from __future__ import annotations
 
@@ -6,11 +7,14 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import httpx
+import uvicorn
+from fastapi import FastAPI
 
 from fusioncell.config import Settings
 
@@ -64,3 +68,22 @@ def serve_cell(
                 process.kill()
         if process.stderr:
             process.stderr.close()
+
+
+@contextmanager
+def serve_in_thread(app: FastAPI) -> Iterator[str]:
+    """The test's own app under uvicorn in a thread of this process (for an app whose settings
+    a subprocess cannot take); yields its base URL, and stops it afterwards."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        assert server.started, "the server did not start"
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)

@@ -7,9 +7,17 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
 from sqlalchemy.orm import Session
-from tests.cell.conftest import totp_code
+from tests.cell.factories import (
+    create_member,
+    fresh,
+    issue_token,
+    member_row,
+    session_row,
+    start_session,
+    token_row,
+    totp_code,
+)
 from tests.conftest import DEMO_PASSWORD
 
 from fusioncell.cell import credentials
@@ -64,83 +72,6 @@ Lookup = Callable[[str], Viewer]
 NEW_PASSWORD = "a-new-and-long-password"
 
 
-def _fresh(db: Session, model: type, key: object) -> object:
-    db.expire_all()
-    row = db.get(model, key)
-    db.commit()
-    return row
-
-
-def _member_row(db: Session, username: str) -> Member:
-    db.expire_all()
-    row = db.scalar(select(Member).where(Member.username == username))
-    db.commit()
-    assert row is not None
-    return row
-
-
-def _token_row(db: Session, secret: str) -> ApiToken:
-    db.expire_all()
-    row = db.scalar(select(ApiToken).where(ApiToken.token_hash == credentials.digest(secret)))
-    db.commit()
-    assert row is not None
-    return row
-
-
-def _session_row(db: Session, secret: str) -> WebSession:
-    row = _fresh(db, WebSession, credentials.digest(secret))
-    assert isinstance(row, WebSession)
-    return row
-
-
-def _create_member(
-    db: Session,
-    actor: Viewer,
-    clock: ManualClock,
-    *,
-    member_id: uuid.UUID,
-    username: str = "alpha.new",
-    organisation: str = "ALPHA",
-    roles: tuple[Role, ...] = (Role.ANALYST,),
-    display_name: str = "New analyst",
-) -> Member:
-    return do_create_member(
-        db,
-        actor,
-        member_id=member_id,
-        username=username,
-        display_name=display_name,
-        organisation_slug=organisation,
-        roles=roles,
-        password=DEMO_PASSWORD,
-        language="en",
-        now=clock.now(),
-        hash_profile="fast-insecure",
-    )
-
-
-def _token(db: Session, settings: Settings, clock: ManualClock, username: str) -> str:
-    return do_issue_token(
-        db,
-        username=username,
-        password=DEMO_PASSWORD,
-        totp_code=None,
-        now=clock.now(),
-        settings=settings,
-    ).secret
-
-
-def _session(db: Session, settings: Settings, clock: ManualClock, username: str) -> str:
-    return do_log_in(
-        db,
-        username=username,
-        password=DEMO_PASSWORD,
-        totp_code=None,
-        now=clock.now(),
-        settings=settings,
-    ).secret
-
-
 # --- organisations -------------------------------------------------------------------------
 
 
@@ -161,7 +92,7 @@ def test_creating_an_organisation_writes_one_row_with_a_normalised_slug(
     )
 
     assert count_rows(Organisation) == 1
-    row = _fresh(db, Organisation, organisation_id)
+    row = fresh(db, Organisation, organisation_id)
     assert isinstance(row, Organisation)
     assert (row.slug, row.name, row.kind) == (
         "HUM-2",
@@ -281,7 +212,7 @@ def test_creating_a_member_writes_the_member_and_one_grant_per_role(
     members_before, grants_before = count_rows(Member), count_rows(RoleGrant)
     member_id = uuid.uuid4()
 
-    _create_member(
+    create_member(
         db,
         member("cell.admin"),
         clock,
@@ -292,7 +223,7 @@ def test_creating_a_member_writes_the_member_and_one_grant_per_role(
 
     assert count_rows(Member) == members_before + 1
     assert count_rows(RoleGrant) == grants_before + 2
-    row = _member_row(db, "alpha.new")
+    row = member_row(db, "alpha.new")
     assert row.id == member_id
     assert row.organisation.slug == "ALPHA"
     # Proposed by the operator: nothing is in force until ALPHA countersigns.
@@ -312,7 +243,7 @@ def test_a_liaison_officer_cannot_create_a_member(
 ) -> None:
     before = table_counts()
     with pytest.raises(Forbidden):
-        _create_member(db, member("alpha.liaison"), clock, member_id=uuid.uuid4())
+        create_member(db, member("alpha.liaison"), clock, member_id=uuid.uuid4())
     assert table_counts() == before
 
 
@@ -321,7 +252,7 @@ def test_the_supervisor_cannot_create_a_member(
 ) -> None:
     before = table_counts()
     with pytest.raises(Forbidden):
-        _create_member(db, member("supervisor.chair"), clock, member_id=uuid.uuid4())
+        create_member(db, member("supervisor.chair"), clock, member_id=uuid.uuid4())
     assert table_counts() == before
 
 
@@ -332,9 +263,9 @@ def test_a_member_created_twice_with_one_id_is_one_member(
     before = count_rows(Member)
     member_id = uuid.uuid4()
 
-    first = _create_member(db, admin, clock, member_id=member_id)
+    first = create_member(db, admin, clock, member_id=member_id)
     clock.advance(60)
-    second = _create_member(db, admin, clock, member_id=member_id)
+    second = create_member(db, admin, clock, member_id=member_id)
 
     assert count_rows(Member) == before + 1
     assert second.id == first.id == member_id
@@ -359,13 +290,13 @@ def test_a_member_id_reused_for_a_different_member_is_a_conflict(
 ) -> None:
     admin = member("cell.admin")
     member_id = uuid.uuid4()
-    _create_member(db, admin, clock, member_id=member_id)
+    create_member(db, admin, clock, member_id=member_id)
     before = count_rows(Member)
 
     with pytest.raises(IdempotencyConflict):
-        _create_member(db, admin, clock, member_id=member_id, **change)  # type: ignore[arg-type]
+        create_member(db, admin, clock, member_id=member_id, **change)  # type: ignore[arg-type]
     assert count_rows(Member) == before
-    assert _member_row(db, "alpha.new").pending_roles == {Role.ANALYST}
+    assert member_row(db, "alpha.new").pending_roles == {Role.ANALYST}
 
 
 def test_a_taken_username_is_refused_under_a_new_id(
@@ -373,7 +304,7 @@ def test_a_taken_username_is_refused_under_a_new_id(
 ) -> None:
     before = count_rows(Member)
     with pytest.raises(Conflict) as caught:
-        _create_member(
+        create_member(
             db, member("cell.admin"), clock, member_id=uuid.uuid4(), username="alpha.liaison"
         )
     assert not isinstance(caught.value, IdempotencyConflict)
@@ -395,19 +326,7 @@ def test_a_member_with_a_weak_password_is_refused(
 ) -> None:
     before = count_rows(Member)
     with pytest.raises(error):
-        do_create_member(
-            db,
-            member("cell.admin"),
-            member_id=uuid.uuid4(),
-            username="alpha.new",
-            display_name="",
-            organisation_slug="ALPHA",
-            roles=[Role.ANALYST],
-            password=password,
-            language="en",
-            now=clock.now(),
-            hash_profile="fast-insecure",
-        )
+        create_member(db, member("cell.admin"), clock, password=password)
     assert count_rows(Member) == before
 
 
@@ -448,21 +367,21 @@ def test_a_member_with_invalid_details_is_refused(
 def test_disabling_a_member_ends_every_session_and_token_they_hold(
     db: Session, clock: ManualClock, settings: Settings, member: Lookup
 ) -> None:
-    tokens = [_token(db, settings, clock, "alpha.liaison") for _ in range(2)]
-    sessions = [_session(db, settings, clock, "alpha.liaison") for _ in range(2)]
-    other_token = _token(db, settings, clock, "bravo.liaison")
+    tokens = [issue_token(db, settings, clock, "alpha.liaison").secret for _ in range(2)]
+    sessions = [start_session(db, settings, clock, "alpha.liaison").secret for _ in range(2)]
+    other_token = issue_token(db, settings, clock, "bravo.liaison").secret
     clock.advance(5)
 
     do_disable_member(db, member("cell.admin"), username="alpha.liaison", now=clock.now())
 
-    assert _member_row(db, "alpha.liaison").disabled_at == clock.now()
+    assert member_row(db, "alpha.liaison").disabled_at == clock.now()
     for secret in tokens:
-        assert _token_row(db, secret).revoked_at == clock.now()
+        assert token_row(db, secret).revoked_at == clock.now()
         assert viewer_for_token(db, secret, now=clock.now()) is None
     for secret in sessions:
-        assert _session_row(db, secret).revoked_at == clock.now()
+        assert session_row(db, secret).revoked_at == clock.now()
         assert viewer_for_session(db, secret, now=clock.now()) is None
-    assert _token_row(db, other_token).revoked_at is None
+    assert token_row(db, other_token).revoked_at is None
 
 
 def test_disabling_a_member_twice_keeps_the_first_time(
@@ -476,7 +395,7 @@ def test_disabling_a_member_twice_keeps_the_first_time(
     again = do_disable_member(db, admin, username="alpha.liaison", now=clock.now())
 
     assert again.disabled_at == first_time
-    assert _member_row(db, "alpha.liaison").disabled_at == first_time
+    assert member_row(db, "alpha.liaison").disabled_at == first_time
 
 
 def test_disabling_an_unknown_member_is_not_found(
@@ -489,7 +408,7 @@ def test_disabling_an_unknown_member_is_not_found(
 def test_a_liaison_officer_cannot_disable_a_member(
     db: Session, clock: ManualClock, settings: Settings, member: Lookup, table_counts: Counts
 ) -> None:
-    token = _token(db, settings, clock, "bravo.liaison")
+    token = issue_token(db, settings, clock, "bravo.liaison").secret
     liaison = member("alpha.liaison")
     before = table_counts()
 
@@ -497,8 +416,8 @@ def test_a_liaison_officer_cannot_disable_a_member(
         do_disable_member(db, liaison, username="bravo.liaison", now=clock.now())
 
     assert table_counts() == before
-    assert _member_row(db, "bravo.liaison").disabled_at is None
-    assert _token_row(db, token).revoked_at is None
+    assert member_row(db, "bravo.liaison").disabled_at is None
+    assert token_row(db, token).revoked_at is None
 
 
 # --- tokens and sessions -------------------------------------------------------------------
@@ -517,10 +436,10 @@ def test_issuing_a_token_stores_only_its_digest_and_expiry(
     )
 
     assert count_rows(ApiToken) == 1
-    row = _fresh(db, ApiToken, issued.token_id)
+    row = fresh(db, ApiToken, issued.token_id)
     assert isinstance(row, ApiToken)
     assert row.token_hash == credentials.digest(issued.secret) != issued.secret
-    assert row.member_id == _member_row(db, "alpha.liaison").id
+    assert row.member_id == member_row(db, "alpha.liaison").id
     assert row.created_at == clock.now()
     assert issued.expires_at == row.expires_at
     assert row.expires_at == clock.now() + timedelta(seconds=settings.token_ttl_seconds)
@@ -558,10 +477,10 @@ def test_logging_in_stores_a_session_under_the_digest_of_its_secret(
     )
 
     assert count_rows(WebSession) == 1
-    row = _session_row(db, started.secret)
+    row = session_row(db, started.secret)
     assert row.id != started.secret
     assert row.csrf_token == started.csrf_token
-    assert row.member_id == _member_row(db, "alpha.liaison").id
+    assert row.member_id == member_row(db, "alpha.liaison").id
     assert row.expires_at == clock.now() + timedelta(seconds=settings.session_ttl_seconds)
     viewer = viewer_for_session(db, started.secret, now=clock.now())
     assert viewer is not None
@@ -586,53 +505,53 @@ def test_a_wrong_password_starts_no_session(
 def test_logging_out_ends_only_that_session(
     db: Session, clock: ManualClock, settings: Settings, member: Lookup
 ) -> None:
-    leaving = _session(db, settings, clock, "alpha.liaison")
-    staying = _session(db, settings, clock, "alpha.liaison")
+    leaving = start_session(db, settings, clock, "alpha.liaison").secret
+    staying = start_session(db, settings, clock, "alpha.liaison").secret
     clock.advance(5)
 
     do_log_out(db, member("alpha.liaison"), session_secret=leaving, now=clock.now())
 
-    assert _session_row(db, leaving).revoked_at == clock.now()
+    assert session_row(db, leaving).revoked_at == clock.now()
     assert viewer_for_session(db, leaving, now=clock.now()) is None
-    assert _session_row(db, staying).revoked_at is None
+    assert session_row(db, staying).revoked_at is None
 
 
 def test_logging_out_someone_elses_session_changes_nothing(
     db: Session, clock: ManualClock, settings: Settings, member: Lookup
 ) -> None:
-    theirs = _session(db, settings, clock, "bravo.liaison")
+    theirs = start_session(db, settings, clock, "bravo.liaison").secret
 
     do_log_out(db, member("alpha.liaison"), session_secret=theirs, now=clock.now())
 
-    assert _session_row(db, theirs).revoked_at is None
+    assert session_row(db, theirs).revoked_at is None
 
 
 def test_revoking_a_token_ends_it_and_a_second_revocation_keeps_the_first_time(
     db: Session, clock: ManualClock, settings: Settings, member: Lookup
 ) -> None:
     viewer = member("alpha.liaison")
-    secret = _token(db, settings, clock, "alpha.liaison")
-    kept = _token(db, settings, clock, "alpha.liaison")
+    secret = issue_token(db, settings, clock, "alpha.liaison").secret
+    kept = issue_token(db, settings, clock, "alpha.liaison").secret
     revoked_at = clock.now()
 
     do_revoke_token(db, viewer, token_secret=secret, now=revoked_at)
     clock.advance(60)
     do_revoke_token(db, viewer, token_secret=secret, now=clock.now())
 
-    assert _token_row(db, secret).revoked_at == revoked_at
+    assert token_row(db, secret).revoked_at == revoked_at
     assert viewer_for_token(db, secret, now=clock.now()) is None
-    assert _token_row(db, kept).revoked_at is None
+    assert token_row(db, kept).revoked_at is None
 
 
 def test_revoking_someone_elses_token_is_not_found_and_changes_nothing(
     db: Session, clock: ManualClock, settings: Settings, member: Lookup
 ) -> None:
-    theirs = _token(db, settings, clock, "bravo.liaison")
+    theirs = issue_token(db, settings, clock, "bravo.liaison").secret
 
     with pytest.raises(NotFound):
         do_revoke_token(db, member("alpha.liaison"), token_secret=theirs, now=clock.now())
 
-    assert _token_row(db, theirs).revoked_at is None
+    assert token_row(db, theirs).revoked_at is None
 
 
 def test_revoking_an_unknown_token_is_an_invalid_token(
@@ -649,10 +568,10 @@ def test_changing_the_password_keeps_the_current_session_and_ends_the_rest(
     db: Session, clock: ManualClock, settings: Settings, member: Lookup
 ) -> None:
     viewer = member("alpha.liaison")
-    current = _session(db, settings, clock, "alpha.liaison")
-    other = _session(db, settings, clock, "alpha.liaison")
-    token = _token(db, settings, clock, "alpha.liaison")
-    bravo = _token(db, settings, clock, "bravo.liaison")
+    current = start_session(db, settings, clock, "alpha.liaison").secret
+    other = start_session(db, settings, clock, "alpha.liaison").secret
+    token = issue_token(db, settings, clock, "alpha.liaison").secret
+    bravo = issue_token(db, settings, clock, "bravo.liaison").secret
     clock.advance(5)
 
     do_change_password(
@@ -665,22 +584,22 @@ def test_changing_the_password_keeps_the_current_session_and_ends_the_rest(
         keep_session=current,
     )
 
-    row = _member_row(db, "alpha.liaison")
+    row = member_row(db, "alpha.liaison")
     assert credentials.verify_password(row.password_hash, NEW_PASSWORD)
     assert not credentials.verify_password(row.password_hash, DEMO_PASSWORD)
-    assert _session_row(db, current).revoked_at is None
+    assert session_row(db, current).revoked_at is None
     assert viewer_for_session(db, current, now=clock.now()) is not None
-    assert _session_row(db, other).revoked_at == clock.now()
-    assert _token_row(db, token).revoked_at == clock.now()
-    assert _token_row(db, bravo).revoked_at is None
+    assert session_row(db, other).revoked_at == clock.now()
+    assert token_row(db, token).revoked_at == clock.now()
+    assert token_row(db, bravo).revoked_at is None
 
 
 def test_a_wrong_current_password_changes_nothing(
     db: Session, clock: ManualClock, settings: Settings, member: Lookup
 ) -> None:
     viewer = member("alpha.liaison")
-    token = _token(db, settings, clock, "alpha.liaison")
-    hash_before = _member_row(db, "alpha.liaison").password_hash
+    token = issue_token(db, settings, clock, "alpha.liaison").secret
+    hash_before = member_row(db, "alpha.liaison").password_hash
 
     with pytest.raises(InvalidCredentials):
         do_change_password(
@@ -692,14 +611,14 @@ def test_a_wrong_current_password_changes_nothing(
             hash_profile="fast-insecure",
         )
 
-    assert _member_row(db, "alpha.liaison").password_hash == hash_before
-    assert _token_row(db, token).revoked_at is None
+    assert member_row(db, "alpha.liaison").password_hash == hash_before
+    assert token_row(db, token).revoked_at is None
 
 
 def test_a_weak_new_password_changes_nothing(
     db: Session, clock: ManualClock, member: Lookup
 ) -> None:
-    hash_before = _member_row(db, "alpha.liaison").password_hash
+    hash_before = member_row(db, "alpha.liaison").password_hash
 
     with pytest.raises(WeakPassword):
         do_change_password(
@@ -711,7 +630,7 @@ def test_a_weak_new_password_changes_nothing(
             hash_profile="fast-insecure",
         )
 
-    assert _member_row(db, "alpha.liaison").password_hash == hash_before
+    assert member_row(db, "alpha.liaison").password_hash == hash_before
 
 
 def test_a_disabled_members_old_viewer_cannot_change_anything(
@@ -719,7 +638,7 @@ def test_a_disabled_members_old_viewer_cannot_change_anything(
 ) -> None:
     stale = member("alpha.liaison")
     do_disable_member(db, member("cell.admin"), username="alpha.liaison", now=clock.now())
-    hash_before = _member_row(db, "alpha.liaison").password_hash
+    hash_before = member_row(db, "alpha.liaison").password_hash
 
     with pytest.raises(NotAuthenticated):
         do_change_password(
@@ -735,7 +654,7 @@ def test_a_disabled_members_old_viewer_cannot_change_anything(
     with pytest.raises(NotAuthenticated):
         do_begin_totp_enrolment(db, stale, now=clock.now())
 
-    row = _member_row(db, "alpha.liaison")
+    row = member_row(db, "alpha.liaison")
     assert (row.password_hash, row.language, row.totp_secret) == (hash_before, "en", None)
 
 
@@ -747,7 +666,7 @@ def test_beginning_enrolment_stores_a_secret_but_does_not_enable_it(
 ) -> None:
     enrolment = do_begin_totp_enrolment(db, member("alpha.liaison"), now=clock.now())
 
-    row = _member_row(db, "alpha.liaison")
+    row = member_row(db, "alpha.liaison")
     assert row.totp_secret == enrolment.secret
     assert row.totp_enabled is False
     assert enrolment.uri.startswith("otpauth://totp/")
@@ -762,7 +681,7 @@ def test_confirming_enrolment_with_a_current_code_enables_the_second_factor(
 
     do_confirm_totp(db, viewer, code=totp_code(enrolment.secret, clock.now()), now=clock.now())
 
-    row = _member_row(db, "alpha.liaison")
+    row = member_row(db, "alpha.liaison")
     assert row.totp_enabled is True
     assert row.totp_last_step == int(clock.now().timestamp()) // 30
 
@@ -778,7 +697,7 @@ def test_a_wrong_code_does_not_enable_the_second_factor(
         with pytest.raises(InvalidTotpCode):
             do_confirm_totp(db, viewer, code=code, now=clock.now())
 
-    row = _member_row(db, "alpha.liaison")
+    row = member_row(db, "alpha.liaison")
     assert (row.totp_enabled, row.totp_last_step) == (False, None)
 
 
@@ -796,7 +715,7 @@ def test_confirming_before_enrolment_or_twice_is_a_conflict(
         do_confirm_totp(db, viewer, code=totp_code(enrolment.secret, clock.now()), now=clock.now())
     with pytest.raises(Conflict):
         do_begin_totp_enrolment(db, viewer, now=clock.now())
-    assert _member_row(db, "alpha.liaison").totp_secret == enrolment.secret
+    assert member_row(db, "alpha.liaison").totp_secret == enrolment.secret
 
 
 def test_a_totp_code_logs_in_once_and_its_replay_is_refused(
@@ -840,12 +759,12 @@ def test_turning_the_second_factor_off_needs_an_unused_code(
 
     with pytest.raises(InvalidTotpCode):
         do_disable_totp(db, viewer, code=used, now=clock.now())
-    assert _member_row(db, "alpha.liaison").totp_enabled is True
+    assert member_row(db, "alpha.liaison").totp_enabled is True
 
     clock.advance(30)
     do_disable_totp(db, viewer, code=totp_code(enrolment.secret, clock.now()), now=clock.now())
 
-    row = _member_row(db, "alpha.liaison")
+    row = member_row(db, "alpha.liaison")
     assert (row.totp_enabled, row.totp_secret, row.totp_last_step) == (False, None, None)
     with pytest.raises(Conflict):
         do_disable_totp(db, viewer, code="123456", now=clock.now())
@@ -859,7 +778,7 @@ def test_setting_the_language_is_kept_on_the_account(
 ) -> None:
     do_set_language(db, member("alpha.liaison"), language="ar", now=clock.now())
 
-    assert _member_row(db, "alpha.liaison").language == "ar"
+    assert member_row(db, "alpha.liaison").language == "ar"
     assert member("alpha.liaison").language == "ar"
 
 
@@ -869,7 +788,7 @@ def test_an_unoffered_language_changes_nothing(
     with pytest.raises(UnsupportedLanguage):
         do_set_language(db, member("alpha.liaison"), language="xx", now=clock.now())
 
-    assert _member_row(db, "alpha.liaison").language == "en"
+    assert member_row(db, "alpha.liaison").language == "en"
 
 
 # --- transactions --------------------------------------------------------------------------
@@ -887,7 +806,7 @@ def test_an_action_refuses_to_run_inside_another_actions_transaction(
     with atomic(db), pytest.raises(RuntimeError, match="must not nest"):
         do_set_language(db, viewer, language="he", now=clock.now())
 
-    assert _member_row(db, "alpha.liaison").language == "en"
+    assert member_row(db, "alpha.liaison").language == "en"
 
 
 # --- the record ----------------------------------------------------------------------------
@@ -921,8 +840,8 @@ def test_each_change_appends_its_own_entry_and_a_retry_appends_none(
             now=clock.now(),
         )
 
-    session = _session(db, settings, clock, "alpha.liaison")
-    token = _token(db, settings, clock, "alpha.liaison")
+    session = start_session(db, settings, clock, "alpha.liaison").secret
+    token = issue_token(db, settings, clock, "alpha.liaison").secret
     secret: dict[str, str] = {}
 
     def begin() -> None:
@@ -932,16 +851,22 @@ def test_each_change_appends_its_own_entry_and_a_retry_appends_none(
         (new_organisation, [CellEntry.ORGANISATION_CREATED]),
         (new_organisation, []),
         (
-            lambda: _create_member(db, admin, clock, member_id=member_id),
+            lambda: create_member(db, admin, clock, member_id=member_id),
             sorted([CellEntry.MEMBER_CREATED, LedgerEntry.KEY_ENROLLED]),
         ),
-        (lambda: _create_member(db, admin, clock, member_id=member_id), []),
+        (lambda: create_member(db, admin, clock, member_id=member_id), []),
         (
             lambda: do_disable_member(db, admin, username="alpha.new", now=clock.now()),
             [CellEntry.MEMBER_DISABLED],
         ),
-        (lambda: _token(db, settings, clock, "bravo.liaison"), [CellEntry.TOKEN_ISSUED]),
-        (lambda: _session(db, settings, clock, "bravo.liaison"), [CellEntry.SESSION_STARTED]),
+        (
+            lambda: issue_token(db, settings, clock, "bravo.liaison").secret,
+            [CellEntry.TOKEN_ISSUED],
+        ),
+        (
+            lambda: start_session(db, settings, clock, "bravo.liaison").secret,
+            [CellEntry.SESSION_STARTED],
+        ),
         (
             lambda: do_set_language(db, liaison, language="he", now=clock.now()),
             [CellEntry.LANGUAGE_SET],

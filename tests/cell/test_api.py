@@ -8,25 +8,13 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from httpx2 import Response
 from tests.conftest import DEMO_PASSWORD
+from tests.helpers.problems import assert_problem
 
 from fusioncell.config import Settings
 
 Tokens = Callable[[str], dict[str, str]]
-PROBLEM_JSON = "application/problem+json"
 NEW_PASSWORD = "a-new-and-long-password"
-
-
-def assert_problem(response: Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == PROBLEM_JSON
-    body: dict[str, Any] = response.json()
-    assert body["type"] == f"urn:fusioncell:problem:{code}"
-    assert body["status"] == status
-    assert isinstance(body["title"], str) and body["title"]
-    assert isinstance(body["detail"], str) and body["detail"]
-    return body
 
 
 def _new_member(**change: Any) -> dict[str, Any]:

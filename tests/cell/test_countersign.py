@@ -6,25 +6,26 @@ The audit: ``POST /api/v1/members`` as the operator with ``"organisation": "ALPH
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from tests.cell.conftest import HTML, csrf_in
+from tests.cell.factories import console, create_member
 from tests.conftest import DEMO_PASSWORD
+from tests.helpers.pages import HTML, csrf_in
+from tests.helpers.problems import assert_problem
 
 from fusioncell.cell.actions.members import (
     do_countersign_member,
-    do_create_member,
     do_grant_role,
     do_revoke_role,
 )
 from fusioncell.cell.entries import CellEntry
 from fusioncell.cell.models import Member, Role
-from fusioncell.cell.policy import Viewer, console_viewer
+from fusioncell.cell.policy import Viewer
 from fusioncell.cell.queries import viewer_of
 from fusioncell.clock import ManualClock
 from fusioncell.errors import Conflict, Forbidden, NotFound
@@ -38,28 +39,8 @@ Counts = Callable[[], dict[str, int]]
 PASSWORD = "a-long-enough-password"
 
 
-def _propose(
-    db: Session,
-    actor: Viewer,
-    clock: ManualClock,
-    *,
-    username: str = "alpha.new",
-    organisation: str = "ALPHA",
-    roles: tuple[Role, ...] = (Role.ANALYST,),
-) -> Member:
-    return do_create_member(
-        db,
-        actor,
-        member_id=uuid.uuid4(),
-        username=username,
-        display_name="",
-        organisation_slug=organisation,
-        roles=roles,
-        password=PASSWORD,
-        language="en",
-        now=clock.now(),
-        hash_profile="fast-insecure",
-    )
+def _propose(db: Session, actor: Viewer, clock: ManualClock, **details: Any) -> Member:
+    return create_member(db, actor, clock, password=PASSWORD, **details)
 
 
 def _last_entry(db: Session) -> tuple[str, str]:
@@ -169,8 +150,7 @@ def test_another_partys_liaison_cannot_countersign(
     )
 
     # BRAVO's liaison may not even see ALPHA's members: 404, as for any hidden object.
-    assert refused.status_code == 404
-    assert refused.headers["content-type"] == "application/problem+json"
+    assert_problem(refused, 404, "not-found")
     assert table_counts() == before
 
 
@@ -222,8 +202,9 @@ def test_the_proposer_cannot_be_the_second_person(
     db: Session, clock: ManualClock, member: Lookup, table_counts: Counts
 ) -> None:
     """Someone who is both the operator and ALPHA's liaison still needs another liaison."""
-    console = console_viewer(stable_id("organisation", "SUPERVISOR"))
-    founded = _propose(db, console, clock, username="alpha.boss", roles=(Role.ADMIN, Role.LIAISON))
+    founded = _propose(
+        db, console(), clock, username="alpha.boss", roles=(Role.ADMIN, Role.LIAISON)
+    )
     boss = viewer_of(founded)
     db.commit()
     proposed = _propose(db, boss, clock)
@@ -356,8 +337,7 @@ def test_the_countersign_button_shows_only_to_the_organisations_lead(
 def test_a_console_member_needs_no_countersign(
     db: Session, clock: ManualClock, client: TestClient, demo: None
 ) -> None:
-    console = console_viewer(stable_id("organisation", "SUPERVISOR"))
-    created = _propose(db, console, clock, username="alpha.founding")
+    created = _propose(db, console(), clock, username="alpha.founding")
     assert created.may_log_in and created.roles == {Role.ANALYST}
     assert _token(client, "alpha.founding") == 200
     assert _token(client, "alpha.liaison", DEMO_PASSWORD) == 200
@@ -378,5 +358,4 @@ def test_the_operator_revokes_a_role_through_the_api(
     assert revoked.status_code == 200, revoked.text
     assert revoked.json()["roles"] == ["duty_officer"]
     assert revoked.json()["pending_roles"] == []
-    assert refused.status_code == 403
-    assert refused.headers["content-type"] == "application/problem+json"
+    assert_problem(refused, 403, "forbidden")

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from tests.conftest import DEMO_PASSWORD
-from tests.ledger.test_verify import from_database
+from tests.helpers.verifying import verify_database
 
 from fusioncell.cell.entries import CellEntry
 from fusioncell.clock import ManualClock
@@ -106,6 +106,6 @@ def test_the_log_still_verifies_after_custodial_keys_are_revoked_and_reissued(
     db.rollback()
     do_sign_checkpoint(db, now=clock.now())
 
-    report = from_database(engine, ledger)
+    report = verify_database(engine, ledger)
 
     assert report.ok, report.summary()

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from enum import StrEnum
-from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.orm import Session
+from tests.helpers.verifying import tamper, verify_state
 
-from fusioncell.bootstrap import STATE_CHECKS
 from fusioncell.cell.actions.account import do_set_language
 from fusioncell.cell.actions.members import do_disable_member, do_grant_role
 from fusioncell.cell.entries import CellEntry
@@ -23,23 +22,10 @@ from fusioncell.clock import ManualClock
 from fusioncell.ledger.context import LedgerContext
 from fusioncell.ledger.entries import known_entry_types, log_time
 from fusioncell.ledger.models import LogAudience, LogEntry
-from fusioncell.ledger.verify import DatabaseSource, VerifyReport, verify_log
 from fusioncell.scenario.demo import MEMBERS, stable_id
 
 LIAISON = stable_id("member", "alpha.liaison")
 ANALYST = stable_id("member", "alpha.analyst")
-
-
-def verify(engine: Engine, ledger: LedgerContext) -> VerifyReport:
-    with DatabaseSource(engine) as source:
-        return verify_log(
-            source, log_key=ledger.keyring.log_signer.verifier(), state_checks=STATE_CHECKS
-        )
-
-
-def tamper(engine: Engine, statement: Any) -> None:
-    with engine.begin() as connection:
-        assert connection.execute(statement).rowcount in (1, -1)  # -1: psycopg on insert
 
 
 def entry_index(engine: Engine, entry_type: StrEnum, *, last: bool = False) -> int:
@@ -84,7 +70,7 @@ def history(app: FastAPI, db: Session, member: Callable[[str], Viewer], clock: M
 def test_an_honest_cell_database_verifies_with_its_rows_and_audiences(
     history: None, engine: Engine, ledger: LedgerContext
 ) -> None:
-    report = verify(engine, ledger)
+    report = verify_state(engine, ledger)
 
     assert report.ok, report.summary()
 
@@ -97,7 +83,7 @@ def test_a_changed_role_grant_fails_at_the_members_creation(
         update(RoleGrant).where(RoleGrant.member_id == LIAISON).values(role="supervisor"),
     )
 
-    report = verify(engine, ledger)
+    report = verify_state(engine, ledger)
 
     assert (report.failed_index, report.reason) == (
         created_index(engine, "alpha.liaison"),
@@ -112,12 +98,12 @@ def test_an_added_role_grant_fails_and_a_deleted_one_too(
         engine,
         insert(RoleGrant).values(member_id=LIAISON, role="admin", granted_at=clock.now()),
     )
-    added = verify(engine, ledger)
+    added = verify_state(engine, ledger)
     tamper(
         engine, delete(RoleGrant).where(RoleGrant.member_id == LIAISON, RoleGrant.role == "admin")
     )
     tamper(engine, delete(RoleGrant).where(RoleGrant.member_id == LIAISON))
-    deleted = verify(engine, ledger)
+    deleted = verify_state(engine, ledger)
 
     created = created_index(engine, "alpha.liaison")
     assert (added.failed_index, added.reason) == (
@@ -135,7 +121,7 @@ def test_an_edited_username_fails_at_the_members_creation(
 ) -> None:
     tamper(engine, update(Member).where(Member.id == LIAISON).values(username="bravo.chief"))
 
-    report = verify(engine, ledger)
+    report = verify_state(engine, ledger)
 
     assert (report.failed_index, report.reason) == (
         created_index(engine, "alpha.liaison"),
@@ -148,7 +134,7 @@ def test_a_member_re_enabled_on_the_copy_fails_at_the_disabling_entry(
 ) -> None:
     tamper(engine, update(Member).where(Member.id == ANALYST).values(disabled_at=None))
 
-    report = verify(engine, ledger)
+    report = verify_state(engine, ledger)
 
     assert (report.failed_index, report.reason) == (
         entry_index(engine, CellEntry.MEMBER_DISABLED),
@@ -168,11 +154,11 @@ def test_a_proposed_role_put_in_force_on_the_copy_fails_at_the_grant(
     """The operator proposes; only ALPHA's countersign may put the role in force."""
     do_grant_role(db, member("cell.admin"), member_id=LIAISON, role=Role.ANALYST, now=clock.now())
     app.state.checkpointer.run_once()
-    assert verify(engine, ledger).ok
+    assert verify_state(engine, ledger).ok
     proposed = RoleGrant.member_id == LIAISON, RoleGrant.role == "analyst"
     tamper(engine, update(RoleGrant).where(*proposed).values(countersigned_at=clock.now()))
 
-    report = verify(engine, ledger)
+    report = verify_state(engine, ledger)
 
     assert (report.failed_index, report.reason) == (
         entry_index(engine, CellEntry.ROLE_GRANTED, last=True),
@@ -186,7 +172,7 @@ def test_a_language_reset_on_the_copy_fails_at_the_language_entry(
 ) -> None:
     tamper(engine, update(Member).where(Member.id == LIAISON).values(language="en"))
 
-    report = verify(engine, ledger)
+    report = verify_state(engine, ledger)
 
     assert (report.failed_index, report.reason) == (
         entry_index(engine, CellEntry.LANGUAGE_SET, last=True),
@@ -200,7 +186,7 @@ def test_a_personal_entry_shown_to_the_chair_fails_at_its_entry(
     target = entry_index(engine, CellEntry.LANGUAGE_SET, last=True)
     tamper(engine, insert(LogAudience).values(entry_index=target, kind="role", value="supervisor"))
 
-    report = verify(engine, ledger)
+    report = verify_state(engine, ledger)
 
     assert (report.failed_index, report.reason) == (
         target,

@@ -9,8 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 from httpx2 import Response
 from sqlalchemy.orm import Session
-from tests.cell.conftest import HTML, csrf_in, totp_code
+from tests.cell.factories import totp_code
 from tests.conftest import DEMO_PASSWORD
+from tests.helpers.pages import HTML, csrf_in
 
 from fusioncell.cell.queries import viewer_for_session
 from fusioncell.clock import ManualClock

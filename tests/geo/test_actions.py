@@ -7,13 +7,12 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from tests.conftest import DEMO_PASSWORD
+from tests.helpers.tables import table_counts
 
 from fusioncell.cell.policy import Viewer
 from fusioncell.clock import ManualClock
-from fusioncell.db.registry import metadata
 from fusioncell.errors import Forbidden, IdempotencyConflict, InvalidInput
 from fusioncell.geo.actions import do_define_geo_feature
 from fusioncell.geo.kinds import FeatureKind
@@ -25,16 +24,6 @@ SQUARE = {
     "coordinates": [[[35.9, 33.0], [36.0, 33.0], [36.0, 33.1], [35.9, 33.1], [35.9, 33.0]]],
 }
 POINT = {"type": "Point", "coordinates": [35.95, 33.05]}
-
-
-def _table_counts(db: Session) -> dict[str, int]:
-    db.expire_all()
-    counts = {
-        table.name: int(db.scalar(select(func.count()).select_from(table)) or 0)
-        for table in metadata.sorted_tables
-    }
-    db.commit()
-    return counts
 
 
 def _define(
@@ -65,7 +54,7 @@ def _define(
 def test_the_operator_or_the_chair_defines_a_zone(
     db: Session, clock: ManualClock, member: Lookup, username: str
 ) -> None:
-    before = _table_counts(db)
+    before = table_counts(db)
 
     _define(db, member(username), clock)
 
@@ -80,7 +69,7 @@ def test_the_operator_or_the_chair_defines_a_zone(
     )
     assert row.geometry == SQUARE
     assert row.created_at == clock.now()
-    assert _table_counts(db)["geo_features"] == before["geo_features"] + 1
+    assert table_counts(db)["geo_features"] == before["geo_features"] + 1
 
 
 def test_a_protected_site_is_a_point(db: Session, clock: ManualClock, member: Lookup) -> None:
@@ -151,12 +140,12 @@ def test_bad_geometry_is_refused_and_nothing_is_written(
     db: Session, clock: ManualClock, member: Lookup, kind: FeatureKind, geometry: Any
 ) -> None:
     admin = member("cell.admin")
-    before = _table_counts(db)
+    before = table_counts(db)
 
     with pytest.raises(InvalidInput):
         _define(db, admin, clock, kind=kind, geometry=geometry)
 
-    assert _table_counts(db) == before
+    assert table_counts(db) == before
 
 
 @pytest.mark.parametrize(
@@ -166,12 +155,12 @@ def test_only_the_chair_and_the_operator_define_geography(
     db: Session, clock: ManualClock, member: Lookup, username: str
 ) -> None:
     actor = member(username)
-    before = _table_counts(db)
+    before = table_counts(db)
 
     with pytest.raises(Forbidden):
         _define(db, actor, clock)
 
-    assert _table_counts(db) == before
+    assert table_counts(db) == before
 
 
 def test_defining_the_same_feature_twice_is_one_row(
@@ -179,14 +168,14 @@ def test_defining_the_same_feature_twice_is_one_row(
 ) -> None:
     admin = member("cell.admin")
     first = _define(db, admin, clock)
-    after_first = _table_counts(db)
+    after_first = table_counts(db)
     clock.advance(60)
 
     second = _define(db, admin, clock)
 
     assert second.id == first.id
     assert second.created_at == first.created_at
-    assert _table_counts(db) == after_first
+    assert table_counts(db) == after_first
 
 
 def test_reusing_an_id_for_other_geometry_is_a_conflict(
@@ -194,7 +183,7 @@ def test_reusing_an_id_for_other_geometry_is_a_conflict(
 ) -> None:
     admin = member("cell.admin")
     _define(db, admin, clock)
-    before = _table_counts(db)
+    before = table_counts(db)
     moved = {
         "type": "Polygon",
         "coordinates": [[[35.8, 33.0], [36.0, 33.0], [36.0, 33.1], [35.8, 33.1], [35.8, 33.0]]],
@@ -203,7 +192,7 @@ def test_reusing_an_id_for_other_geometry_is_a_conflict(
     with pytest.raises(IdempotencyConflict):
         _define(db, admin, clock, geometry=moved)
 
-    assert _table_counts(db) == before
+    assert table_counts(db) == before
     db.expire_all()
     row = db.get(GeoFeature, "test-zone")
     assert row is not None and row.geometry == SQUARE
@@ -215,10 +204,10 @@ def test_loading_the_demo_again_from_a_fresh_session_changes_nothing(
     """The stored GeoJSON, read back from the database, equals what the demo defines."""
     from fusioncell.scenario.demo import load_demo
 
-    before = _table_counts(db)
+    before = table_counts(db)
     with app.state.sessions() as fresh:
         clock.advance(3600)
         load_demo(fresh, password=DEMO_PASSWORD, now=clock.now(), hash_profile="fast-insecure")
         fresh.commit()
 
-    assert _table_counts(db) == before
+    assert table_counts(db) == before

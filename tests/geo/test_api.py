@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from shapely.geometry import shape
+from tests.helpers.problems import assert_problem
 
 GEOJSON = "application/geo+json"
 Tokens = Callable[[str], dict[str, str]]
@@ -117,6 +118,4 @@ def test_every_member_sees_the_same_geography(
 def test_the_geography_needs_a_token(client: TestClient, path: str) -> None:
     response = client.get(path)
 
-    assert response.status_code == 401
-    assert response.headers["content-type"] == "application/problem+json"
-    assert response.json()["type"] == "urn:fusioncell:problem:not-authenticated"
+    assert_problem(response, 401, "not-authenticated")

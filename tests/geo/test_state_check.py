@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from sqlalchemy import Engine, select, update
+from tests.helpers.verifying import verify_state
 
-from fusioncell.bootstrap import STATE_CHECKS
 from fusioncell.geo.entries import GeoEntry
 from fusioncell.geo.models import GeoFeature
 from fusioncell.ledger.context import LedgerContext
 from fusioncell.ledger.entries import canonical
 from fusioncell.ledger.models import LogEntry
-from fusioncell.ledger.verify import DatabaseSource, verify_log
 
 
 def test_a_moved_protected_site_fails_at_the_entry_that_defined_it(
@@ -31,10 +30,7 @@ def test_a_moved_protected_site_fails_at_the_entry_that_defined_it(
             select(LogEntry.index).where(LogEntry.entry_type == GeoEntry.GEO_FEATURE_DEFINED.value)
         ).all()
 
-    with DatabaseSource(engine) as source:
-        report = verify_log(
-            source, log_key=ledger.keyring.log_signer.verifier(), state_checks=STATE_CHECKS
-        )
+    report = verify_state(engine, ledger)
 
     assert report.failed_index in defined
     assert report.reason == (

@@ -12,12 +12,12 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from tests.helpers.problems import assert_problem
+from tests.helpers.tables import count_rows
 
 from fusioncell.client import CellClient, ClientError, hotline_policy_hash, message_body
 from fusioncell.clock import ManualClock
-from fusioncell.config import Settings
 from fusioncell.hotline.actions.channels import CELL_CHANNEL_ID, bilateral_channel_id
 from fusioncell.hotline.entries import HotlineEntry
 from fusioncell.hotline.models import Message
@@ -29,15 +29,8 @@ from fusioncell.scenario.demo import stable_id
 ALPHA = stable_id("organisation", "ALPHA")
 BRAVO = stable_id("organisation", "BRAVO")
 CELL = f"/api/v1/channels/{CELL_CHANNEL_ID}/messages"
-PROBLEM = "urn:fusioncell:problem:"
 POINT = {"type": "Point", "coordinates": [35.85, 33.15]}
 DIGEST = "ab" * 32
-
-
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    """No background threads: the tests sign checkpoints and run the engine themselves."""
-    return replace(settings, background_checkpoints=False)
 
 
 @pytest.fixture
@@ -51,22 +44,11 @@ Headers = Callable[[str], dict[str, str]]
 
 
 def count_entries(db: Session) -> int:
-    db.rollback()
-    return int(db.scalar(select(func.count()).select_from(LogEntry)) or 0)
+    return count_rows(db, LogEntry)
 
 
 def count_messages(db: Session) -> int:
-    db.rollback()
-    return int(db.scalar(select(func.count()).select_from(Message)) or 0)
-
-
-def problem(response: Any, status: int, kind: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = response.json()
-    assert body["type"] == PROBLEM + kind
-    assert body["status"] == status and body["title"] and body["detail"]
-    return body
+    return count_rows(db, Message)
 
 
 def post_flash(client: TestClient, headers: dict[str, str], **extra: Any) -> Any:
@@ -144,7 +126,7 @@ def test_a_retry_with_the_same_id_or_key_returns_the_first_message_and_a_changed
     assert count_entries(db) == before
 
     conflict = post_flash(client, headers, id=message_id, text="Convoy at 10:00")
-    problem(conflict, 409, "idempotency-conflict")
+    assert_problem(conflict, 409, "idempotency-conflict")
     assert count_entries(db) == before
 
 
@@ -243,7 +225,7 @@ def test_a_bad_send_is_a_problem_and_appends_nothing(
         path, json={"precedence": "FLASH", "text": "Convoy at 09:00", **change}, headers=headers
     )
 
-    problem(response, status, kind)
+    assert_problem(response, status, kind)
     assert (count_entries(db), count_messages(db)) == before
 
 
@@ -252,7 +234,7 @@ def test_a_precedence_not_in_the_policy_names_the_ones_that_are(
 ) -> None:
     response = post_flash(client, token_for("alpha.liaison"), precedence="URGENT")
 
-    assert problem(response, 422, "invalid-input")["precedences"] == [
+    assert assert_problem(response, 422, "invalid-input")["precedences"] == [
         "FLASH",
         "IMMEDIATE",
         "PRIORITY",
@@ -276,7 +258,7 @@ def test_a_template_with_missing_and_malformed_fields_lists_each_problem(
         headers=headers,
     )
 
-    body = problem(response, 422, "invalid-input")
+    body = assert_problem(response, 422, "invalid-input")
     assert body["errors"] == [
         {"field": "patients", "message": "must be a whole number from 1 to 500"},
         {"field": "urgency", "message": "must be one of urgent, priority, routine"},
@@ -307,7 +289,7 @@ def test_an_activity_window_that_ends_before_it_starts_is_refused(
         headers=token_for("alpha.liaison"),
     )
 
-    assert problem(response, 422, "invalid-input")["errors"] == [
+    assert assert_problem(response, 422, "invalid-input")["errors"] == [
         {"field": "ends_at", "message": "must be after starts_at"}
     ]
 
@@ -320,7 +302,7 @@ def test_a_body_over_the_server_limit_is_413_and_appends_nothing(
 
     response = post_flash(client, headers, text="x" * 1_100_000)
 
-    assert problem(response, 413, "payload-too-large")["limit"] == 1_048_576
+    assert assert_problem(response, 413, "payload-too-large")["limit"] == 1_048_576
     assert count_entries(db) == before
 
 
@@ -336,7 +318,7 @@ def test_the_supervisor_relays_through_the_api_and_a_party_is_refused(
     before = count_entries(db)
 
     refused = client.post(f"/api/v1/messages/{original['id']}/relay", json=target, headers=party)
-    problem(refused, 403, "forbidden")
+    assert_problem(refused, 403, "forbidden")
     assert count_entries(db) == before
 
     relayed = client.post(
@@ -367,7 +349,7 @@ def test_acks_through_the_api_first_counts_second_is_recorded_duplicate_is_409(
     assert (first.json()["counts"], first.json()["checkpoint_size"]) == (True, signed.size)
     assert (second.json()["counts"], second.json()["organisation"]) == (False, "BRAVO")
     before = count_entries(db)
-    problem(client.post(ack, headers=duty), 409, "conflict")
+    assert_problem(client.post(ack, headers=duty), 409, "conflict")
     assert count_entries(db) == before
 
     shown = client.get(f"/api/v1/messages/{sent['id']}", headers=token_for("alpha.liaison"))
@@ -410,7 +392,7 @@ def test_an_ack_by_a_member_who_cannot_give_it_is_a_problem_and_appends_nothing(
 
     response = client.post(f"/api/v1/messages/{sent['id']}/ack", headers=headers)
 
-    problem(response, status, kind)
+    assert_problem(response, status, kind)
     assert count_entries(db) == before
 
 
@@ -425,7 +407,7 @@ def test_an_ack_citing_a_checkpoint_the_log_never_signed_is_refused(
         f"/api/v1/messages/{sent['id']}/ack", json={"checkpoint_size": 10_000}, headers=headers
     )
 
-    problem(response, 422, "invalid-input")
+    assert_problem(response, 422, "invalid-input")
     assert count_entries(db) == before
 
 
@@ -551,7 +533,7 @@ def test_a_signature_over_another_body_than_the_request_is_refused_and_appends_n
         },
     )
 
-    problem(response, 422, "body-mismatch")
+    assert_problem(response, 422, "body-mismatch")
     assert count_entries(db) == before
 
 
@@ -627,7 +609,7 @@ def test_a_before_cursor_that_is_hidden_from_the_viewer_answers_as_one_that_neve
         client.get(CELL, params={"before": c}, headers=bravo) for c in (hidden_id, unknown_id)
     ]
 
-    bodies = [problem(answer, 404, "not-found") for answer in answers]
+    bodies = [assert_problem(answer, 404, "not-found") for answer in answers]
     for body, cursor in zip(bodies, (hidden_id, unknown_id), strict=True):
         body["detail"] = body["detail"].replace(cursor, "<id>")
     assert bodies[0] == bodies[1]

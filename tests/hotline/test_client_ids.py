@@ -8,16 +8,16 @@ retry with another member's id and the same content returned *their* message.
 from __future__ import annotations
 
 import uuid
-from dataclasses import replace
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
+from tests.helpers.problems import assert_problem
+from tests.helpers.tables import count_rows
 
 from fusioncell.clock import ManualClock
-from fusioncell.config import Settings
 from fusioncell.hotline.actions.channels import CELL_CHANNEL_ID, bilateral_channel_id
 from fusioncell.hotline.actions.messages import do_send_link_test
 from fusioncell.hotline.models import Ack, Message
@@ -29,18 +29,8 @@ CELL = f"/api/v1/channels/{CELL_CHANNEL_ID}/messages"
 
 
 @pytest.fixture
-def settings(settings: Settings) -> Settings:
-    return replace(settings, background_checkpoints=False)
-
-
-@pytest.fixture
 def client(app: FastAPI) -> TestClient:
     return TestClient(app, base_url="http://testserver")
-
-
-def _messages(db: Session) -> int:
-    db.rollback()
-    return int(db.scalar(select(func.count()).select_from(Message)) or 0)
 
 
 def test_an_id_another_party_chose_first_neither_blocks_nor_returns_their_message(
@@ -75,7 +65,7 @@ def test_an_id_taken_in_a_channel_one_cannot_see_answers_like_a_fresh_one(
         json={"id": chosen, "precedence": "PRIORITY", "text": "ALPHA to the chair only."},
         headers=alpha,
     )
-    before = _messages(db)
+    before = count_rows(db, Message)
 
     probe = client.post(
         bravo_channel,
@@ -85,7 +75,7 @@ def test_an_id_taken_in_a_channel_one_cannot_see_answers_like_a_fresh_one(
 
     assert taken.status_code == 201
     assert probe.status_code == 201, probe.text
-    assert _messages(db) == before + 1
+    assert count_rows(db, Message) == before + 1
 
 
 def test_the_same_member_reusing_an_id_for_other_content_is_still_a_conflict(
@@ -99,8 +89,7 @@ def test_the_same_member_reusing_an_id_for_other_content_is_still_a_conflict(
         CELL, json={"id": chosen, "precedence": "ROUTINE", "text": "two"}, headers=alpha
     )
 
-    assert again.status_code == 409
-    assert again.json()["type"] == "urn:fusioncell:problem:idempotency-conflict"
+    assert_problem(again, 409, "idempotency-conflict")
 
 
 def test_a_link_test_cannot_be_pre_empted_by_a_client_id(

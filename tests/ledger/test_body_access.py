@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-import uuid
 from collections.abc import Callable
 
 import pytest
@@ -19,8 +18,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from tests.cell.conftest import totp_code
+from tests.cell.factories import create_member, issue_token, start_session, totp_code
 from tests.conftest import DEMO_PASSWORD, add_member_at_console
+from tests.hotline.factories import acknowledge, send
 
 from fusioncell.cell.actions.account import (
     do_begin_totp_enrolment,
@@ -29,11 +29,10 @@ from fusioncell.cell.actions.account import (
     do_disable_totp,
     do_set_language,
 )
-from fusioncell.cell.actions.auth import do_issue_token, do_log_in, do_log_out, do_revoke_token
+from fusioncell.cell.actions.auth import do_issue_token, do_log_out, do_revoke_token
 from fusioncell.cell.actions.keys import do_revoke_key
 from fusioncell.cell.actions.members import (
     do_countersign_member,
-    do_create_member,
     do_disable_member,
     do_grant_role,
     do_revoke_role,
@@ -48,9 +47,7 @@ from fusioncell.errors import FusioncellError
 from fusioncell.hotline.actions.channels import CELL_CHANNEL_ID, bilateral_channel_id
 from fusioncell.hotline.actions.escalation import do_escalate_due
 from fusioncell.hotline.actions.messages import (
-    do_acknowledge_message,
     do_mark_delivered,
-    do_send_message,
 )
 from fusioncell.ledger.append import append
 from fusioncell.ledger.context import ledger_context
@@ -152,34 +149,16 @@ def every_kind_of_entry(db: Session, clock: ManualClock, settings: Settings, dem
     """The demo, then every action once, so the log holds each entry type at least once."""
     add_member_at_console(db, clock, "alpha.auditor", organisation="ALPHA", roles=[Role.AUDITOR])
     admin, alpha, bravo = (_viewer(db, n) for n in ("cell.admin", "alpha.liaison", "bravo.duty"))
-    proposed = do_create_member(
-        db,
-        admin,
-        member_id=uuid.uuid4(),
-        username="alpha.proposed",
-        display_name="",
-        organisation_slug="ALPHA",
-        roles=[Role.ANALYST],
-        password=DEMO_PASSWORD,
-        language="en",
-        now=clock.now(),
-        hash_profile="fast-insecure",
-    )
+    proposed = create_member(db, admin, clock, username="alpha.proposed")
     do_countersign_member(db, alpha, member_id=proposed.id, roles=[Role.ANALYST], now=clock.now())
     do_grant_role(db, admin, member_id=proposed.id, role=Role.DUTY_OFFICER, now=clock.now())
     do_revoke_role(db, admin, member_id=proposed.id, role=Role.ANALYST, now=clock.now())
     do_disable_member(db, admin, username="alpha.proposed", now=clock.now())
 
-    token = do_issue_token(
-        db, username="alpha.analyst", password=DEMO_PASSWORD, totp_code=None,
-        now=clock.now(), settings=settings,
-    )  # fmt: skip
+    token = issue_token(db, settings, clock, "alpha.analyst")
     analyst = _viewer(db, "alpha.analyst")
     do_revoke_token(db, analyst, token_secret=token.secret, now=clock.now())
-    session = do_log_in(
-        db, username="bravo.liaison", password=DEMO_PASSWORD, totp_code=None,
-        now=clock.now(), settings=settings,
-    )  # fmt: skip
+    session = start_session(db, settings, clock, "bravo.liaison")
     do_log_out(db, _viewer(db, "bravo.liaison"), session_secret=session.secret, now=clock.now())
     do_set_language(db, analyst, language="ar", now=clock.now())
     do_change_password(
@@ -205,34 +184,11 @@ def every_kind_of_entry(db: Session, clock: ManualClock, settings: Settings, dem
     _fail_logins(db, settings, clock, "nobody.at.all")
 
     for channel in (CELL_CHANNEL_ID, bilateral_channel_id(stable_id("organisation", "ALPHA"))):
-        sent = do_send_message(
-            db,
-            alpha,
-            message_id=uuid.uuid4(),
-            channel_id=channel,
-            precedence="FLASH",
-            text="Artillery movement observed near the crossing.",
-            now=clock.now(),
-        )
+        sent = send(db, alpha, now=clock.now(), channel_id=channel)
         if channel == CELL_CHANNEL_ID:
-            do_send_message(
-                db,
-                bravo,
-                message_id=uuid.uuid4(),
-                channel_id=channel,
-                precedence="FLASH",
-                text="Nobody will acknowledge this one in time.",
-                now=clock.now(),
-            )
+            send(db, bravo, now=clock.now(), text="Nobody will acknowledge this one in time.")
             do_mark_delivered(db, bravo, message_ids=[sent.id], now=clock.now())
-            do_acknowledge_message(
-                db,
-                bravo,
-                message_id=sent.id,
-                ack_id=uuid.uuid4(),
-                checkpoint_size=None,
-                now=clock.now(),
-            )
+            acknowledge(db, bravo, sent.id, now=clock.now())
     clock.advance(600)
     do_escalate_due(db, now=clock.now())
     db.commit()

@@ -3,12 +3,6 @@ changed anywhere is caught at the first entry it touches."""
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import threading
-import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -17,12 +11,13 @@ from typing import Any
 
 import pytest
 import typer
-import uvicorn
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
+from tests.helpers.verifying import fusioncell_verify, scalar, sql, verify_database
+from tests.servers import serve_in_thread
 from typer.testing import CliRunner
 
 from fusioncell.bootstrap import STATE_CHECKS
@@ -40,7 +35,6 @@ from fusioncell.ledger.note import Ed25519Signer, Ed25519Verifier, sign_note
 from fusioncell.ledger.signing import prove_possession, sign_entry
 from fusioncell.ledger.tiles import TILE_WIDTH
 from fusioncell.ledger.verify import (
-    DatabaseSource,
     HttpSource,
     SourceEntry,
     StoredBody,
@@ -58,23 +52,8 @@ def log_key(ledger: LedgerContext) -> Ed25519Verifier:
     return ledger.keyring.log_signer.verifier()
 
 
-def from_database(engine: Engine, ledger: LedgerContext, **options: Any) -> VerifyReport:
-    with DatabaseSource(engine, page_size=options.pop("page_size", 1000)) as source:
-        return verify_log(source, log_key=log_key(ledger), **options)
-
-
 def over_http(client: TestClient, ledger: LedgerContext) -> VerifyReport:
     return verify_log(HttpSource(BASE, client), log_key=log_key(ledger))
-
-
-def sql(engine: Engine, statement: str, **params: Any) -> Any:
-    with engine.begin() as connection:
-        return connection.execute(text(statement), params)
-
-
-def scalar(engine: Engine, statement: str, **params: Any) -> Any:
-    with engine.connect() as connection:
-        return connection.scalar(text(statement), params)
 
 
 def flipped(value: bytes, at: int) -> bytes:
@@ -103,7 +82,7 @@ def party(app: FastAPI) -> TestClient:
 def test_the_demo_log_verifies_from_its_database_with_every_body(
     signed: int, engine: Engine, ledger: LedgerContext
 ) -> None:
-    report = from_database(engine, ledger)
+    report = verify_database(engine, ledger)
 
     assert report.ok, report.summary()
     assert (report.size, report.entries_checked, report.bodies_checked) == (signed, signed, signed)
@@ -141,7 +120,7 @@ def test_a_log_of_several_entry_bundles_verifies_and_entries_after_the_checkpoin
     size = scalar(engine, "SELECT max(size) FROM log_checkpoints")
 
     over_the_wire = over_http(party, ledger)
-    in_pages = from_database(engine, ledger, page_size=7)
+    in_pages = verify_database(engine, ledger, page_size=7)
 
     assert size > TILE_WIDTH
     assert over_the_wire.ok and over_the_wire.entries_checked == size, over_the_wire.summary()
@@ -185,12 +164,12 @@ def test_keys_enrolled_rotated_and_revoked_by_their_owner_verify_with_the_key_ta
     assert revoked.status_code == 200, revoked.text
     app.state.checkpointer.run_once()
 
-    assert from_database(engine, ledger).ok
+    assert verify_database(engine, ledger).ok
     assert over_http(client, ledger).ok
 
     rotation = scalar(engine, "SELECT enrolled_index FROM log_keys WHERE key_id = :k", k=key["id"])
     sql(engine, "UPDATE log_keys SET revoked_index = NULL WHERE key_id = :k", k=key["id"])
-    report = from_database(engine, ledger)
+    report = verify_database(engine, ledger)
     assert not report.ok
     assert report.failed_index == rotation
     assert report.reason == (
@@ -209,9 +188,9 @@ def test_witness_cosignatures_count_towards_the_quorum_and_a_bad_one_is_caught(
     do_keep_cosignature(db, size=signed, witness=alpha.verifier(), line=line, now=clock.now())
     both = [alpha.verifier(), bravo.verifier()]
 
-    cosigned = from_database(engine, ledger, witnesses=[alpha.verifier()])
-    all_needed = from_database(engine, ledger, witnesses=both)
-    one_needed = from_database(engine, ledger, witnesses=both, quorum=1)
+    cosigned = verify_database(engine, ledger, witnesses=[alpha.verifier()])
+    all_needed = verify_database(engine, ledger, witnesses=both)
+    one_needed = verify_database(engine, ledger, witnesses=both, quorum=1)
 
     assert cosigned.ok and cosigned.cosigners == (alpha.name,), cosigned.summary()
     assert f", cosigned by {alpha.name};" in cosigned.summary()
@@ -222,7 +201,7 @@ def test_witness_cosignatures_count_towards_the_quorum_and_a_bad_one_is_caught(
     elsewhere = format_checkpoint(Checkpoint(ledger.keyring.origin, signed, bytes(32)))
     forged = cosignature_line(elsewhere, alpha, int(clock.now().timestamp()))
     sql(engine, "UPDATE log_cosignatures SET line = :l", l=forged.rstrip("\n"))
-    caught = from_database(engine, ledger, witnesses=[alpha.verifier()])
+    caught = verify_database(engine, ledger, witnesses=[alpha.verifier()])
     assert not caught.ok
     assert caught.reason is not None and "cosignature does not verify" in caught.reason
 
@@ -239,7 +218,7 @@ def test_a_changed_byte_of_a_stored_body_fails_its_body_hash(
     changed = body[:at] + chr(ord(body[at]) ^ 0x01) + body[at + 1 :]
     sql(engine, "UPDATE log_bodies SET body = :b WHERE entry_index = :i", b=changed, i=target)
 
-    report = from_database(engine, ledger)
+    report = verify_database(engine, ledger)
 
     assert (report.ok, report.failed_index) == (False, target)
     assert report.reason == "the stored body and salt do not hash to the header's body hash"
@@ -252,7 +231,7 @@ def test_a_body_respelled_in_non_canonical_json_is_caught(
 ) -> None:
     sql(engine, "UPDATE log_bodies SET body = replace(body, ',', ', ') WHERE entry_index = 3")
 
-    report = from_database(engine, ledger)
+    report = verify_database(engine, ledger)
 
     assert (report.failed_index, report.reason) == (
         3,
@@ -266,7 +245,7 @@ def test_a_changed_byte_of_a_salt_fails_the_body_hash(
     salt = scalar(engine, "SELECT salt FROM log_bodies WHERE entry_index = 8")
     sql(engine, "UPDATE log_bodies SET salt = :s WHERE entry_index = 8", s=flipped(salt, 31))
 
-    report = from_database(engine, ledger)
+    report = verify_database(engine, ledger)
 
     assert (report.failed_index, report.reason) == (
         8,
@@ -285,7 +264,7 @@ def test_a_changed_byte_of_a_leaf_misses_the_root_and_names_the_leaf(
         engine, 'UPDATE log_entries SET leaf = :l WHERE "index" = :i', l=flipped(leaf, at), i=target
     )
 
-    report = from_database(engine, ledger) if source == "database" else over_http(party, ledger)
+    report = verify_database(engine, ledger) if source == "database" else over_http(party, ledger)
 
     assert (report.ok, report.failed_index) == (False, target)
     assert report.reason is not None
@@ -300,7 +279,7 @@ def test_a_leaf_with_another_log_time_is_caught_by_the_root_even_with_nothing_el
     at = leaf.index(b'Z"', leaf.index(b'"logged_at":"')) - 1  # a millisecond later
     sql(engine, 'UPDATE log_entries SET leaf = :l WHERE "index" = :i', l=flipped(leaf, at), i=last)
 
-    located = from_database(engine, ledger)
+    located = verify_database(engine, ledger)
     served = over_http(party, ledger)
 
     assert (located.failed_index, located.reason) == (
@@ -319,7 +298,7 @@ def test_a_changed_byte_of_a_derived_column_is_caught_at_its_entry(
     value = scalar(engine, f'SELECT {column} FROM log_entries WHERE "index" = 12')
     sql(engine, f'UPDATE log_entries SET {column} = :v WHERE "index" = 12', v=flipped(value, 0))
 
-    report = from_database(engine, ledger)
+    report = verify_database(engine, ledger)
 
     assert (report.failed_index, report.reason) == (
         12,
@@ -339,7 +318,7 @@ def test_a_changed_byte_of_a_stored_tree_hash_is_caught_at_the_entry_that_stored
         p=position,
     )
 
-    report = from_database(engine, ledger)
+    report = verify_database(engine, ledger)
 
     assert (report.failed_index, report.reason) == (
         15,
@@ -357,7 +336,7 @@ def test_a_changed_byte_of_a_public_key_in_the_key_table_is_caught_at_its_enrolm
         engine, "UPDATE log_keys SET public_key = :p WHERE key_id = :k", p=flipped(public, 9), k=key
     )
 
-    report = from_database(engine, ledger)
+    report = verify_database(engine, ledger)
 
     assert (report.failed_index, report.reason) == (
         enrolled,
@@ -374,7 +353,7 @@ def test_deleting_the_last_entry_is_caught_as_a_missing_entry(
         sql(engine, f"DELETE FROM {table} WHERE entry_index = :i", i=last)
     sql(engine, 'DELETE FROM log_entries WHERE "index" = :i', i=last)
 
-    report = from_database(engine, ledger) if source == "database" else over_http(party, ledger)
+    report = verify_database(engine, ledger) if source == "database" else over_http(party, ledger)
 
     assert (report.ok, report.failed_index) == (False, last)
     assert report.reason is not None and report.reason.startswith(f"entry {last} is missing")
@@ -385,7 +364,7 @@ def test_a_sequence_counting_entries_the_log_lacks_is_caught(
 ) -> None:
     sql(engine, "UPDATE log_sequence SET next_index = next_index + 1")
 
-    report = from_database(engine, ledger)
+    report = verify_database(engine, ledger)
 
     assert (report.failed_index, report.reason) == (
         signed,
@@ -402,7 +381,7 @@ def test_a_checkpoint_signed_by_another_key_is_refused(
     forged = sign_note(note.partition("\n\n")[0] + "\n", [impostor]).decode()
     sql(engine, "UPDATE log_checkpoints SET note = :n WHERE size = :s", n=forged, s=signed)
 
-    report = from_database(engine, ledger) if source == "database" else over_http(party, ledger)
+    report = verify_database(engine, ledger) if source == "database" else over_http(party, ledger)
 
     assert (report.ok, report.failed_index, report.size) == (False, None, 0)
     assert report.reason is not None
@@ -430,7 +409,7 @@ def test_an_older_checkpoint_that_no_longer_matches_the_log_is_caught(
         s=signed,
     )
 
-    report = from_database(engine, ledger)
+    report = verify_database(engine, ledger)
 
     assert (report.failed_index, report.reason) == (
         None,
@@ -625,18 +604,6 @@ def test_a_bad_signature_is_refused_at_its_entry() -> None:
 # --- the command -------------------------------------------------------------------------------
 
 
-def fusioncell_verify(*args: str, key_dir: Path) -> subprocess.CompletedProcess[str]:
-    program = ["-m", "fusioncell.cli"]
-    environment = {**os.environ, "FUSIONCELL_KEY_DIR": str(key_dir)}
-    return subprocess.run(
-        [sys.executable, *program, "verify", *args],
-        capture_output=True,
-        text=True,
-        env=environment,
-        timeout=120,
-    )
-
-
 def test_the_command_verifies_a_database_and_exits_0(
     signed: int, database_url: str, key_dir: Path
 ) -> None:
@@ -697,29 +664,11 @@ def test_the_command_exits_2_in_one_line_when_it_cannot_read_the_log(
     assert result.stderr.count("\n") == 1
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def served(app: FastAPI) -> Iterator[str]:
     """The app on a real socket, for the command to reach as any party would."""
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=server.run)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and thread.is_alive() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    try:
-        assert server.started, "the server did not start"
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
+    with serve_in_thread(app) as base:
+        yield base
 
 
 def test_the_command_verifies_a_served_log_and_refuses_it_under_another_log_key(

@@ -4,17 +4,13 @@ tracks' rows match the bodies. An edited copy fails and names the entry at fault
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import Engine, text
+from tests.helpers.verifying import fusioncell_verify, sql, verify_state
 
 from fusioncell.bootstrap import STATE_CHECKS
 from fusioncell.cell.entries import CellEntry
@@ -23,22 +19,9 @@ from fusioncell.geo.entries import GeoEntry
 from fusioncell.hotline.entries import HotlineEntry
 from fusioncell.hotline.state_check import HotlineStateCheck
 from fusioncell.ledger.context import LedgerContext
-from fusioncell.ledger.verify import DatabaseSource, StateCheck, VerifyReport, verify_log
 from fusioncell.scenario.demo import stable_id
 
 ALPHA = stable_id("organisation", "ALPHA")
-
-
-def verify(
-    engine: Engine, ledger: LedgerContext, checks: Sequence[StateCheck] | None = STATE_CHECKS
-) -> VerifyReport:
-    with DatabaseSource(engine) as source:
-        return verify_log(source, log_key=ledger.keyring.log_signer.verifier(), state_checks=checks)
-
-
-def sql(engine: Engine, statement: str, **params: Any) -> Any:
-    with engine.begin() as connection:
-        return connection.execute(text(statement), params)
 
 
 def first_index(engine: Engine, entry_type: StrEnum) -> int:
@@ -60,7 +43,7 @@ def signed(demo: None, app: FastAPI) -> None:
 def test_an_honest_demo_database_verifies_with_every_state_check(
     signed: None, engine: Engine, ledger: LedgerContext
 ) -> None:
-    report = verify(engine, ledger)
+    report = verify_state(engine, ledger)
 
     assert report.ok, report.summary()
 
@@ -72,7 +55,7 @@ def test_a_deleted_body_is_a_failure_naming_its_entry(
     sql(engine, "DELETE FROM log_bodies WHERE entry_index = :i", i=target)
 
     # Even without state checks: a database keeps every body.
-    report = verify(engine, ledger, checks=None)
+    report = verify_state(engine, ledger, checks=None)
 
     assert (report.failed_index, report.reason) == (
         target,
@@ -90,13 +73,13 @@ def test_an_added_audience_row_is_a_failure_naming_its_entry(
         i=target,
     )
 
-    report = verify(engine, ledger)
+    report = verify_state(engine, ledger)
 
     assert (report.failed_index, report.reason) == (
         target,
         "log_audiences grants role 'observer' a body the log gives no such audience",
     )
-    assert verify(engine, ledger, checks=None).ok  # the leaves alone cannot tell
+    assert verify_state(engine, ledger, checks=None).ok  # the leaves alone cannot tell
 
 
 def test_an_audience_widened_to_everyone_is_caught_at_its_entry(
@@ -106,7 +89,7 @@ def test_an_audience_widened_to_everyone_is_caught_at_its_entry(
     sql(engine, "DELETE FROM log_audiences WHERE entry_index = :i", i=target)
     sql(engine, "INSERT INTO log_audiences VALUES (:i, 'all', '')", i=target)
 
-    report = verify(engine, ledger)
+    report = verify_state(engine, ledger)
 
     assert (report.failed_index, report.reason) == (
         target,
@@ -125,7 +108,7 @@ def test_a_removed_audience_row_is_caught_at_its_entry(
         v=str(ALPHA),
     )
 
-    report = verify(engine, ledger)
+    report = verify_state(engine, ledger)
 
     assert (report.failed_index, report.reason) == (
         target,
@@ -177,7 +160,7 @@ def test_body_and_audience_rows_for_no_entry_are_caught(
     salt = "'\\x00'::bytea" if engine.dialect.name == "postgresql" else "X'00'"
     forged(engine, statement.format(i=n + 5, salt=salt))
 
-    report = verify(engine, ledger, checks=None)
+    report = verify_state(engine, ledger, checks=None)
 
     assert (report.failed_index, report.reason) == (
         None,
@@ -188,7 +171,7 @@ def test_body_and_audience_rows_for_no_entry_are_caught(
 def test_an_entry_type_no_state_check_answers_for_is_a_failure(
     signed: None, engine: Engine, ledger: LedgerContext
 ) -> None:
-    report = verify(engine, ledger, checks=(CellStateCheck(), HotlineStateCheck()))
+    report = verify_state(engine, ledger, checks=(CellStateCheck(), HotlineStateCheck()))
 
     target = first_index(engine, GeoEntry.GEO_FEATURE_DEFINED)
     assert (report.failed_index, report.reason) == (
@@ -202,7 +185,7 @@ def test_two_checks_answering_for_one_entry_type_are_refused(
     signed: None, engine: Engine, ledger: LedgerContext
 ) -> None:
     with pytest.raises(ValueError, match="two state checks answer for"):
-        verify(engine, ledger, checks=(*STATE_CHECKS, CellStateCheck()))
+        verify_state(engine, ledger, checks=(*STATE_CHECKS, CellStateCheck()))
 
 
 def test_the_command_fails_on_a_copy_whose_served_rows_were_edited(
@@ -213,13 +196,7 @@ def test_the_command_fails_on_a_copy_whose_served_rows_were_edited(
         engine, "UPDATE organisations SET name = 'Party ALPHA (the aggressor)' WHERE slug = 'ALPHA'"
     )
 
-    result = subprocess.run(
-        [sys.executable, "-m", "fusioncell.cli", "verify", "--database-url", database_url],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "FUSIONCELL_KEY_DIR": str(key_dir)},
-        timeout=120,
-    )
+    result = fusioncell_verify("--database-url", database_url, key_dir=key_dir)
 
     assert (result.returncode, result.stdout) == (1, "")
     assert result.stderr == (

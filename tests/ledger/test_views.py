@@ -16,8 +16,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from tests.cell.conftest import HTML, csrf_in
-from tests.conftest import DEMO_PASSWORD
+from tests.helpers.pages import HTML
 
 from fusioncell.app import create_app
 from fusioncell.cell.actions.account import do_set_language
@@ -36,33 +35,6 @@ _ROW = re.compile(r'<tr class="entry" id="entry-(\d+)" data-index="\d+" data-typ
 WITNESS = Cosigner("witness.bravo.example/w1", bytes(range(32, 64)))
 OTHER_WITNESS = Cosigner("witness.alpha.example/w1", bytes(range(64, 96)))
 _MISSING = re.compile(r'<div class="alert warning quorum-missing".*?</div>', re.S)
-
-
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    """No background checkpointer: each test signs the checkpoints it needs, when it needs."""
-    return replace(settings, background_checkpoints=False)
-
-
-@pytest.fixture
-def log_in(client: TestClient, demo: None) -> LogIn:
-    def go(username: str, *, on: TestClient | None = None) -> str:
-        browser = on or client
-        form = browser.get("/login", headers=HTML)
-        response = browser.post(
-            "/login",
-            data={
-                "username": username,
-                "password": DEMO_PASSWORD,
-                "csrf_token": csrf_in(form.text),
-            },
-            headers=HTML,
-            follow_redirects=False,
-        )
-        assert response.status_code == 303, response.text
-        return csrf_in(browser.get("/account", headers=HTML).text)
-
-    return go
 
 
 def rows(html: str) -> dict[int, str]:

@@ -4,7 +4,6 @@ import base64
 import json
 import logging
 import os
-import socket
 import stat
 import subprocess
 import sys
@@ -19,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 from starlette.testclient import TestClient
+from tests.servers import free_port
 from typer.testing import CliRunner
 
 from fusioncell.ledger.checkpoint import (
@@ -949,13 +949,6 @@ def test_the_log_key_is_trusted_on_first_use_and_then_held_to(tmp_path: Path) ->
     assert choose_log_verifier(state, log_url=down, log_key=None).key_id == LOG.key_id
     with pytest.raises(Exception, match="cannot fetch the log key"):
         choose_log_verifier(WitnessState(tmp_path / "new.json"), log_url=down, log_key=None)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def test_the_serve_command_answers_add_checkpoint_over_real_http(tmp_path: Path) -> None:

@@ -18,8 +18,8 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import Engine
-from tests.cell.conftest import HTML, csrf_in
 from tests.conftest import DEMO_PASSWORD
+from tests.helpers.pages import HTML, log_in_through_form
 from tests.servers import free_port
 
 from fusioncell.ledger.witness_cli import default_state_path
@@ -124,17 +124,7 @@ def cosigners(demo: RunningDemo) -> tuple[int, set[str]]:
 @contextmanager
 def log_in(demo: RunningDemo) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=demo.base, headers=HTML, timeout=5) as browser:
-        form = browser.get("/login")
-        response = browser.post(
-            "/login",
-            data={
-                "username": "alpha.liaison",
-                "password": DEMO_PASSWORD,
-                "totp": "",
-                "csrf_token": csrf_in(form.text),
-            },
-        )
-        assert response.status_code == 303, response.text
+        log_in_through_form(browser, "alpha.liaison", totp="")
         yield browser
 
 

@@ -18,9 +18,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from tests.cell.conftest import HTML, csrf_in
+from tests.helpers.pages import HTML, submit_login
+from tests.helpers.tables import count_rows
 
 from fusioncell.hotline.actions.channels import CELL_CHANNEL_ID
 from fusioncell.ledger.models import LogEntry
@@ -82,8 +82,7 @@ def odd(value: Any) -> bool:
 
 
 def entries(db: Session) -> int:
-    db.rollback()
-    return int(db.scalar(select(func.count()).select_from(LogEntry)) or 0)
+    return count_rows(db, LogEntry)
 
 
 # --- the checker -------------------------------------------------------------------------------
@@ -205,14 +204,9 @@ def test_a_nul_in_the_query_or_the_path_is_422(
 
 
 def test_a_nul_in_a_page_form_is_a_422_page(client: TestClient, demo: None, db: Session) -> None:
-    form = client.get("/login", headers=HTML)
     before = entries(db)
 
-    response = client.post(
-        "/login",
-        data={"username": "alpha.liaison\x00", "password": "x", "csrf_token": csrf_in(form.text)},
-        headers=HTML,
-    )
+    response = submit_login(client, "alpha.liaison\x00", "x")
 
     assert response.status_code == 422
     assert response.headers["content-type"].startswith("text/html")

@@ -6,7 +6,6 @@ import inspect
 import json
 import re
 from collections.abc import Iterator
-from typing import Any
 
 import anyio
 import pytest
@@ -14,13 +13,12 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.exc import OperationalError
 from starlette.types import Message, Receive, Scope, Send
+from tests.helpers.pages import HTML
+from tests.helpers.problems import assert_problem
 
 from fusioncell import errors
 from fusioncell.errors import FusioncellError, NotFound, TooManyAttempts
 from fusioncell.web.middleware import BodyLimit
-
-PROBLEM_JSON = "application/problem+json"
-HTML = {"Accept": "text/html"}
 
 
 def _error_classes() -> list[type[FusioncellError]]:
@@ -102,23 +100,13 @@ def lenient_client(raising_app: FastAPI) -> Iterator[TestClient]:
         yield client
 
 
-def _problem(response: Any, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == PROBLEM_JSON
-    body: dict[str, Any] = response.json()
-    assert body["type"] == f"urn:fusioncell:problem:{code}"
-    assert body["status"] == status
-    assert body["title"] and body["detail"]
-    return body
-
-
 def test_an_unexpected_error_is_a_500_problem_that_leaks_nothing(
     lenient_client: TestClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level("ERROR", logger="fusioncell"):
         response = lenient_client.get("/api/v1/test/boom")
 
-    body = _problem(response, 500, "internal")
+    body = assert_problem(response, 500, "internal")
     assert "secret internals" not in response.text
     assert body["detail"] == FusioncellError.title
     assert any("unexpected error" in record.message for record in caplog.records)
@@ -138,28 +126,28 @@ def test_a_lost_database_is_a_503_problem(
     with caplog.at_level("ERROR", logger="fusioncell"):
         response = lenient_client.get("/api/v1/test/database")
 
-    _problem(response, 503, "database-unavailable")
+    assert_problem(response, 503, "database-unavailable")
     assert "connection refused" not in response.text
 
 
 def test_a_problem_with_retry_after_sends_the_header(lenient_client: TestClient) -> None:
     response = lenient_client.get("/api/v1/test/slow")
 
-    body = _problem(response, 429, "too-many-attempts")
+    body = assert_problem(response, 429, "too-many-attempts")
     assert response.headers["retry-after"] == "7" == str(body["retry_after"])
 
 
 def test_the_api_answers_problems_even_to_a_browser(client: TestClient) -> None:
     response = client.get("/api/v1/me", headers=HTML)
 
-    _problem(response, 401, "not-authenticated")
+    assert_problem(response, 401, "not-authenticated")
     assert response.headers["www-authenticate"] == 'Bearer realm="fusioncell"'
 
 
 def test_a_page_asked_for_json_answers_a_problem(client: TestClient) -> None:
     response = client.get("/account", headers={"Accept": "application/json"})
 
-    _problem(response, 401, "not-authenticated")
+    assert_problem(response, 401, "not-authenticated")
     assert "www-authenticate" not in response.headers
 
 
@@ -173,7 +161,7 @@ def test_a_wrong_method_on_a_page_is_a_405_page(client: TestClient) -> None:
 def test_the_probes_answer_problems_not_pages(client: TestClient) -> None:
     response = client.post("/healthz", headers=HTML)
 
-    _problem(response, 405, "method-not-allowed")
+    assert_problem(response, 405, "method-not-allowed")
 
 
 @pytest.mark.parametrize(
@@ -190,7 +178,7 @@ def test_an_unsupported_method_is_a_405_problem_naming_the_allowed_ones(
 ) -> None:
     response = client.request(method, path)
 
-    body = _problem(response, 405, "method-not-allowed")
+    body = assert_problem(response, 405, "method-not-allowed")
     assert {m.strip() for m in response.headers["allow"].split(",")} == allowed
     assert method in body["detail"]
 

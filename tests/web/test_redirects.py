@@ -3,7 +3,6 @@ site is followed, anything that could leave it goes home."""
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Callable
 
@@ -11,18 +10,13 @@ import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy.orm import Session
-from tests.conftest import DEMO_PASSWORD
+from tests.helpers.pages import HTML, session_cookie, submit_login
+from tests.hotline.factories import send
 
-from fusioncell.cell.actions.auth import do_log_in
 from fusioncell.cell.policy import Viewer
 from fusioncell.clock import ManualClock
 from fusioncell.config import Settings
-from fusioncell.hotline.actions.channels import CELL_CHANNEL_ID
-from fusioncell.hotline.actions.messages import do_send_message
 from fusioncell.web.redirects import safe_next
-
-HTML = {"Accept": "text/html"}
-_CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 OFF_SITE = [
     "//evil.example/",
@@ -56,21 +50,6 @@ def test_a_path_on_the_site_is_followed_as_given(target: str) -> None:
     assert safe_next(target) == target
 
 
-def _log_in(
-    client: TestClient, db: Session, clock: ManualClock, settings: Settings, username: str
-) -> str:
-    started = do_log_in(
-        db,
-        username=username,
-        password=DEMO_PASSWORD,
-        totp_code=None,
-        now=clock.now(),
-        settings=settings,
-    )
-    client.cookies.set("fc_session", started.secret)
-    return started.csrf_token
-
-
 def _location(response: Response) -> str:
     assert response.status_code == 303, response.text
     return response.headers["location"]
@@ -80,21 +59,7 @@ def _location(response: Response) -> str:
 def test_the_login_form_sends_an_off_site_next_home(
     client: TestClient, demo: None, target: str
 ) -> None:
-    form = client.get("/login", headers=HTML)
-    found = _CSRF_FIELD.search(form.text)
-    assert found is not None
-
-    response = client.post(
-        "/login",
-        data={
-            "username": "alpha.liaison",
-            "password": DEMO_PASSWORD,
-            "csrf_token": found.group(1),
-            "next": target,
-        },
-        headers=HTML,
-        follow_redirects=False,
-    )
+    response = submit_login(client, "alpha.liaison", next=target)
 
     assert _location(response) == "/"
 
@@ -103,7 +68,7 @@ def test_the_login_form_sends_an_off_site_next_home(
 def test_the_login_page_sends_a_logged_in_member_with_an_off_site_next_home(
     client: TestClient, db: Session, clock: ManualClock, settings: Settings, demo: None, target: str
 ) -> None:
-    _log_in(client, db, clock, settings, "alpha.liaison")
+    session_cookie(client, db, clock, settings, "alpha.liaison")
 
     response = client.get("/login", params={"next": target}, headers=HTML, follow_redirects=False)
 
@@ -114,7 +79,7 @@ def test_the_login_page_sends_a_logged_in_member_with_an_off_site_next_home(
 def test_the_language_switch_sends_an_off_site_next_home(
     client: TestClient, db: Session, clock: ManualClock, settings: Settings, demo: None, target: str
 ) -> None:
-    csrf = _log_in(client, db, clock, settings, "alpha.liaison")
+    csrf = session_cookie(client, db, clock, settings, "alpha.liaison")
 
     response = client.post(
         "/language",
@@ -135,17 +100,8 @@ def test_an_acknowledgement_sends_an_off_site_next_home(
     member: Callable[[str], Viewer],
     target: str,
 ) -> None:
-    message = do_send_message(
-        db,
-        member("alpha.liaison"),
-        message_id=uuid.uuid4(),
-        channel_id=CELL_CHANNEL_ID,
-        precedence="FLASH",
-        text="Convoy at the crossing",
-        now=clock.now(),
-    )
-    message_id = message.id
-    csrf = _log_in(client, db, clock, settings, "bravo.duty")
+    message_id = send(db, member("alpha.liaison"), now=clock.now()).id
+    csrf = session_cookie(client, db, clock, settings, "bravo.duty")
 
     response = client.post(
         f"/hotline/messages/{message_id}/ack",

@@ -24,17 +24,15 @@ from fastapi.testclient import TestClient
 from httpx2 import Response
 from sqlalchemy.orm import Session
 from starlette.routing import Mount
+from tests.cell.factories import console, create_member, issue_token, start_session
 from tests.conftest import DEMO_PASSWORD
+from tests.hotline.factories import send
 
-from fusioncell.cell.actions.auth import do_issue_token, do_log_in
-from fusioncell.cell.actions.members import do_create_member
 from fusioncell.cell.models import Role
-from fusioncell.cell.policy import console_viewer
 from fusioncell.cell.queries import get_member_by_username, list_keys, viewer_of
 from fusioncell.clock import ManualClock
 from fusioncell.config import Settings
 from fusioncell.hotline.actions.channels import CELL_CHANNEL_ID, bilateral_channel_id
-from fusioncell.hotline.actions.messages import do_send_message
 from fusioncell.scenario.demo import stable_id
 
 PUBLIC = "public"
@@ -251,37 +249,25 @@ def cast(db: Session, clock: ManualClock, demo: None) -> dict[str, str]:
 
     Returns the path parameters: the ALPHA member's key to revoke and BRAVO's message.
     """
-    console = console_viewer(stable_id("organisation", "SUPERVISOR"))
     for username, organisation, role in (
         ("host.auditor", "HOST", Role.AUDITOR),
         (TARGET, "ALPHA", Role.LIAISON),
     ):
-        do_create_member(
+        create_member(
             db,
-            console,
+            console(),
+            clock,
             member_id=stable_id("member", username),
             username=username,
             display_name=username,
-            organisation_slug=organisation,
+            organisation=organisation,
             roles=[role],
-            password=DEMO_PASSWORD,
-            language="en",
-            now=clock.now(),
-            hash_profile="fast-insecure",
         )
-    keys = [key.key_id for key in list_keys(db, console) if key.member_id == TARGET_ID]
-    bravo = viewer_of(get_member_by_username(db, console, "bravo.liaison"))
+    keys = [key.key_id for key in list_keys(db, console()) if key.member_id == TARGET_ID]
+    bravo = viewer_of(get_member_by_username(db, console(), "bravo.liaison"))
     db.commit()
     assert len(keys) == 1
-    message = do_send_message(
-        db,
-        bravo,
-        message_id=uuid.uuid4(),
-        channel_id=CELL_CHANNEL_ID,
-        precedence="ROUTINE",
-        text="Movement of two trucks near the crossing at 10:00.",
-        now=clock.now(),
-    )
+    message = send(db, bravo, now=clock.now(), precedence="ROUTINE")
     return {**PATH_PARAMETERS, "key_id": keys[0], "message_id": str(message.id)}
 
 
@@ -314,24 +300,10 @@ def _send(
 
     csrf = f"anonymous-{uuid.uuid4()}"
     if actor.username is not None and _is_api(path):
-        token = do_issue_token(
-            db,
-            username=actor.username,
-            password=DEMO_PASSWORD,
-            totp_code=None,
-            now=clock.now(),
-            settings=settings,
-        )
+        token = issue_token(db, settings, clock, actor.username)
         headers["Authorization"] = f"Bearer {token.secret}"
     elif actor.username is not None:
-        session = do_log_in(
-            db,
-            username=actor.username,
-            password=DEMO_PASSWORD,
-            totp_code=None,
-            now=clock.now(),
-            settings=settings,
-        )
+        session = start_session(db, settings, clock, actor.username)
         cookies["fc_session"] = session.secret
         csrf = session.csrf_token
     if not _is_api(path) and method == "POST":

@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from urllib.parse import urljoin, urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
-from tests.conftest import DEMO_PASSWORD
+from tests.helpers.pages import HTML, csrf_in, session_cookie
 
-from fusioncell.cell.actions.auth import do_log_in
 from fusioncell.clock import ManualClock
 from fusioncell.config import Settings
-
-HTML = {"Accept": "text/html"}
-_CSRF_FIELD = re.compile(r'<input type="hidden" name="csrf_token" value="([^"]+)">')
-
-
-def _csrf_in(html: str) -> str:
-    found = _CSRF_FIELD.search(html)
-    assert found is not None
-    return found.group(1)
 
 
 @pytest.fixture
@@ -29,16 +18,7 @@ def logged_in(
     client: TestClient, db: Session, clock: ManualClock, settings: Settings, demo: None
 ) -> str:
     """alpha.liaison's browser; returns the session's CSRF token."""
-    started = do_log_in(
-        db,
-        username="alpha.liaison",
-        password=DEMO_PASSWORD,
-        totp_code=None,
-        now=clock.now(),
-        settings=settings,
-    )
-    client.cookies.set("fc_session", started.secret)
-    return started.csrf_token
+    return session_cookie(client, db, clock, settings, "alpha.liaison")
 
 
 def test_home_greets_a_member_with_the_tracks(client: TestClient, logged_in: str) -> None:
@@ -125,7 +105,7 @@ def test_the_language_switch_returns_to_the_page_it_came_from(
 
 
 def test_a_visitors_language_switch_needs_the_csrf_cookie(client: TestClient) -> None:
-    csrf = _csrf_in(client.get("/login", headers=HTML).text)
+    csrf = csrf_in(client.get("/login", headers=HTML).text)
     client.cookies.delete("fc_csrf")
 
     response = client.post(
