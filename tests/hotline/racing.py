@@ -4,33 +4,13 @@ session, released together by a barrier."""
 from __future__ import annotations
 
 import threading
-import uuid
 from collections.abc import Callable, Sequence
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from fusioncell.cell.policy import Viewer
-from fusioncell.clock import ManualClock
-from fusioncell.hotline.actions.channels import CELL_CHANNEL_ID
-from fusioncell.hotline.actions.messages import do_send_message
 
 Call = Callable[[Session, Viewer], object]
-
-
-def flashes(db: Session, sender: Viewer, clock: ManualClock, count: int) -> list[uuid.UUID]:
-    """``count`` FLASH messages to the cell channel, one per round of a race."""
-    return [
-        do_send_message(
-            db,
-            sender,
-            message_id=uuid.uuid4(),
-            channel_id=CELL_CHANNEL_ID,
-            precedence="FLASH",
-            text=f"Round {round_}",
-            now=clock.now(),
-        ).id
-        for round_ in range(count)
-    ]
 
 
 def race(

@@ -6,18 +6,18 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from tests.helpers.tables import refused, table_counts
+from tests.hotline.factories import FLASH_TEXT, acknowledge, send
 
 from fusioncell.cell.policy import Viewer
 from fusioncell.clock import ManualClock
-from fusioncell.config import Settings
-from fusioncell.db.registry import metadata
 from fusioncell.errors import (
     Conflict,
     FusioncellError,
@@ -29,7 +29,6 @@ from fusioncell.errors import Forbidden as ForbiddenError
 from fusioncell.hotline import forms
 from fusioncell.hotline.actions.channels import CELL_CHANNEL_ID, bilateral_channel_id
 from fusioncell.hotline.actions.messages import (
-    do_acknowledge_message,
     do_mark_delivered,
     do_relay_message,
     do_send_message,
@@ -40,7 +39,6 @@ from fusioncell.hotline.models import (
     Delivery,
     Escalation,
     EventKind,
-    HotlineEvent,
     Message,
 )
 from fusioncell.hotline.rules import HOTLINE_RULES
@@ -55,6 +53,7 @@ from fusioncell.ledger.entries import (
 )
 from fusioncell.ledger.keys import verify_signature
 from fusioncell.ledger.models import EntryBody, LogCheckpoint, LogEntry, LogKey
+from fusioncell.live.models import Event
 from fusioncell.scenario.demo import stable_id
 
 ALPHA = stable_id("organisation", "ALPHA")
@@ -89,24 +88,7 @@ TEMPLATES: dict[str, dict[str, Any]] = {
 }
 
 
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    """No background threads: the tests run the engine and the checkpointer themselves."""
-    return replace(settings, background_checkpoints=False)
-
-
 # --- helpers -----------------------------------------------------------------------------------
-
-
-def snapshot(db: Session) -> dict[str, int]:
-    """Rows per table, every table: a refused action must leave all of them as they were."""
-    db.rollback()
-    counts = {
-        table.name: int(db.scalar(select(func.count()).select_from(table)) or 0)
-        for table in metadata.sorted_tables
-    }
-    db.rollback()
-    return counts
 
 
 def last_entry(db: Session) -> tuple[LogEntry, dict[str, Any]]:
@@ -147,43 +129,26 @@ def assert_verifies(db: Session, ledger: LedgerContext, entry: LogEntry) -> None
     assert leaf.header["policy"] == ledger.policy_hash
 
 
+@dataclass(frozen=True)
+class HotlineEvent:
+    """A hotline event on the live bus, with its scope and subject read back as ids."""
+
+    kind: str
+    channel_id: uuid.UUID
+    message_id: uuid.UUID
+    payload: dict[str, Any]
+    log_index: int
+
+
 def events(db: Session, kind: EventKind | None = None) -> list[HotlineEvent]:
     db.rollback()
-    query = select(HotlineEvent).order_by(HotlineEvent.id)
+    query = select(Event).where(Event.track == "hotline").order_by(Event.id)
     if kind is not None:
-        query = query.where(HotlineEvent.kind == kind.value)
-    return list(db.scalars(query))
-
-
-def refused(
-    db: Session, error: type[FusioncellError], action: Callable[[], object]
-) -> FusioncellError:
-    before = snapshot(db)
-    with pytest.raises(error) as raised:
-        action()
-    assert snapshot(db) == before
-    return raised.value
-
-
-def send(
-    db: Session,
-    sender: Viewer,
-    clock: ManualClock,
-    *,
-    channel_id: uuid.UUID = CELL_CHANNEL_ID,
-    precedence: str = "FLASH",
-    text: str | None = "Convoy at the crossing at 09:00",
-    message_id: uuid.UUID | None = None,
-) -> Message:
-    return do_send_message(
-        db,
-        sender,
-        message_id=message_id or uuid.uuid4(),
-        channel_id=channel_id,
-        precedence=precedence,
-        text=text,
-        now=clock.now(),
-    )
+        query = query.where(Event.kind == kind.value)
+    return [
+        HotlineEvent(e.kind, uuid.UUID(e.scope), uuid.UUID(str(e.subject)), e.payload, e.log_index)
+        for e in db.scalars(query)
+    ]
 
 
 def checkpoint(db: Session, clock: ManualClock) -> int:
@@ -201,7 +166,7 @@ def test_a_text_message_is_a_row_an_entry_signed_by_its_sender_and_an_event(
     liaison = member("alpha.liaison")
     message_id = uuid.uuid4()
 
-    message = send(db, liaison, clock, message_id=message_id)
+    message = send(db, liaison, now=clock.now(), message_id=message_id)
 
     db.rollback()
     row = db.get(Message, message_id)
@@ -214,7 +179,7 @@ def test_a_text_message_is_a_row_an_entry_signed_by_its_sender_and_an_event(
     assert (row.precedence, row.form, row.text, row.fields) == (
         "FLASH",
         forms.TEXT,
-        "Convoy at the crossing at 09:00",
+        FLASH_TEXT,
         None,
     )
     rule = ledger.rules(HOTLINE_RULES).rule("FLASH")
@@ -234,7 +199,7 @@ def test_a_text_message_is_a_row_an_entry_signed_by_its_sender_and_an_event(
         "sender": "alpha.liaison",
         "precedence": "FLASH",
         "form": "text",
-        "text": "Convoy at the crossing at 09:00",
+        "text": FLASH_TEXT,
         "fields": None,
         "attachments": [],
         "relay_of": None,
@@ -253,6 +218,7 @@ def test_a_text_message_is_a_row_an_entry_signed_by_its_sender_and_an_event(
         "precedence": "FLASH",
         "log_index": entry.index,
     }
+    assert event.log_index == entry.index
 
 
 @pytest.mark.parametrize("template", sorted(TEMPLATES))
@@ -301,15 +267,15 @@ def test_a_retry_with_the_same_id_returns_the_first_message_and_appends_nothing(
 ) -> None:
     liaison = member("alpha.liaison")
     message_id = uuid.uuid4()
-    first = send(db, liaison, clock, message_id=message_id)
+    first = send(db, liaison, now=clock.now(), message_id=message_id)
     first_index = first.log_index
-    before = snapshot(db)
+    before = table_counts(db)
     clock.advance(5)
 
-    again = send(db, liaison, clock, message_id=message_id)
+    again = send(db, liaison, now=clock.now(), message_id=message_id)
 
     assert (again.id, again.log_index) == (message_id, first_index)
-    assert snapshot(db) == before
+    assert table_counts(db) == before
 
 
 def test_the_same_id_with_different_content_is_a_conflict_and_appends_nothing(
@@ -317,32 +283,20 @@ def test_the_same_id_with_different_content_is_a_conflict_and_appends_nothing(
 ) -> None:
     liaison = member("alpha.liaison")
     message_id = uuid.uuid4()
-    send(db, liaison, clock, message_id=message_id)
+    send(db, liaison, now=clock.now(), message_id=message_id)
 
-    refused(
-        db,
-        IdempotencyConflict,
-        lambda: send(db, liaison, clock, message_id=message_id, text="Something else"),
-    )
-    refused(
-        db,
-        IdempotencyConflict,
-        lambda: send(db, liaison, clock, message_id=message_id, precedence="ROUTINE"),
-    )
-    refused(
-        db,
-        IdempotencyConflict,
-        lambda: do_send_message(
+    with refused(db, IdempotencyConflict):
+        send(db, liaison, now=clock.now(), message_id=message_id, text="Something else")
+    with refused(db, IdempotencyConflict):
+        send(db, liaison, now=clock.now(), message_id=message_id, precedence="ROUTINE")
+    with refused(db, IdempotencyConflict):
+        send(
             db,
             liaison,
-            message_id=message_id,
-            channel_id=CELL_CHANNEL_ID,
-            precedence="FLASH",
-            text="Convoy at the crossing at 09:00",
-            attachments=[{"sha256": "ab" * 32, "size": 10, "name": "route.png"}],
             now=clock.now(),
-        ),
-    )
+            message_id=message_id,
+            attachments=[{"sha256": "ab" * 32, "size": 10, "name": "route.png"}],
+        )
 
 
 @pytest.mark.parametrize(
@@ -369,7 +323,8 @@ def test_a_member_who_may_not_send_there_changes_nothing(
         else bilateral_channel_id(stable_id("organisation", channel))
     )
 
-    refused(db, error, lambda: send(db, sender, clock, channel_id=channel_id))
+    with refused(db, error):
+        send(db, sender, now=clock.now(), channel_id=channel_id)
 
 
 # --- relaying ----------------------------------------------------------------------------------
@@ -378,7 +333,9 @@ def test_a_member_who_may_not_send_there_changes_nothing(
 def test_the_supervisor_relays_a_message_into_another_channel_and_the_entry_references_it(
     db: Session, member: Callable[[str], Viewer], clock: ManualClock, ledger: LedgerContext
 ) -> None:
-    original = send(db, member("alpha.liaison"), clock, channel_id=bilateral_channel_id(ALPHA))
+    original = send(
+        db, member("alpha.liaison"), now=clock.now(), channel_id=bilateral_channel_id(ALPHA)
+    )
     original_id = original.id
     chair = member("supervisor.chair")
     relay_id = uuid.uuid4()
@@ -401,7 +358,7 @@ def test_the_supervisor_relays_a_message_into_another_channel_and_the_entry_refe
         bilateral_channel_id(BRAVO),
         chair.member_id,
     )
-    assert (relayed.precedence, relayed.text) == ("FLASH", "Convoy at the crossing at 09:00")
+    assert (relayed.precedence, relayed.text) == ("FLASH", FLASH_TEXT)
     assert relayed.sender_organisation_id == SUPERVISOR
     entry, body = last_entry(db)
     assert entry.entry_type == HotlineEntry.MESSAGE_SENT
@@ -422,7 +379,7 @@ def test_the_supervisor_relays_a_message_into_another_channel_and_the_entry_refe
 def test_a_party_cannot_relay_and_the_supervisor_cannot_relay_into_the_same_channel(
     db: Session, member: Callable[[str], Viewer], clock: ManualClock
 ) -> None:
-    original = send(db, member("alpha.liaison"), clock)
+    original = send(db, member("alpha.liaison"), now=clock.now())
     original_id = original.id
     liaison, chair = member("alpha.liaison"), member("supervisor.chair")
 
@@ -436,8 +393,10 @@ def test_a_party_cannot_relay_and_the_supervisor_cannot_relay_into_the_same_chan
             now=clock.now(),
         )
 
-    refused(db, ForbiddenError, lambda: relay(liaison, bilateral_channel_id(ALPHA)))
-    refused(db, InvalidInput, lambda: relay(chair, CELL_CHANNEL_ID))
+    with refused(db, ForbiddenError):
+        relay(liaison, bilateral_channel_id(ALPHA))
+    with refused(db, InvalidInput):
+        relay(chair, CELL_CHANNEL_ID)
 
 
 # --- delivery ----------------------------------------------------------------------------------
@@ -446,7 +405,7 @@ def test_a_party_cannot_relay_and_the_supervisor_cannot_relay_into_the_same_chan
 def test_the_first_device_of_each_organisation_to_receive_a_message_is_its_delivery(
     db: Session, member: Callable[[str], Viewer], clock: ManualClock, ledger: LedgerContext
 ) -> None:
-    message = send(db, member("alpha.liaison"), clock)
+    message = send(db, member("alpha.liaison"), now=clock.now())
     message_id, message_index = message.id, message.log_index
     duty = member("bravo.duty")
     clock.advance(3)
@@ -478,7 +437,7 @@ def test_the_first_device_of_each_organisation_to_receive_a_message_is_its_deliv
         {"message": str(message_id), "organisation": str(BRAVO)},
     )
 
-    before = snapshot(db)
+    before = table_counts(db)
     clock.advance(3)
     assert (
         do_mark_delivered(db, member("bravo.liaison"), message_ids=[message_id], now=clock.now())
@@ -487,13 +446,13 @@ def test_the_first_device_of_each_organisation_to_receive_a_message_is_its_deliv
     assert (
         do_mark_delivered(db, member("alpha.duty"), message_ids=[message_id], now=clock.now()) == []
     )
-    assert snapshot(db) == before
+    assert table_counts(db) == before
 
 
 def test_a_member_whose_custodial_key_is_gone_still_gets_a_delivery_record(
     db: Session, member: Callable[[str], Viewer], clock: ManualClock, ledger: LedgerContext
 ) -> None:
-    message = send(db, member("alpha.liaison"), clock)
+    message = send(db, member("alpha.liaison"), now=clock.now())
     message_id = message.id
     duty = member("bravo.duty")
     # The server no longer holds the member's key (a deployment restored without it).
@@ -517,53 +476,31 @@ def test_a_member_whose_custodial_key_is_gone_still_gets_a_delivery_record(
 def test_a_member_cannot_mark_delivered_a_message_they_cannot_see(
     db: Session, member: Callable[[str], Viewer], clock: ManualClock
 ) -> None:
-    message = send(db, member("bravo.liaison"), clock, channel_id=bilateral_channel_id(BRAVO))
+    message = send(
+        db, member("bravo.liaison"), now=clock.now(), channel_id=bilateral_channel_id(BRAVO)
+    )
     message_id = message.id
     alpha, humanitarian = member("alpha.duty"), member("hum1.coordinator")
 
     for outsider in (alpha, humanitarian):
-        refused(
-            db,
-            NotFound,
-            lambda who=outsider: do_mark_delivered(  # type: ignore[misc]
-                db, who, message_ids=[message_id], now=clock.now()
-            ),
-        )
+        with refused(db, NotFound):
+            do_mark_delivered(db, outsider, message_ids=[message_id], now=clock.now())
 
 
 # --- acknowledgement ---------------------------------------------------------------------------
 
 
-def acknowledge(
-    db: Session,
-    actor: Viewer,
-    message_id: uuid.UUID,
-    clock: ManualClock,
-    *,
-    ack_id: uuid.UUID | None = None,
-    checkpoint_size: int | None = None,
-) -> Ack:
-    return do_acknowledge_message(
-        db,
-        actor,
-        message_id=message_id,
-        ack_id=ack_id or uuid.uuid4(),
-        checkpoint_size=checkpoint_size,
-        now=clock.now(),
-    )
-
-
 def test_an_ack_carries_the_message_index_its_leaf_hash_and_the_checkpoint_seen(
     db: Session, member: Callable[[str], Viewer], clock: ManualClock, ledger: LedgerContext
 ) -> None:
-    message = send(db, member("alpha.liaison"), clock)
+    message = send(db, member("alpha.liaison"), now=clock.now())
     message_id, message_index, leaf = message.id, message.log_index, message.leaf_hash
     size = checkpoint(db, clock)
     duty = member("bravo.duty")
     ack_id = uuid.uuid4()
     clock.advance(40)
 
-    ack = acknowledge(db, duty, message_id, clock, ack_id=ack_id, checkpoint_size=size)
+    ack = acknowledge(db, duty, message_id, now=clock.now(), ack_id=ack_id, checkpoint_size=size)
 
     db.rollback()
     row = db.get(Ack, ack_id)
@@ -598,17 +535,14 @@ def test_an_ack_carries_the_message_index_its_leaf_hash_and_the_checkpoint_seen(
 def test_without_a_size_the_ack_cites_the_newest_checkpoint_and_an_unknown_size_is_refused(
     db: Session, member: Callable[[str], Viewer], clock: ManualClock
 ) -> None:
-    message = send(db, member("alpha.liaison"), clock)
+    message = send(db, member("alpha.liaison"), now=clock.now())
     message_id = message.id
     size = checkpoint(db, clock)
     duty = member("bravo.duty")
 
-    refused(
-        db,
-        InvalidInput,
-        lambda: acknowledge(db, duty, message_id, clock, checkpoint_size=size + 50),
-    )
-    acknowledge(db, duty, message_id, clock)
+    with refused(db, InvalidInput):
+        acknowledge(db, duty, message_id, now=clock.now(), checkpoint_size=size + 50)
+    acknowledge(db, duty, message_id, now=clock.now())
 
     _entry, body = last_entry(db)
     assert body["checkpoint"]["size"] == size
@@ -617,13 +551,13 @@ def test_without_a_size_the_ack_cites_the_newest_checkpoint_and_an_unknown_size_
 def test_a_partys_first_ack_counts_and_a_second_members_is_recorded_without_counting(
     db: Session, member: Callable[[str], Viewer], clock: ManualClock, ledger: LedgerContext
 ) -> None:
-    message = send(db, member("alpha.liaison"), clock)
+    message = send(db, member("alpha.liaison"), now=clock.now())
     message_id = message.id
     first_at = clock.now()
-    acknowledge(db, member("bravo.duty"), message_id, clock)
+    acknowledge(db, member("bravo.duty"), message_id, now=clock.now())
     clock.advance(10)
 
-    second = acknowledge(db, member("bravo.liaison"), message_id, clock)
+    second = acknowledge(db, member("bravo.liaison"), message_id, now=clock.now())
 
     db.rollback()
     assert second.counts is False
@@ -640,18 +574,22 @@ def test_a_partys_first_ack_counts_and_a_second_members_is_recorded_without_coun
 def test_the_same_member_acknowledging_twice_is_a_conflict_and_a_retry_returns_the_first(
     db: Session, member: Callable[[str], Viewer], clock: ManualClock
 ) -> None:
-    message = send(db, member("alpha.liaison"), clock)
+    message = send(db, member("alpha.liaison"), now=clock.now())
     message_id = message.id
     duty = member("bravo.duty")
     ack_id = uuid.uuid4()
-    first = acknowledge(db, duty, message_id, clock, ack_id=ack_id)
+    first = acknowledge(db, duty, message_id, now=clock.now(), ack_id=ack_id)
     first_index = first.log_index
 
-    error = refused(db, Conflict, lambda: acknowledge(db, duty, message_id, clock))
+    with refused(db, Conflict) as raised:
+        acknowledge(db, duty, message_id, now=clock.now())
+    error = raised.value
     assert error.status == 409 and not isinstance(error, IdempotencyConflict)
-    before = snapshot(db)
-    assert acknowledge(db, duty, message_id, clock, ack_id=ack_id).log_index == first_index
-    assert snapshot(db) == before
+    before = table_counts(db)
+    assert (
+        acknowledge(db, duty, message_id, now=clock.now(), ack_id=ack_id).log_index == first_index
+    )
+    assert table_counts(db) == before
 
 
 @pytest.mark.parametrize(
@@ -670,22 +608,27 @@ def test_a_member_who_is_not_a_recipient_cannot_acknowledge(
     member: Callable[[str], Viewer],
     clock: ManualClock,
 ) -> None:
-    message = send(db, member("alpha.liaison"), clock)
+    message = send(db, member("alpha.liaison"), now=clock.now())
     message_id = message.id
     actor = member(username)
 
-    refused(db, error, lambda: acknowledge(db, actor, message_id, clock))
+    with refused(db, error):
+        acknowledge(db, actor, message_id, now=clock.now())
 
 
 def test_a_member_cannot_acknowledge_a_message_they_cannot_see(
     db: Session, member: Callable[[str], Viewer], clock: ManualClock
 ) -> None:
-    message = send(db, member("supervisor.chair"), clock, channel_id=bilateral_channel_id(BRAVO))
+    message = send(
+        db, member("supervisor.chair"), now=clock.now(), channel_id=bilateral_channel_id(BRAVO)
+    )
     message_id = message.id
     alpha = member("alpha.duty")
 
-    refused(db, NotFound, lambda: acknowledge(db, alpha, message_id, clock))
-    refused(db, NotFound, lambda: acknowledge(db, alpha, uuid.uuid4(), clock))
+    with refused(db, NotFound):
+        acknowledge(db, alpha, message_id, now=clock.now())
+    with refused(db, NotFound):
+        acknowledge(db, alpha, uuid.uuid4(), now=clock.now())
 
 
 # --- link tests --------------------------------------------------------------------------------
@@ -754,7 +697,7 @@ def test_a_missed_link_test_escalates_like_an_immediate_message(
     alpha_id, bravo_id = alpha_test.id, bravo_test.id
     duty = member("alpha.duty")
     do_mark_delivered(db, duty, message_ids=[alpha_id], now=clock.now())
-    acknowledge(db, duty, alpha_id, clock)  # ALPHA answers its link test; BRAVO does not
+    acknowledge(db, duty, alpha_id, now=clock.now())  # ALPHA answers its link test; BRAVO does not
     rule = ledger.rules(HOTLINE_RULES).rule(ledger.rules(HOTLINE_RULES).link_test_precedence)
 
     clock.advance(rule.ack.total_seconds())

@@ -8,12 +8,12 @@ from collections.abc import Callable
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
-from tests.hotline.racing import flashes, race
+from tests.hotline.factories import acknowledge, flashes
+from tests.hotline.racing import race
 
 from fusioncell.cell.policy import Viewer
 from fusioncell.clock import ManualClock
 from fusioncell.db.engine import make_sessionmaker
-from fusioncell.hotline.actions.messages import do_acknowledge_message
 from fusioncell.hotline.models import Ack
 from fusioncell.ledger.context import LedgerContext
 
@@ -33,19 +33,12 @@ def test_simultaneous_acknowledgements_by_one_party_count_once(
 
     for message_id in messages:
 
-        def acknowledge(
+        def acknowledge_it(
             session: Session, actor: Viewer, message_id: uuid.UUID = message_id
         ) -> None:
-            do_acknowledge_message(
-                session,
-                actor,
-                message_id=message_id,
-                ack_id=uuid.uuid4(),
-                checkpoint_size=None,
-                now=clock.now(),
-            )
+            acknowledge(session, actor, message_id, now=clock.now())
 
-        failures += race(sessions, [member("bravo.duty"), member("bravo.liaison")], acknowledge)
+        failures += race(sessions, [member("bravo.duty"), member("bravo.liaison")], acknowledge_it)
 
     assert failures == []
     db.rollback()

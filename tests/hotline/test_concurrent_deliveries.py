@@ -9,7 +9,8 @@ from collections.abc import Callable
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
-from tests.hotline.racing import flashes, race
+from tests.hotline.factories import flashes
+from tests.hotline.racing import race
 
 from fusioncell.cell.policy import Viewer
 from fusioncell.clock import ManualClock

@@ -6,46 +6,37 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from fastapi import FastAPI
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from tests.hotline.factories import (
+    acknowledge,
+    escalations,
+    flash,
+    restart_under_changed_rules,
+)
 
 from fusioncell.cell.policy import Viewer
 from fusioncell.clock import ManualClock
 from fusioncell.config import Settings
-from fusioncell.db.engine import make_sessionmaker
-from fusioncell.hotline.actions.channels import CELL_CHANNEL_ID
-from fusioncell.hotline.actions.messages import (
-    do_acknowledge_message,
-    do_mark_delivered,
-    do_send_message,
-)
-from fusioncell.hotline.engine import HotlineEngine
 from fusioncell.hotline.entries import HotlineEntry
 from fusioncell.hotline.escalation import MAX_STEPS, UNDELIVERED_NOTIFY, Step, due_steps
-from fusioncell.hotline.models import Escalation, EventKind, HotlineEvent, Message
-from fusioncell.hotline.rules import DEFAULT_RULES, HOTLINE_RULES, PrecedenceRule, Rung
-from fusioncell.ledger.context import LedgerContext, build_ledger_context
+from fusioncell.hotline.models import EventKind, Message
+from fusioncell.hotline.rules import HOTLINE_RULES, PrecedenceRule, Rung
+from fusioncell.ledger.context import LedgerContext
 from fusioncell.ledger.entries import key_id, log_time
 from fusioncell.ledger.models import EntryBody, LogEntry
+from fusioncell.live.models import Event
 from fusioncell.scenario.demo import stable_id
 
 BRAVO = stable_id("organisation", "BRAVO")
 SENT = datetime(2026, 1, 6, 8, 0, tzinfo=UTC)
 RECIPIENTS = ("party_duty_officer", "party_liaison", "supervisor_duty_officer")
-
-
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    """No background threads: the tests run the engine themselves, at the times they choose."""
-    return replace(settings, background_checkpoints=False)
 
 
 # --- the pure function -------------------------------------------------------------------------
@@ -147,35 +138,6 @@ def test_an_unanswered_message_repeats_its_last_rung_until_max_steps_and_then_st
 # --- the engine, with the injected clock -------------------------------------------------------
 
 
-def flash(
-    db: Session, member: Callable[[str], Viewer], clock: ManualClock, *, delivered: bool = True
-) -> uuid.UUID:
-    """alpha.liaison's FLASH in the cell channel: BRAVO is the one party that must answer."""
-    message = do_send_message(
-        db,
-        member("alpha.liaison"),
-        message_id=uuid.uuid4(),
-        channel_id=CELL_CHANNEL_ID,
-        precedence="FLASH",
-        text="Artillery movement reported near the line",
-        now=clock.now(),
-    )
-    if delivered:
-        do_mark_delivered(db, member("bravo.duty"), message_ids=[message.id], now=clock.now())
-    return message.id
-
-
-def escalations(db: Session, message_id: uuid.UUID) -> list[Escalation]:
-    db.rollback()
-    return list(
-        db.scalars(
-            select(Escalation)
-            .where(Escalation.message_id == message_id)
-            .order_by(Escalation.log_index)
-        )
-    )
-
-
 def steps_of(db: Session, message_id: uuid.UUID) -> list[tuple[int, datetime, list[str]]]:
     return [(e.step, e.due_at, e.notify) for e in escalations(db, message_id)]
 
@@ -196,7 +158,7 @@ def test_an_unacknowledged_flash_escalates_at_two_then_five_minutes_then_every_t
     ledger: LedgerContext,
 ) -> None:
     sent = clock.now()
-    message_id = flash(db, member, clock)
+    message_id = flash(db, member, clock).id
     duty_officers = ["party_duty_officer", "supervisor_duty_officer"]
 
     at(app, clock, sent, 119)
@@ -223,8 +185,10 @@ def test_an_unacknowledged_flash_escalates_at_two_then_five_minutes_then_every_t
         "notify": duty_officers,
     }
     [event] = db.scalars(
-        select(HotlineEvent).where(
-            HotlineEvent.kind == EventKind.ESCALATION.value, HotlineEvent.message_id == message_id
+        select(Event).where(
+            Event.track == "hotline",
+            Event.kind == EventKind.ESCALATION.value,
+            Event.subject == str(message_id),
         )
     )
     assert event.payload["step"] == 1 and event.payload["notify"] == duty_officers
@@ -247,7 +211,7 @@ def test_a_flash_not_delivered_in_fifteen_seconds_tells_the_supervisor_duty_offi
     app: FastAPI, db: Session, member: Callable[[str], Viewer], clock: ManualClock
 ) -> None:
     sent = clock.now()
-    message_id = flash(db, member, clock, delivered=False)
+    message_id = flash(db, member, clock, delivered=False).id
 
     at(app, clock, sent, 14)
     assert steps_of(db, message_id) == []
@@ -257,26 +221,13 @@ def test_a_flash_not_delivered_in_fifteen_seconds_tells_the_supervisor_duty_offi
     ]
 
 
-def acknowledge(
-    db: Session, member: Callable[[str], Viewer], message_id: uuid.UUID, clock: ManualClock
-) -> None:
-    do_acknowledge_message(
-        db,
-        member("bravo.duty"),
-        message_id=message_id,
-        ack_id=uuid.uuid4(),
-        checkpoint_size=None,
-        now=clock.now(),
-    )
-
-
 def test_a_flash_acknowledged_within_two_minutes_never_escalates(
     app: FastAPI, db: Session, member: Callable[[str], Viewer], clock: ManualClock
 ) -> None:
     sent = clock.now()
-    message_id = flash(db, member, clock)
+    message_id = flash(db, member, clock).id
     at(app, clock, sent, 90)
-    acknowledge(db, member, message_id, clock)
+    acknowledge(db, member("bravo.duty"), message_id, now=clock.now())
 
     at(app, clock, sent, 3600)
 
@@ -287,9 +238,9 @@ def test_an_acknowledgement_stops_the_ladder_where_it_stood(
     app: FastAPI, db: Session, member: Callable[[str], Viewer], clock: ManualClock
 ) -> None:
     sent = clock.now()
-    message_id = flash(db, member, clock)
+    message_id = flash(db, member, clock).id
     at(app, clock, sent, 180)
-    acknowledge(db, member, message_id, clock)
+    acknowledge(db, member("bravo.duty"), message_id, now=clock.now())
 
     at(app, clock, sent, 3600)
 
@@ -301,17 +252,10 @@ def test_a_second_members_ack_does_not_stop_what_the_first_did_not(
 ) -> None:
     """Only a party's first acknowledgement counts, so the deadline is the first one's."""
     sent = clock.now()
-    message_id = flash(db, member, clock)
+    message_id = flash(db, member, clock).id
     at(app, clock, sent, 130)
-    acknowledge(db, member, message_id, clock)
-    do_acknowledge_message(
-        db,
-        member("bravo.liaison"),
-        message_id=message_id,
-        ack_id=uuid.uuid4(),
-        checkpoint_size=None,
-        now=clock.now(),
-    )
+    acknowledge(db, member("bravo.duty"), message_id, now=clock.now())
+    acknowledge(db, member("bravo.liaison"), message_id, now=clock.now())
 
     at(app, clock, sent, 3600)
 
@@ -322,7 +266,7 @@ def test_after_a_downtime_one_run_writes_every_step_that_fell_due_with_its_own_d
     app: FastAPI, db: Session, member: Callable[[str], Viewer], clock: ManualClock
 ) -> None:
     sent = clock.now()
-    message_id = flash(db, member, clock, delivered=False)
+    message_id = flash(db, member, clock, delivered=False).id
 
     clock.advance(600)  # the server was down for ten minutes
     app.state.hotline_engine.run_once()
@@ -353,16 +297,15 @@ def test_a_message_escalates_by_the_policy_it_was_sent_under_after_the_policy_ch
     tmp_path: Path,
 ) -> None:
     sent = clock.now()
-    message_id = flash(db, member, clock)
-    faster = tmp_path / "faster.toml"
-    faster.write_text(
-        DEFAULT_RULES.read_text()
-        .replace("ack_seconds = 120", "ack_seconds = 60")
-        .replace("after_seconds = 120", "after_seconds = 60")
+    message_id = flash(db, member, clock).id
+    restarted, changed = restart_under_changed_rules(
+        settings,
+        app.state.engine,
+        clock,
+        tmp_path / "faster.toml",
+        {"ack_seconds = 120": "ack_seconds = 60", "after_seconds = 120": "after_seconds = 60"},
     )
-    changed = build_ledger_context(replace(settings, hotline_policy=faster))
     assert changed.rules(HOTLINE_RULES).rule("FLASH").ladder[0].after == timedelta(seconds=60)
-    restarted = HotlineEngine(make_sessionmaker(app.state.engine, ledger=changed), clock)
 
     clock.current = sent + timedelta(seconds=90)
     restarted.run_once()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,31 +25,22 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session
-from tests.hotline.verifying import verify
+from tests.helpers.verifying import verify_replays
+from tests.hotline.factories import acknowledge, escalations, send
 
 from fusioncell.cell.actions.account import do_set_language
 from fusioncell.cell.policy import Viewer
 from fusioncell.clock import ManualClock
-from fusioncell.config import Settings
 from fusioncell.db.engine import create_db_engine, make_sessionmaker
-from fusioncell.hotline.actions.channels import CELL_CHANNEL_ID
 from fusioncell.hotline.actions.escalation import do_escalate_due
 from fusioncell.hotline.actions.messages import (
-    do_acknowledge_message,
     do_mark_delivered,
-    do_send_message,
 )
 from fusioncell.hotline.engine import HotlineEngine
-from fusioncell.hotline.models import Ack, Escalation, Message
+from fusioncell.hotline.models import Escalation
 from fusioncell.ledger.context import LedgerContext
 from fusioncell.ledger.entries import parse_leaf
 from fusioncell.ledger.models import LogEntry
-
-
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    """No background threads: the tests run the engine and the checkpointer themselves."""
-    return replace(settings, background_checkpoints=False)
 
 
 def logged_at(db: Session, index: int) -> datetime:
@@ -59,32 +50,8 @@ def logged_at(db: Session, index: int) -> datetime:
     return parse_leaf(entry.leaf).logged_at
 
 
-def flash(db: Session, sender: Viewer, *, now: datetime) -> Message:
-    return do_send_message(
-        db,
-        sender,
-        message_id=uuid.uuid4(),
-        channel_id=CELL_CHANNEL_ID,
-        precedence="FLASH",
-        text="Artillery movement reported near the line",
-        now=now,
-    )
-
-
-def acknowledge(db: Session, viewer: Viewer, message_id: uuid.UUID, *, now: datetime) -> Ack:
-    return do_acknowledge_message(
-        db, viewer, message_id=message_id, ack_id=uuid.uuid4(), checkpoint_size=None, now=now
-    )
-
-
 def steps_of(db: Session, message_id: uuid.UUID) -> list[tuple[int, datetime, datetime]]:
-    db.rollback()
-    return [
-        (e.step, e.due_at, e.written_at)
-        for e in db.scalars(
-            select(Escalation).where(Escalation.message_id == message_id).order_by(Escalation.step)
-        )
-    ]
+    return [(e.step, e.due_at, e.written_at) for e in escalations(db, message_id)]
 
 
 # --- the shapes that made an honest log fail ---------------------------------------------------
@@ -105,7 +72,7 @@ def test_a_message_whose_log_time_was_pushed_later_escalates_from_its_log_time_a
     called not due."""
     read = clock.now()
     do_set_language(db, member("alpha.duty"), language="ar", now=read + timedelta(seconds=3))
-    message = flash(db, member("alpha.liaison"), now=read)  # never delivered
+    message = send(db, member("alpha.liaison"), now=read)  # never delivered
     sent = logged_at(db, message.log_index)
     assert sent == read + timedelta(seconds=3)
     assert (message.sent_at, message.delivered_deadline, message.ack_deadline) == (
@@ -131,7 +98,7 @@ def test_a_message_whose_log_time_was_pushed_later_escalates_from_its_log_time_a
         (sent + timedelta(seconds=15)).isoformat().replace("+00:00", "Z"),
         (sent + timedelta(minutes=2)).isoformat().replace("+00:00", "Z"),
     )
-    report = verify(app, engine, ledger)
+    report = verify_replays(app, engine, ledger)
     assert report.ok, report.summary()
 
 
@@ -147,7 +114,7 @@ def test_an_escalation_logged_later_than_the_engines_clock_holds_every_step_due_
     bear +130 s, so it writes what was due by then (steps 0 and 1), not only step 0, and
     ``verify`` finds nothing missing."""
     sent = clock.now()
-    message = flash(db, member("alpha.liaison"), now=sent)
+    message = send(db, member("alpha.liaison"), now=sent)
     do_set_language(db, member("alpha.duty"), language="ar", now=sent + timedelta(seconds=130))
 
     do_escalate_due(db, now=sent + timedelta(seconds=20))
@@ -159,7 +126,7 @@ def test_an_escalation_logged_later_than_the_engines_clock_holds_every_step_due_
     ]
     for escalation in db.scalars(select(Escalation).where(Escalation.message_id == message.id)):
         assert logged_at(db, escalation.log_index) == escalation.written_at
-    report = verify(app, engine, ledger)
+    report = verify_replays(app, engine, ledger)
     assert report.ok, report.summary()
 
 
@@ -176,7 +143,7 @@ def test_an_acknowledgement_logged_in_the_same_instant_after_an_escalation_leave
     step, but this one came after the escalation in the log: ``verify`` judges the escalation
     by the log before it, as the engine decided it."""
     sent = clock.now()
-    message = flash(db, member("alpha.liaison"), now=sent)
+    message = send(db, member("alpha.liaison"), now=sent)
     do_mark_delivered(db, member("bravo.duty"), message_ids=[message.id], now=sent)
     clock.current = sent + timedelta(minutes=2)
     app.state.hotline_engine.run_once()
@@ -185,7 +152,7 @@ def test_an_acknowledgement_logged_in_the_same_instant_after_an_escalation_leave
     app.state.hotline_engine.run_once()
 
     assert [step for step, _due, _written in steps_of(db, message.id)] == [1]
-    report = verify(app, engine, ledger)
+    report = verify_replays(app, engine, ledger)
     assert report.ok, report.summary()
 
 
@@ -205,7 +172,7 @@ def test_an_acknowledgement_committing_while_the_engine_looks_counts_when_it_was
     engine logs, is committed and counts: step 1 (due +120 s) is not written. (On SQLite the
     engine's transaction cannot even begin until the acknowledgement's ends.)"""
     sent = clock.now()
-    message = flash(db, member("alpha.liaison"), now=sent)
+    message = send(db, member("alpha.liaison"), now=sent)
     do_mark_delivered(db, member("bravo.duty"), message_ids=[message.id], now=sent)
     bravo = member("bravo.duty")
     sessions = make_sessionmaker(engine, ledger=ledger)
@@ -255,7 +222,7 @@ def test_an_acknowledgement_committing_while_the_engine_looks_counts_when_it_was
 
     assert failures == []
     assert steps_of(db, message.id) == []
-    report = verify(app, engine, ledger)
+    report = verify_replays(app, engine, ledger)
     assert report.ok, report.summary()
 
 
@@ -348,13 +315,10 @@ def live(
     at = start + timedelta(seconds=plan.send_at)
     with sessions() as db:
         clock.wait_until(at)
-        message = do_send_message(
+        message = send(
             db,
             people[f"{plan.sender}.liaison"],
-            message_id=uuid.uuid4(),
-            channel_id=CELL_CHANNEL_ID,
             precedence=plan.precedence,
-            text="Movement reported near the line",
             now=clock.now() - timedelta(seconds=plan.lag),
         )
         if plan.delivered_after is not None:
@@ -437,5 +401,5 @@ def test_verify_passes_on_a_log_written_by_concurrent_senders_acknowledgers_and_
     hotline.run_once()
     start[0] = shared.current + timedelta(hours=1)
 
-    report = verify(app, engine, ledger)
+    report = verify_replays(app, engine, ledger)
     assert report.ok, report.summary()

@@ -9,11 +9,11 @@ from collections.abc import Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from tests.hotline.factories import acknowledge, send
 
 from fusioncell.cell.policy import Viewer
 from fusioncell.clock import ManualClock
-from fusioncell.hotline.actions.channels import CELL_CHANNEL_ID, bilateral_channel_id
-from fusioncell.hotline.actions.messages import do_acknowledge_message, do_send_message
+from fusioncell.hotline.actions.channels import bilateral_channel_id
 from fusioncell.hotline.models import Ack, ChannelMember, Message
 from fusioncell.hotline.queries import (
     list_messages,
@@ -45,41 +45,21 @@ def test_with_no_sender_organisation_every_member_that_acknowledges_owes() -> No
     }
 
 
-def _send(db: Session, sender: Viewer, channel: uuid.UUID, clock: ManualClock) -> Message:
-    return do_send_message(
-        db,
-        sender,
-        message_id=uuid.uuid4(),
-        channel_id=channel,
-        precedence="ROUTINE",
-        text="Report.",
-        now=clock.now(),
-    )
-
-
-def _ack(db: Session, viewer: Viewer, message: Message, clock: ManualClock) -> None:
-    do_acknowledge_message(
-        db,
-        viewer,
-        message_id=message.id,
-        ack_id=uuid.uuid4(),
-        checkpoint_size=None,
-        now=clock.now(),
-    )
-
-
 def test_the_sql_query_owes_exactly_what_the_rule_says_for_every_message(
     db: Session, member: Callable[[str], Viewer], clock: ManualClock
 ) -> None:
     chair, alpha, bravo = member("supervisor.chair"), member("alpha.liaison"), member("bravo.duty")
-    from_chair = _send(db, chair, CELL_CHANNEL_ID, clock)
-    from_alpha = _send(db, alpha, CELL_CHANNEL_ID, clock)
-    to_bravo = _send(db, chair, bilateral_channel_id(BRAVO), clock)
-    both_acked = _send(db, chair, CELL_CHANNEL_ID, clock)
-    _ack(db, bravo, from_chair, clock)
-    _ack(db, alpha, both_acked, clock)
-    _ack(db, member("alpha.duty"), both_acked, clock)  # a second one counts for nothing more
-    _ack(db, bravo, both_acked, clock)
+    from_chair = send(db, chair, now=clock.now(), precedence="ROUTINE")
+    from_alpha = send(db, alpha, now=clock.now(), precedence="ROUTINE")
+    to_bravo = send(
+        db, chair, now=clock.now(), channel_id=bilateral_channel_id(BRAVO), precedence="ROUTINE"
+    )
+    both_acked = send(db, chair, now=clock.now(), precedence="ROUTINE")
+    acknowledge(db, bravo, from_chair.id, now=clock.now())
+    acknowledge(db, alpha, both_acked.id, now=clock.now())
+    # A second acknowledgement by ALPHA counts for nothing more.
+    acknowledge(db, member("alpha.duty"), both_acked.id, now=clock.now())
+    acknowledge(db, bravo, both_acked.id, now=clock.now())
 
     owed: dict[uuid.UUID, set[uuid.UUID]] = {}
     for message_id, organisation_id in db.execute(owed_acknowledgements()):
@@ -108,9 +88,9 @@ def test_every_read_of_what_is_owed_agrees_with_the_rule(
     db: Session, member: Callable[[str], Viewer], clock: ManualClock
 ) -> None:
     chair, alpha, bravo = member("supervisor.chair"), member("alpha.liaison"), member("bravo.duty")
-    acked_by_bravo = _send(db, chair, CELL_CHANNEL_ID, clock)
-    from_alpha = _send(db, alpha, CELL_CHANNEL_ID, clock)
-    _ack(db, bravo, acked_by_bravo, clock)
+    acked_by_bravo = send(db, chair, now=clock.now(), precedence="ROUTINE")
+    from_alpha = send(db, alpha, now=clock.now(), precedence="ROUTINE")
+    acknowledge(db, bravo, acked_by_bravo.id, now=clock.now())
 
     assert message_state(db, bravo, acked_by_bravo).owing == {ALPHA}
     assert {r.organisation_id for r in message_state(db, bravo, acked_by_bravo).recipients} == {
@@ -124,7 +104,7 @@ def test_every_read_of_what_is_owed_agrees_with_the_rule(
         acked_by_bravo.id,
         from_alpha.id,
     }
-    _ack(db, alpha, acked_by_bravo, clock)
+    acknowledge(db, alpha, acked_by_bravo.id, now=clock.now())
     assert message_state(db, chair, acked_by_bravo).owing == frozenset()
     assert list_messages(db, alpha, unacknowledged=True) == []
     assert [m.id for m in unacknowledged_messages(db, chair)] == [from_alpha.id]

@@ -3,12 +3,8 @@ log's escalation entries differ from what was due: one missing, one extra, one e
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import uuid
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -18,25 +14,24 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
-from tests.hotline.verifying import verify
+from tests.helpers.verifying import fusioncell_verify, verify_replays
+from tests.hotline.factories import (
+    acknowledge,
+    flash,
+    restart_under_changed_rules,
+    send,
+)
 
 from fusioncell import bootstrap
 from fusioncell.cell.actions.account import do_set_language
 from fusioncell.cell.policy import Viewer
 from fusioncell.clock import ManualClock
 from fusioncell.config import Settings
-from fusioncell.db.engine import make_sessionmaker
-from fusioncell.hotline.actions.channels import CELL_CHANNEL_ID, bilateral_channel_id
-from fusioncell.hotline.actions.messages import (
-    do_acknowledge_message,
-    do_mark_delivered,
-    do_send_message,
-)
-from fusioncell.hotline.engine import HotlineEngine
+from fusioncell.hotline.actions.channels import bilateral_channel_id
+from fusioncell.hotline.actions.messages import do_mark_delivered
 from fusioncell.hotline.entries import HotlineEntry
 from fusioncell.hotline.models import Escalation, Message
-from fusioncell.hotline.rules import DEFAULT_RULES
-from fusioncell.ledger.context import LedgerContext, build_ledger_context
+from fusioncell.ledger.context import LedgerContext
 from fusioncell.ledger.entries import audience, log_time
 from fusioncell.ledger.record import ByLog, record
 from fusioncell.ledger.verify import HttpSource, verify_log
@@ -46,43 +41,9 @@ ALPHA = stable_id("organisation", "ALPHA")
 BRAVO = stable_id("organisation", "BRAVO")
 
 
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    """No background threads: the tests run the engine and the checkpointer themselves."""
-    return replace(settings, background_checkpoints=False)
-
-
-def flash(
-    db: Session,
-    member: Callable[[str], Viewer],
-    clock: ManualClock,
-    *,
-    delivered: bool = True,
-    text: str = "Artillery movement near the line",
-) -> tuple[uuid.UUID, int]:
-    message = do_send_message(
-        db,
-        member("alpha.liaison"),
-        message_id=uuid.uuid4(),
-        channel_id=CELL_CHANNEL_ID,
-        precedence="FLASH",
-        text=text,
-        now=clock.now(),
-    )
-    if delivered:
-        do_mark_delivered(db, member("bravo.duty"), message_ids=[message.id], now=clock.now())
+def id_and_index(message: Message) -> tuple[uuid.UUID, int]:
+    """A message's id and the index of its entry."""
     return message.id, message.log_index
-
-
-def acknowledge(db: Session, viewer: Viewer, message_id: uuid.UUID, clock: ManualClock) -> None:
-    do_acknowledge_message(
-        db,
-        viewer,
-        message_id=message_id,
-        ack_id=uuid.uuid4(),
-        checkpoint_size=None,
-        now=clock.now(),
-    )
 
 
 def escalate_by_hand(
@@ -132,16 +93,16 @@ def busy_log(
         )
     )
     assert link_test is not None
-    unanswered = flash(db, member, clock)
-    undelivered = flash(db, member, clock, delivered=False, text="Second FLASH")
-    answered = flash(db, member, clock, text="Third FLASH")
+    unanswered = id_and_index(flash(db, member, clock))
+    undelivered = id_and_index(flash(db, member, clock, delivered=False, text="Second FLASH"))
+    answered = id_and_index(flash(db, member, clock, text="Third FLASH"))
     for second in range(0, 601, 7):
         clock.current = sent + timedelta(seconds=second)
         if second == 63:
-            acknowledge(db, member("bravo.duty"), answered[0], clock)
-            acknowledge(db, member("bravo.liaison"), answered[0], clock)
+            acknowledge(db, member("bravo.duty"), answered[0], now=clock.now())
+            acknowledge(db, member("bravo.liaison"), answered[0], now=clock.now())
             do_mark_delivered(db, member("alpha.duty"), message_ids=[link_test], now=clock.now())
-            acknowledge(db, member("alpha.duty"), link_test, clock)
+            acknowledge(db, member("alpha.duty"), link_test, now=clock.now())
         engine.run_once()
     return {
         "sent": sent,
@@ -154,7 +115,7 @@ def busy_log(
 def test_a_log_escalated_by_the_engine_verifies(
     busy_log: dict[str, Any], app: FastAPI, engine: Engine, ledger: LedgerContext
 ) -> None:
-    report = verify(app, engine, ledger)
+    report = verify_replays(app, engine, ledger)
 
     assert report.ok, report.summary()
 
@@ -177,7 +138,7 @@ def test_an_escalation_of_a_step_that_was_not_due_fails_at_its_entry(
         notify=["party_duty_officer", "supervisor_duty_officer"],
     )
 
-    report = verify(app, engine, ledger)
+    report = verify_replays(app, engine, ledger)
 
     assert not report.ok
     assert report.failed_index == extra
@@ -205,7 +166,7 @@ def test_an_escalation_logged_before_its_due_time_fails_at_its_entry(
         notify=["party_liaison"],
     )
 
-    report = verify(app, engine, ledger)
+    report = verify_replays(app, engine, ledger)
 
     assert (report.ok, report.failed_index) == (False, early)
     assert "before its due time" in (report.reason or "")
@@ -220,7 +181,7 @@ def test_an_escalation_notifying_other_people_than_the_ladder_fails_at_its_entry
     ledger: LedgerContext,
 ) -> None:
     sent = clock.now()
-    message = flash(db, member, clock)
+    message = id_and_index(flash(db, member, clock))
     clock.advance(125)
     wrong = escalate_by_hand(
         db,
@@ -232,7 +193,7 @@ def test_an_escalation_notifying_other_people_than_the_ladder_fails_at_its_entry
         notify=["party_liaison"],
     )
 
-    report = verify(app, engine, ledger)
+    report = verify_replays(app, engine, ledger)
 
     assert (report.ok, report.failed_index) == (False, wrong)
     assert "notifying ['party_liaison']; the policy says" in (report.reason or "")
@@ -247,7 +208,7 @@ def test_a_step_logged_twice_fails_at_the_second(
     ledger: LedgerContext,
 ) -> None:
     sent = clock.now()
-    message = flash(db, member, clock)
+    message = id_and_index(flash(db, member, clock))
     clock.advance(125)
     app.state.hotline_engine.run_once()
     again = escalate_by_hand(
@@ -260,7 +221,7 @@ def test_a_step_logged_twice_fails_at_the_second(
         notify=["party_duty_officer", "supervisor_duty_officer"],
     )
 
-    report = verify(app, engine, ledger)
+    report = verify_replays(app, engine, ledger)
 
     assert (report.ok, report.failed_index) == (False, again)
     assert (report.reason or "").startswith("escalation step 1 is already logged at entry ")
@@ -275,11 +236,11 @@ def test_a_step_that_fell_due_with_no_entry_fails_at_the_message(
     ledger: LedgerContext,
 ) -> None:
     sent = clock.now()
-    _message_id, index = flash(db, member, clock)
+    index = flash(db, member, clock).log_index
     clock.advance(600)  # the engine never ran; the log went on
     do_set_language(db, member("alpha.duty"), language="ar", now=clock.now())
 
-    report = verify(app, engine, ledger)
+    report = verify_replays(app, engine, ledger)
 
     assert (report.ok, report.failed_index) == (False, index)
     assert report.reason == (
@@ -300,7 +261,7 @@ def test_a_step_due_within_the_grace_of_the_last_entry_is_not_yet_missing(
     clock.advance(123)  # step 1 fell due 3 s before the last entry: the engine's tick is slack
     do_set_language(db, member("alpha.duty"), language="ar", now=clock.now())
 
-    assert verify(app, engine, ledger).ok
+    assert verify_replays(app, engine, ledger).ok
 
 
 def test_a_message_escalated_by_the_policy_it_bound_verifies_after_the_policy_changes(
@@ -313,13 +274,14 @@ def test_a_message_escalated_by_the_policy_it_bound_verifies_after_the_policy_ch
     settings: Settings,
     tmp_path: Path,
 ) -> None:
-    message_id, _index = flash(db, member, clock)
-    faster = tmp_path / "faster.toml"
-    faster.write_text(
-        DEFAULT_RULES.read_text().replace("after_seconds = 120", "after_seconds = 60")
+    message_id = flash(db, member, clock).id
+    restarted, _changed = restart_under_changed_rules(
+        settings,
+        engine,
+        clock,
+        tmp_path / "faster.toml",
+        {"after_seconds = 120": "after_seconds = 60"},
     )
-    changed = build_ledger_context(replace(settings, hotline_policy=faster))
-    restarted = HotlineEngine(make_sessionmaker(engine, ledger=changed), clock)
     for _ in range(10):
         clock.advance(30)
         restarted.run_once()  # also adopts the new policy, and link-tests under it
@@ -329,7 +291,7 @@ def test_a_message_escalated_by_the_policy_it_bound_verifies_after_the_policy_ch
         select(Escalation.step).where(Escalation.message_id == message_id).order_by(Escalation.step)
     ).all()
     assert steps == [1, 2]
-    assert verify(app, engine, ledger).ok
+    assert verify_replays(app, engine, ledger).ok
 
 
 def test_over_http_the_bodies_are_withheld_so_escalation_gets_no_verdict(
@@ -362,18 +324,12 @@ def test_the_command_fails_on_a_database_whose_escalations_differ(
     database_url: str,
     settings: Settings,
 ) -> None:
-    _message_id, index = flash(db, member, clock)
+    index = flash(db, member, clock).log_index
     clock.advance(600)
     do_set_language(db, member("alpha.duty"), language="ar", now=clock.now())
     app.state.checkpointer.run_once()
 
-    result = subprocess.run(
-        [sys.executable, "-m", "fusioncell.cli", "verify", "--database-url", database_url],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "FUSIONCELL_KEY_DIR": str(settings.key_dir)},
-        timeout=120,
-    )
+    result = fusioncell_verify("--database-url", database_url, key_dir=settings.key_dir)
 
     assert result.returncode == 1, result.stdout + result.stderr
     assert f"FAILED at entry {index}: escalation step 1 of this FLASH message" in result.stderr
@@ -400,17 +356,9 @@ def test_an_escalation_logged_before_the_message_it_names_fails_at_its_entry(
         sent=sent,
         notify=["supervisor_duty_officer"],
     )
-    do_send_message(
-        db,
-        member("alpha.liaison"),
-        message_id=message_id,
-        channel_id=CELL_CHANNEL_ID,
-        precedence="FLASH",
-        text="Artillery movement near the line",
-        now=clock.now(),
-    )
+    send(db, member("alpha.liaison"), now=clock.now(), message_id=message_id)
 
-    report = verify(app, engine, ledger)
+    report = verify_replays(app, engine, ledger)
 
     assert (report.ok, report.failed_index) == (False, early)
     assert report.reason == f"an escalation of message {message_id}, which no earlier entry sent"

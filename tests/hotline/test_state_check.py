@@ -14,23 +14,21 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.orm import Session
+from tests.helpers.verifying import tamper, verify_state
+from tests.hotline.factories import FLASH_TEXT, acknowledge, send
 
-from fusioncell.bootstrap import STATE_CHECKS
 from fusioncell.cell.policy import Viewer
 from fusioncell.clock import ManualClock
 from fusioncell.hotline.actions.channels import CELL_CHANNEL_ID, bilateral_channel_id
 from fusioncell.hotline.actions.messages import (
-    do_acknowledge_message,
     do_mark_delivered,
     do_relay_message,
-    do_send_message,
 )
 from fusioncell.hotline.models import Ack, ChannelMember, Delivery, Escalation, Message
 from fusioncell.hotline.state_check import HotlineStateCheck
 from fusioncell.ledger.context import LedgerContext
 from fusioncell.ledger.entries import known_entry_types
 from fusioncell.ledger.models import LogAudience, LogEntry
-from fusioncell.ledger.verify import DatabaseSource, VerifyReport, verify_log
 from fusioncell.scenario.demo import stable_id
 
 ALPHA = stable_id("organisation", "ALPHA")
@@ -38,7 +36,6 @@ BRAVO = stable_id("organisation", "BRAVO")
 HUM = stable_id("organisation", "HUM-1")
 BRAVO_DUTY = stable_id("member", "bravo.duty")
 BRAVO_LIAISON = stable_id("member", "bravo.liaison")
-FLASH_TEXT = "Artillery movement near the line"
 
 
 @dataclass(frozen=True)
@@ -47,24 +44,6 @@ class Traffic:
     undelivered: uuid.UUID
     clarification: uuid.UUID
     relay: uuid.UUID
-
-
-def verify(engine: Engine, ledger: LedgerContext) -> VerifyReport:
-    with DatabaseSource(engine) as source:
-        return verify_log(
-            source, log_key=ledger.keyring.log_signer.verifier(), state_checks=STATE_CHECKS
-        )
-
-
-def send(db: Session, viewer: Viewer, clock: ManualClock, **content: Any) -> uuid.UUID:
-    message = do_send_message(db, viewer, message_id=uuid.uuid4(), now=clock.now(), **content)
-    return message.id
-
-
-def acknowledge(db: Session, viewer: Viewer, message: uuid.UUID, clock: ManualClock) -> None:
-    do_acknowledge_message(
-        db, viewer, message_id=message, ack_id=uuid.uuid4(), checkpoint_size=None, now=clock.now()
-    )
 
 
 @pytest.fixture
@@ -76,28 +55,23 @@ def traffic(
     nobody received, escalated by the engine."""
     app.state.hotline_engine.run_once()  # the link tests
     clock.advance(1)
-    flash = send(
-        db, member("alpha.liaison"), clock, channel_id=CELL_CHANNEL_ID, precedence="FLASH",
-        text=FLASH_TEXT,
-    )  # fmt: skip
+    flash = send(db, member("alpha.liaison"), now=clock.now()).id
     clarification = send(
         db,
         member("bravo.liaison"),
-        clock,
+        now=clock.now(),
         channel_id=bilateral_channel_id(BRAVO),
         precedence="ROUTINE",
+        text=None,
         form="clarification_request",
         fields={"subject": "The convoy", "question": "Which crossing?"},
-    )
-    undelivered = send(
-        db, member("alpha.liaison"), clock, channel_id=CELL_CHANNEL_ID, precedence="FLASH",
-        text="Second FLASH",
-    )  # fmt: skip
+    ).id
+    undelivered = send(db, member("alpha.liaison"), now=clock.now(), text="Second FLASH").id
     clock.advance(2)
     do_mark_delivered(db, member("bravo.duty"), message_ids=[flash], now=clock.now())
-    acknowledge(db, member("bravo.duty"), flash, clock)
+    acknowledge(db, member("bravo.duty"), flash, now=clock.now())
     clock.advance(1)
-    acknowledge(db, member("bravo.liaison"), flash, clock)
+    acknowledge(db, member("bravo.liaison"), flash, now=clock.now())
     relay = do_relay_message(
         db,
         member("supervisor.chair"),
@@ -119,15 +93,10 @@ def index_of(engine: Engine, column: Any, *where: Any) -> int:
     return int(found)
 
 
-def tamper(engine: Engine, statement: Any) -> None:
-    with engine.begin() as connection:
-        assert connection.execute(statement).rowcount in (1, -1)  # -1: psycopg on insert
-
-
 def test_an_honest_hotline_database_verifies_with_its_rows_and_audiences(
     traffic: Traffic, engine: Engine, ledger: LedgerContext
 ) -> None:
-    report = verify(engine, ledger)
+    report = verify_state(engine, ledger)
 
     assert report.ok, report.summary()
     with engine.connect() as connection:
@@ -142,7 +111,7 @@ def test_an_edited_message_text_fails_at_the_message_entry(
     target = index_of(engine, Message.log_index, Message.id == traffic.flash)
     tamper(engine, update(Message).where(Message.id == traffic.flash).values(text="Stand down"))
 
-    report = verify(engine, ledger)
+    report = verify_state(engine, ledger)
 
     assert (report.failed_index, report.reason) == (
         target,
@@ -167,7 +136,7 @@ def test_each_served_field_of_a_message_is_checked(
     target = index_of(engine, Message.log_index, Message.id == traffic.flash)
     tamper(engine, update(Message).where(Message.id == traffic.flash).values({column: value}))
 
-    report = verify(engine, ledger)
+    report = verify_state(engine, ledger)
 
     assert report.failed_index == target
     assert report.reason is not None
@@ -184,7 +153,7 @@ def test_edited_template_fields_and_a_moved_deadline_are_caught(
     target = index_of(engine, Message.log_index, Message.id == traffic.clarification)
     fields = {"subject": "The convoy", "question": "Which crossing? None, stay home."}
     tamper(engine, update(Message).where(Message.id == traffic.clarification).values(fields=fields))
-    assert verify(engine, ledger).failed_index == target
+    assert verify_state(engine, ledger).failed_index == target
 
     tamper(
         engine,
@@ -192,7 +161,7 @@ def test_edited_template_fields_and_a_moved_deadline_are_caught(
         .where(Message.id == traffic.clarification)
         .values(fields={"subject": "The convoy", "question": "Which crossing?"}),
     )
-    assert verify(engine, ledger).ok
+    assert verify_state(engine, ledger).ok
     with engine.connect() as connection:
         deadline = connection.scalar(
             select(Message.ack_deadline).where(Message.id == traffic.clarification)
@@ -203,7 +172,7 @@ def test_edited_template_fields_and_a_moved_deadline_are_caught(
         .where(Message.id == traffic.clarification)
         .values(ack_deadline=deadline + timedelta(days=1)),
     )
-    report = verify(engine, ledger)
+    report = verify_state(engine, ledger)
     assert report.failed_index == target
     assert report.reason is not None and "ack_deadline" in report.reason
 
@@ -214,7 +183,7 @@ def test_a_deleted_delivery_row_fails_at_its_delivery_entry(
     target = index_of(engine, Delivery.log_index, Delivery.message_id == traffic.flash)
     tamper(engine, delete(Delivery).where(Delivery.message_id == traffic.flash))
 
-    report = verify(engine, ledger)
+    report = verify_state(engine, ledger)
 
     assert (report.failed_index, report.reason) == (
         target,
@@ -238,7 +207,7 @@ def test_a_delivery_row_without_its_entry_fails(
         ),
     )
 
-    report = verify(engine, ledger)
+    report = verify_state(engine, ledger)
 
     assert (report.failed_index, report.reason) == (
         None,
@@ -257,7 +226,7 @@ def test_an_acknowledgement_moved_to_another_member_fails_at_its_entry(
     other = stable_id("member", "bravo.analyst")
     tamper(engine, update(Ack).where(*first).values(member_id=other))
 
-    report = verify(engine, ledger)
+    report = verify_state(engine, ledger)
 
     assert (report.failed_index, report.reason) == (
         target,
@@ -272,7 +241,7 @@ def test_a_second_acknowledgement_made_to_count_fails_at_its_entry(
     target = index_of(engine, Ack.log_index, *second)
     tamper(engine, update(Ack).where(*second).values(counts=True))
 
-    report = verify(engine, ledger)
+    report = verify_state(engine, ledger)
 
     assert report.failed_index == target
     assert report.reason is not None and ": counts is True, but the entry records False" in (
@@ -286,7 +255,7 @@ def test_a_deleted_escalation_fails_at_its_entry(
     target = index_of(engine, Escalation.log_index, Escalation.message_id == traffic.undelivered)
     tamper(engine, delete(Escalation).where(Escalation.log_index == target))
 
-    report = verify(engine, ledger)
+    report = verify_state(engine, ledger)
 
     assert (report.failed_index, report.reason) == (
         target,
@@ -304,7 +273,7 @@ def test_channel_membership_is_checked_against_the_channel_entry(
         .where(ChannelMember.channel_id == CELL_CHANNEL_ID, ChannelMember.organisation_id == BRAVO)
         .values(acknowledges=False),
     )
-    assert verify(engine, ledger).failed_index == opened
+    assert verify_state(engine, ledger).failed_index == opened
 
     tamper(
         engine,
@@ -318,7 +287,7 @@ def test_channel_membership_is_checked_against_the_channel_entry(
             channel_id=CELL_CHANNEL_ID, organisation_id=HUM, acknowledges=False
         ),
     )
-    report = verify(engine, ledger)
+    report = verify_state(engine, ledger)
     assert (report.failed_index, report.reason) == (
         None,
         f"hotline_channel_members row {CELL_CHANNEL_ID}/{HUM} has no entry in the log",
@@ -333,7 +302,7 @@ def test_an_audience_row_added_to_a_message_entry_fails_at_the_message(
         engine, insert(LogAudience).values(entry_index=target, kind="organisation", value=str(HUM))
     )
 
-    report = verify(engine, ledger)
+    report = verify_state(engine, ledger)
 
     assert (report.failed_index, report.reason) == (
         target,
