@@ -18,15 +18,15 @@ compared; for disabled and countersigned the log says whether, and that is compa
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Boolean, Connection, String, Uuid, column, select, table
+from sqlalchemy import Boolean, Connection, String, TableClause, Uuid, column, select, table
 
 from fusioncell.cell.entries import CellEntry
 from fusioncell.db.base import UTCDateTime
-from fusioncell.ledger.entries import LedgerEntry
+from fusioncell.ledger.entries import LedgerEntry, b64
 from fusioncell.ledger.verify.state import (
     AudienceRule,
     Recorded,
@@ -158,20 +158,70 @@ class CellStateCheck:
         _check_roles(tables, log, directory)
 
 
-def _check_organisations(tables: Connection, log: RecordedLog) -> None:
-    rows = {str(row.id): row for row in tables.execute(select(_organisations))}
-    for entry in log.of_type(CellEntry.ORGANISATION_CREATED):
-        body = entry.body
-        row = rows.pop(str(body["organisation"]), None)
+# -- a track's rows, one per entry -------------------------------------------------------
+# Most tables hold one row per entry: by an id the body names, or by the entry's log_index. The
+# geography's and the hotline's checks use these too.
+
+Columns = Callable[[Recorded, Any], Iterable[tuple[str, object]]]
+
+
+def check_rows_by_id(
+    tables: Connection,
+    table_: TableClause,
+    entries: Iterable[Recorded],
+    id_of: Callable[[Recorded], object],
+    columns: Columns,
+) -> None:
+    """Each entry has the row with the id its body names, whose columns hold what
+    ``columns(entry, row)`` says the entry records; no row is left without its entry."""
+    rows = {str(row.id): row for row in tables.execute(select(table_))}
+    for entry in entries:
+        row_id = str(id_of(entry))
+        row = rows.pop(row_id, None)
         if row is None:
-            raise StateMismatch(entry.index, f"organisations has no row {body['organisation']}")
-        for name, stored, recorded in (
-            ("slug", row.slug, body["slug"]),
-            ("name", row.name, body["name"]),
-            ("kind", row.kind, body["kind"]),
-        ):
-            require_same("organisations", row.id, name, entry.index, stored, recorded)
-    unmatched_rows("organisations", rows)
+            raise StateMismatch(entry.index, f"{table_.name} has no row {row_id}")
+        _require_columns(table_.name, row_id, entry, row, columns)
+    unmatched_rows(table_.name, rows)
+
+
+def check_rows_by_index(
+    tables: Connection,
+    table_: TableClause,
+    entries: Iterable[Recorded],
+    shown: Callable[[Any], str],
+    columns: Columns,
+) -> None:
+    """As ``check_rows_by_id``, for a table whose rows name their entry by ``log_index``;
+    ``shown(row)`` names a row in a message."""
+    rows = {int(row.log_index): row for row in tables.execute(select(table_))}
+    for entry in entries:
+        row = rows.pop(entry.index, None)
+        if row is None:
+            raise StateMismatch(
+                entry.index, f"{table_.name} has no row for this {entry.entry_type} entry"
+            )
+        _require_columns(table_.name, shown(row), entry, row, columns)
+    unmatched_rows(table_.name, (f"{shown(row)} (log_index {i})" for i, row in rows.items()))
+
+
+def _require_columns(
+    table_name: str, row_id: object, entry: Recorded, row: Any, columns: Columns
+) -> None:
+    for name, recorded in columns(entry, row):
+        stored = getattr(row, name)
+        if isinstance(stored, bytes | memoryview):
+            stored = b64(bytes(stored))  # compared as the body spells bytes
+        require_same(table_name, row_id, name, entry.index, stored, recorded)
+
+
+def _check_organisations(tables: Connection, log: RecordedLog) -> None:
+    check_rows_by_id(
+        tables,
+        _organisations,
+        log.of_type(CellEntry.ORGANISATION_CREATED),
+        lambda entry: entry.body["organisation"],
+        lambda entry, _row: [(name, entry.body[name]) for name in ("slug", "name", "kind")],
+    )
 
 
 def _check_members(tables: Connection, log: RecordedLog, directory: Directory) -> None:

@@ -6,17 +6,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Connection, String, column, select, table
+from sqlalchemy import JSON, Boolean, Connection, String, column, table
 
+from fusioncell.cell.state_check import check_rows_by_id
 from fusioncell.geo.entries import GeoEntry
-from fusioncell.ledger.verify.state import (
-    AudienceRule,
-    Recorded,
-    RecordedLog,
-    StateMismatch,
-    require_same,
-    unmatched_rows,
-)
+from fusioncell.ledger.verify.state import AudienceRule, Recorded, RecordedLog
 
 _features = table(
     "geo_features",
@@ -28,6 +22,7 @@ _features = table(
     column("geometry", JSON),
     column("authoritative", Boolean),
 )
+_COLUMNS = ("kind", "side", "band", "name", "geometry", "authoritative")
 
 
 class GeoStateCheck:
@@ -40,14 +35,10 @@ class GeoStateCheck:
         return rule
 
     def check(self, tables: Connection, log: RecordedLog) -> None:
-        rows = {str(row.id): row for row in tables.execute(select(_features))}
-        for entry in log.of_type(GeoEntry.GEO_FEATURE_DEFINED):
-            body = entry.body
-            row = rows.pop(str(body["id"]), None)
-            if row is None:
-                raise StateMismatch(entry.index, f"geo_features has no row {body['id']}")
-            for name in ("kind", "side", "band", "name", "geometry", "authoritative"):
-                require_same(
-                    "geo_features", row.id, name, entry.index, getattr(row, name), body[name]
-                )
-        unmatched_rows("geo_features", rows)
+        check_rows_by_id(
+            tables,
+            _features,
+            log.of_type(GeoEntry.GEO_FEATURE_DEFINED),
+            lambda entry: entry.body["id"],
+            lambda entry, _row: [(name, entry.body[name]) for name in _COLUMNS],
+        )

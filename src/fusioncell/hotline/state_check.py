@@ -36,7 +36,7 @@ from sqlalchemy import (
     table,
 )
 
-from fusioncell.cell.state_check import Directory
+from fusioncell.cell.state_check import Directory, check_rows_by_id, check_rows_by_index
 from fusioncell.db.base import UTCDateTime
 from fusioncell.hotline.entries import HotlineEntry
 from fusioncell.hotline.rules import HotlineRules, RulesError, parse_rules
@@ -208,25 +208,28 @@ class HotlineStateCheck:
 
 
 def _check_channels(tables: Connection, hotline: _Hotline) -> None:
-    rows = {str(row.id): row for row in tables.execute(select(_channels))}
+    def columns(entry: Recorded, _row: Any) -> list[tuple[str, object]]:
+        parties = [o for o, acks in hotline.channel_members(entry).items() if acks]
+        bilateral = entry.body["kind"] == "bilateral" and len(parties) == 1
+        return [
+            ("kind", entry.body["kind"]),
+            ("name", entry.body["name"]),
+            ("party_id", parties[0] if bilateral else None),
+        ]
+
+    check_rows_by_id(
+        tables,
+        _channels,
+        hotline.channels.values(),
+        lambda entry: entry.body["channel"],
+        columns,
+    )
     members: dict[tuple[str, str], bool] = {
         (str(row.channel_id), str(row.organisation_id)): bool(row.acknowledges)
         for row in tables.execute(select(_channel_members))
     }
     for channel, entry in hotline.channels.items():
-        body = entry.body
-        row = rows.pop(channel, None)
-        if row is None:
-            raise StateMismatch(entry.index, f"hotline_channels has no row {channel}")
         recorded = hotline.channel_members(entry)
-        parties = [o for o, acknowledges in recorded.items() if acknowledges]
-        party = parties[0] if body["kind"] == "bilateral" and len(parties) == 1 else None
-        for name, stored, value in (
-            ("kind", row.kind, body["kind"]),
-            ("name", row.name, body["name"]),
-            ("party_id", row.party_id, party),
-        ):
-            require_same("hotline_channels", channel, name, entry.index, stored, value)
         for organisation, acknowledges in recorded.items():
             stored_ack = members.pop((channel, organisation), None)
             where = f"{channel}/{organisation}"
@@ -240,7 +243,6 @@ def _check_channels(tables: Connection, hotline: _Hotline) -> None:
                 stored_ack,
                 acknowledges,
             )
-    unmatched_rows("hotline_channels", rows)
     unmatched_rows("hotline_channel_members", ("/".join(key) for key in members))
 
 
@@ -256,24 +258,11 @@ def _policies(log: RecordedLog) -> dict[str, HotlineRules]:
     return found
 
 
-def _by_index(tables: Connection, table_: Any) -> dict[int, Any]:
-    return {int(row.log_index): row for row in tables.execute(select(table_))}
-
-
-def _row(rows: dict[int, Any], name: str, entry: Recorded) -> Any:
-    row = rows.pop(entry.index, None)
-    if row is None:
-        raise StateMismatch(entry.index, f"{name} has no row for this {entry.entry_type} entry")
-    return row
-
-
 def _check_messages(
     tables: Connection, hotline: _Hotline, policies: dict[str, HotlineRules]
 ) -> None:
-    rows = _by_index(tables, _messages)
-    for entry in hotline.log.of_type(HotlineEntry.MESSAGE_SENT):
+    def columns(entry: Recorded, _row: Any) -> list[tuple[str, object]]:
         body = entry.body
-        row = _row(rows, "hotline_messages", entry)
         sender, organisation = hotline.sender(entry)
         policy = policies.get(str(body["hotline_policy"]))
         if policy is None or body["precedence"] not in policy.precedences:
@@ -284,90 +273,97 @@ def _check_messages(
             )
         rule = policy.rule(str(body["precedence"]))
         sent_at = entry.logged_at
-        for name, stored, value in (
-            ("id", row.id, body["message"]),
-            ("channel_id", row.channel_id, body["channel"]),
-            ("sender_id", row.sender_id, sender),
-            ("sender_organisation_id", row.sender_organisation_id, organisation),
-            ("precedence", row.precedence, body["precedence"]),
-            ("form", row.form, body["form"]),
-            ("text", row.text, body["text"]),
-            ("fields", row.fields, body["fields"]),
-            ("attachments", row.attachments, body["attachments"]),
-            ("relay_of", row.relay_of, body["relay_of"]),
-            ("hotline_policy", row.hotline_policy, body["hotline_policy"]),
-            ("leaf_hash", b64(bytes(row.leaf_hash)), b64(entry.leaf_hash)),
-            ("sent_at", row.sent_at, sent_at),
-            ("delivered_deadline", row.delivered_deadline, sent_at + rule.delivered),
-            ("ack_deadline", row.ack_deadline, sent_at + rule.ack),
-        ):
-            require_same("hotline_messages", row.id, name, entry.index, stored, value)
-    unmatched_rows("hotline_messages", (f"{row.id} (log_index {i})" for i, row in rows.items()))
+        return [
+            ("id", body["message"]),
+            ("channel_id", body["channel"]),
+            ("sender_id", sender),
+            ("sender_organisation_id", organisation),
+            ("precedence", body["precedence"]),
+            ("form", body["form"]),
+            ("text", body["text"]),
+            ("fields", body["fields"]),
+            ("attachments", body["attachments"]),
+            ("relay_of", body["relay_of"]),
+            ("hotline_policy", body["hotline_policy"]),
+            ("leaf_hash", b64(entry.leaf_hash)),
+            ("sent_at", sent_at),
+            ("delivered_deadline", sent_at + rule.delivered),
+            ("ack_deadline", sent_at + rule.ack),
+        ]
+
+    check_rows_by_index(
+        tables,
+        _messages,
+        hotline.log.of_type(HotlineEntry.MESSAGE_SENT),
+        lambda row: str(row.id),
+        columns,
+    )
 
 
 def _check_deliveries(tables: Connection, hotline: _Hotline) -> None:
-    rows = _by_index(tables, _deliveries)
-    for entry in hotline.log.of_type(HotlineEntry.MESSAGE_DELIVERED):
-        body = entry.body
-        row = _row(rows, "hotline_deliveries", entry)
+    def columns(entry: Recorded, _row: Any) -> list[tuple[str, object]]:
         hotline.message(entry)
-        where = f"{row.message_id}/{row.organisation_id}"
-        for name, stored, value in (
-            ("message_id", row.message_id, body["message"]),
-            ("organisation_id", row.organisation_id, body["organisation"]),
-            ("member_id", row.member_id, body["member"]),
-            ("delivered_at", row.delivered_at, entry.logged_at),
-        ):
-            require_same("hotline_deliveries", where, name, entry.index, stored, value)
-    unmatched_rows(
-        "hotline_deliveries",
-        (f"{row.message_id}/{row.organisation_id} (log_index {i})" for i, row in rows.items()),
+        return [
+            ("message_id", entry.body["message"]),
+            ("organisation_id", entry.body["organisation"]),
+            ("member_id", entry.body["member"]),
+            ("delivered_at", entry.logged_at),
+        ]
+
+    check_rows_by_index(
+        tables,
+        _deliveries,
+        hotline.log.of_type(HotlineEntry.MESSAGE_DELIVERED),
+        lambda row: f"{row.message_id}/{row.organisation_id}",
+        columns,
     )
 
 
 def _check_acks(tables: Connection, hotline: _Hotline) -> None:
-    rows = _by_index(tables, _acks)
     acknowledged: set[tuple[str, str]] = set()  # (message, organisation) already acknowledged
-    for entry in hotline.log.of_type(HotlineEntry.MESSAGE_ACKNOWLEDGED):
+
+    def columns(entry: Recorded, _row: Any) -> list[tuple[str, object]]:
         body = entry.body
-        row = _row(rows, "hotline_acks", entry)
         hotline.message(entry)
         first = (str(body["message"]), str(body["organisation"]))
-        checkpoint = body.get("checkpoint")
-        for name, stored, value in (
-            ("id", row.id, body["ack"]),
-            ("message_id", row.message_id, body["message"]),
-            ("member_id", row.member_id, hotline.log.member_of_key(entry.author)),
-            ("organisation_id", row.organisation_id, body["organisation"]),
-            ("counts", row.counts, first not in acknowledged),
-            ("acked_at", row.acked_at, entry.logged_at),
-            ("checkpoint_size", row.checkpoint_size, checkpoint["size"] if checkpoint else None),
-        ):
-            require_same("hotline_acks", row.id, name, entry.index, stored, value)
+        counts = first not in acknowledged
         acknowledged.add(first)
-    unmatched_rows("hotline_acks", (f"{row.id} (log_index {i})" for i, row in rows.items()))
+        checkpoint = body.get("checkpoint")
+        return [
+            ("id", body["ack"]),
+            ("message_id", body["message"]),
+            ("member_id", hotline.log.member_of_key(entry.author)),
+            ("organisation_id", body["organisation"]),
+            ("counts", counts),
+            ("acked_at", entry.logged_at),
+            ("checkpoint_size", checkpoint["size"] if checkpoint else None),
+        ]
+
+    check_rows_by_index(
+        tables,
+        _acks,
+        hotline.log.of_type(HotlineEntry.MESSAGE_ACKNOWLEDGED),
+        lambda row: str(row.id),
+        columns,
+    )
 
 
 def _check_escalations(tables: Connection, hotline: _Hotline) -> None:
-    rows = _by_index(tables, _escalations)
-    for entry in hotline.log.of_type(HotlineEntry.ESCALATION):
-        body = entry.body
-        row = _row(rows, "hotline_escalations", entry)
+    def columns(entry: Recorded, _row: Any) -> list[tuple[str, object]]:
         hotline.message(entry)
-        where = f"{row.message_id}/{row.organisation_id}/{row.step}"
-        for name, stored, value in (
-            ("message_id", row.message_id, body["message"]),
-            ("organisation_id", row.organisation_id, body["organisation"]),
-            ("step", row.step, body["step"]),
-            ("due_at", row.due_at, parse_log_time(str(body["due_at"]))),
-            ("notify", row.notify, body["notify"]),
-            ("written_at", row.written_at, entry.logged_at),
-        ):
-            require_same("hotline_escalations", where, name, entry.index, stored, value)
-    unmatched_rows(
-        "hotline_escalations",
-        (
-            f"{row.message_id}/{row.organisation_id}/{row.step} (log_index {i})"
-            for i, row in rows.items()
-        ),
+        return [
+            ("message_id", entry.body["message"]),
+            ("organisation_id", entry.body["organisation"]),
+            ("step", entry.body["step"]),
+            ("due_at", parse_log_time(str(entry.body["due_at"]))),
+            ("notify", entry.body["notify"]),
+            ("written_at", entry.logged_at),
+        ]
+
+    check_rows_by_index(
+        tables,
+        _escalations,
+        hotline.log.of_type(HotlineEntry.ESCALATION),
+        lambda row: f"{row.message_id}/{row.organisation_id}/{row.step}",
+        columns,
     )
