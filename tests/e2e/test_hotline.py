@@ -10,10 +10,10 @@ import time
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Request, expect
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+from tests.e2e.browsing import Requests, log_in
 
 from fusioncell.hotline.rules import DEFAULT_RULES, parse_rules
 
@@ -55,33 +55,6 @@ def hotline_server(fast_policy: Path, server: str) -> str:
     return server
 
 
-class Requests:
-    """Every request the pages make, to prove none left the host."""
-
-    def __init__(self) -> None:
-        self.urls: list[str] = []
-        self.failed: list[Request] = []
-
-    def watch(self, page: Page) -> Page:
-        page.on("request", lambda request: self.urls.append(request.url))
-        page.on("requestfailed", lambda request: self.failed.append(request))
-        return page
-
-    def assert_stayed_on(self, server: str) -> None:
-        host = urlsplit(server).netloc
-        elsewhere = [url for url in self.urls if urlsplit(url).netloc not in {host, ""}]
-        assert elsewhere == [], f"requests left the host: {elsewhere}"
-        # A page that navigates away cuts its open event stream: that is no failure.
-        failed = [
-            f"{request.url} {request.failure}"
-            for request in self.failed
-            if not (
-                urlsplit(request.url).path == "/api/v1/stream" and "ABORTED" in str(request.failure)
-            )
-        ]
-        assert failed == []
-
-
 @pytest.fixture
 def contexts(browser: Browser, request: pytest.FixtureRequest) -> Iterator[list[BrowserContext]]:
     opened: list[BrowserContext] = []
@@ -107,11 +80,7 @@ def open_as(
     context = browser.new_context(locale="en-GB")
     contexts.append(context)
     page = requests.watch(context.new_page())
-    page.goto(f"{server}/login")
-    page.fill("#username", username)
-    page.fill("#password", password)
-    page.click("form.stacked button[type=submit]")
-    expect(page.locator("a.account-link")).to_have_text(username)
+    log_in(page, server, username, password)
     return page
 
 

@@ -6,22 +6,14 @@ from __future__ import annotations
 import re
 import time
 from typing import Any
-from urllib.parse import urlsplit
 
-from playwright.sync_api import Page, Request, expect
+from playwright.sync_api import Page, expect
+from tests.e2e.browsing import Requests, log_in
 
 from fusioncell.ledger.entries import b64
 from fusioncell.ledger.tree import MemoryHashStore, leaf_hash, prove_record, tree_hash
 
 CHECKPOINT_WAIT_SECONDS = 15
-
-
-def log_in(page: Page, server: str, username: str, password: str) -> None:
-    page.goto(f"{server}/login")
-    page.fill("#username", username)
-    page.fill("#password", password)
-    page.click("form.stacked button[type=submit]")
-    expect(page.locator("a.account-link")).to_have_text(username)
 
 
 def open_record_with_a_checkpoint(page: Page, url: str) -> int:
@@ -36,25 +28,11 @@ def open_record_with_a_checkpoint(page: Page, url: str) -> int:
         page.wait_for_timeout(250)
 
 
-def watch_requests(page: Page) -> tuple[list[str], list[Request]]:
-    requested: list[str] = []
-    failed: list[Request] = []
-    page.on("request", lambda request: requested.append(request.url))
-    page.on("requestfailed", lambda request: failed.append(request))
-    return requested, failed
-
-
-def assert_stayed_on(server: str, requested: list[str], failed: list[Request]) -> None:
-    host = urlsplit(server).netloc
-    elsewhere = [url for url in requested if urlsplit(url).netloc not in {host, ""}]
-    assert elsewhere == [], f"requests left the host: {elsewhere}"
-    assert [request.url for request in failed] == []
-
-
 def test_a_supervisor_sees_the_checkpoint_searches_and_verifies_entries_in_the_browser(
     page: Page, server: str, demo_password: str
 ) -> None:
-    requested, failed = watch_requests(page)
+    requests = Requests()
+    requests.watch(page)
     log_in(page, server, "supervisor.chair", demo_password)
 
     size = open_record_with_a_checkpoint(page, f"{server}/record")
@@ -99,13 +77,14 @@ def test_a_supervisor_sees_the_checkpoint_searches_and_verifies_entries_in_the_b
     expect(enrolment).to_have_attribute("data-verify-reason", "not-yet", timeout=10_000)
     expect(enrolment.locator(".verify-result")).to_contain_text("newer than the latest checkpoint")
 
-    assert_stayed_on(server, requested, failed)
+    requests.assert_stayed_on(server)
 
 
 def test_the_pages_rfc_9162_check_accepts_every_true_proof_and_refuses_altered_ones(
     page: Page, server: str, demo_password: str
 ) -> None:
-    requested, failed = watch_requests(page)
+    requests = Requests()
+    requests.watch(page)
     log_in(page, server, "alpha.liaison", demo_password)
     page.goto(f"{server}/record")
     page.wait_for_function("window.fusioncellRecord !== undefined")
@@ -163,4 +142,4 @@ def test_the_pages_rfc_9162_check_accepts_every_true_proof_and_refuses_altered_o
         assert outcome["valid"], where
         refused = ("badRoot", "badIndex", "short", "long")
         assert not any(outcome[name] for name in refused), (where, outcome)
-    assert_stayed_on(server, requested, failed)
+    requests.assert_stayed_on(server)

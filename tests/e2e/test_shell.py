@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
-from playwright.sync_api import Page, Request, expect
-
-
-def log_in(page: Page, server: str, username: str, password: str) -> None:
-    page.goto(f"{server}/login")
-    page.fill("#username", username)
-    page.fill("#password", password)
-    page.click("form.stacked button[type=submit]")
-    expect(page.locator("a.account-link")).to_have_text(username)
+from playwright.sync_api import Page, expect
+from tests.e2e.browsing import Requests, log_in
 
 
 def test_a_liaison_logs_in_switches_to_arabic_and_sees_the_zones_without_leaving_the_host(
     page: Page, server: str, demo_password: str
 ) -> None:
-    requested: list[str] = []
-    page.on("request", lambda request: requested.append(request.url))
-    failed: list[Request] = []
-    page.on("requestfailed", lambda request: failed.append(request))
+    requests = Requests()
+    requests.watch(page)
 
     log_in(page, server, "alpha.liaison", demo_password)
 
@@ -42,7 +31,4 @@ def test_a_liaison_logs_in_switches_to_arabic_and_sees_the_zones_without_leaving
     assert page.locator("#map path.site").count() == 7
     assert int(map_element.get_attribute("data-basemap-drawn") or 0) > 0
 
-    server_host = urlsplit(server).netloc
-    elsewhere = [url for url in requested if urlsplit(url).netloc not in {server_host, ""}]
-    assert elsewhere == [], f"requests left the host: {elsewhere}"
-    assert [request.url for request in failed] == []
+    requests.assert_stayed_on(server)

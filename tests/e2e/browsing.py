@@ -1,0 +1,43 @@
+"""What every browser story does: log in through the form, and prove that no request left the
+host (the cell is air-gapped)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from playwright.sync_api import Page, Request, expect
+
+
+def log_in(page: Page, server: str, username: str, password: str) -> None:
+    page.goto(f"{server}/login")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("form.stacked button[type=submit]")
+    expect(page.locator("a.account-link")).to_have_text(username)
+
+
+class Requests:
+    """Every request the watched pages make, to prove none left the host."""
+
+    def __init__(self) -> None:
+        self.urls: list[str] = []
+        self.failed: list[Request] = []
+
+    def watch(self, page: Page) -> Page:
+        page.on("request", lambda request: self.urls.append(request.url))
+        page.on("requestfailed", lambda request: self.failed.append(request))
+        return page
+
+    def assert_stayed_on(self, server: str) -> None:
+        host = urlsplit(server).netloc
+        elsewhere = [url for url in self.urls if urlsplit(url).netloc not in {host, ""}]
+        assert elsewhere == [], f"requests left the host: {elsewhere}"
+        # A page that navigates away cuts its open event stream: that is no failure.
+        failed = [
+            f"{request.url} {request.failure}"
+            for request in self.failed
+            if not (
+                urlsplit(request.url).path == "/api/v1/stream" and "ABORTED" in str(request.failure)
+            )
+        ]
+        assert failed == []
