@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from fusioncell.cell.policy import Permission, Viewer, can
-from fusioncell.hotline import forms
-from fusioncell.hotline.models import Channel, ChannelKind, Message
+from fusioncell.hotline import forms, labels
+from fusioncell.hotline.models import Channel, Message
 from fusioncell.hotline.queries import MessageState, list_channels, message_states, names
 from fusioncell.i18n import direction, translate
 from fusioncell.ledger.entries import log_time
@@ -135,9 +135,7 @@ def isolated(fields: dict[str, Any] | None, language: str) -> dict[str, Any] | N
 
 
 def channel_label(channel: Channel, language: str) -> str:
-    if channel.kind == ChannelKind.CELL.value:
-        return translate(language, "Cell-wide channel")
-    return channel.name
+    return labels.channel_label(channel.kind, channel.name, language)
 
 
 @dataclass
