@@ -16,7 +16,12 @@ from fusioncell.cell import api as cell_api
 from fusioncell.cell import models as cell_models
 from fusioncell.cell import views as cell_views
 from fusioncell.cell.entries import CellEntry
-from fusioncell.cell.policy import CELL_READ_PERMISSIONS, register_read_permissions
+from fusioncell.cell.policy import (
+    CELL_READ_PERMISSIONS,
+    Permission,
+    can_watch_deadlines,
+    register_read_permissions,
+)
 from fusioncell.cell.rules import CELL_RULES
 from fusioncell.cell.state_check import CellStateCheck
 from fusioncell.geo import api as geo_api
@@ -44,12 +49,6 @@ from fusioncell.live import models as live_models
 from fusioncell.live.feeds import EventFeed, check_feeds
 from fusioncell.text import N_
 from fusioncell.tracks import NavItem, Track, Worker
-
-
-def _planned(name: str, label: str, order: int) -> Track:
-    """A track announced in the navigation whose page is a placeholder (``/tracks/<name>``)."""
-    return Track(name=name, nav=(NavItem(f"/tracks/{name}", label, order),))
-
 
 TRACKS: tuple[Track, ...] = (
     Track(
@@ -90,14 +89,13 @@ TRACKS: tuple[Track, ...] = (
         state_checks=(HotlineStateCheck(),),
         routers=(hotline_api.router,),
         pages=(hotline_views.router,),
-        nav=(NavItem("/hotline", N_("Hotline"), 10),),
+        nav=(
+            NavItem("/hotline", N_("Hotline"), 10, requires=Permission.MESSAGE_READ),
+            NavItem("/hotline/deadlines", N_("Deadlines"), 20, requires=can_watch_deadlines),
+        ),
         feeds=(HotlineFeed(),),
         workers=(Worker("hotline_engine", HotlineEngine),),
     ),
-    _planned("intelligence", N_("Intelligence"), 20),
-    _planned("verification", N_("Verification"), 40),
-    _planned("agreements", N_("Agreements"), 50),
-    _planned("commerce", N_("Commerce"), 60),
 )
 
 register_entry_types(*(kind for track in TRACKS for kind in track.entry_types))
@@ -109,10 +107,9 @@ MODEL_MODULES: tuple[ModuleType, ...] = tuple(m for track in TRACKS for m in tra
 STATE_CHECKS: tuple[StateCheck, ...] = tuple(c for track in TRACKS for c in track.state_checks)
 API_ROUTERS: tuple[APIRouter, ...] = tuple(r for track in TRACKS for r in track.routers)
 PAGE_ROUTERS: tuple[APIRouter, ...] = tuple(r for track in TRACKS for r in track.pages)
-# The navigation: (path, label), by each link's order.
-NAV: tuple[tuple[str, str], ...] = tuple(
-    (item.path, item.label)
-    for item in sorted((i for track in TRACKS for i in track.nav), key=lambda i: i.order)
+# The navigation, by each link's order; each page shows a viewer the links it may follow.
+NAV: tuple[NavItem, ...] = tuple(
+    sorted((item for track in TRACKS for item in track.nav), key=lambda item: item.order)
 )
 
 # The live-event bus's feeds: one SSE stream per member carries every track's events.

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from fusioncell.cell.policy import Permission
+from fusioncell.cell.policy import Permission, Viewer, can
 from fusioncell.clock import Clock
 from fusioncell.ledger.rules import RulesSection
 from fusioncell.ledger.verify.replay import ReplayFactory
@@ -24,11 +24,23 @@ from fusioncell.live.feeds import EventFeed
 @dataclass(frozen=True)
 class NavItem:
     """A link in every page's navigation: its path, its label (marked with ``N_``) and its
-    place (links are shown by ``order``, whatever the order of the tracks)."""
+    place (links are shown by ``order``, whatever the order of the tracks).
+
+    ``requires`` keeps a link from those its page would refuse: a permission, or a policy
+    predicate where the page's rule is more than one permission (``can_watch_deadlines``).
+    """
 
     path: str
     label: str
     order: int
+    requires: Permission | Callable[[Viewer], bool] | None = None
+
+    def shown_to(self, viewer: Viewer) -> bool:
+        if self.requires is None:
+            return True
+        if isinstance(self.requires, Permission):
+            return can(viewer, self.requires)
+        return self.requires(viewer)
 
 
 class Running(Protocol):

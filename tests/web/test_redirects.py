@@ -37,7 +37,7 @@ OFF_SITE = [
     "/%09/evil.example",
     "/\n/evil.example",
 ]
-ON_SITE = ["/", "/account", "/hotline?precedence=FLASH&channel=x", "/tracks/intelligence#top"]
+ON_SITE = ["/", "/account", "/hotline?precedence=FLASH&channel=x", "/hotline/deadlines#top"]
 
 
 @pytest.mark.parametrize("target", OFF_SITE)

@@ -97,7 +97,6 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("GET", "/api/v1/log/entries/{index}/receipt"): PUBLIC,
     # pages and probes
     ("GET", "/"): ANY_MEMBER,
-    ("GET", "/tracks/{track}"): ANY_MEMBER,
     ("POST", "/language"): PUBLIC,
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/readyz"): PUBLIC,

@@ -1,4 +1,4 @@
-"""The shell's pages: home, the track pages, the language switch and the probes."""
+"""The shell's pages: home, the navigation, the language switch and the probes."""
 
 from __future__ import annotations
 
@@ -27,23 +27,47 @@ def test_home_greets_a_member_with_the_tracks(client: TestClient, logged_in: str
     assert response.status_code == 200
     # Every member may open Organisations: it shows their own organisation's members and
     # what awaits their countersign.
-    for path in ("/tracks/intelligence", "/map", "/tracks/commerce", "/organisations"):
+    for path in ("/hotline", "/map", "/record", "/organisations"):
         assert f'href="{path}"' in response.text
+    assert "/tracks/" not in response.text
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["referrer-policy"] == "no-referrer"
 
 
-@pytest.mark.parametrize("track", ["intelligence", "verification", "agreements", "commerce"])
-def test_every_track_has_a_page(client: TestClient, logged_in: str, track: str) -> None:
-    assert client.get(f"/tracks/{track}", headers=HTML).status_code == 200
+def test_a_track_without_a_page_has_no_link_and_no_placeholder(
+    client: TestClient, logged_in: str
+) -> None:
+    assert client.get("/tracks/intelligence", headers=HTML).status_code == 404
 
 
-def test_an_unknown_track_is_a_404_page(client: TestClient, logged_in: str) -> None:
-    response = client.get("/tracks/nowhere", headers=HTML)
+@pytest.mark.parametrize(
+    ("username", "shown", "hidden"),
+    [
+        ("alpha.liaison", ["/hotline", "/map"], ["/hotline/deadlines"]),
+        ("supervisor.duty", ["/hotline", "/hotline/deadlines", "/map"], []),
+        ("cell.admin", ["/map"], ["/hotline", "/hotline/deadlines"]),
+    ],
+)
+def test_the_navigation_shows_a_member_only_the_pages_the_policy_opens_to_them(
+    client: TestClient,
+    db: Session,
+    clock: ManualClock,
+    settings: Settings,
+    demo: None,
+    username: str,
+    shown: list[str],
+    hidden: list[str],
+) -> None:
+    session_cookie(client, db, clock, settings, username)
+    nav = client.get("/", headers=HTML).text.split('<nav class="tracks"')[1].split("</nav>")[0]
 
-    assert response.status_code == 404
-    assert response.headers["content-type"].startswith("text/html")
-    assert "nowhere" in response.text
+    for path in shown:
+        assert f'href="{path}"' in nav
+        assert client.get(path, headers=HTML).status_code == 200
+    for path in hidden:
+        assert f'href="{path}"' not in nav
+    if "/hotline/deadlines" in hidden:
+        assert client.get("/hotline/deadlines", headers=HTML).status_code == 403
 
 
 def test_an_unknown_page_is_a_404_page_for_a_browser(client: TestClient) -> None:
@@ -94,13 +118,13 @@ def test_the_language_switch_returns_to_the_page_it_came_from(
 ) -> None:
     response = client.post(
         "/language",
-        data={"language": "he", "next": "/tracks/intelligence", "csrf_token": logged_in},
+        data={"language": "he", "next": "/map", "csrf_token": logged_in},
         headers=HTML,
         follow_redirects=False,
     )
 
-    assert response.headers["location"] == "/tracks/intelligence"
-    page = client.get("/tracks/intelligence", headers=HTML)
+    assert response.headers["location"] == "/map"
+    page = client.get("/map", headers=HTML)
     assert '<html lang="he" dir="rtl">' in page.text
 
 

@@ -11,14 +11,18 @@ from fusioncell.cell import credentials
 from fusioncell.cell.policy import Viewer
 from fusioncell.errors import FusioncellError
 from fusioncell.i18n import LANGUAGES, negotiate
+from fusioncell.tracks import NavItem
 from fusioncell.web.deps import ANON_CSRF_COOKIE, LANGUAGE_COOKIE
 from fusioncell.web.templating import render, translate
 
 
-def navigation(request: Request) -> tuple[tuple[str, str], ...]:
-    """The tracks' links, (path, label), as ``fusioncell.bootstrap`` gave them to the app."""
-    nav: tuple[tuple[str, str], ...] = request.app.state.nav
-    return nav
+def navigation(request: Request, viewer: Viewer | None) -> list[tuple[str, str]]:
+    """The tracks' links, (path, label), as ``fusioncell.bootstrap`` gave them to the app,
+    less those whose page the viewer may not open."""
+    if viewer is None:
+        return []
+    nav: tuple[NavItem, ...] = request.app.state.nav
+    return [(item.path, item.label) for item in nav if item.shown_to(viewer)]
 
 
 def language_of(request: Request, viewer: Viewer | None) -> str:
@@ -56,7 +60,7 @@ def page(
         language=language,
         viewer=viewer,
         csrf_token=csrf,
-        tracks=navigation(request),
+        tracks=navigation(request, viewer),
         current_path=request.url.path,
         **context,
     )

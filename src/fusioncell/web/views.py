@@ -1,4 +1,4 @@
-"""The shell: home, the track pages, the language switch, health probes."""
+"""The shell: home, the language switch, health probes."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from fusioncell.cell.actions.account import do_set_language
 from fusioncell.db.migrate import is_current
-from fusioncell.errors import DatabaseUnavailable, NotFound
+from fusioncell.errors import DatabaseUnavailable
 from fusioncell.i18n import require_language
 from fusioncell.web.deps import (
     LANGUAGE_COOKIE,
@@ -20,7 +20,7 @@ from fusioncell.web.deps import (
     MaybeViewer,
     check_csrf,
 )
-from fusioncell.web.pages import navigation, page, secure_cookies
+from fusioncell.web.pages import page, secure_cookies
 from fusioncell.web.problems import problem_response
 from fusioncell.web.redirects import safe_next
 
@@ -30,19 +30,6 @@ router = APIRouter(include_in_schema=False)
 @router.get("/")
 def home(request: Request, viewer: CurrentViewer) -> Response:
     return page(request, viewer, "home.html")
-
-
-@router.get("/tracks/{track}")
-def track(request: Request, viewer: CurrentViewer, track: str) -> Response:
-    # The tracks whose pages are not yet their own module: /tracks/<name>.
-    planned = {
-        path.removeprefix("/tracks/"): label
-        for path, label in navigation(request)
-        if path.startswith("/tracks/")
-    }
-    if track not in planned:
-        raise NotFound(f"no track {track!r}")
-    return page(request, viewer, "track.html", track=track, track_title=planned[track])
 
 
 @router.post("/language")
