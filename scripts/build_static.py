@@ -6,7 +6,8 @@ browser libraries are pinned in package.json, installed with ``npm ci`` at setup
 here into ``src/fusioncell/web/static/vendor/`` (git-ignored, never committed):
 
 - ``htmx.min.js`` (htmx.org), ``sse.js`` (htmx-ext-sse), ``leaflet.js``, ``leaflet.css`` and
-  ``images/`` (leaflet), their licence texts under ``licenses/``;
+  ``images/`` (leaflet), ``mgrs.min.js`` (mgrs: MGRS to and from latitude and longitude, for
+  the map's coordinate read-out and the map picker), their licence texts under ``licenses/``;
 - ``basemap.geojson``: Natural Earth country outlines decoded from world-atlas'
   ``countries-10m.json`` (TopoJSON), clipped to the region's bounding box;
 - ``README`` naming each file's origin and licence.
@@ -76,6 +77,12 @@ PACKAGES: tuple[Package, ...] = (
         license_file="LICENSE",
         files=(("dist/leaflet.js", "leaflet.js"), ("dist/leaflet.css", "leaflet.css")),
         trees=(("dist/images", "images"),),
+    ),
+    Package(
+        name="mgrs",
+        license="MIT",
+        license_file="license.md",
+        files=(("dist/mgrs.min.js", "mgrs.min.js"),),
     ),
     Package(
         name="world-atlas",

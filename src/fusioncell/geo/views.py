@@ -29,6 +29,8 @@ MAP_LABELS = [
     N_("Legend"),
     N_("The map data could not be loaded."),
     N_("Natural Earth"),
+    N_("Position under the pointer: latitude, longitude and MGRS"),
+    N_("Shown from the message"),
 ]
 
 

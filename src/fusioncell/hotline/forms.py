@@ -3,6 +3,7 @@ reader's language, so a notification reads the same in English, Arabic and Hebre
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -44,8 +45,35 @@ def _moment(value: Any) -> Any:
     return value
 
 
+def _positions(coordinates: Any) -> bool:
+    """RFC 7946 positions: two or three finite numbers, nested in lists to any depth."""
+    if not isinstance(coordinates, list) or not coordinates:
+        return False
+    if all(isinstance(c, int | float) and not isinstance(c, bool) for c in coordinates):
+        return 2 <= len(coordinates) <= 3 and all(math.isfinite(c) for c in coordinates)
+    return all(_positions(c) for c in coordinates)
+
+
+def _rings_closed(value: dict[str, Any]) -> bool:
+    """RFC 7946 section 3.1.6: a ring has four or more positions and ends where it starts."""
+    polygons = {"Polygon": [value["coordinates"]], "MultiPolygon": value["coordinates"]}
+    for polygon in polygons.get(value["type"], []):
+        for ring in polygon:
+            if not isinstance(ring, list) or len(ring) < 4 or ring[0] != ring[-1]:
+                return False
+    return True
+
+
 def _geometry(kinds: tuple[str, ...]) -> Callable[[Any], Any]:
     def check(value: Any) -> Any:
+        if isinstance(value, str):
+            raise ValueError("GeoJSON, and this text is not JSON")
+        if not isinstance(value, dict) or not _positions(value.get("coordinates")):
+            raise ValueError("a GeoJSON geometry with longitude, latitude positions")
+        if value.get("type") not in kinds:
+            raise ValueError(f"a GeoJSON {' or '.join(kinds)}, not {value.get('type')!r}")
+        if not _rings_closed(value):
+            raise ValueError("a polygon whose rings have four or more positions, first = last")
         try:
             parsed = shape(value)
         except (KeyError, TypeError, ValueError, AttributeError):
@@ -102,7 +130,9 @@ FORMS: dict[str, Form] = {
                 "starts_at": _moment,
                 "ends_at": _moment,
                 "area": _geometry(("Polygon", "MultiPolygon")),
+                "route": _geometry(("LineString",)),
             },
+            optional=frozenset({"route"}),
         ),
         Form(
             "clarification_request",

@@ -14,11 +14,14 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from fusioncell.cell.policy import Permission, Viewer, can
+from fusioncell.geo.queries import map_layers
+from fusioncell.geo.views import MAP_LABELS
 from fusioncell.hotline import forms
 from fusioncell.hotline.models import ChannelKind
 from fusioncell.hotline.queries import list_channels
 from fusioncell.hotline.rules import HOTLINE_RULES
 from fusioncell.hotline.views.render import PRECEDENCE_LABELS, channel_label, parse_uuid
+from fusioncell.i18n import translate
 from fusioncell.ledger.context import ledger_context
 from fusioncell.text import N_
 
@@ -33,6 +36,7 @@ class Widget:
     kind: str  # text, textarea, moment, count, choice, geojson
     hint: str = ""
     choices: tuple[tuple[str, str], ...] = ()
+    kinds: tuple[str, ...] = ()  # geojson: the geometry types the map picker draws
 
 
 _GEOJSON_HINT = N_("GeoJSON, longitude before latitude.")
@@ -41,12 +45,17 @@ WIDGETS: dict[str, Widget] = {
     "activity": Widget(N_("Activity"), "text"),
     "starts_at": Widget(N_("Starts"), "moment", _MOMENT_HINT),
     "ends_at": Widget(N_("Ends"), "moment", _MOMENT_HINT),
-    "area": Widget(N_("Area (a Polygon or MultiPolygon)"), "geojson", _GEOJSON_HINT),
+    "area": Widget(
+        N_("Area (a Polygon or MultiPolygon)"), "geojson", _GEOJSON_HINT, kinds=("Polygon",)
+    ),
+    "route": Widget(
+        N_("Route (a LineString), if any"), "geojson", _GEOJSON_HINT, kinds=("LineString",)
+    ),
     "subject": Widget(N_("Subject"), "text"),
     "question": Widget(N_("Question"), "textarea"),
     "occurred_at": Widget(N_("Occurred at"), "moment", _MOMENT_HINT),
     "description": Widget(N_("Description"), "textarea"),
-    "location": Widget(N_("Location (a Point)"), "geojson", _GEOJSON_HINT),
+    "location": Widget(N_("Location (a Point)"), "geojson", _GEOJSON_HINT, kinds=("Point",)),
     "patients": Widget(N_("Number of patients"), "count"),
     "urgency": Widget(
         N_("Urgency"),
@@ -59,6 +68,23 @@ WIDGETS: dict[str, Widget] = {
     ),
     "crossing": Widget(N_("Crossing"), "text"),
 }
+# What the map picker says, in the reader's language (map-picker.js has English fallbacks).
+PICKER_LABELS = (
+    N_("Point"),
+    N_("Area"),
+    N_("Route"),
+    N_("Undo"),
+    N_("Clear"),
+    N_("Place"),
+    N_("Latitude, longitude or MGRS"),
+    N_("Click the map to place the point, or type its position."),
+    N_("Click the map to add the area's corners; Undo takes back the last one."),
+    N_("Click the map to add points along the route; Undo takes back the last one."),
+    N_("Not a position: type latitude, longitude in degrees (33.21, 35.57) or MGRS."),
+    N_("An area needs at least three corners."),
+    N_("A route needs at least two points."),
+    N_("The text below is not GeoJSON the map can draw."),
+)
 # The cell itself sends link tests; members compose the other templates.
 COMPOSE_FORMS = [name for name in forms.FORMS if name != "link_test"]
 
@@ -133,6 +159,17 @@ def template_fields(compose: Compose) -> dict[str, Any]:
     return fields
 
 
+def _picker(viewer: Viewer) -> dict[str, str]:
+    """Where the map picker reads the zones and sites from, and its labels."""
+    layers = map_layers(viewer) if can(viewer, Permission.GEO_FEATURE_READ) else {}
+    labels = {label: translate(viewer.language, label) for label in (*MAP_LABELS, *PICKER_LABELS)}
+    return {
+        "zones": layers.get("zones", ""),
+        "sites": layers.get("sites", ""),
+        "labels": json.dumps(labels, ensure_ascii=False),
+    }
+
+
 def compose_context(db: Session, viewer: Viewer, compose: Compose) -> dict[str, Any]:
     language = viewer.language
     channels = sorted(
@@ -140,6 +177,7 @@ def compose_context(db: Session, viewer: Viewer, compose: Compose) -> dict[str, 
     )
     return {
         "compose": compose,
+        "picker": _picker(viewer),
         "may_send": can(viewer, Permission.MESSAGE_SEND) and bool(channels),
         "compose_channels": [(str(c.id), channel_label(c, language)) for c in channels],
         "precedences": [

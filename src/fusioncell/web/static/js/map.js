@@ -17,12 +17,21 @@
  * sites cannot be loaded it adds "map-error" and data-map-error instead. Zone paths carry the
  * classes "zone zone-<kind>", site markers "site".
  *
+ * Every map has a scale bar, zone names as labels and a read-out of the pointer's position
+ * in decimal degrees and MGRS (map-coordinates.js); on right-to-left pages the controls sit
+ * in the mirrored corners. data-legend="off" leaves the legend out and data-popups="off"
+ * makes zones and sites ignore clicks, so that they reach the map (the compose form's
+ * picker). On the map page, ?show=<message id> draws that message's geometry highlighted
+ * (class "highlight") and zooms to it, then sets data-shown (the number of shapes drawn).
+ *
  * No build step and no modules: a plain script (needs fetch and Promise), loaded after
- * vendor/leaflet.js. window.fusioncellMap.init(el) returns the controller; its load()
- * refetches zones and sites and redraws them.
+ * vendor/leaflet.js, vendor/mgrs.min.js and map-coordinates.js. window.fusioncellMap.init(el)
+ * returns the controller; its load() refetches zones and sites and redraws them.
  */
 (function () {
   "use strict";
+
+  if (window.fusioncellMap) return; // loaded twice (a page's tag and a picker's loader)
 
   // English fallbacks for every fixed label. data-i18n overrides any of them, keyed by the
   // id on the left or by the English text on the right (so a server can send
@@ -44,7 +53,9 @@
     legend: "Legend",
     not_authoritative: "Not authoritative",
     load_error: "The map data could not be loaded.",
-    basemap_attribution: "Natural Earth"
+    basemap_attribution: "Natural Earth",
+    readout: "Position under the pointer: latitude, longitude and MGRS",
+    shown: "Shown from the message"
   };
 
   // The region shown before any data arrives: lon 33.5-38.5 E, lat 31.0-35.5 N.
@@ -149,10 +160,19 @@
       border: cssVar(el, "--map-border", "#a8a8a8")
     };
     this.fitted = false;
+    var passive = el.getAttribute("data-popups") === "off";
 
-    var map = L.map(el, { preferCanvas: false, zoomSnap: 0.25, attributionControl: true });
+    var coords = window.fusioncellCoords;
+    var map = L.map(el, {
+      preferCanvas: false,
+      zoomSnap: 0.25,
+      attributionControl: true,
+      zoomControl: false
+    });
     this.map = map;
     map.attributionControl.setPrefix("Leaflet");
+    coords.addStandardControls(map);
+    coords.addReadout(map, this.t);
     map.fitBounds(REGION, { animate: false });
 
     for (var pane in PANES) {
@@ -185,11 +205,14 @@
     ZONE_KINDS.forEach(function (kind) {
       self.zoneGroups[kind] = L.geoJSON(null, {
         pane: "zones-" + kind,
+        interactive: !passive,
         style: function (feature) {
           return self.zoneStyle(feature);
         },
         onEachFeature: function (feature, layer) {
           self.zonesDrawn += 1;
+          self.labelZone(feature, layer);
+          if (passive) return;
           layer.bindPopup(function () {
             return self.popup(feature, "zone");
           });
@@ -199,8 +222,11 @@
 
     this.sites = L.geoJSON(null, {
       pane: "sites",
+      interactive: !passive,
       pointToLayer: function (feature, latlng) {
-        return L.circleMarker(latlng, self.siteStyle(feature));
+        var style = self.siteStyle(feature);
+        style.interactive = !passive;
+        return L.circleMarker(latlng, style);
       },
       style: function (feature) {
         return self.siteStyle(feature);
@@ -213,13 +239,14 @@
           label.textContent = name;
           layer.bindTooltip(label, { direction: "top", offset: [0, -6] });
         }
+        if (passive) return;
         layer.bindPopup(function () {
           return self.popup(feature, "site");
         });
       }
     });
 
-    this.legend = L.control({ position: "bottomleft" });
+    this.legend = L.control({ position: coords.corner("bottomleft") });
     this.legend.onAdd = function () {
       var box = L.DomUtil.create("div", "map-legend leaflet-control");
       L.DomEvent.disableClickPropagation(box);
@@ -227,7 +254,7 @@
       self.renderLegend();
       return box;
     };
-    this.legend.addTo(map);
+    if (el.getAttribute("data-legend") !== "off") this.legend.addTo(map);
 
     this.zonesDrawn = 0;
     this.sitesDrawn = 0;
@@ -277,6 +304,71 @@
       fillColor: this.colours.site,
       fillOpacity: 0.95
     };
+  };
+
+  // Zone names stay on the map; the bands of limitation are told apart by the legend instead.
+  FusioncellMap.prototype.labelZone = function (feature, layer) {
+    var p = propsOf(feature);
+    if (!p.name || p.kind === "limitation") return;
+    var label = document.createElement("span");
+    label.textContent = p.name;
+    layer.bindTooltip(label, {
+      permanent: true,
+      direction: "center",
+      className: "zone-label zone-label-" + token(p.kind || "other"),
+      interactive: false
+    });
+  };
+
+  // Geometries among a message's fields: any value that is a GeoJSON geometry.
+  function geometriesOf(fields) {
+    var found = [];
+    Object.keys(fields || {}).forEach(function (name) {
+      var value = fields[name];
+      if (value && typeof value === "object" && typeof value.type === "string" && value.coordinates) {
+        found.push(value);
+      }
+    });
+    return found;
+  }
+
+  FusioncellMap.prototype.highlight = function (geometries, caption) {
+    var colour = cssVar(this.el, "--map-highlight", "#d9480f");
+    if (this.highlighted) this.highlighted.remove();
+    var layer = L.geoJSON(geometries, {
+      style: function () {
+        return { className: "highlight", color: colour, weight: 4, opacity: 1, fillOpacity: 0.2 };
+      },
+      pointToLayer: function (feature, latlng) {
+        return L.marker(latlng, { title: caption, alt: caption });
+      }
+    }).addTo(this.map);
+    if (caption) layer.bindTooltip(caption);
+    this.highlighted = layer;
+    var bounds = layer.getBounds();
+    if (bounds.isValid()) {
+      this.map.fitBounds(bounds, { padding: [48, 48], maxZoom: 11, animate: false });
+      this.fitted = true;
+    }
+    this.el.setAttribute("data-shown", String(layer.getLayers().length));
+    return layer;
+  };
+
+  // /map?show=<message id>: the message's places, read through the API as its reader.
+  FusioncellMap.prototype.showFromLocation = function () {
+    var id = new window.URLSearchParams(window.location.search).get("show");
+    if (!id || !/^[0-9a-f-]{36}$/i.test(id)) return Promise.resolve(null);
+    var self = this;
+    return fetchJson("/api/v1/messages/" + id).then(
+      function (message) {
+        var geometries = geometriesOf(message && message.fields);
+        return geometries.length ? self.highlight(geometries, self.t.shown) : null;
+      },
+      function (err) {
+        self.el.setAttribute("data-shown-error", String(err.message || err));
+        return null;
+      }
+    );
   };
 
   FusioncellMap.prototype.label = function (key, fallback) {
@@ -379,7 +471,12 @@
 
   FusioncellMap.prototype.addOverlay = function (layer, key) {
     if (!this.layersControl) {
-      this.layersControl = L.control.layers(null, null, { collapsed: false }).addTo(this.map);
+      this.layersControl = L.control
+        .layers(null, null, {
+          collapsed: this.el.getAttribute("data-legend") === "off",
+          position: window.fusioncellCoords.corner("topright")
+        })
+        .addTo(this.map);
     }
     if (!this.inControl[key]) {
       this.layersControl.addOverlay(layer, escapeHtml(this.label(key, key)));
@@ -444,7 +541,7 @@
     el.setAttribute("data-map-error", String((err && err.message) || err));
     if (!this.errorControl) {
       var message = this.t.load_error;
-      this.errorControl = L.control({ position: "topleft" });
+      this.errorControl = L.control({ position: window.fusioncellCoords.corner("topleft") });
       this.errorControl.onAdd = function () {
         var box = L.DomUtil.create("div", "map-error-message leaflet-control");
         box.setAttribute("role", "alert");
@@ -530,7 +627,12 @@
     }
     var controller = new FusioncellMap(el);
     el.fusioncellMap = controller;
-    controller.load();
+    var loaded = controller.load();
+    if (el.id === "map") {
+      loaded.then(function () {
+        return controller.showFromLocation();
+      });
+    }
     return controller;
   }
 
@@ -543,7 +645,12 @@
     found.forEach(init);
   }
 
-  window.fusioncellMap = { init: init, initAll: initAll, defaults: DEFAULT_I18N };
+  window.fusioncellMap = {
+    init: init,
+    initAll: initAll,
+    defaults: DEFAULT_I18N,
+    geometriesOf: geometriesOf
+  };
 
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", function () {
