@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from shapely.errors import ShapelyError
 from shapely.geometry import shape
 
 from fusioncell.errors import InvalidInput
@@ -66,18 +67,16 @@ def _rings_closed(value: dict[str, Any]) -> bool:
 
 def _geometry(kinds: tuple[str, ...]) -> Callable[[Any], Any]:
     def check(value: Any) -> Any:
-        if isinstance(value, str):
-            raise ValueError("GeoJSON, and this text is not JSON")
         if not isinstance(value, dict) or not _positions(value.get("coordinates")):
-            raise ValueError("a GeoJSON geometry with longitude, latitude positions")
+            raise ValueError("a GeoJSON geometry")
         if value.get("type") not in kinds:
             raise ValueError(f"a GeoJSON {' or '.join(kinds)}, not {value.get('type')!r}")
         if not _rings_closed(value):
             raise ValueError("a polygon whose rings have four or more positions, first = last")
         try:
             parsed = shape(value)
-        except (KeyError, TypeError, ValueError, AttributeError):
-            raise ValueError("a GeoJSON geometry") from None
+        except (KeyError, TypeError, ValueError, AttributeError, ShapelyError):
+            raise ValueError(f"a valid GeoJSON {' or '.join(kinds)}") from None
         if parsed.geom_type not in kinds or parsed.is_empty or not parsed.is_valid:
             raise ValueError(f"a valid GeoJSON {' or '.join(kinds)}")
         minx, miny, maxx, maxy = parsed.bounds
