@@ -88,6 +88,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
     problems.install(app)
     app.state.nav = bootstrap.NAV
+    app.state.obligations = bootstrap.OBLIGATIONS
     for router in (
         *bootstrap.API_ROUTERS,
         live_stream.router,

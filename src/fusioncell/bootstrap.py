@@ -35,6 +35,7 @@ from fusioncell.hotline import views as hotline_views
 from fusioncell.hotline.engine import HotlineEngine
 from fusioncell.hotline.entries import HOTLINE_READ_PERMISSIONS, HotlineEntry
 from fusioncell.hotline.feed import HotlineFeed
+from fusioncell.hotline.obligations import open_obligations
 from fusioncell.hotline.replay import EscalationReplay
 from fusioncell.hotline.rules import HOTLINE_RULES
 from fusioncell.hotline.state_check import HotlineStateCheck
@@ -48,7 +49,7 @@ from fusioncell.ledger.verify.state import StateCheck
 from fusioncell.live import models as live_models
 from fusioncell.live.feeds import EventFeed, check_feeds
 from fusioncell.text import N_
-from fusioncell.tracks import NavItem, Track, Worker
+from fusioncell.tracks import NavItem, ObligationsProvider, Track, Worker
 
 TRACKS: tuple[Track, ...] = (
     Track(
@@ -95,6 +96,7 @@ TRACKS: tuple[Track, ...] = (
         ),
         feeds=(HotlineFeed(),),
         workers=(Worker("hotline_engine", HotlineEngine),),
+        obligations=open_obligations,
     ),
 )
 
@@ -118,6 +120,11 @@ check_feeds(FEEDS)
 
 # The background workers every app process starts, every track's.
 WORKERS: tuple[Worker, ...] = tuple(worker for track in TRACKS for worker in track.workers)
+
+# What every page's header strip asks each track: what the member's party owes now.
+OBLIGATIONS: tuple[ObligationsProvider, ...] = tuple(
+    track.obligations for track in TRACKS if track.obligations is not None
+)
 
 # What ``verify`` replays the log with, every track's.
 REPLAYS: tuple[ReplayFactory, ...] = tuple(replay for track in TRACKS for replay in track.replays)

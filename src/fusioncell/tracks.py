@@ -6,8 +6,9 @@ values, so adding a track is a new folder and one ``Track(...)`` line in the boo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from types import ModuleType
 from typing import Any, Protocol
@@ -41,6 +42,35 @@ class NavItem:
         if isinstance(self.requires, Permission):
             return can(viewer, self.requires)
         return self.requires(viewer)
+
+
+@dataclass(frozen=True)
+class Obligation:
+    """Something the member's party owes now, shown on every page's header strip: the web
+    shell knows a track's obligations only through these values."""
+
+    id: str
+    # Where the item is shown, and where the strip's button posts (fields ``csrf_token``,
+    # ``next``; ``None`` when the member may not act on it).
+    url: str
+    act_url: str | None
+    act_label: str
+    # Most urgent first: by ``rank``, then by ``deadline``.
+    rank: int
+    kind: str  # a class name, e.g. the precedence ("flash")
+    kind_label: str  # translated
+    summary: str
+    deadline: datetime
+    # Escalation steps reached so far: a new step raises the alert again.
+    steps: int
+    # Whether its arrival raises the alert on every page (a FLASH message).
+    alerts: bool
+    # What unread counts are grouped by (the hotline's channel).
+    group: str
+
+
+# A track's open obligations for the viewer, at ``now``; a constant number of statements.
+ObligationsProvider = Callable[[Session, Viewer, datetime], Sequence[Obligation]]
 
 
 class Running(Protocol):
@@ -85,3 +115,5 @@ class Track:
     feeds: tuple[EventFeed, ...] = ()
     # Background workers, made and started by the app (when it runs background duties).
     workers: tuple[Worker, ...] = ()
+    # What the member's party owes, for every page's header strip.
+    obligations: ObligationsProvider | None = None

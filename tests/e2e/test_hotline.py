@@ -92,7 +92,11 @@ def go_live(page: Page, url: str) -> None:
 
 
 def send_flash(page: Page, text: str) -> str:
-    """Send from the compose form; the message's id is the one the form chose beforehand."""
+    """Send from the compose form (opened on demand); the message's id is the one the form
+    chose beforehand."""
+    toggle = page.locator("#compose-toggle")
+    if toggle.get_attribute("open") is None:
+        toggle.locator("summary").click()
     message_id = page.locator("#hotline-compose input[name=id]").input_value()
     page.select_option("#compose-channel", label="Cell-wide channel")
     page.select_option("#compose-precedence", "FLASH")
@@ -130,11 +134,11 @@ def test_bravo_sees_a_flash_live_and_acknowledges_and_an_unanswered_flash_escala
             "Artillery moving north of the crossing; please confirm receipt."
         )
         expect(row.locator(".sender")).to_contain_text("alpha.liaison")
-        alert = bravo.locator("#hotline-alert")
+        alert = bravo.locator("#console-alert")
         expect(alert).to_be_visible()
         expect(alert).to_have_attribute("role", "alert")
-        expect(alert).to_contain_text("FLASH message from alpha.liaison")
-        expect(bravo.locator("#hotline")).to_have_attribute("data-beeps", re.compile(r"^[1-9]"))
+        expect(alert).to_contain_text("FLASH awaiting your acknowledgement")
+        expect(bravo.locator("body")).to_have_attribute("data-beeps", re.compile(r"^[1-9]"))
         assert bravo.evaluate("window.hotlineStory") == "not reloaded"
         expect(row.locator(".countdown-ack .countdown")).to_have_text(
             re.compile(r"^(0:0[0-3]|overdue by 0:\d\d)$")

@@ -97,6 +97,7 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("GET", "/api/v1/log/entries/{index}/receipt"): PUBLIC,
     # pages and probes
     ("GET", "/"): ANY_MEMBER,
+    ("GET", "/console"): ANY_MEMBER,
     ("POST", "/language"): PUBLIC,
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/readyz"): PUBLIC,

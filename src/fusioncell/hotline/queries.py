@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from sqlalchemy import Select, false, or_, select
+from sqlalchemy import Select, case, false, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from fusioncell.cell.models import Member, Organisation
@@ -23,6 +23,7 @@ from fusioncell.hotline.models import (
     Message,
 )
 from fusioncell.hotline.recipients import owed_acknowledgements as owed_by_rule
+from fusioncell.hotline.rules import PRECEDENCES
 
 
 def _visible_channel_ids(viewer: Viewer) -> Select[uuid.UUID]:
@@ -300,3 +301,56 @@ def recipients_for_engine(db: Session, message: Message) -> list[uuid.UUID]:
     organisations a message was sent to, which owe or owed it an acknowledgement."""
     recipients = owed_acknowledgements(message_id=message.id, as_sent=True).subquery()
     return list(db.scalars(select(recipients.c.organisation_id)))
+
+
+@dataclass(frozen=True)
+class OpenObligation:
+    """A message the viewer's organisation owes an acknowledgement, with the escalation steps
+    reached for that organisation and the number owed in its channel."""
+
+    message: Message
+    steps: int
+    open_in_channel: int
+    open_in_all: int
+
+
+def list_open_obligations(
+    db: Session, viewer: Viewer, *, limit: int = 50
+) -> Sequence[OpenObligation]:
+    """What the viewer's organisation still owes, most urgent first: FLASH before IMMEDIATE
+    before PRIORITY before ROUTINE, then by acknowledgement deadline. One statement, the
+    counts included (windows are counted before the limit), for every page's header."""
+    if not _may_read(viewer):
+        return []
+    owed = owed_acknowledgements(organisation_id=viewer.organisation_id).subquery()
+    rank = case(
+        *((Message.precedence == name, place) for place, name in enumerate(PRECEDENCES)),
+        else_=len(PRECEDENCES),
+    )
+    steps = (
+        select(func.count(Escalation.step))
+        .where(
+            Escalation.message_id == Message.id,
+            Escalation.organisation_id == viewer.organisation_id,
+            Escalation.step > 0,
+        )
+        .scalar_subquery()
+    )
+    rows = db.execute(
+        select(
+            Message,
+            steps,
+            func.count().over(partition_by=Message.channel_id),
+            func.count().over(),
+        )
+        .where(
+            Message.channel_id.in_(_visible_channel_ids(viewer)),
+            Message.id.in_(select(owed.c.message_id)),
+        )
+        .order_by(rank, Message.ack_deadline, Message.log_index)
+        .limit(min(limit, 500))
+    ).all()
+    return [
+        OpenObligation(message=row[0], steps=row[1], open_in_channel=row[2], open_in_all=row[3])
+        for row in rows
+    ]

@@ -12,6 +12,7 @@ from fusioncell.cell.policy import Viewer
 from fusioncell.errors import FusioncellError
 from fusioncell.i18n import LANGUAGES, negotiate
 from fusioncell.tracks import NavItem
+from fusioncell.web.console import console_loader, script_labels
 from fusioncell.web.deps import ANON_CSRF_COOKIE, LANGUAGE_COOKIE
 from fusioncell.web.templating import render, translate
 
@@ -62,6 +63,8 @@ def page(
         csrf_token=csrf,
         tracks=navigation(request, viewer),
         current_path=request.url.path,
+        load_console=console_loader(request, viewer),
+        console_labels=script_labels(language) if viewer is not None else "{}",
         **context,
     )
     response = HTMLResponse(body, status_code=status_code, headers=headers)

@@ -32,6 +32,12 @@ def home(request: Request, viewer: CurrentViewer) -> Response:
     return page(request, viewer, "home.html")
 
 
+@router.get("/console")
+def console(request: Request, viewer: CurrentViewer) -> Response:
+    """Every page's strip of what the member's party owes, for console.js to place again."""
+    return page(request, viewer, "console.html", headers={"Cache-Control": "no-store"})
+
+
 @router.post("/language")
 async def set_language(
     request: Request,

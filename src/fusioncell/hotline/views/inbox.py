@@ -1,4 +1,5 @@
-"""The inbox: a member's messages (newest first, filtered, a page at a time), one row at a
+"""The inbox: what the member's party owes pinned above everything (FLASH first, until
+acknowledged), then its messages (newest first, filtered, a page at a time); one row at a
 time for ``hotline.js``, and the acknowledgement."""
 
 from __future__ import annotations
@@ -17,7 +18,12 @@ from fusioncell.cell.policy import Viewer, can_watch_deadlines
 from fusioncell.errors import Conflict, IdempotencyConflict
 from fusioncell.hotline.actions.messages import do_acknowledge_message
 from fusioncell.hotline.models import Message
-from fusioncell.hotline.queries import MessageState, get_message, list_messages
+from fusioncell.hotline.queries import (
+    MessageState,
+    get_message,
+    list_messages,
+    list_open_obligations,
+)
 from fusioncell.hotline.receiving import receive
 from fusioncell.hotline.rules import PRECEDENCES
 from fusioncell.hotline.views.form import Compose, compose_context
@@ -79,13 +85,23 @@ def render_inbox(
         before=before,
         limit=PAGE_SIZE + 1,
     )
+    # The first page, unfiltered, pins what the party owes above the rest, most urgent first.
+    pinning = before is None and filters == Filters()
+    owed = list_open_obligations(db, viewer, limit=PAGE_SIZE)
+    pinned = [item.message for item in owed] if pinning else []
+    pinned_ids = {message.id for message in pinned}
     shown = list(found[:PAGE_SIZE])
+    rest = [message for message in shown if message.id not in pinned_ids]
     # Seeing the inbox is receiving: the first view by the organisation is its delivery.
-    states = receive(db, viewer, shown, now=now)
+    states = receive(db, viewer, [*pinned, *rest], now=now)
     rows = Rows(db, viewer, now)
+    unread: dict[uuid.UUID, int] = {}
+    for item in owed:
+        unread[item.message.channel_id] = item.open_in_channel
     context: dict[str, Any] = {
         "list_id": LIST_ID,
-        "rows": rows.rows(shown, states),
+        "pinned": rows.rows(pinned, states),
+        "rows": rows.rows(rest, states),
         "filters": filters,
         "filtered": filters != Filters(),
         "older_url": filters.url(before=str(shown[-1].id)) if len(found) > PAGE_SIZE else None,
@@ -107,11 +123,12 @@ def render_inbox(
         status_code=status_code,
         headers=headers,
         channels=list(rows.channels.items()),
+        unread=unread,
+        compose_open=compose is not None,
         filter_precedences=[(p, PRECEDENCE_LABELS[p]) for p in PRECEDENCES],
         stream_url=STREAM_URL,
         script_labels=script_labels(viewer.language),
         may_watch=can_watch_deadlines(viewer),
-        flash_waiting=any(r.may_ack and r.precedence == "FLASH" for r in context["rows"]),
         **compose_context(db, viewer, compose or Compose()),
         **context,
     )

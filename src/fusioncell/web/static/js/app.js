@@ -20,6 +20,18 @@
     }
   }
 
+  // The phone layout folds the navigation and the tools into a menu (app.css): open it here.
+  document.documentElement.classList.add("js");
+  document.addEventListener("click", function (evt) {
+    var toggle = evt.target.closest ? evt.target.closest(".menu-toggle") : null;
+    if (!toggle) return;
+    var menu = document.getElementById(toggle.getAttribute("aria-controls"));
+    if (!menu) return;
+    var open = !menu.classList.contains("open");
+    menu.classList.toggle("open", open);
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+  });
+
   document.addEventListener("htmx:configRequest", function (evt) {
     var token = csrfToken();
     // Never send the token to another origin.

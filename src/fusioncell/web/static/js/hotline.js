@@ -4,8 +4,9 @@
  * The page (<div id="hotline" data-mode="inbox|deadlines" data-stream data-server-now-ms
  * data-i18n>) works without this script: forms post, filters are links. With it:
  *
- *   - an EventSource on data-stream (GET /api/v1/stream: events message, delivered,
- *     acknowledged and escalation, with JSON data naming the message) keeps the page live. The
+ *   - the page's one stream (console.js opens GET /api/v1/stream and dispatches each frame as a
+ *     "fusioncell:frame" event: message, delivered, acknowledged and escalation, with JSON data
+ *     naming the message) keeps the page live. The
  *     inbox fetches the row of a new message (GET /hotline/messages/{id}/row, a constant number
  *     of queries) and inserts it in log order when it passes the filters in the address bar.
  *     It updates the rows it shows from the frames themselves (hotline-frames.js): an
@@ -13,13 +14,11 @@
  *     recipient's first delivery (whose frame carries no time) or a party's second
  *     acknowledgement fetches the row, one request for a burst of frames. The deadlines page
  *     fetches its list again (one request per burst).
- *     The browser's EventSource sends Last-Event-ID when it reconnects, so the server replays
- *     what was missed;
+ *     A row the party owes goes to the pinned list (most urgent first) when the inbox shows it;
  *   - countdowns (<time class="countdown" data-deadline-ms>) tick every second on the server's
- *     clock (data-server-now-ms on the page, data-now-ms on each partial), not the browser's;
- *   - a new FLASH message from another organisation shows the alert (role="alert") and beeps.
- *     The sound is generated here with WebAudio: nothing is fetched. Browsers may hold it back
- *     until the first click or key press on the page;
+ *     clock (data-server-now-ms on the page, data-now-ms on each partial), not the browser's:
+ *     console.js ticks them, and says when they may be stale. The alert banner and its sound
+ *     are console.js's too, on every page;
  *   - the compose form shows only the fields of the chosen template.
  *
  * Texts come translated from data-i18n, keyed by their English text. Plain script, no build
@@ -57,10 +56,12 @@
   // -- the server's clock and the countdowns ----------------------------------------------
 
   var offset = 0; // the server's clock minus the browser's, in milliseconds
+  var shell = window.fusioncellConsole || null; // console.js: the page's stream and clock
 
   function calibrate(element, attribute) {
     var value = Number(element && element.getAttribute(attribute || "data-now-ms"));
     if (value > 0) offset = value - Date.now();
+    if (shell) shell.calibrate(element, attribute);
   }
 
   function serverNow() {
@@ -81,6 +82,10 @@
   }
 
   function tick() {
+    if (shell) {
+      shell.tick();
+      return;
+    }
     var now = serverNow();
     var nodes = document.querySelectorAll("time.countdown[data-deadline-ms]");
     for (var i = 0; i < nodes.length; i++) {
@@ -112,105 +117,7 @@
     });
   }
 
-  // -- the FLASH alert --------------------------------------------------------------------
-
-  var audio = null;
-  var beeps = 0;
-
-  function audioContext() {
-    if (audio === null) {
-      var Context = window.AudioContext || window.webkitAudioContext;
-      if (!Context) return null;
-      try {
-        audio = new Context();
-      } catch (err) {
-        return null;
-      }
-    }
-    return audio;
-  }
-
-  // Three short square-wave pulses at 880 Hz, made here: no sound file is fetched.
-  function beep() {
-    var context = audioContext();
-    beeps += 1;
-    root.setAttribute("data-beeps", String(beeps));
-    if (!context) return;
-    if (context.state === "suspended" && context.resume) context.resume().catch(function () {});
-    var start = context.currentTime + 0.05;
-    for (var i = 0; i < 3; i++) {
-      var at = start + i * 0.3;
-      var oscillator = context.createOscillator();
-      var gain = context.createGain();
-      oscillator.type = "square";
-      oscillator.frequency.value = 880;
-      gain.gain.setValueAtTime(0.0001, at);
-      gain.gain.exponentialRampToValueAtTime(0.25, at + 0.01);
-      gain.gain.exponentialRampToValueAtTime(0.0001, at + 0.2);
-      oscillator.connect(gain);
-      gain.connect(context.destination);
-      oscillator.start(at);
-      oscillator.stop(at + 0.22);
-    }
-  }
-
-  // Autoplay rules: a context created or resumed during a gesture may play later on its own.
-  function unlockAudio() {
-    var context = audioContext();
-    if (context && context.state === "suspended" && context.resume) {
-      context.resume().catch(function () {});
-    }
-  }
-  document.addEventListener("pointerdown", unlockAudio, { once: true });
-  document.addEventListener("keydown", unlockAudio, { once: true });
-
-  var banner = document.getElementById("hotline-alert");
-
-  // A Latin name inside an Arabic or Hebrew sentence keeps its own direction (FSI ... PDI).
-  function isolate(text) {
-    return document.documentElement.dir === "rtl" ? "\u2068" + text + "\u2069" : text;
-  }
-
-  function alertFlash(row) {
-    if (banner) {
-      var text = banner.querySelector(".flash-alert-text");
-      if (text) {
-        text.textContent = t("FLASH message from %(sender)s: %(summary)s", {
-          sender: isolate(row.getAttribute("data-sender") || ""),
-          summary: isolate(row.getAttribute("data-summary") || "")
-        });
-      }
-      banner.setAttribute("data-message", row.getAttribute("data-message") || "");
-      banner.hidden = false;
-      banner.classList.remove("pulse");
-      void banner.offsetWidth; // restart the animation
-      banner.classList.add("pulse");
-    }
-    beep();
-  }
-
-  if (banner) {
-    var dismiss = banner.querySelector(".flash-alert-dismiss");
-    if (dismiss) {
-      dismiss.addEventListener("click", function () {
-        banner.hidden = true;
-      });
-    }
-  }
-
   // -- the inbox --------------------------------------------------------------------------
-
-  function newestIndex() {
-    var newest = -1;
-    var rows = document.querySelectorAll("#hotline-message-list > li.message");
-    for (var i = 0; i < rows.length; i++) {
-      newest = Math.max(newest, Number(rows[i].getAttribute("data-log-index")));
-    }
-    return newest;
-  }
-
-  // Only what arrives after the page was rendered is news worth an alarm.
-  var newestAtLoad = newestIndex();
 
   function matchesFilters(row) {
     var query = new URLSearchParams(window.location.search);
@@ -251,18 +158,33 @@
     // On an older page, newer messages belong to the pages before; past the last row, after.
     if (before === rows[0] && rows.length && holder.getAttribute("data-has-newer") === "true") return;
     if (before === null && rows.length && holder.getAttribute("data-has-older") === "true") return;
-    list.insertBefore(row, before);
+    var pinned = document.getElementById("hotline-pinned-list");
+    if (pinned && row.classList.contains("awaiting-ack") && !window.location.search) {
+      pin(pinned, row);
+    } else {
+      list.insertBefore(row, before);
+    }
     activate(row);
     row.classList.add("arrived");
     var empty = holder.querySelector(".empty-state");
     if (empty) empty.hidden = true;
-    if (
-      row.getAttribute("data-precedence") === "FLASH" &&
-      row.getAttribute("data-mine") !== "true" &&
-      index > newestAtLoad
-    ) {
-      alertFlash(row);
+  }
+
+  var RANK = ["FLASH", "IMMEDIATE", "PRIORITY", "ROUTINE"];
+
+  // What the party owes, most urgent first: by precedence, then by arrival.
+  function pin(pinned, row) {
+    var rank = RANK.indexOf(row.getAttribute("data-precedence"));
+    var rows = pinned.querySelectorAll(":scope > li.message");
+    var before = null;
+    for (var i = 0; i < rows.length; i++) {
+      if (RANK.indexOf(rows[i].getAttribute("data-precedence")) > rank) {
+        before = rows[i];
+        break;
+      }
     }
+    pinned.insertBefore(row, before);
+    pinned.closest(".hotline-pinned").hidden = false;
   }
 
   var fetching = {}; // message id -> true, or "again" when an event came during the fetch
@@ -380,7 +302,7 @@
     }
   }
 
-  // -- the stream -------------------------------------------------------------------------
+  // -- the stream (console.js's, one per page) -------------------------------------------
 
   var live = document.getElementById("hotline-live");
 
@@ -401,56 +323,20 @@
     return typeof id === "string" && UUID.test(id) ? id : null;
   }
 
-  function onEvent(kind, event) {
-    var data = null;
-    try {
-      data = JSON.parse(event.data);
-    } catch (err) {
-      return;
-    }
+  document.addEventListener("fusioncell:frame", function (event) {
+    var detail = event.detail || {};
+    if (EVENT_KINDS.indexOf(detail.kind) < 0) return;
     if (MODE === "deadlines") {
       scheduleList();
       return;
     }
-    var id = messageOf(data);
-    if (id) updateRow(kind, id, data);
-  }
+    var id = messageOf(detail.data);
+    if (id) updateRow(detail.kind, id, detail.data);
+  });
 
-  var retry = 1000;
-  var source = null;
-  var lastEventId = "";
-
-  function connect() {
-    var url = root.getAttribute("data-stream");
-    if (!url || typeof window.EventSource !== "function") return;
-    setLive("connecting");
-    // A new EventSource forgets the last id: resume from it in the address instead.
-    if (/^\d+$/.test(lastEventId)) {
-      url += (url.indexOf("?") < 0 ? "?" : "&") + "last_event_id=" + lastEventId;
-    }
-    source = new window.EventSource(url);
-    source.addEventListener("open", function () {
-      retry = 1000;
-      setLive("open");
-    });
-    source.addEventListener("error", function (event) {
-      setLive("reconnecting");
-      if (event.target === source && source.readyState === window.EventSource.CLOSED) {
-        // Refused, not a blip the browser retries itself: try again, more slowly.
-        window.setTimeout(connect, retry);
-        retry = Math.min(retry * 2, 30000);
-      }
-    });
-    EVENT_KINDS.forEach(function (kind) {
-      source.addEventListener(kind, function (event) {
-        if (event.lastEventId) lastEventId = event.lastEventId;
-        onEvent(kind, event);
-      });
-    });
-  }
-
-  window.addEventListener("pagehide", function () {
-    if (source) source.close();
+  document.addEventListener("fusioncell:connection", function (event) {
+    var state = event.detail && event.detail.state;
+    setLive(state === "open" ? "open" : state === "down" ? "reconnecting" : "connecting");
   });
 
   // -- the compose form -------------------------------------------------------------------
@@ -506,8 +392,8 @@
   calibrate(root, "data-server-now-ms");
   setUpCompose();
   tick();
-  window.setInterval(tick, 1000);
-  connect();
+  if (!shell) window.setInterval(tick, 1000);
+  if (shell) setLive(shell.state() === "open" ? "open" : shell.state() === "down" ? "reconnecting" : "connecting");
 
   window.fusioncellHotline = {
     clockText: clockText,
@@ -515,8 +401,6 @@
     matchesFilters: matchesFilters,
     refreshRow: refreshRow,
     updateRow: updateRow,
-    refreshList: refreshList,
-    beep: beep,
-    alertFlash: alertFlash
+    refreshList: refreshList
   };
 })();
