@@ -1,0 +1,81 @@
+"""The console's layout in en / ar / he, on a desktop (1366x768) and a phone (390x844): the
+header is one row on the desktop and under 120 px on the phone, whatever the language; a
+screenshot of each page goes to test-artifacts/ for a reviewer to look at."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+from sqlalchemy.orm import Session
+from tests.e2e.browsing import log_in
+from tests.e2e.conftest import ARTIFACTS
+from tests.servers import serve_cell
+
+from fusioncell.config import Settings
+
+VIEWPORTS = {"desktop": {"width": 1366, "height": 768}, "phone": {"width": 390, "height": 844}}
+PAGES = ("/hotline", "/map", "/record", "/organisations", "/account", "/hotline/deadlines")
+
+
+@pytest.fixture
+def cell(database_url: str, demo: None, settings: Settings, db: Session) -> Iterator[str]:
+    db.rollback()
+    with serve_cell(database_url, settings) as (base, _process):
+        yield base
+
+
+def switch_language(page: Page, language: str) -> None:
+    """From the header, or from the menu it folds into on a phone."""
+    toggle = page.locator(".menu-toggle")
+    if toggle.is_visible():
+        toggle.click()
+    page.select_option("#language-select", language)
+    page.click("form.language-switch button[name=switch]")
+    expect(page.locator("html")).to_have_attribute("lang", language)
+
+
+def one_row(page: Page) -> bool:
+    """Every item of the header (brand, links, tools) on the same line."""
+    tops = page.evaluate(
+        """() => Array.from(document.querySelectorAll(
+            '.site-header .brand, .site-header nav a, .site-header .header-tools > *'))
+          .filter(e => e.offsetParent !== null)
+          .map(e => { const r = e.getBoundingClientRect(); return [r.top, r.bottom]; })"""
+    )
+    lowest_top = max(top for top, _bottom in tops)
+    highest_bottom = min(bottom for _top, bottom in tops)
+    return bool(lowest_top < highest_bottom)
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS, ids=list(VIEWPORTS))
+def test_the_header_fits_in_every_language_and_each_page_is_photographed(
+    browser: Browser, cell: str, demo_password: str, viewport: str
+) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    context = browser.new_context(locale="en-GB", viewport=VIEWPORTS[viewport])
+    try:
+        page = context.new_page()
+        page.goto(f"{cell}/login")
+        page.screenshot(path=str(ARTIFACTS / f"console-login-en-{viewport}.png"))
+        log_in(page, cell, "supervisor.duty", demo_password)
+        for language in ("en", "ar", "he"):
+            page.goto(f"{cell}/hotline")
+            switch_language(page, language)
+            for path in PAGES:
+                page.goto(f"{cell}{path}")
+                header = page.locator(".site-header").bounding_box()
+                assert header is not None
+                if viewport == "desktop":
+                    assert one_row(page), (language, path)
+                else:
+                    assert header["height"] < 120, (language, path, header)
+                    # Nothing wider than the phone: tables scroll inside their box.
+                    width = page.evaluate("document.documentElement.scrollWidth")
+                    assert width <= VIEWPORTS[viewport]["width"], (language, path, width)
+                name = path.strip("/").replace("/", "-")
+                page.screenshot(path=str(ARTIFACTS / f"console-{name}-{language}-{viewport}.png"))
+        switch_language(page, "en")
+    finally:
+        context.close()
