@@ -13,6 +13,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 from sqlalchemy.orm import Session
 from tests.e2e.browsing import log_in
+from tests.e2e.conftest import ARTIFACTS
 from tests.hotline.factories import send
 from tests.servers import serve_cell
 
@@ -99,6 +100,8 @@ def test_a_flash_raises_the_banner_on_the_map_and_is_acknowledged_from_it_on_eve
     assert re.match(r"^\(\d+\) ", on_map.title()), on_map.title()
     expect(second_tab.locator("#console-alert")).to_be_visible(timeout=LIVE_MS)
 
+    ARTIFACTS.mkdir(exist_ok=True)
+    on_map.screenshot(path=str(ARTIFACTS / "console-flash-on-map-en-desktop.png"))
     on_map.evaluate("window.notReloaded = true")
     banner.locator("button.ack").click()
 
