@@ -12,11 +12,18 @@ from fusioncell.cell.policy import Viewer
 from fusioncell.clock import ManualClock
 from fusioncell.errors import Forbidden
 from fusioncell.hotline.actions.channels import CELL_CHANNEL_ID, bilateral_channel_id
-from fusioncell.hotline.actions.messages import do_mark_delivered, do_send_message
+from fusioncell.hotline.actions.messages import (
+    do_acknowledge_message,
+    do_mark_delivered,
+    do_send_message,
+)
+from fusioncell.hotline.models import Message
 from fusioncell.hotline.queries import (
     channel_members,
+    list_channel_members,
     list_open_deadlines,
     message_state,
+    message_states,
     names,
 )
 from fusioncell.scenario.demo import stable_id
@@ -61,6 +68,64 @@ def test_the_state_of_a_message_the_viewer_may_not_see_is_empty(
         [],
         [],
     )
+
+
+def test_the_states_of_a_page_of_messages_are_read_at_once_each_with_its_own_rows(
+    db: Session, member: Callable[[str], Viewer], clock: ManualClock
+) -> None:
+    def send(username: str, channel_id: uuid.UUID) -> Message:
+        return do_send_message(
+            db,
+            member(username),
+            message_id=uuid.uuid4(),
+            channel_id=channel_id,
+            precedence="FLASH",
+            text=f"From {username}",
+            now=clock.now(),
+        )
+
+    to_bravo = send("alpha.liaison", CELL_CHANNEL_ID)
+    to_alpha = send("bravo.liaison", CELL_CHANNEL_ID)
+    bravo_only = send("supervisor.chair", bilateral_channel_id(BRAVO))
+    do_mark_delivered(db, member("bravo.duty"), message_ids=[to_bravo.id], now=clock.now())
+    do_mark_delivered(db, member("alpha.duty"), message_ids=[to_alpha.id], now=clock.now())
+    do_acknowledge_message(
+        db,
+        member("alpha.duty"),
+        message_id=to_alpha.id,
+        ack_id=uuid.uuid4(),
+        checkpoint_size=None,
+        now=clock.now(),
+    )
+    page = [to_bravo, to_alpha, bravo_only]
+
+    states = message_states(db, member("bravo.duty"), page)
+    hidden = message_states(db, member("alpha.liaison"), page)[bravo_only.id]
+
+    assert [d.organisation_id for d in states[to_bravo.id].deliveries] == [BRAVO]
+    assert (states[to_bravo.id].acks, states[to_bravo.id].owing) == ([], {BRAVO})
+    assert [d.organisation_id for d in states[to_alpha.id].deliveries] == [ALPHA]
+    assert [a.organisation_id for a in states[to_alpha.id].acks] == [ALPHA]
+    assert states[to_alpha.id].owing == frozenset()
+    assert [r.organisation_id for r in states[bravo_only.id].recipients] == [BRAVO]
+    assert (hidden.deliveries, hidden.recipients, hidden.owing) == ([], [], frozenset())
+    # The same as each message read alone.
+    for message in page:
+        assert states[message.id] == message_state(db, member("bravo.duty"), message)
+    assert message_states(db, member("bravo.duty"), []) == {}
+
+
+def test_the_members_of_every_channel_are_those_of_the_channels_the_viewer_is_in(
+    db: Session, member: Callable[[str], Viewer]
+) -> None:
+    seen = {
+        (m.channel_id, m.organisation_id) for m in list_channel_members(db, member("alpha.duty"))
+    }
+
+    assert {channel for channel, _ in seen} == {CELL_CHANNEL_ID, bilateral_channel_id(ALPHA)}
+    assert {(CELL_CHANNEL_ID, BRAVO), (bilateral_channel_id(ALPHA), ALPHA)} <= seen
+    # In no channel: no members of any.
+    assert list_channel_members(db, member("hum1.coordinator")) == []
 
 
 def test_names_are_those_of_the_organisations_the_viewer_shares_a_channel_with(

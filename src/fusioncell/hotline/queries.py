@@ -176,9 +176,6 @@ class MessageState:
     owing: frozenset[uuid.UUID]
 
 
-NO_STATE = MessageState(deliveries=(), acks=(), escalations=(), recipients=(), owing=frozenset())
-
-
 def message_states(
     db: Session, viewer: Viewer, messages: Sequence[Message]
 ) -> dict[uuid.UUID, MessageState]:
@@ -251,7 +248,7 @@ def _by_message(rows: Iterable[_Row]) -> dict[uuid.UUID, list[_Row]]:
 
 def message_state(db: Session, viewer: Viewer, message: Message) -> MessageState:
     """One message's state, as ``message_states`` reads a page's."""
-    return message_states(db, viewer, [message]).get(message.id, NO_STATE)
+    return message_states(db, viewer, [message])[message.id]
 
 
 def names(db: Session, viewer: Viewer) -> tuple[dict[uuid.UUID, str], dict[uuid.UUID, str]]:
