@@ -24,16 +24,22 @@ def deadlines(request: Request, viewer: CurrentViewer, db: Db, clock: AppClock) 
     messages = list_open_deadlines(db, viewer)  # 403 unless the viewer watches them
     now = clock.now()
     open_rows = Rows(db, viewer, now).rows(messages)
+    # A missed link test is listed once, in its own table, not again among the open deadlines.
+    missed_ids = {m.id for m in messages if m.form == "link_test" and m.ack_deadline <= now}
     missed = [
         (row, party)
         for message, row in zip(messages, open_rows, strict=True)
-        if message.form == "link_test" and message.ack_deadline <= now
+        if message.id in missed_ids
         for party in row.parties
         if party.acknowledged_at is None
     ]
     context: dict[str, Any] = {
         "deadlines_id": DEADLINES_ID,
-        "rows": open_rows,
+        "rows": [
+            row
+            for message, row in zip(messages, open_rows, strict=True)
+            if message.id not in missed_ids
+        ],
         "missed_link_tests": missed,
         "now_ms": ms(now),
     }
