@@ -58,25 +58,39 @@ def console() -> Viewer:
     return console_viewer(stable_id("organisation", "SUPERVISOR"))
 
 
-def issue_token(db: Session, settings: Settings, clock: ManualClock, username: str) -> IssuedToken:
+def issue_token(
+    db: Session,
+    settings: Settings,
+    clock: ManualClock,
+    username: str,
+    *,
+    password: str = DEMO_PASSWORD,
+    totp_code: str | None = None,
+) -> IssuedToken:
     return do_issue_token(
         db,
         username=username,
-        password=DEMO_PASSWORD,
-        totp_code=None,
+        password=password,
+        totp_code=totp_code,
         now=clock.now(),
         settings=settings,
     )
 
 
 def start_session(
-    db: Session, settings: Settings, clock: ManualClock, username: str
+    db: Session,
+    settings: Settings,
+    clock: ManualClock,
+    username: str,
+    *,
+    password: str = DEMO_PASSWORD,
+    totp_code: str | None = None,
 ) -> StartedSession:
     return do_log_in(
         db,
         username=username,
-        password=DEMO_PASSWORD,
-        totp_code=None,
+        password=password,
+        totp_code=totp_code,
         now=clock.now(),
         settings=settings,
     )

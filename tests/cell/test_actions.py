@@ -29,8 +29,6 @@ from fusioncell.cell.actions.account import (
     do_set_language,
 )
 from fusioncell.cell.actions.auth import (
-    do_issue_token,
-    do_log_in,
     do_log_out,
     do_revoke_token,
 )
@@ -426,14 +424,7 @@ def test_a_liaison_officer_cannot_disable_a_member(
 def test_issuing_a_token_stores_only_its_digest_and_expiry(
     db: Session, clock: ManualClock, settings: Settings, demo: None, count_rows: Count
 ) -> None:
-    issued = do_issue_token(
-        db,
-        username="  Alpha.Liaison ",
-        password=DEMO_PASSWORD,
-        totp_code=None,
-        now=clock.now(),
-        settings=settings,
-    )
+    issued = issue_token(db, settings, clock, "  Alpha.Liaison ")
 
     assert count_rows(ApiToken) == 1
     row = fresh(db, ApiToken, issued.token_id)
@@ -453,28 +444,14 @@ def test_a_wrong_password_issues_no_token(
     db: Session, clock: ManualClock, settings: Settings, demo: None, count_rows: Count
 ) -> None:
     with pytest.raises(InvalidCredentials):
-        do_issue_token(
-            db,
-            username="alpha.liaison",
-            password="not-the-password",
-            totp_code=None,
-            now=clock.now(),
-            settings=settings,
-        )
+        issue_token(db, settings, clock, "alpha.liaison", password="not-the-password")
     assert count_rows(ApiToken) == 0
 
 
 def test_logging_in_stores_a_session_under_the_digest_of_its_secret(
     db: Session, clock: ManualClock, settings: Settings, demo: None, count_rows: Count
 ) -> None:
-    started = do_log_in(
-        db,
-        username="alpha.liaison",
-        password=DEMO_PASSWORD,
-        totp_code=None,
-        now=clock.now(),
-        settings=settings,
-    )
+    started = start_session(db, settings, clock, "alpha.liaison")
 
     assert count_rows(WebSession) == 1
     row = session_row(db, started.secret)
@@ -491,14 +468,7 @@ def test_a_wrong_password_starts_no_session(
     db: Session, clock: ManualClock, settings: Settings, demo: None, count_rows: Count
 ) -> None:
     with pytest.raises(InvalidCredentials):
-        do_log_in(
-            db,
-            username="alpha.liaison",
-            password="not-the-password",
-            totp_code=None,
-            now=clock.now(),
-            settings=settings,
-        )
+        start_session(db, settings, clock, "alpha.liaison", password="not-the-password")
     assert count_rows(WebSession) == 0
 
 
@@ -726,14 +696,7 @@ def test_a_totp_code_logs_in_once_and_its_replay_is_refused(
     do_confirm_totp(db, viewer, code=totp_code(enrolment.secret, clock.now()), now=clock.now())
 
     def log_in(code: str | None) -> None:
-        do_log_in(
-            db,
-            username="alpha.liaison",
-            password=DEMO_PASSWORD,
-            totp_code=code,
-            now=clock.now(),
-            settings=settings,
-        )
+        start_session(db, settings, clock, "alpha.liaison", totp_code=code)
 
     with pytest.raises(InvalidCredentials):  # as a wrong password is: nothing confirmed
         log_in(None)

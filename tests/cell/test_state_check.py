@@ -4,13 +4,12 @@ what the log's entries say; ``fusioncell verify`` names the first difference and
 from __future__ import annotations
 
 from collections.abc import Callable
-from enum import StrEnum
 
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.orm import Session
-from tests.helpers.verifying import tamper, verify_state
+from tests.helpers.verifying import entry_index, tamper, verify_state
 
 from fusioncell.cell.actions.account import do_set_language
 from fusioncell.cell.actions.members import do_disable_member, do_grant_role
@@ -26,16 +25,6 @@ from fusioncell.scenario.demo import MEMBERS, stable_id
 
 LIAISON = stable_id("member", "alpha.liaison")
 ANALYST = stable_id("member", "alpha.analyst")
-
-
-def entry_index(engine: Engine, entry_type: StrEnum, *, last: bool = False) -> int:
-    with engine.connect() as connection:
-        indexes = connection.scalars(
-            select(LogEntry.index)
-            .where(LogEntry.entry_type == entry_type.value)
-            .order_by(LogEntry.index)
-        ).all()
-    return int(indexes[-1] if last else indexes[0])
 
 
 def created_index(engine: Engine, username: str) -> int:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
+from tests.e2e.browsing import Requests
 from tests.servers import serve_cell
 
 from fusioncell.config import Settings
@@ -69,3 +70,11 @@ def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
         ARTIFACTS.mkdir(exist_ok=True)
         opened.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
     context.close()
+
+
+@pytest.fixture
+def requests(page: Page) -> Requests:
+    """Every request ``page`` makes, to prove none left the host."""
+    watched = Requests()
+    watched.watch(page)
+    return watched

@@ -6,7 +6,6 @@ acts as BRAVO and as the escalation engine, through the actions, on the server's
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -14,15 +13,14 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 from sqlalchemy.orm import Session
+from tests.e2e.browsing import log_in
+from tests.hotline.factories import acknowledge, send
 
 from fusioncell.cell.policy import Viewer
 from fusioncell.clock import SystemClock
-from fusioncell.hotline.actions.channels import CELL_CHANNEL_ID
 from fusioncell.hotline.actions.escalation import do_escalate_due
 from fusioncell.hotline.actions.messages import (
-    do_acknowledge_message,
     do_mark_delivered,
-    do_send_message,
 )
 from fusioncell.hotline.models import Message
 
@@ -47,27 +45,13 @@ class RowFetches:
 def alpha(browser: Browser, server: str, demo_password: str) -> Iterator[Page]:
     context = browser.new_context(locale="en-GB")
     page = context.new_page()
-    page.goto(f"{server}/login")
-    page.fill("#username", "alpha.liaison")
-    page.fill("#password", demo_password)
-    page.click("form.stacked button[type=submit]")
-    expect(page.locator("a.account-link")).to_have_text("alpha.liaison")
+    log_in(page, server, "alpha.liaison", demo_password)
     yield page
     context.close()
 
 
 def flash(db: Session, sender: Viewer, text: str) -> Message:
-    return do_send_message(
-        db,
-        sender,
-        message_id=uuid.uuid4(),
-        channel_id=CELL_CHANNEL_ID,
-        precedence="FLASH",
-        form="text",
-        text=text,
-        fields=None,
-        now=SystemClock().now(),
-    )
+    return send(db, sender, now=SystemClock().now(), text=text)
 
 
 def test_acknowledgements_and_escalations_change_the_row_without_a_request(
@@ -88,14 +72,7 @@ def test_acknowledgements_and_escalations_change_the_row_without_a_request(
     expect(bravo_in(answered)).to_have_attribute("data-delivered", "true")
     expect(alpha.locator(f"#message-{answered.id} .countdown-ack")).to_have_count(1)
 
-    do_acknowledge_message(
-        db,
-        bravo,
-        message_id=answered.id,
-        ack_id=uuid.uuid4(),
-        checkpoint_size=None,
-        now=SystemClock().now(),
-    )
+    acknowledge(db, bravo, answered.id, now=SystemClock().now())
 
     expect(bravo_in(answered)).to_have_attribute("data-acknowledged", "true", timeout=LIVE_MS)
     expect(bravo_in(answered).locator(".state.acknowledged .by")).to_have_text("(bravo.duty)")

@@ -29,10 +29,8 @@ def open_record_with_a_checkpoint(page: Page, url: str) -> int:
 
 
 def test_a_supervisor_sees_the_checkpoint_searches_and_verifies_entries_in_the_browser(
-    page: Page, server: str, demo_password: str
+    page: Page, server: str, demo_password: str, requests: Requests
 ) -> None:
-    requests = Requests()
-    requests.watch(page)
     log_in(page, server, "supervisor.chair", demo_password)
 
     size = open_record_with_a_checkpoint(page, f"{server}/record")
@@ -81,10 +79,8 @@ def test_a_supervisor_sees_the_checkpoint_searches_and_verifies_entries_in_the_b
 
 
 def test_the_pages_rfc_9162_check_accepts_every_true_proof_and_refuses_altered_ones(
-    page: Page, server: str, demo_password: str
+    page: Page, server: str, demo_password: str, requests: Requests
 ) -> None:
-    requests = Requests()
-    requests.watch(page)
     log_in(page, server, "alpha.liaison", demo_password)
     page.goto(f"{server}/record")
     page.wait_for_function("window.fusioncellRecord !== undefined")

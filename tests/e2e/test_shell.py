@@ -7,10 +7,8 @@ from tests.e2e.browsing import Requests, log_in
 
 
 def test_a_liaison_logs_in_switches_to_arabic_and_sees_the_zones_without_leaving_the_host(
-    page: Page, server: str, demo_password: str
+    page: Page, server: str, demo_password: str, requests: Requests
 ) -> None:
-    requests = Requests()
-    requests.watch(page)
 
     log_in(page, server, "alpha.liaison", demo_password)
 

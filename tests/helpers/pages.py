@@ -7,9 +7,9 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
+from tests.cell.factories import start_session
 from tests.conftest import DEMO_PASSWORD
 
-from fusioncell.cell.actions.auth import do_log_in
 from fusioncell.clock import ManualClock
 from fusioncell.config import Settings
 
@@ -53,13 +53,6 @@ def session_cookie(
 ) -> str:
     """Log ``client`` in without the form (for tests about something else): a session straight
     from ``do_log_in``, set as the browser's cookie; returns its CSRF token."""
-    started = do_log_in(
-        db,
-        username=username,
-        password=DEMO_PASSWORD,
-        totp_code=None,
-        now=clock.now(),
-        settings=settings,
-    )
+    started = start_session(db, settings, clock, username)
     client.cookies.set("fc_session", started.secret)
     return started.csrf_token

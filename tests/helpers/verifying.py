@@ -7,14 +7,16 @@ import os
 import subprocess
 import sys
 from collections.abc import Sequence
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, select, text
 
 from fusioncell import bootstrap
 from fusioncell.ledger.context import LedgerContext
+from fusioncell.ledger.models import LogEntry
 from fusioncell.ledger.verify import DatabaseSource, StateCheck, VerifyReport, verify_log
 
 
@@ -61,6 +63,17 @@ def sql(engine: Engine, statement: str, **params: Any) -> Any:
 def scalar(engine: Engine, statement: str, **params: Any) -> Any:
     with engine.connect() as connection:
         return connection.scalar(text(statement), params)
+
+
+def entry_index(engine: Engine, entry_type: StrEnum, *, last: bool = False) -> int:
+    """The index of the first (or ``last``) entry of a type."""
+    with engine.connect() as connection:
+        indexes = connection.scalars(
+            select(LogEntry.index)
+            .where(LogEntry.entry_type == entry_type.value)
+            .order_by(LogEntry.index)
+        ).all()
+    return int(indexes[-1] if last else indexes[0])
 
 
 def tamper(engine: Engine, statement: Any) -> None:

@@ -29,7 +29,7 @@ from fusioncell.cell.actions.account import (
     do_disable_totp,
     do_set_language,
 )
-from fusioncell.cell.actions.auth import do_issue_token, do_log_out, do_revoke_token
+from fusioncell.cell.actions.auth import do_log_out, do_revoke_token
 from fusioncell.cell.actions.keys import do_revoke_key
 from fusioncell.cell.actions.members import (
     do_countersign_member,
@@ -133,14 +133,7 @@ def _rotate_custodial_key(db: Session, member: Viewer, clock: ManualClock) -> No
 def _fail_logins(db: Session, settings: Settings, clock: ManualClock, username: str) -> None:
     for _attempt in range(settings.login_backoff_threshold + 2):
         with contextlib.suppress(FusioncellError):
-            do_issue_token(
-                db,
-                username=username,
-                password="wrong password",
-                totp_code=None,
-                now=clock.now(),
-                settings=settings,
-            )
+            issue_token(db, settings, clock, username, password="wrong password")
         clock.advance(settings.login_backoff_max_seconds + 61)
 
 

@@ -4,13 +4,12 @@ tracks' rows match the bodies. An edited copy fails and names the entry at fault
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import Engine, text
-from tests.helpers.verifying import fusioncell_verify, sql, verify_state
+from tests.helpers.verifying import entry_index, fusioncell_verify, sql, verify_state
 
 from fusioncell.bootstrap import STATE_CHECKS
 from fusioncell.cell.entries import CellEntry
@@ -22,16 +21,6 @@ from fusioncell.ledger.context import LedgerContext
 from fusioncell.scenario.demo import stable_id
 
 ALPHA = stable_id("organisation", "ALPHA")
-
-
-def first_index(engine: Engine, entry_type: StrEnum) -> int:
-    with engine.connect() as connection:
-        found = connection.scalar(
-            text('SELECT min("index") FROM log_entries WHERE entry_type = :t'),
-            {"t": entry_type.value},
-        )
-    assert found is not None
-    return int(found)
 
 
 @pytest.fixture
@@ -51,7 +40,7 @@ def test_an_honest_demo_database_verifies_with_every_state_check(
 def test_a_deleted_body_is_a_failure_naming_its_entry(
     signed: None, engine: Engine, ledger: LedgerContext
 ) -> None:
-    target = first_index(engine, CellEntry.MEMBER_CREATED)
+    target = entry_index(engine, CellEntry.MEMBER_CREATED)
     sql(engine, "DELETE FROM log_bodies WHERE entry_index = :i", i=target)
 
     # Even without state checks: a database keeps every body.
@@ -66,7 +55,7 @@ def test_a_deleted_body_is_a_failure_naming_its_entry(
 def test_an_added_audience_row_is_a_failure_naming_its_entry(
     signed: None, engine: Engine, ledger: LedgerContext
 ) -> None:
-    target = first_index(engine, HotlineEntry.CHANNEL_OPENED)
+    target = entry_index(engine, HotlineEntry.CHANNEL_OPENED)
     sql(
         engine,
         "INSERT INTO log_audiences (entry_index, kind, value) VALUES (:i, 'role', 'observer')",
@@ -85,7 +74,7 @@ def test_an_added_audience_row_is_a_failure_naming_its_entry(
 def test_an_audience_widened_to_everyone_is_caught_at_its_entry(
     signed: None, engine: Engine, ledger: LedgerContext
 ) -> None:
-    target = first_index(engine, CellEntry.MEMBER_CREATED)
+    target = entry_index(engine, CellEntry.MEMBER_CREATED)
     sql(engine, "DELETE FROM log_audiences WHERE entry_index = :i", i=target)
     sql(engine, "INSERT INTO log_audiences VALUES (:i, 'all', '')", i=target)
 
@@ -100,7 +89,7 @@ def test_an_audience_widened_to_everyone_is_caught_at_its_entry(
 def test_a_removed_audience_row_is_caught_at_its_entry(
     signed: None, engine: Engine, ledger: LedgerContext
 ) -> None:
-    target = first_index(engine, HotlineEntry.CHANNEL_OPENED)
+    target = entry_index(engine, HotlineEntry.CHANNEL_OPENED)
     sql(
         engine,
         "DELETE FROM log_audiences WHERE entry_index = :i AND value = :v",
@@ -173,7 +162,7 @@ def test_an_entry_type_no_state_check_answers_for_is_a_failure(
 ) -> None:
     report = verify_state(engine, ledger, checks=(CellStateCheck(), HotlineStateCheck()))
 
-    target = first_index(engine, GeoEntry.GEO_FEATURE_DEFINED)
+    target = entry_index(engine, GeoEntry.GEO_FEATURE_DEFINED)
     assert (report.failed_index, report.reason) == (
         target,
         "no state check answers for geo.feature.defined entries: their audience and rows "
@@ -191,7 +180,7 @@ def test_two_checks_answering_for_one_entry_type_are_refused(
 def test_the_command_fails_on_a_copy_whose_served_rows_were_edited(
     signed: None, engine: Engine, database_url: str, key_dir: Path
 ) -> None:
-    target = first_index(engine, CellEntry.ORGANISATION_CREATED)
+    target = entry_index(engine, CellEntry.ORGANISATION_CREATED)
     sql(
         engine, "UPDATE organisations SET name = 'Party ALPHA (the aggressor)' WHERE slug = 'ALPHA'"
     )
