@@ -173,6 +173,12 @@
     map.attributionControl.setPrefix("Leaflet");
     coords.addStandardControls(map);
     coords.addReadout(map, this.t);
+    // The page around the map can change its size after load (a header that fills in).
+    if (typeof window.ResizeObserver === "function") {
+      new window.ResizeObserver(function () {
+        map.invalidateSize({ animate: false });
+      }).observe(el);
+    }
     map.fitBounds(REGION, { animate: false });
 
     for (var pane in PANES) {
