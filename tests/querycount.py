@@ -21,10 +21,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
-from tests.conftest import DEMO_PASSWORD
+from tests.helpers.pages import HTML, session_cookie
 
-from fusioncell.cell.actions.auth import do_log_in
-from fusioncell.clock import Clock
+from fusioncell.clock import ManualClock
 from fusioncell.config import Settings
 
 
@@ -82,17 +81,10 @@ def assert_constant(
 
 
 def signed_in(
-    app: FastAPI, db: Session, clock: Clock, settings: Settings, username: str
+    app: FastAPI, db: Session, clock: ManualClock, settings: Settings, username: str
 ) -> TestClient:
-    """A browser with a demo member's session cookie (no lifespan: no background work)."""
-    started = do_log_in(
-        db,
-        username=username,
-        password=DEMO_PASSWORD,
-        totp_code=None,
-        now=clock.now(),
-        settings=settings,
-    )
-    client = TestClient(app, base_url="http://testserver", headers={"Accept": "text/html"})
-    client.cookies.set("fc_session", started.secret)
+    """A browser with a demo member's session (no lifespan: no background work); use it in a
+    ``with`` block."""
+    client = TestClient(app, base_url="http://testserver", headers=HTML)
+    session_cookie(client, db, clock, settings, username)
     return client

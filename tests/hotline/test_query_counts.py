@@ -12,6 +12,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
+from tests.hotline.factories import acknowledge, send
 from tests.querycount import assert_constant, measure, signed_in
 
 from fusioncell.cell.actions.organisations import do_create_organisation
@@ -21,11 +22,7 @@ from fusioncell.clock import ManualClock
 from fusioncell.config import Settings
 from fusioncell.hotline.actions.channels import CELL_CHANNEL_ID, do_open_channels
 from fusioncell.hotline.actions.escalation import do_escalate_due
-from fusioncell.hotline.actions.messages import (
-    do_acknowledge_message,
-    do_mark_delivered,
-    do_send_message,
-)
+from fusioncell.hotline.actions.messages import do_mark_delivered
 from fusioncell.hotline.models import Message
 from fusioncell.scenario.demo import stable_id
 
@@ -50,40 +47,21 @@ def traffic(db: Session, clock: ManualClock, member: Callable[[str], Viewer]) ->
     answers (so it escalates), and a ROUTINE message from BRAVO that ALPHA receives and
     acknowledges twice (only the first counts)."""
 
-    def send(sender: Viewer, precedence: str, text: str) -> Message:
-        return do_send_message(
-            db,
-            sender,
-            message_id=uuid.uuid4(),
-            channel_id=CELL_CHANNEL_ID,
-            precedence=precedence,
-            form="text",
-            text=text,
-            fields=None,
-            now=clock.now(),
-        )
-
-    def acknowledge(actor: Viewer, message: Message) -> None:
-        do_acknowledge_message(
-            db,
-            actor,
-            message_id=message.id,
-            ack_id=uuid.uuid4(),
-            checkpoint_size=None,
-            now=clock.now(),
-        )
-
     def make(count: int) -> list[Message]:
         alpha, alpha_duty = member("alpha.liaison"), member("alpha.duty")
         bravo, bravo_duty = member("bravo.liaison"), member("bravo.duty")
         sent = []
         for round_ in range(count):
-            flash = send(alpha, "FLASH", f"Round {round_}: movement near the line.")
+            flash = send(
+                db, alpha, now=clock.now(), text=f"Round {round_}: movement near the line."
+            )
             do_mark_delivered(db, bravo_duty, message_ids=[flash.id], now=clock.now())
-            routine = send(bravo, "ROUTINE", f"Round {round_}: convoy at 10:00.")
+            routine = send(
+                db, bravo, now=clock.now(), precedence="ROUTINE", text=f"Round {round_}: convoy."
+            )
             do_mark_delivered(db, alpha_duty, message_ids=[routine.id], now=clock.now())
-            acknowledge(alpha_duty, routine)
-            acknowledge(alpha, routine)
+            acknowledge(db, alpha_duty, routine.id, now=clock.now())
+            acknowledge(db, alpha, routine.id, now=clock.now())
             sent += [flash, routine]
         clock.advance(150)  # past the FLASH acknowledgement deadline and its first step
         do_escalate_due(db, now=clock.now())
@@ -171,14 +149,7 @@ def test_a_row_costs_the_same_statements_however_much_has_happened_to_its_messag
     """What hotline.js fetches for a new message, or a delivery: one message, whatever the
     number of its deliveries, acknowledgements and escalations."""
     quiet, busy = traffic(1)[1], traffic(1)[0]
-    do_acknowledge_message(
-        db,
-        member("bravo.duty"),
-        message_id=busy.id,
-        ack_id=uuid.uuid4(),
-        checkpoint_size=None,
-        now=clock.now(),
-    )
+    acknowledge(db, member("bravo.duty"), busy.id, now=clock.now())
     supervisor = browse("supervisor.duty")
     engine = app.state.engine
 

@@ -4,20 +4,18 @@ more."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
+from tests.hotline.factories import send
 from tests.querycount import assert_constant, signed_in
 
 from fusioncell.cell.policy import Viewer
 from fusioncell.clock import ManualClock
 from fusioncell.config import Settings
-from fusioncell.hotline.actions.channels import CELL_CHANNEL_ID
-from fusioncell.hotline.actions.messages import do_send_message
 
 Entries = Callable[[int], None]
 
@@ -29,17 +27,7 @@ def entries(db: Session, clock: ManualClock, member: Callable[[str], Viewer]) ->
     def write(count: int) -> None:
         alpha = member("alpha.liaison")
         for number in range(count):
-            do_send_message(
-                db,
-                alpha,
-                message_id=uuid.uuid4(),
-                channel_id=CELL_CHANNEL_ID,
-                precedence="ROUTINE",
-                form="text",
-                text=f"Report {number}.",
-                fields=None,
-                now=clock.now(),
-            )
+            send(db, alpha, now=clock.now(), precedence="ROUTINE", text=f"Report {number}.")
 
     return write
 
