@@ -6,11 +6,14 @@ import os
 import subprocess
 import sys
 
+import httpx
 import pytest
 from sqlalchemy import Engine, func, select
+from tests.servers import serve_cell
 
 from fusioncell import __version__
-from fusioncell.cell.models import Member, Organisation
+from fusioncell.cell.models import LoginThrottle, Member, Organisation
+from fusioncell.config import Settings
 
 
 def fusioncell(
@@ -149,3 +152,25 @@ def test_the_demo_password_comes_from_the_environment_when_set(database_url: str
     assert result.returncode == 0
     assert "from-the-environment-1" not in result.stdout
     assert "FUSIONCELL_DEMO_PASSWORD" in result.stdout
+
+
+def test_serve_believes_x_forwarded_for_only_from_the_proxies_it_is_told_of(
+    engine: Engine, database_url: str, settings: Settings, demo: None
+) -> None:
+    """The login back-off counts by the client's address: taken from the connection unless the
+    connection comes from a proxy named by --forwarded-allow-ips."""
+    wrong = {"username": "nobody.here", "password": "not-the-password"}
+    forwarded = {"X-Forwarded-For": "192.0.2.7"}
+    with serve_cell(database_url, settings) as (base, _process):
+        assert httpx.post(f"{base}/api/v1/auth/token", json=wrong, headers=forwarded).is_error
+    proxy = {"FUSIONCELL_FORWARDED_ALLOW_IPS": "127.0.0.1"}
+    with serve_cell(database_url, settings, env=proxy) as (base, _process):
+        assert httpx.post(f"{base}/api/v1/auth/token", json=wrong, headers=forwarded).is_error
+
+    with engine.connect() as connection:
+        counted = connection.execute(
+            select(LoginThrottle.client_address, LoginThrottle.failures)
+            .where(LoginThrottle.username == "nobody.here")
+            .order_by(LoginThrottle.client_address)
+        ).all()
+    assert [tuple(row) for row in counted] == [("127.0.0.1", 1), ("192.0.2.7", 1)]

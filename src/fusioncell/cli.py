@@ -67,6 +67,18 @@ DatabaseOption = Annotated[
 ]
 
 
+ForwardedOption = Annotated[
+    str | None,
+    typer.Option(
+        "--forwarded-allow-ips",
+        envvar="FUSIONCELL_FORWARDED_ALLOW_IPS",
+        help="Reverse proxies (comma-separated addresses) whose X-Forwarded-For and "
+        "X-Forwarded-Proto to believe. By default none: a client's address is the "
+        "connection's, which the login back-off counts by.",
+    ),
+]
+
+
 class CliError(Exception):
     """A failure to report in one line."""
 
@@ -114,12 +126,21 @@ def _console(db: Session) -> Viewer:
     return console
 
 
-def _serve(settings: Settings, host: str, port: int) -> None:
+def _serve(settings: Settings, host: str, port: int, forwarded: str | None) -> None:
     import uvicorn
 
     from fusioncell.app import create_app
 
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    # uvicorn believes X-Forwarded-For from 127.0.0.1 unless told otherwise; a local client
+    # could then pick its address for every attempt and escape the login back-off.
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level="info",
+        proxy_headers=forwarded is not None,
+        forwarded_allow_ips=forwarded,
+    )
 
 
 @app.command()
@@ -168,12 +189,13 @@ def serve(
     database_url: DatabaseOption = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    forwarded_allow_ips: ForwardedOption = None,
 ) -> None:
     """Serve the cell (migrating the database first)."""
     settings = _settings(database_url)
     with _database(settings):
         pass
-    _serve(settings, host, port)
+    _serve(settings, host, port, forwarded_allow_ips)
 
 
 @app.command()
@@ -185,6 +207,7 @@ def demo(
     no_witnesses: Annotated[
         bool, typer.Option("--no-witnesses", help="Serve without the parties' witnesses.")
     ] = False,
+    forwarded_allow_ips: ForwardedOption = None,
 ) -> None:
     """Create the demo cell if the database is empty, then serve it with a witness per party."""
     from fusioncell.scenario.demo import MEMBERS, load_demo
@@ -223,12 +246,14 @@ def demo(
         if settings.witnesses:
             out.print("Witnesses: those in FUSIONCELL_WITNESSES.")
         out.print(f"Serving on http://{host}:{port}")
-        _serve(settings, host, port)
+        _serve(settings, host, port, forwarded_allow_ips)
         return
-    _serve_demo_with_witnesses(settings, host, port, fresh=fresh)
+    _serve_demo_with_witnesses(settings, host, port, forwarded_allow_ips, fresh=fresh)
 
 
-def _serve_demo_with_witnesses(settings: Settings, host: str, port: int, *, fresh: bool) -> None:
+def _serve_demo_with_witnesses(
+    settings: Settings, host: str, port: int, forwarded: str | None, *, fresh: bool
+) -> None:
     """Serve the demo with ALPHA's, BRAVO's and the verifier's witnesses, stopping them after."""
     import signal
 
@@ -269,7 +294,7 @@ def _serve_demo_with_witnesses(settings: Settings, host: str, port: int, *, fres
         for witness in started:
             out.print(f"  {demo_witnesses.command_line(witness)}", markup=False)
         out.print(f"Serving on http://{host}:{port}")
-        _serve(settings, host, port)
+        _serve(settings, host, port, forwarded)
     finally:
         demo_witnesses.stop(started)
 

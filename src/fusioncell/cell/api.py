@@ -52,6 +52,7 @@ from fusioncell.errors import InvalidInput, InvalidToken
 from fusioncell.idempotency import resolve_id
 from fusioncell.ledger.entries import b64, unb64
 from fusioncell.ledger.models import LogKey
+from fusioncell.web.addresses import client_address
 from fusioncell.web.deps import (
     SESSION_COOKIE,
     AppClock,
@@ -78,7 +79,11 @@ def _member_out(member: Member) -> MemberOut:
 
 
 @router.post("/auth/token", response_model=TokenOut)
-def issue_token(body: TokenIn, db: Db, settings: AppSettings, clock: AppClock) -> TokenOut:
+def issue_token(
+    request: Request, body: TokenIn, db: Db, settings: AppSettings, clock: AppClock
+) -> TokenOut:
+    """Wrong passwords back off per username and client address, and per address: 429
+    ``too-many-attempts`` with ``Retry-After`` (and ``retry_after``, ``scope``) while they do."""
     now = clock.now()
     issued = do_issue_token(
         db,
@@ -87,6 +92,7 @@ def issue_token(body: TokenIn, db: Db, settings: AppSettings, clock: AppClock) -
         totp_code=body.totp,
         now=now,
         settings=settings,
+        client_address=client_address(request),
     )
     return TokenOut(
         access_token=issued.secret, expires_in=int((issued.expires_at - now).total_seconds())

@@ -127,17 +127,33 @@ class ApiToken(Base):
 
 
 class LoginThrottle(Base):
-    """Consecutive failed logins per username, known or not, for exponential back-off."""
+    """Consecutive failed logins per username (known or not) from one client address, for
+    exponential back-off: a guesser slows only their own attempts, never the member's own
+    from elsewhere. ``client_address`` is empty for attempts that name no address (the
+    console, a password change)."""
 
     __tablename__ = "login_throttles"
 
     username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    client_address: Mapped[str] = mapped_column(String(64), primary_key=True)
     failures: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Failures since the last summary entry: the log gets them in aggregate, one entry per
     # window, so that failing to log in cannot grow the log one entry per few requests.
     unreported_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class LoginAddressThrottle(Base):
+    """Failed logins from one client address, whatever the usernames, for a back-off of its
+    own: guessing across many usernames from one address slows that address."""
+
+    __tablename__ = "login_address_throttles"
+
+    client_address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class LoginFailureReport(Base):

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Annotated, Any
 
+from babel.dates import format_timedelta
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
@@ -15,6 +17,7 @@ from fusioncell.cell.actions.account import (
     do_disable_totp,
 )
 from fusioncell.cell.actions.auth import do_log_in, do_log_out
+from fusioncell.cell.actions.login_throttle import Scope
 from fusioncell.cell.actions.members import do_countersign_member
 from fusioncell.cell.models import Role
 from fusioncell.cell.policy import Viewer
@@ -24,9 +27,10 @@ from fusioncell.cell.queries import (
     list_members,
     list_organisations,
 )
-from fusioncell.errors import FusioncellError
+from fusioncell.errors import FusioncellError, TooManyAttempts
 from fusioncell.i18n import translate
 from fusioncell.text import N_
+from fusioncell.web.addresses import client_address
 from fusioncell.web.deps import (
     ANON_CSRF_COOKIE,
     SESSION_COOKIE,
@@ -70,6 +74,7 @@ async def login(
             totp_code=totp or None,
             now=clock.now(),
             settings=settings,
+            client_address=client_address(request),
         )
     except FusioncellError as error:
         language = language_of(request, None)
@@ -78,7 +83,7 @@ async def login(
             None,
             "cell/login.html",
             status_code=error.status,
-            error=translate(language, error.title),
+            error=_login_refusal(language, error),
             username=username,
             next=safe_next(next),
             headers={"Retry-After": str(error.extensions["retry_after"])}
@@ -96,6 +101,34 @@ async def login(
     )
     response.delete_cookie(ANON_CSRF_COOKIE)
     return response
+
+
+_THROTTLED = {
+    Scope.USERNAME_FROM_ADDRESS: N_(
+        "Too many wrong passwords for this username from your address. Try again in %(wait)s."
+    ),
+    Scope.ADDRESS: N_("Too many wrong passwords from your address. Try again in %(wait)s."),
+}
+
+
+def _login_refusal(language: str, error: FusioncellError) -> str:
+    """The refusal in the visitor's language; a back-off says what it slows and how long."""
+    if isinstance(error, TooManyAttempts) and error.extensions.get("scope") in _THROTTLED:
+        wait = wait_text(language, int(error.extensions["retry_after"]))
+        return translate(language, _THROTTLED[error.extensions["scope"]], wait=wait)
+    return translate(language, error.title)
+
+
+def wait_text(language: str, seconds: int) -> str:
+    """A wait as the locale words it: seconds under two minutes, then minutes rounded up."""
+    if seconds < 120:
+        return format_timedelta(
+            timedelta(seconds=seconds), granularity="second", threshold=1000, locale=language
+        )
+    minutes = -(-seconds // 60)
+    return format_timedelta(
+        timedelta(minutes=minutes), granularity="minute", threshold=1000, locale=language
+    )
 
 
 @router.post("/logout")
