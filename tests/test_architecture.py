@@ -64,9 +64,8 @@ ALLOWED: dict[tuple[str, str, str], str] = {
     ("fusioncell.ledger.append", "LogHash", "read"): _LEDGER_APPEND,
     ("fusioncell.ledger.append", "LogKey", "read"): _LEDGER_APPEND,
     ("fusioncell.ledger.append", "LogSequence", "read"): _LEDGER_APPEND,
-    # `session.execute(insert(model), rows)` for each model in _TABLES (entries, bodies,
-    # audiences, hashes): the model is a loop variable, untraced by this scanner.
-    ("fusioncell.ledger.append", "?", "write"): _LEDGER_APPEND,
+    # The sequence row is written back once, just before commit, with the queued rows.
+    ("fusioncell.ledger.append", "LogSequence", "write"): _LEDGER_APPEND,
     ("fusioncell.ledger.key_entries", "LogKey", "read"): _LEDGER_APPEND,
     ("fusioncell.ledger.key_entries", "LogKey", "write"): _LEDGER_APPEND,
     # Cross-domain: the cell reads the ledger's key table directly instead of through
