@@ -54,10 +54,11 @@ class DbHashReader:
         missing = [index for index in indexes if index not in self.pending]
         found: dict[int, bytes] = {}
         if missing:
-            rows = self.db.execute(
-                select(LogHash.index, LogHash.hash).where(LogHash.index.in_(missing))
-            )
-            found = {index: value for index, value in rows}
+            with self.db.no_autoflush:  # the transaction's own hashes are in ``pending``
+                rows = self.db.execute(
+                    select(LogHash.index, LogHash.hash).where(LogHash.index.in_(missing))
+                )
+                found = {index: value for index, value in rows}
         return [self.pending.get(index) or found.get(index, b"") for index in indexes]
 
 
@@ -158,26 +159,25 @@ def append(
     data = leaf_data_from_canonical_header(signed.canonical_header, signed.signature, now)
     leaf_hash = tree.leaf_hash(data)
     reader = DbHashReader(db)
-    with db.no_autoflush:  # this transaction's own hashes come from the pending cache
-        hashes = tree.stored_hashes_for_leaf_hash(index, leaf_hash, reader)
+    hashes = tree.stored_hashes_for_leaf_hash(index, leaf_hash, reader)
     first = tree.stored_hash_count(index)
     for offset, value in enumerate(hashes, first):
         reader.pending[offset] = value
-        rows.hashes.append((offset, value))
+        rows.hashes.append((offset, bytearray(value)))
     rows.entries.append(
         (
             index,
             header["type"],
             header["author"],
-            data,
-            leaf_hash,
-            signed.signature,
+            bytearray(data),
+            bytearray(leaf_hash),
+            bytearray(signed.signature),
             rows.stored_time(now),
             header["custodial"],
         )
     )
     rows.signatures.add(signed.signature)
-    rows.bodies.append((index, signed.salt, signed.canonical_body.decode()))
+    rows.bodies.append((index, bytearray(signed.salt), signed.canonical_body.decode()))
     for kind, grant in audience_rows(signed.audience):
         rows.audiences.append((index, kind, grant))
     sequence.last_logged_at = now
@@ -220,7 +220,13 @@ _QUEUE = "fusioncell_ledger_rows"
 
 @dataclass
 class _QueuedRows:
-    """The transaction's log rows, as tuples in the order of ``_COLUMNS``."""
+    """The transaction's log rows, as tuples in the order of ``_COLUMNS``.
+
+    Binary values are queued as ``bytearray``: pysqlite binds exact ints, floats, strings and
+    bytearrays directly, and sends anything else, ``bytes`` included, through its adaptation
+    protocol, which raises and clears an AttributeError per value (an insert then takes twice
+    as long). psycopg takes either.
+    """
 
     # The column type's own conversion of ``logged_at`` for this database (UTC; on SQLite,
     # SQLAlchemy's text form), applied as the row is queued.

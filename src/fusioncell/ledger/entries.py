@@ -12,6 +12,7 @@ clock, outside the author's signature and inside the tree, so the checkpoints co
 
 from __future__ import annotations
 
+import _json
 import base64
 import hashlib
 import json
@@ -88,27 +89,38 @@ def canonical(value: Any) -> bytes:
     goes through the ``rfc8785`` implementation.
     """
     if _plain(value):
-        return _PLAIN_ENCODER.encode(value).encode()
+        return "".join(_encode_plain(value, 0)).encode()
     return bytes(rfc8785.dumps(value))
 
 
-# One encoder, built once: ``json.dumps`` with options builds a new one on every call.
-_PLAIN_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+def _refuse(value: Any) -> Any:
+    raise TypeError(f"{type(value).__name__} is not plain JSON")
+
+
+# The C encoder that json.dumps(value, sort_keys=True, separators=(",", ":"),
+# ensure_ascii=False) runs, made once: JSONEncoder makes a new one, and a closure, per call.
+# No circular-reference markers: ``_plain`` has walked the value first.
+_encode_plain = _json.make_encoder(
+    None, _refuse, _json.encode_basestring, None, ":", ",", True, False, True
+)
+_SAFE_INTEGER = 2**53
 
 
 def _plain(value: Any) -> bool:
     kind = type(value)
+    if kind is dict:
+        for key, item in value.items():
+            if type(key) is not str or not key.isascii():
+                return False
+            if type(item) is not str and not _plain(item):  # a string needs no call
+                return False
+        return True
     if kind is str or kind is bool or value is None:
         return True
     if kind is int:
-        return bool(-(2**53) < value < 2**53)
-    if kind is dict:
-        for key, item in value.items():
-            if type(key) is not str or not key.isascii() or not _plain(item):
-                return False
-        return True
+        return bool(-_SAFE_INTEGER < value < _SAFE_INTEGER)
     if kind is list:
-        return all(_plain(item) for item in value)
+        return all(type(item) is str or _plain(item) for item in value)
     return False
 
 
@@ -143,8 +155,19 @@ def key_id(public_key: bytes) -> str:
 
 def log_time(moment: datetime) -> str:
     """RFC 3339 UTC with milliseconds: one spelling per instant, so JCS is stable."""
+    global _last_log_time
+    last = _last_log_time
+    if last[0] is moment:
+        return last[1]
     utc = moment if moment.tzinfo is UTC else moment.astimezone(UTC)
-    return utc.isoformat(timespec="milliseconds")[:-6] + "Z"  # without "+00:00"
+    text = utc.isoformat(timespec="milliseconds")[:-6] + "Z"  # without "+00:00"
+    _last_log_time = (moment, text)
+    return text
+
+
+# An entry the server signs spells the same instant in its header and in its leaf: the last
+# instant spelt, replaced as one tuple (so threads never see a moment with another's text).
+_last_log_time: tuple[datetime | None, str] = (None, "")
 
 
 _LOG_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z", re.ASCII)

@@ -46,10 +46,13 @@ def author_public_key(db: Session, ctx: LedgerContext, header: dict[str, Any]) -
     return row.public_key
 
 
+_NEW_KEY_TYPES = frozenset({LedgerEntry.KEY_ENROLLED.value, LedgerEntry.KEY_ROTATED.value})
+
+
 def check_key_entry(header: dict[str, Any]) -> None:
     """A new key must be well formed, acceptable and possessed by whoever enrols it."""
     kind, key = header["type"], header.get("key")
-    if kind not in {LedgerEntry.KEY_ENROLLED.value, LedgerEntry.KEY_ROTATED.value} or key is None:
+    if kind not in _NEW_KEY_TYPES or key is None:
         return
     try:
         public = unb64(str(key["public"]))
@@ -81,7 +84,7 @@ def apply_key_change(
     if key is None:
         return
     kind = header["type"]
-    enrols = kind in {LedgerEntry.KEY_ENROLLED.value, LedgerEntry.KEY_ROTATED.value}
+    enrols = kind in _NEW_KEY_TYPES
     if enrols and db.get(LogKey, key["id"]) is not None:
         raise ReplayedEntry("this key is already enrolled")
     revoked = key.get("replaces") if kind == LedgerEntry.KEY_ROTATED.value else None
