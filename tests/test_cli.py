@@ -5,11 +5,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 import pytest
 from sqlalchemy import Engine, func, select
-from tests.servers import serve_cell
+from tests.conftest import DEMO_PASSWORD
+from tests.servers import free_port, serve_cell
 
 from fusioncell import __version__
 from fusioncell.cell.models import LoginThrottle, Member, Organisation
@@ -174,3 +177,131 @@ def test_serve_believes_x_forwarded_for_only_from_the_proxies_it_is_told_of(
             .order_by(LoginThrottle.client_address)
         ).all()
     assert [tuple(row) for row in counted] == [("127.0.0.1", 1), ("192.0.2.7", 1)]
+
+
+# --- what a member's command could not do is one line, never a traceback -------------------
+
+
+def one_line_failure(result: subprocess.CompletedProcess[str]) -> str:
+    """The command failed, printed nothing on standard output and one line on standard error;
+    returns that line."""
+    assert result.returncode != 0, result.stdout
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("fusioncell: ")
+    return lines[0]
+
+
+def as_member(*args: str, password: str = DEMO_PASSWORD) -> subprocess.CompletedProcess[str]:
+    return fusioncell(*args, FUSIONCELL_PASSWORD=password)
+
+
+def hotline_send(server: str, key: Path) -> tuple[str, ...]:
+    return (
+        "hotline", "send", "--server", server, "--user", "alpha.liaison", "--key", str(key),
+        "--channel", "Cell-wide channel", "--precedence", "FLASH", "--text", "Checkpoint open",
+    )  # fmt: skip
+
+
+def keys_enroll(server: str, key: Path) -> tuple[str, ...]:
+    return ("keys", "enroll", "--server", server, "--user", "alpha.liaison", "--key", str(key))
+
+
+def hotline_tail(server: str) -> tuple[str, ...]:
+    return ("hotline", "tail", "--server", server, "--user", "alpha.liaison", "--count", "1")
+
+
+def _garbage(path: Path) -> Path:
+    path.write_text("not a key\n")
+    path.chmod(0o600)
+    return path
+
+
+def _shared(path: Path) -> Path:
+    generated = fusioncell("keys", "generate", "--out", str(path))
+    assert generated.returncode == 0, generated.stderr
+    path.chmod(0o644)
+    return path
+
+
+KEY_PROBLEMS: dict[str, tuple[Callable[[Path], Path], str]] = {
+    "missing": (lambda path: path, "cannot read the key file {key}: No such file or directory"),
+    "a directory": (lambda path: path.mkdir() or path, "the key file {key} is not a file"),
+    "not a key": (
+        _garbage,
+        "the key file {key} does not hold an unencrypted Ed25519 private key "
+        "(make one with `fusioncell keys generate`)",
+    ),
+    "readable by others": (_shared, "the key file {key} is readable by others: chmod 600 {key}"),
+}
+
+
+@pytest.mark.parametrize("problem", KEY_PROBLEMS)
+@pytest.mark.parametrize("command", [hotline_send, keys_enroll])
+def test_a_key_file_that_cannot_be_used_is_one_line_before_any_request(
+    tmp_path: Path, problem: str, command: Callable[[str, Path], tuple[str, ...]]
+) -> None:
+    make, said = KEY_PROBLEMS[problem]
+    key = make(tmp_path / "alpha.pem")
+
+    line = one_line_failure(as_member(*command(f"http://127.0.0.1:{free_port()}", key)))
+
+    assert line == "fusioncell: " + said.format(key=key)
+
+
+def test_keys_generate_never_overwrites_and_says_so_in_one_line(tmp_path: Path) -> None:
+    key = tmp_path / "alpha.pem"
+    assert fusioncell("keys", "generate", "--out", str(key)).returncode == 0
+    before = key.read_bytes()
+
+    again = one_line_failure(fusioncell("keys", "generate", "--out", str(key)))
+    nowhere = one_line_failure(fusioncell("keys", "generate", "--out", str(tmp_path / "no/k.pem")))
+
+    assert again == f"fusioncell: the key file {key} exists; refusing to overwrite a key"
+    assert nowhere == (
+        f"fusioncell: cannot write the key file {tmp_path / 'no/k.pem'}: No such file or directory"
+    )
+    assert key.read_bytes() == before
+
+
+@pytest.fixture
+def member_key(tmp_path: Path) -> Path:
+    key = tmp_path / "alpha.pem"
+    assert fusioncell("keys", "generate", "--out", str(key)).returncode == 0
+    return key
+
+
+@pytest.mark.parametrize("command", ["send", "enroll", "tail"])
+def test_an_unreachable_server_is_one_line(member_key: Path, command: str) -> None:
+    server = f"http://127.0.0.1:{free_port()}"
+    args = {
+        "send": hotline_send(server, member_key),
+        "enroll": keys_enroll(server, member_key),
+        "tail": hotline_tail(server),
+    }[command]
+
+    line = one_line_failure(as_member(*args))
+
+    assert line.startswith(f"fusioncell: cannot reach {server}: ")
+    assert "onnection refused" in line
+
+
+def test_a_wrong_password_is_one_line_that_says_it_once(
+    database_url: str, settings: Settings, demo: None, member_key: Path
+) -> None:
+    with serve_cell(database_url, settings) as (server, _process):
+        lines = [
+            one_line_failure(as_member(*args, password="not-the-password"))
+            for args in (
+                hotline_send(server, member_key),
+                keys_enroll(server, member_key),
+                hotline_tail(server),
+            )
+        ]
+
+    refused = (
+        f"fusioncell: {server} refused the login of alpha.liaison: wrong username or password, "
+        "or a missing or wrong one-time code"
+    )
+    assert lines == [refused] * 3

@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -377,22 +377,29 @@ def db_upgrade(database_url: DatabaseOption = None) -> None:
         out.print(f"Database at revision {migrate.current_revision(engine)}.")
 
 
-def main() -> None:
+def run(command: typer.Typer) -> None:
+    """Run ``command``; what it could not do is one line on standard error, never a traceback."""
     try:
-        app()
+        command()
     except (CliError, KeyFileError, ClientError) as exc:
-        err.print(f"fusioncell: {exc}")
-        raise SystemExit(1) from None
+        _fail(str(exc))
     except FusioncellError as exc:
-        err.print(f"fusioncell: {exc.detail}")
-        raise SystemExit(1) from None
+        _fail(exc.detail)
     except (OperationalError, DBAPIError) as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else exc.__class__.__name__
-        err.print(f"fusioncell: cannot use the database: {reason}")
-        raise SystemExit(1) from None
+        _fail(f"cannot use the database: {reason}")
     except ArgumentError as exc:
-        err.print(f"fusioncell: bad database URL: {exc}")
-        raise SystemExit(2) from None
+        _fail(f"bad database URL: {exc}", status=2)
+
+
+def _fail(reason: str, *, status: int = 1) -> NoReturn:
+    first = reason.strip().splitlines()[0] if reason.strip() else "failed"
+    err.print(f"fusioncell: {first}", markup=False)
+    raise SystemExit(status) from None
+
+
+def main() -> None:
+    run(app)
 
 
 if __name__ == "__main__":

@@ -6,15 +6,12 @@ in the ``Fusioncell-Entry`` header beside the request.
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from fusioncell.errors import InvalidInput
@@ -27,35 +24,40 @@ from fusioncell.ledger.entries import b64, body_hash, key_id, parse_leaf, unb64
 from fusioncell.ledger.errors import CheckpointError, NoteError, ProofError
 from fusioncell.ledger.note import Ed25519Verifier, open_note
 from fusioncell.ledger.signing import ENTRY_HEADER, encode_entry_header, sign_entry
+from fusioncell.own_key import public_key_of
 
 
 class ClientError(Exception):
-    """A request the server refused, or a server that could not be reached: one line."""
+    """A request the server refused, or a server that could not be reached: one line.
+
+    ``status`` is the HTTP status of a refusal, and ``reason`` its problem's detail.
+    """
+
+    def __init__(self, message: str, *, status: int | None = None, reason: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.reason = reason or message
 
 
-def generate_key_file(path: Path) -> Ed25519PrivateKey:
-    """Write a new private key (PKCS#8 PEM) readable by its owner only; never overwrite."""
-    private = Ed25519PrivateKey.generate()
-    pem = private.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(pem)
-    return private
+def refusal(response: httpx.Response) -> str:
+    """What a refusal says, once: its problem's detail (or title), else the start of its body."""
+    try:
+        problem = response.json()
+    except ValueError:
+        problem = None
+    if isinstance(problem, dict):
+        said = problem.get("detail") or problem.get("title")
+        if isinstance(said, str) and said:
+            return said
+    return response.text.strip()[:200] or response.reason_phrase
 
 
-def load_key_file(path: Path) -> Ed25519PrivateKey:
-    if path.stat().st_mode & 0o077:
-        raise ClientError(f"{path} is readable by others: chmod 600 {path}")
-    private = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    if not isinstance(private, Ed25519PrivateKey):
-        raise ClientError(f"{path} does not hold an Ed25519 private key")
-    return private
-
-
-def public_key_of(private: Ed25519PrivateKey) -> bytes:
-    return private.public_key().public_bytes_raw()
+def unreachable(exc: httpx.HTTPError) -> str:
+    """Why a server could not be reached, in a few words."""
+    if isinstance(exc, httpx.TimeoutException):
+        return "no answer in time"
+    reason = str(exc).strip() or exc.__class__.__name__
+    return reason.splitlines()[0]
 
 
 class CellClient:
@@ -90,19 +92,29 @@ class CellClient:
         try:
             response = self.http.request(method, path, headers=headers, **kwargs)
         except httpx.HTTPError as exc:
-            raise ClientError(f"cannot reach {self.server}: {exc}") from None
+            raise ClientError(f"cannot reach {self.server}: {unreachable(exc)}") from None
         if response.status_code >= 400:
-            try:
-                problem = response.json()
-                message = f"{problem.get('title')}: {problem.get('detail')}"
-            except ValueError:
-                message = response.text.strip()[:200]
-            raise ClientError(f"{method} {path} failed ({response.status_code}): {message}")
+            reason = refusal(response)
+            raise ClientError(
+                f"{method} {path} failed ({response.status_code}): {reason}",
+                status=response.status_code,
+                reason=reason,
+            )
         return response
 
     def log_in(self, username: str, password: str, *, totp: str | None = None) -> None:
         body = {"username": username, "password": password, "totp": totp}
-        self.token = self._request("POST", "/api/v1/auth/token", json=body).json()["access_token"]
+        try:
+            response = self._request("POST", "/api/v1/auth/token", json=body)
+        except ClientError as exc:
+            if exc.status is None:
+                raise
+            raise ClientError(
+                f"{self.server} refused the login of {username}: {exc.reason}",
+                status=exc.status,
+                reason=exc.reason,
+            ) from None
+        self.token = response.json()["access_token"]
 
     def get(self, path: str, **kwargs: Any) -> Any:
         return self._request("GET", path, **kwargs).json()
@@ -196,30 +208,53 @@ class CellClient:
                 f"entry {index} is not proven in checkpoint {checkpoint.size}: {exc}"
             ) from None
 
+    def check_entry(
+        self,
+        checkpoint: Checkpoint,
+        index: int,
+        *,
+        entry_type: str,
+        expected: dict[str, Any],
+        noun: str,
+        name: str,
+        leaf_hash: bytes | None = None,
+    ) -> datetime:
+        """The entry at ``index`` is a ``entry_type`` whose body, as served and committed to by
+        its header, holds ``expected`` (and its leaf hashes to ``leaf_hash``, if given), and is
+        in the tree ``checkpoint`` commits to. Returns the log's time of the entry."""
+        entry = self.get(f"/api/v1/log/entries/{index}")
+        leaf = unb64(entry["leaf"])
+        found = tree.leaf_hash(leaf)
+        parsed = parse_leaf(leaf)
+        body, salt = entry.get("body"), entry.get("salt")
+        problem = None
+        if leaf_hash is not None and found != leaf_hash:
+            problem = f"its entry's leaf does not hash to the {noun}'s leaf hash"
+        elif parsed.header["type"] != entry_type:
+            problem = f"its entry is a {parsed.header['type']}, not a {noun}"
+        elif body is None or salt is None or body_hash(unb64(salt), body) != parsed.header["body"]:
+            problem = "its entry's header does not commit to the body served"
+        elif any(body.get(field) != value for field, value in expected.items()):
+            problem = f"the {noun} served differs from the body its entry commits to"
+        if problem is not None:
+            raise ClientError(f"{noun} {name} at entry {index}: {problem}")
+        self.check_inclusion(checkpoint, index=index, leaf_hash=found)
+        return parsed.logged_at
+
     def check_message(self, checkpoint: Checkpoint, message: dict[str, Any]) -> datetime:
         """A message as the API serves it is what its entry says, and the entry is in the tree
         ``checkpoint`` commits to. Returns the log's time of the entry."""
-        index = int(message["log_index"])
-        entry = self.get(f"/api/v1/log/entries/{index}")
-        leaf = unb64(entry["leaf"])
-        leaf_hash = tree.leaf_hash(leaf)
-        parsed = parse_leaf(leaf)
-        body, salt = entry.get("body"), entry.get("salt")
         fields = ("message", "channel", "precedence", "sender", "text", "fields")
         served = ("id", "channel_id", "precedence", "sender", "text", "fields")
-        problem = None
-        if leaf_hash != unb64(message["leaf_hash"]):
-            problem = "its entry's leaf does not hash to the message's leaf hash"
-        elif parsed.header["type"] != HotlineEntry.MESSAGE_SENT.value:
-            problem = f"its entry is a {parsed.header['type']}, not a message"
-        elif body is None or salt is None or body_hash(unb64(salt), body) != parsed.header["body"]:
-            problem = "its entry's header does not commit to the body served"
-        elif [body.get(f) for f in fields] != [message.get(f) for f in served]:
-            problem = "the message served differs from the body its entry commits to"
-        if problem is not None:
-            raise ClientError(f"message {message['id']} at entry {index}: {problem}")
-        self.check_inclusion(checkpoint, index=index, leaf_hash=leaf_hash)
-        return parsed.logged_at
+        return self.check_entry(
+            checkpoint,
+            int(message["log_index"]),
+            entry_type=HotlineEntry.MESSAGE_SENT.value,
+            expected={f: message.get(s) for f, s in zip(fields, served, strict=True)},
+            noun="message",
+            name=str(message["id"]),
+            leaf_hash=unb64(message["leaf_hash"]),
+        )
 
     # -- the hotline, signed here ----------------------------------------------------------
 

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+import tomllib
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,17 +28,32 @@ from tests.servers import serve_cell
 from typer.testing import CliRunner
 
 from fusioncell.cli import app as fusioncell_app
-from fusioncell.client import ClientError, load_key_file, public_key_of
+from fusioncell.client import ClientError
 from fusioncell.client_stream import SseEvent, parse_sse
 from fusioncell.config import Settings
 from fusioncell.hotline.cli import hotline_app
 from fusioncell.hotline.entries import HotlineEntry
-from fusioncell.hotline.models import Message
+from fusioncell.hotline.labels import channel_label
+from fusioncell.hotline.models import ChannelKind, Escalation, Message
+from fusioncell.hotline.rules import DEFAULT_RULES, parse_rules
 from fusioncell.ledger.entries import key_id
 from fusioncell.ledger.models import EntryBody, LogEntry
 from fusioncell.ledger.note import Ed25519Signer
+from fusioncell.own_key import load_key_file, public_key_of
 
 POINT = '{"type": "Point", "coordinates": [35.85, 33.15]}'
+CELL = channel_label(ChannelKind.CELL.value, "Cell", "en")  # as the pages name it
+# FLASH as shipped, but acknowledged within 2 s and escalated then, with no second step soon.
+FAST_FLASH = """[precedence.FLASH]
+delivered_seconds = 15
+ack_seconds = 2
+repeat_seconds = 0
+ladder = [
+  { after_seconds = 2, notify = ["party_duty_officer", "supervisor_duty_officer"] },
+  { after_seconds = 600, notify = ["party_liaison"] },
+]
+
+"""
 
 
 @pytest.fixture
@@ -158,8 +174,8 @@ def test_send_and_ack_are_signed_by_own_keys_the_ack_cites_a_checkpoint_and_tail
         )
     )  # fmt: skip
 
-    assert "FLASH [Cell] alpha.liaison (ALPHA): Convoy at the crossing at 09:00" in tailed
-    assert f"(verified: entry {sent_index} in checkpoint " in tailed and message_id in tailed
+    assert f"FLASH [{CELL}] alpha.liaison (ALPHA): Convoy at the crossing at 09:00" in tailed
+    assert f"; verified: entry {sent_index} in checkpoint " in tailed and message_id in tailed
 
 
 def test_a_template_is_sent_from_its_fields_a_retry_sends_nothing_new_and_bad_fields_are_refused(
@@ -264,8 +280,89 @@ def test_tail_follows_new_messages_live_or_polling_and_prints_each_once_verified
         assert len(lines) == 2, output
         assert f"First while tailing {how}" in lines[0] and first_id in lines[0]
         assert f"Second while tailing {how}" in lines[1] and second_id in lines[1]
-        assert f"(verified: entry {first_index} in checkpoint " in lines[0]
-        assert f"(verified: entry {second_index} in checkpoint " in lines[1]
+        assert f"; verified: entry {first_index} in checkpoint " in lines[0]
+        assert f"; verified: entry {second_index} in checkpoint " in lines[1]
+
+
+@pytest.fixture
+def fast_server(
+    engine: Engine, database_url: str, settings: Settings, demo: None, tmp_path: Path
+) -> Iterator[str]:
+    """``server``, under a policy whose FLASH acknowledgement deadline passes in 2 s."""
+    text, replaced = re.subn(
+        r"\[precedence\.FLASH\].*?(?=\[precedence\.)",
+        FAST_FLASH,
+        DEFAULT_RULES.read_text(),
+        flags=re.S,
+    )
+    assert replaced == 1
+    assert parse_rules(tomllib.loads(text)).rule("FLASH").ack.total_seconds() == 2
+    policy = tmp_path / "hotline-policy.toml"
+    policy.write_text(text)
+    env = {"FUSIONCELL_HOTLINE_POLICY": str(policy)}
+    with serve_cell(database_url, settings, env=env) as (base, _process):
+        yield base
+
+
+def escalated(engine: Engine, message_id: str, step: int) -> Escalation:
+    """The escalation ``step`` of the message once the server's engine has written it."""
+    deadline = time.monotonic() + 30
+    while True:
+        with Session(engine) as db:
+            found = db.scalar(
+                select(Escalation).where(
+                    Escalation.message_id == uuid.UUID(message_id), Escalation.step == step
+                )
+            )
+        if found is not None:
+            return found
+        assert time.monotonic() < deadline, f"no escalation step {step} of {message_id}"
+        time.sleep(0.1)
+
+
+@pytest.mark.parametrize("how", ["live", "polling"])
+def test_tail_shows_a_missed_deadline_and_the_late_acknowledgement_as_they_happen(
+    fast_server: str, engine: Engine, how: str
+) -> None:
+    args = ["--poll"] if how == "polling" else []
+    with tailing(
+        fast_server, "--channel", CELL, "--count", "3", "--last", "0", "--timeout", "60", *args
+    ) as tail:
+        tail.wait_for(f"({how}); Ctrl-C to stop")
+        message_id, sent_index = send_by_api(fast_server, "Cell", f"Convoy held ({how})")
+        escalation = escalated(engine, message_id, step=1)
+        ack = ack_by_api(fast_server, "bravo.duty", message_id)
+        output = tail.finish()
+
+    sent, escalation_line, ack_line = output.splitlines()
+    assert f"FLASH [{CELL}] alpha.liaison (ALPHA): Convoy held ({how})  (deliver by " in sent
+    assert ", acknowledge by " in sent and f"verified: entry {sent_index} in " in sent
+    about = f'FLASH from alpha.liaison (ALPHA) "Convoy held ({how})" (id {message_id})'
+    assert f"ESCALATION step 1 [{CELL}] BRAVO has not acknowledged {about}, due by " in (
+        escalation_line
+    )
+    assert "; notifying party duty officer, supervisor duty officer  (verified: entry " in (
+        escalation_line
+    )
+    assert f"(verified: entry {escalation.log_index} in checkpoint " in escalation_line
+    assert f"ACK [{CELL}] BRAVO (bravo.duty) acknowledged {about}, late: it was due by " in (
+        ack_line
+    )
+    assert f"(verified: entry {ack['log_index']} in checkpoint " in ack_line
+
+
+def ack_by_api(server: str, username: str, message_id: str) -> dict[str, Any]:
+    """``username``'s acknowledgement, the ordinary way (custodial)."""
+    with httpx.Client(base_url=server) as http:
+        token = http.post(
+            "/api/v1/auth/token", json={"username": username, "password": DEMO_PASSWORD}
+        ).json()["access_token"]
+        acked = http.post(
+            f"/api/v1/messages/{message_id}/ack", headers={"Authorization": f"Bearer {token}"}
+        )
+    assert acked.status_code == 201, acked.text
+    body: dict[str, Any] = acked.json()
+    return body
 
 
 class Tail:

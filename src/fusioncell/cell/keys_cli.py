@@ -9,8 +9,10 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from fusioncell.client import CellClient, generate_key_file, load_key_file, public_key_of
+from fusioncell.client import CellClient
 from fusioncell.ledger.entries import b64, key_id
+from fusioncell.ledger.keyring import KeyFileError
+from fusioncell.own_key import generate_key_file, load_key_file, public_key_of
 
 keys_app = typer.Typer(
     help="Your own signing key (it never leaves this machine).", no_args_is_help=True
@@ -24,9 +26,7 @@ def generate(
 ) -> None:
     """Generate an Ed25519 key pair; print the public key and its id."""
     if out_file.exists():
-        raise typer.BadParameter(
-            f"{out_file} exists; refusing to overwrite a key", param_hint="--out"
-        )
+        raise KeyFileError(f"the key file {out_file} exists; refusing to overwrite a key")
     private = generate_key_file(out_file)
     public = public_key_of(private)
     out.print(f"key {key_id(public)} public {b64(public)} written to {out_file} (mode 0600)")
@@ -44,7 +44,7 @@ def enroll(
     """
     private = load_key_file(key)
     password = os.environ.get("FUSIONCELL_PASSWORD") or typer.prompt("Password", hide_input=True)
-    client = CellClient(server)
-    client.log_in(user, password)
-    enrolled = client.enroll(private)
+    with CellClient(server) as client:
+        client.log_in(user, password)
+        enrolled = client.enroll(private)
     out.print(f"enrolled key {enrolled['key_id']} at log entry {enrolled['enrolled_index']}")

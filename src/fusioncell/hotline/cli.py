@@ -25,12 +25,14 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from fusioncell.client import CellClient, ClientError, load_key_file
+from fusioncell.client import CellClient, ClientError
 from fusioncell.client_stream import Follower, follow_once, newest_messages, open_stream
+from fusioncell.hotline.labels import channel_label
 from fusioncell.ledger.checkpoint import Checkpoint
 from fusioncell.ledger.entries import unb64
 from fusioncell.ledger.errors import NoteError
 from fusioncell.ledger.note import Ed25519Verifier
+from fusioncell.own_key import load_key_file
 
 hotline_app = typer.Typer(
     help="The hotline, signed with your own key (it never leaves this machine).",
@@ -72,17 +74,32 @@ def _log_key(client: CellClient, pinned: str | None) -> Ed25519Verifier:
         raise ClientError(f"--log-key is not a verifier key: {exc}") from None
 
 
+def _channel_names(client: CellClient) -> dict[str, str]:
+    """The member's channels by id, named as the pages name them for the member."""
+    language = str(client.me().get("language") or "en")
+    return {
+        str(c["id"]): channel_label(c["kind"], c["name"], language)
+        for c in client.get("/api/v1/channels")
+    }
+
+
 def _channel_id(client: CellClient, wanted: str) -> uuid.UUID:
-    """A channel by id, or by name as ``fusioncell`` lists it ("Cell", "ALPHA / SUPERVISOR")."""
+    """A channel by id, by its name as the pages show it ("Cell-wide channel", "ALPHA /
+    SUPERVISOR"), in the member's language or English, or by its stored name or kind."""
     channels = client.get("/api/v1/channels")
+    language = str(client.me().get("language") or "en")
     for channel in channels:
-        if (
-            wanted in {channel["id"], channel["kind"]}
-            or wanted.casefold() == str(channel["name"]).casefold()
-        ):
+        names = {
+            str(channel["name"]),
+            channel_label(channel["kind"], channel["name"], language),
+            channel_label(channel["kind"], channel["name"], "en"),
+        }
+        if wanted in {channel["id"], channel["kind"]} or wanted.casefold() in {
+            name.casefold() for name in names
+        }:
             return uuid.UUID(channel["id"])
-    names = ", ".join(repr(c["name"]) for c in channels) or "none"
-    raise ClientError(f"no channel {wanted!r} of yours; yours: {names}")
+    yours = ", ".join(repr(channel_label(c["kind"], c["name"], language)) for c in channels)
+    raise ClientError(f"no channel {wanted!r} of yours; yours: {yours or 'none'}")
 
 
 def _fields(pairs: list[str], given: str | None) -> dict[str, Any]:
@@ -117,7 +134,9 @@ def send(
     server: Server,
     user: User,
     key: Key,
-    channel: Annotated[str, typer.Option(help="The channel: its id or its name, e.g. Cell.")],
+    channel: Annotated[
+        str, typer.Option(help='The channel: its id or its name, e.g. "Cell-wide channel".')
+    ],
     precedence: Annotated[str, typer.Option(help="FLASH, IMMEDIATE, PRIORITY or ROUTINE.")],
     text: Annotated[str | None, typer.Option(help="A free-text message.")] = None,
     template: Annotated[
@@ -211,7 +230,11 @@ def tail(
     user: User,
     log_key: LogKey = None,
     count: Annotated[
-        int, typer.Option(help="Stop after this many messages (0: follow until stopped).")
+        int,
+        typer.Option(
+            help="Stop after this many lines: messages, acknowledgements and escalations "
+            "(0: follow until stopped)."
+        ),
     ] = 0,
     timeout: Annotated[float, typer.Option(help="Stop after this many seconds (0: never).")] = 0,
     last: Annotated[int, typer.Option(help="Messages from before to print first.")] = 10,
@@ -222,9 +245,11 @@ def tail(
         list[str] | None, typer.Option(help="Only this channel (id or name); repeat for several.")
     ] = None,
 ) -> None:
-    """Follow your channels: print each message once its inclusion in the log is proven."""
+    """Follow your channels as things happen: each message with its deadlines, each
+    acknowledgement (in time or late) and each escalation (a deadline missed), printed once
+    its entry is proven in the log."""
     with _connect(server, user) as client:
-        names = {c["id"]: c["name"] for c in client.get("/api/v1/channels")}
+        names = _channel_names(client)
         if channel:
             wanted = {str(_channel_id(client, each)) for each in channel}
             names = {i: n for i, n in names.items() if i in wanted}
@@ -241,11 +266,14 @@ def _tail(
     last: int,
     poll: bool,
 ) -> None:
+    organisations = {str(o["id"]): o["slug"] for o in client.get("/api/v1/organisations")}
     follower = Follower(
         client,
         _log_key(client, log_key),
         lambda line: out.print(escape(line)),
         channels=channels,
+        organisations=organisations,
+        limit=count,
     )
     reader = None if poll else open_stream(client)
     if not poll and reader is None:
@@ -255,31 +283,30 @@ def _tail(
         # The stream is open before the backlog is read, so nothing falls between the two.
         backlog = newest_messages(client, follower.channels, follower.seen, max(last, 1))
         shown = backlog[-last:] if last > 0 else []
-        follower.seen.update(m["id"] for m in backlog[: len(backlog) - len(shown)])
+        for message in backlog[: len(backlog) - len(shown)]:
+            follower.skip(message)
         for message in shown:
             follower.receive(message)
         how = "polling" if reader is None else "live"
         err.print(f"following {len(follower.channels)} channels ({how}); Ctrl-C to stop")
-        while not (count and follower.printed >= count):
+        while not follower.done:
             if deadline is not None and time.monotonic() >= deadline:
                 if count:
                     raise ClientError(
-                        f"timed out after {timeout:g} s with {follower.printed} of {count} messages"
+                        f"timed out after {timeout:g} s with {follower.printed} of {count} lines"
                     )
                 return
-            follow_once(client, follower, reader)
+            follow_once(client, follower, reader, note=lambda text: err.print(text, markup=False))
     finally:
         if reader is not None:
             reader.close()
 
 
 def main() -> None:
-    """``python -m fusioncell.hotline.cli``, until ``fusioncell hotline`` is registered."""
-    try:
-        hotline_app()
-    except ClientError as exc:
-        err.print(f"fusioncell: {exc}")
-        raise SystemExit(1) from None
+    """``python -m fusioncell.hotline.cli``: ``fusioncell hotline``, failing as it does."""
+    from fusioncell.cli import run
+
+    run(hotline_app)
 
 
 if __name__ == "__main__":
