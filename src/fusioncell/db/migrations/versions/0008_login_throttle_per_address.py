@@ -35,9 +35,7 @@ def upgrade() -> None:
         sa.Column("client_address", sa.String(length=64), nullable=False),
         sa.Column("failures", sa.Integer(), nullable=False),
         sa.Column("locked_until", fusioncell.db.base.UTCDateTime(timezone=True), nullable=True),
-        sa.Column(
-            "last_failure_at", fusioncell.db.base.UTCDateTime(timezone=True), nullable=True
-        ),
+        sa.Column("last_failure_at", fusioncell.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("client_address", name=op.f("pk_login_address_throttles")),
     )
 
@@ -54,15 +52,19 @@ def downgrade() -> None:
         sa.column("locked_until", fusioncell.db.base.UTCDateTime(timezone=True)),
         sa.column("last_failure_at", fusioncell.db.base.UTCDateTime(timezone=True)),
     )
-    merged = op.get_bind().execute(
-        sa.select(
-            throttles.c.username,
-            sa.func.sum(throttles.c.failures),
-            sa.func.sum(throttles.c.unreported_failures),
-            sa.func.max(throttles.c.locked_until),
-            sa.func.max(throttles.c.last_failure_at),
-        ).group_by(throttles.c.username)
-    ).all()
+    merged = (
+        op.get_bind()
+        .execute(
+            sa.select(
+                throttles.c.username,
+                sa.func.sum(throttles.c.failures),
+                sa.func.sum(throttles.c.unreported_failures),
+                sa.func.max(throttles.c.locked_until),
+                sa.func.max(throttles.c.last_failure_at),
+            ).group_by(throttles.c.username)
+        )
+        .all()
+    )
     op.execute(throttles.delete())
     with op.batch_alter_table("login_throttles", schema=None) as batch_op:
         batch_op.drop_constraint("pk_login_throttles", type_="primary")
