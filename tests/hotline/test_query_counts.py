@@ -203,3 +203,17 @@ def test_the_channels_cost_the_same_statements_however_many_there_are(
     )
 
     assert len(client.get("/api/v1/channels", headers=supervisor).json()) == 7
+
+
+def test_the_engines_pass_with_nothing_due_costs_the_same_statements_whatever_the_traffic(
+    app: FastAPI, db: Session, clock: ManualClock, traffic: Traffic
+) -> None:
+    """The engine looks at every message of the last two days every second: its pass must not
+    read once per message."""
+    traffic(2)
+
+    def nothing_new() -> None:
+        assert do_escalate_due(db, now=clock.now()) == []
+        db.commit()
+
+    assert_constant(app.state.engine, nothing_new, lambda: traffic(12))

@@ -1,5 +1,7 @@
 """The server's background integrator: signs a checkpoint at least every second (at once when
-woken, e.g. after a FLASH message) and pushes it to the witnesses.
+woken, e.g. after a FLASH message) and pushes it to the witnesses. Checkpoints are at least
+``MIN_SPACING_SECONDS`` apart: under a burst of appends one checkpoint covers them all, instead
+of a signature and a round of witness requests per append.
 
 A witness that was down when a checkpoint was signed is asked again for the newest one, even if
 the log has not grown since: otherwise a quiet log would never count again after a witness
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -30,6 +33,7 @@ log = logging.getLogger("fusioncell.checkpointer")
 
 ON_APPEND = "fusioncell_on_append"
 INTERVAL_SECONDS = 1.0
+MIN_SPACING_SECONDS = 0.25
 RETRY_MAX_SECONDS = 5
 
 
@@ -47,11 +51,13 @@ class Checkpointer:
         witnesses: list[Witness],
         *,
         interval: float = INTERVAL_SECONDS,
+        min_spacing: float = MIN_SPACING_SECONDS,
     ) -> None:
         self.sessions = sessions
         self.clock = clock
         self.witnesses = witnesses
         self.interval = interval
+        self.min_spacing = min_spacing
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -103,11 +109,16 @@ class Checkpointer:
 
     def _run(self) -> None:
         with httpx.Client(timeout=5) as client:
+            last = 0.0
             while not self._stop.is_set():
                 self._wake.wait(self.interval)
+                early = self.min_spacing - (time.monotonic() - last)
+                if early > 0 and self._stop.wait(early):
+                    break
                 self._wake.clear()
                 if self._stop.is_set():
                     break
+                last = time.monotonic()
                 try:
                     self.run_once(client)
                 except Exception:  # keep integrating: one failure must not stop the log

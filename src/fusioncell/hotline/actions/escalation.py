@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from fusioncell.cell.policy import CONSOLE_ID, console_viewer
@@ -86,6 +88,63 @@ def _unlogged_steps(
     return [step for step in steps if step.step not in done]
 
 
+@dataclass(frozen=True)
+class _Known:
+    """What the first pass needs of every message in the horizon, read in four statements
+    whatever the traffic: the recipients, their deliveries, their first acknowledgements and
+    the steps already logged (the pass runs every second, so one read per message would grow
+    with the hotline's traffic)."""
+
+    recipients: dict[uuid.UUID, list[uuid.UUID]]
+    delivered: dict[tuple[uuid.UUID, uuid.UUID], datetime]
+    acked: dict[tuple[uuid.UUID, uuid.UUID], datetime]
+    logged: dict[tuple[uuid.UUID, uuid.UUID], set[int]]
+
+    @classmethod
+    def read(cls, db: Session, messages: Select[uuid.UUID]) -> _Known:
+        delivered = {
+            (row.message_id, row.organisation_id): row.delivered_at
+            for row in db.execute(
+                select(Delivery.message_id, Delivery.organisation_id, Delivery.delivered_at).where(
+                    Delivery.message_id.in_(messages)
+                )
+            )
+        }
+        # The party's earliest acknowledgement, as in ``_unlogged_steps``.
+        acked = {
+            (row.message_id, row.organisation_id): row.acked_at
+            for row in db.execute(
+                select(
+                    Ack.message_id, Ack.organisation_id, func.min(Ack.acked_at).label("acked_at")
+                )
+                .where(Ack.message_id.in_(messages))
+                .group_by(Ack.message_id, Ack.organisation_id)
+            )
+        }
+        logged: dict[tuple[uuid.UUID, uuid.UUID], set[int]] = defaultdict(set)
+        for row in db.execute(
+            select(Escalation.message_id, Escalation.organisation_id, Escalation.step).where(
+                Escalation.message_id.in_(messages)
+            )
+        ):
+            logged[(row.message_id, row.organisation_id)].add(row.step)
+        return cls(recipients_for_engine(db, messages), delivered, acked, dict(logged))
+
+    def unlogged_steps(
+        self, message: Message, rule: PrecedenceRule, organisation: uuid.UUID, *, now: datetime
+    ) -> list[Step]:
+        key = (message.id, organisation)
+        steps = due_steps(
+            sent_at=message.sent_at,
+            rule=rule,
+            delivered_at=self.delivered.get(key),
+            acked_at=self.acked.get(key),
+            now=now,
+        )
+        done = self.logged.get(key, set())
+        return [step for step in steps if step.step not in done]
+
+
 def do_escalate_due(db: Session, *, now: datetime) -> list[Escalation]:
     """Write the escalations due by ``now``. Run every second, and at start-up, so steps that
     fell due while the server was down are written on restart.
@@ -99,22 +158,22 @@ def do_escalate_due(db: Session, *, now: datetime) -> list[Escalation]:
     current = ledger_context(db).rules(HOTLINE_RULES)
     written: list[Escalation] = []
     with atomic(db):
-        messages = db.scalars(
-            select(Message).where(Message.sent_at >= now - HORIZON, Message.sent_at <= now)
-        ).all()
+        horizon = select(Message.id).where(Message.sent_at >= now - HORIZON, Message.sent_at <= now)
+        messages = db.scalars(select(Message).where(Message.id.in_(horizon))).all()
         policies = (
             _bound_policies(db, current)
             if any(m.hotline_policy != current.hash for m in messages)
             else {current.hash: current}
         )
         pending: list[tuple[Message, PrecedenceRule, uuid.UUID]] = []
+        known = _Known.read(db, horizon)
         for message in messages:
             policy = policies.get(message.hotline_policy, current)
             if message.precedence not in policy.precedences:
                 continue
             rule = policy.rule(message.precedence)
-            for organisation in recipients_for_engine(db, message):
-                if _unlogged_steps(db, message, rule, organisation, now=now):
+            for organisation in known.recipients.get(message.id, ()):
+                if known.unlogged_steps(message, rule, organisation, now=now):
                     pending.append((message, rule, organisation))
         if not pending:
             return written
