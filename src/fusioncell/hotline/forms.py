@@ -19,15 +19,29 @@ from fusioncell.text import N_
 TEXT = "text"
 
 
-def _text(limit: int) -> Callable[[Any], Any]:
-    def check(value: Any) -> Any:
+@dataclass(frozen=True)
+class _Text:
+    """A text field of at most ``limit`` characters (code points, as the page's counter
+    counts them)."""
+
+    limit: int
+
+    def __call__(self, value: Any) -> Any:
         if not isinstance(value, str) or not value.strip():
             raise ValueError("a non-empty text")
-        if len(value) > limit:
-            raise ValueError(f"at most {limit} characters")
+        if len(value) > self.limit:
+            raise ValueError(f"at most {self.limit} characters")
         return value.strip()
 
-    return check
+
+_text = _Text
+
+
+def text_limit(form_name: str, field_name: str) -> int | None:
+    """The most characters a template's text field takes, for the page's counter; None for a
+    field that is not free text."""
+    check = FORMS[form_name].fields[field_name]
+    return check.limit if isinstance(check, _Text) else None
 
 
 def _parse(value: str) -> datetime:

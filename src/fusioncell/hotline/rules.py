@@ -49,7 +49,7 @@ class HotlineRules:
     precedences: dict[str, PrecedenceRule]
     link_test_every: timedelta
     link_test_precedence: str
-    max_text_bytes: int
+    max_text_chars: int
     max_attachment_bytes: int
     max_attachments: int
 
@@ -96,7 +96,12 @@ def parse_rules(document: dict[str, Any]) -> HotlineRules:
             precedences=rules,
             link_test_every=timedelta(minutes=int(document["link_test_minutes"])),
             link_test_precedence=link_precedence,
-            max_text_bytes=int(document["max_text_bytes"]),
+            # In characters, as the page counts them; rules from before named it in bytes.
+            max_text_chars=int(
+                document["max_text_chars"]
+                if "max_text_chars" in document
+                else document["max_text_bytes"]
+            ),
             max_attachment_bytes=int(document["max_attachment_bytes"]),
             max_attachments=int(document["max_attachments"]),
         )

@@ -75,10 +75,10 @@ def _check_content(
     if form == forms.TEXT:
         if not isinstance(text, str) or not text.strip():
             raise InvalidInput("a text message needs text")
-        if len(text.encode()) > policy.max_text_bytes:
+        if len(text) > policy.max_text_chars:
             raise InvalidInput(
-                f"the text may be at most {policy.max_text_bytes} bytes",
-                limit=policy.max_text_bytes,
+                f"the text may be at most {policy.max_text_chars} characters",
+                limit=policy.max_text_chars,
             )
         if fields is not None:
             raise InvalidInput("give either text or a template with fields, not both")

@@ -180,6 +180,12 @@ def compose_context(db: Session, viewer: Viewer, compose: Compose) -> dict[str, 
         "picker": _picker(viewer),
         "may_send": can(viewer, Permission.MESSAGE_SEND) and bool(channels),
         "compose_channels": [(str(c.id), channel_label(c, language)) for c in channels],
+        "max_text_chars": ledger_context(db).rules(HOTLINE_RULES).max_text_chars,
+        "text_limits": {
+            f"{name}.{field_name}": forms.text_limit(name, field_name)
+            for name in COMPOSE_FORMS
+            for field_name in forms.FORMS[name].fields
+        },
         "precedences": [
             (p, PRECEDENCE_LABELS.get(p, p))
             for p in ledger_context(db).rules(HOTLINE_RULES).precedences
