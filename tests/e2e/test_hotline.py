@@ -174,16 +174,27 @@ def test_bravo_sees_a_flash_live_and_acknowledges_and_an_unanswered_flash_escala
             f"the escalation appeared after {appeared:.1f} s"
         )
         expect(step_one).to_contain_text("Escalation step 1")
-        expect(step_one).to_contain_text("the party's duty officer, the supervisor's duty officer")
+        expect(step_one).to_contain_text(
+            "the party's duty officer and the supervisor's duty officer"
+        )
         expect(waiting.locator(".countdown-ack")).to_have_class(re.compile(r"\boverdue\b"))
         expect(waiting.locator('li.escalation[data-step="2"]')).to_contain_text(
             "the party's liaison officer", timeout=10_000
         )
         assert supervisor.evaluate("window.hotlineStory") == "not reloaded"
-        # BRAVO's inbox shows its own escalation too.
+        # BRAVO's inbox shows its own escalation too, the overdue message pinned in red.
         expect(
             bravo.locator(f'#message-{second} .party[data-party="BRAVO"] .state.escalated')
         ).to_be_visible(timeout=LIVE_SECONDS * 1000)
+        pinned = bravo.locator(f"#hotline-pinned-list > #message-{second}")
+        expect(pinned.locator(".countdown-ack")).to_have_class(re.compile(r"\boverdue\b"))
+        red = bravo.evaluate(
+            "() => { const probe = document.createElement('span');"
+            " probe.style.color = 'var(--error)'; document.body.append(probe);"
+            " const color = getComputedStyle(probe).color; probe.remove(); return color; }"
+        )
+        expect(pinned).to_have_css("border-top-color", red)
+        expect(pinned.locator(".countdown-ack time.countdown")).to_have_css("color", red)
 
         # Filtering in place: htmx swaps the list and pushes the address, the page stays.
         bravo.select_option("#filter-precedence", "FLASH")
