@@ -54,6 +54,7 @@ ENTRY_TYPES = {
     "hotline.message.delivered": "HotlineEntry",
     "hotline.message.acknowledged": "HotlineEntry",
     "hotline.escalation": "HotlineEntry",
+    "hotline.deadline.action": "HotlineEntry",
 }
 
 

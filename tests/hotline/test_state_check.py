@@ -1,5 +1,5 @@
 """The hotline's state check: on a database copy, every channel, message, delivery,
-acknowledgement and escalation row must be what its entry's body says, and every such entry must
+acknowledgement, escalation and deadline action row must be what its entry's body says, and every such entry must
 have its row; ``fusioncell verify`` names the first difference and the entry it belongs to."""
 
 from __future__ import annotations
@@ -20,11 +20,19 @@ from tests.hotline.factories import FLASH_TEXT, acknowledge, send
 from fusioncell.cell.policy import Viewer
 from fusioncell.clock import ManualClock
 from fusioncell.hotline.actions.channels import CELL_CHANNEL_ID, bilateral_channel_id
+from fusioncell.hotline.actions.deadline_actions import do_note_deadline_action
 from fusioncell.hotline.actions.messages import (
     do_mark_delivered,
     do_relay_message,
 )
-from fusioncell.hotline.models import Ack, ChannelMember, Delivery, Escalation, Message
+from fusioncell.hotline.models import (
+    Ack,
+    ChannelMember,
+    DeadlineAction,
+    Delivery,
+    Escalation,
+    Message,
+)
 from fusioncell.hotline.state_check import HotlineStateCheck
 from fusioncell.ledger.context import LedgerContext
 from fusioncell.ledger.entries import known_entry_types
@@ -44,6 +52,7 @@ class Traffic:
     undelivered: uuid.UUID
     clarification: uuid.UUID
     relay: uuid.UUID
+    deadline_action: uuid.UUID
 
 
 @pytest.fixture
@@ -82,8 +91,19 @@ def traffic(
     ).id
     clock.advance(60)
     app.state.hotline_engine.run_once()  # the undelivered FLASH escalates
+    followed = do_note_deadline_action(
+        db,
+        member("supervisor.duty"),
+        action_id=uuid.uuid4(),
+        message_id=undelivered,
+        organisation_id=BRAVO,
+        kind="follow_up",
+        note="Calling BRAVO's duty line again at the hour",
+        follow_up_at=clock.now() + timedelta(minutes=30),
+        now=clock.now(),
+    ).id
     app.state.checkpointer.run_once()
-    return Traffic(flash, undelivered, clarification, relay)
+    return Traffic(flash, undelivered, clarification, relay, followed)
 
 
 def index_of(engine: Engine, column: Any, *where: Any) -> int:
@@ -307,6 +327,82 @@ def test_an_audience_row_added_to_a_message_entry_fails_at_the_message(
     assert (report.failed_index, report.reason) == (
         target,
         f"log_audiences grants organisation '{HUM}' a body the log gives no such audience",
+    )
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "shown"),
+    [
+        ("note", "Nobody was called", "'Nobody was called'"),
+        ("kind", "call", "'call'"),
+        ("organisation_id", ALPHA, f"'{ALPHA}'"),
+        ("member_id", stable_id("member", "supervisor.chair"), None),
+        ("follow_up_at", None, "None"),
+    ],
+)
+def test_an_edited_deadline_action_fails_at_its_entry(
+    traffic: Traffic, engine: Engine, ledger: LedgerContext, column: str, value: Any, shown: Any
+) -> None:
+    where = DeadlineAction.id == traffic.deadline_action
+    target = index_of(engine, DeadlineAction.log_index, where)
+    tamper(engine, update(DeadlineAction).where(where).values({column: value}))
+
+    report = verify_state(engine, ledger)
+
+    assert report.failed_index == target
+    prefix = f"hotline_deadline_actions row {traffic.deadline_action}: {column} is "
+    assert report.reason is not None and report.reason.startswith(prefix + (shown or ""))
+
+
+def test_a_deleted_deadline_action_fails_at_its_entry_and_a_forged_one_has_none(
+    traffic: Traffic, engine: Engine, ledger: LedgerContext, clock: ManualClock
+) -> None:
+    where = DeadlineAction.id == traffic.deadline_action
+    target = index_of(engine, DeadlineAction.log_index, where)
+    with engine.connect() as connection:
+        row = connection.execute(select(DeadlineAction.__table__).where(where)).one()
+    tamper(engine, delete(DeadlineAction).where(where))
+
+    report = verify_state(engine, ledger)
+    assert (report.failed_index, report.reason) == (
+        target,
+        "hotline_deadline_actions has no row for this hotline.deadline.action entry",
+    )
+
+    # Put back, and a second one claimed at an entry that is no deadline action.
+    tamper(engine, insert(DeadlineAction).values(**row._asdict()))
+    assert verify_state(engine, ledger).ok
+    borrowed = index_of(engine, LogEntry.index, LogEntry.entry_type == "log.policy.adopted")
+    forged = uuid.uuid4()
+    tamper(
+        engine,
+        insert(DeadlineAction).values(
+            **{**row._asdict(), "id": forged, "client_id": forged, "log_index": borrowed}
+        ),
+    )
+    report = verify_state(engine, ledger)
+    assert (report.failed_index, report.reason) == (
+        None,
+        f"hotline_deadline_actions row {forged} (log_index {borrowed}) has no entry in the log",
+    )
+
+
+def test_a_deadline_action_shown_to_another_party_fails_at_its_entry(
+    traffic: Traffic, engine: Engine, ledger: LedgerContext
+) -> None:
+    target = index_of(
+        engine, DeadlineAction.log_index, DeadlineAction.id == traffic.deadline_action
+    )
+    tamper(
+        engine,
+        insert(LogAudience).values(entry_index=target, kind="organisation", value=str(ALPHA)),
+    )
+
+    report = verify_state(engine, ledger)
+
+    assert (report.failed_index, report.reason) == (
+        target,
+        f"log_audiences grants organisation '{ALPHA}' a body the log gives no such audience",
     )
 
 

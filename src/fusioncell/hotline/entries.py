@@ -13,6 +13,9 @@ class HotlineEntry(StrEnum):
     MESSAGE_DELIVERED = "hotline.message.delivered"
     MESSAGE_ACKNOWLEDGED = "hotline.message.acknowledged"
     ESCALATION = "hotline.escalation"
+    # What the supervisor's duty officer did about an open deadline (a call, a relay, a
+    # follow-up), so that the log shows the deadline was worked, not only missed.
+    DEADLINE_ACTION = "hotline.deadline.action"
 
 
 # Only those allowed to read messages read any hotline body, even where their organisation is

@@ -1,6 +1,7 @@
 """The hotline's live events (``fusioncell.live``): one per message, delivery,
-acknowledgement and escalation, emitted right after its entry, scoped to the message's
-channel and reaching its entry's audience."""
+acknowledgement, escalation and deadline action, emitted right after its entry, scoped to the
+message's channel and reaching its entry's audience (a deadline action: the party concerned
+and the supervisor, whose deadlines page shows it in place)."""
 
 from __future__ import annotations
 

@@ -58,7 +58,8 @@ class _Renderings:
 
 
 class HotlineFeed:
-    """Messages, deliveries, acknowledgements and escalations, for whoever may read messages.
+    """Messages, deliveries, acknowledgements, escalations and deadline actions, for whoever
+    may read messages (the bus keeps each to its entry's audience).
 
     A message frame carries the message under ``detail``, and sending it is the delivery of
     the message to the viewer's organisation (unless that organisation sent it).

@@ -1,5 +1,5 @@
 """Tables of the hotline: channels and their member organisations, messages, deliveries,
-acknowledgements, escalations, and the event stream members replay from."""
+acknowledgements, escalations, and what the supervisor's duty officer did about a deadline."""
 
 from __future__ import annotations
 
@@ -42,6 +42,7 @@ class EventKind(StrEnum):
     DELIVERED = "delivered"
     ACKNOWLEDGED = "acknowledged"
     ESCALATION = "escalation"
+    DEADLINE_ACTION = "deadline_action"
 
 
 class Channel(Base):
@@ -143,5 +144,33 @@ class Escalation(Base):
     step: Mapped[int] = mapped_column(Integer, primary_key=True)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     notify: Mapped[list[str]] = mapped_column(JSON)
+    written_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    log_index: Mapped[int] = mapped_column(BigInteger, unique=True)
+
+
+class DeadlineActionKind(StrEnum):
+    CALL = "call"  # a call made to the party concerned
+    RELAY = "relay"  # the message passed to the party by another means (the note says which)
+    FOLLOW_UP = "follow_up"  # a follow-up, due at a time if one is given
+
+
+class DeadlineAction(Base):
+    """What the supervisor's duty officer did about a party's open deadline on a message."""
+
+    __tablename__ = "hotline_deadline_actions"
+    # A client-chosen id is its author's own, as a message's is (see ``Message``).
+    __table_args__ = (
+        UniqueConstraint("member_id", "client_id", name="uq_hotline_deadline_actions_client"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    client_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    message_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("hotline_messages.id"), index=True)
+    # The party concerned: a recipient of the message that owes (or owed) it an acknowledgement.
+    organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text)
+    follow_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id"))
     written_at: Mapped[datetime] = mapped_column(UTCDateTime)
     log_index: Mapped[int] = mapped_column(BigInteger, unique=True)

@@ -10,10 +10,13 @@ its id), and every entry of these types must have its row:
                                          names the member)
     hotline_acks                         hotline.message.acknowledged (a party's first one counts)
     hotline_escalations                  hotline.escalation
+    hotline_deadline_actions             hotline.deadline.action (signed by the member the body
+                                         names; about a party the message was sent to)
 
 Audiences, as the actions wrote them: a channel's entries go to its member organisations
 (``hotline.channel.opened`` lists them, and they never change); an escalation to the recipient,
-the sender's organisation and the supervisor role.
+the sender's organisation and the supervisor role; a deadline action to the party concerned,
+its author's organisation and the supervisor role.
 """
 
 from __future__ import annotations
@@ -111,6 +114,18 @@ _escalations = table(
     column("written_at", UTCDateTime()),
     column("log_index", BigInteger),
 )
+_deadline_actions = table(
+    "hotline_deadline_actions",
+    column("id", Uuid),
+    column("message_id", Uuid),
+    column("organisation_id", Uuid),
+    column("kind", String),
+    column("note", Text),
+    column("follow_up_at", UTCDateTime()),
+    column("member_id", Uuid),
+    column("written_at", UTCDateTime()),
+    column("log_index", BigInteger),
+)
 
 
 class _Hotline:
@@ -167,6 +182,13 @@ class _Hotline:
             )
         return member, self.directory.member_organisation(member, message.index)
 
+    def author_organisation(self, entry: Recorded) -> str:
+        """The organisation of the member whose key signed the entry."""
+        member = self.log.member_of_key(entry.author)
+        if member is None:
+            raise StateMismatch(entry.index, "the entry is signed by the log, not by a member")
+        return self.directory.member_organisation(member, entry.index)
+
 
 class HotlineStateCheck:
     entry_types = frozenset(
@@ -177,6 +199,7 @@ class HotlineStateCheck:
             HotlineEntry.MESSAGE_DELIVERED,
             HotlineEntry.MESSAGE_ACKNOWLEDGED,
             HotlineEntry.ESCALATION,
+            HotlineEntry.DEADLINE_ACTION,
         )
     )
 
@@ -190,6 +213,10 @@ class HotlineStateCheck:
                 _member, sender = hotline.sender(hotline.message(entry))
                 recipient = str(entry.body.get("organisation"))
                 return {"organisations": sorted({recipient, sender}), "roles": ["supervisor"]}
+            if entry.entry_type == HotlineEntry.DEADLINE_ACTION:
+                concerned = str(entry.body.get("organisation"))
+                author = hotline.author_organisation(entry)
+                return {"organisations": sorted({concerned, author}), "roles": ["supervisor"]}
             message = (
                 entry if entry.entry_type == HotlineEntry.MESSAGE_SENT else hotline.message(entry)
             )
@@ -205,6 +232,7 @@ class HotlineStateCheck:
         _check_deliveries(tables, hotline)
         _check_acks(tables, hotline)
         _check_escalations(tables, hotline)
+        _check_deadline_actions(tables, hotline)
 
 
 def _check_channels(tables: Connection, hotline: _Hotline) -> None:
@@ -365,5 +393,51 @@ def _check_escalations(tables: Connection, hotline: _Hotline) -> None:
         _escalations,
         hotline.log.of_type(HotlineEntry.ESCALATION),
         lambda row: f"{row.message_id}/{row.organisation_id}/{row.step}",
+        columns,
+    )
+
+
+def _check_deadline_actions(tables: Connection, hotline: _Hotline) -> None:
+    def columns(entry: Recorded, _row: Any) -> list[tuple[str, object]]:
+        body = entry.body
+        message = hotline.message(entry)
+        if str(message.body.get("message")) != str(body["message"]):
+            raise StateMismatch(
+                entry.index,
+                f"the entry names message {body['message']} at entry {message.index}, "
+                f"which is message {message.body.get('message')}",
+            )
+        signer = hotline.log.member_of_key(entry.author)
+        if signer != str(body["member"]):
+            raise StateMismatch(
+                entry.index,
+                f"the entry names member {body['member']} but is signed by {signer}'s key",
+            )
+        _member, sender = hotline.sender(message)
+        concerned = str(body["organisation"])
+        if not hotline.channel_members(hotline.channel_of(message)).get(concerned) or (
+            concerned == sender
+        ):
+            raise StateMismatch(
+                entry.index,
+                f"organisation {concerned} is no party the message was sent to",
+            )
+        follow_up_at = body["follow_up_at"]
+        return [
+            ("id", body["action"]),
+            ("message_id", body["message"]),
+            ("organisation_id", concerned),
+            ("kind", body["kind"]),
+            ("note", body["note"]),
+            ("follow_up_at", None if follow_up_at is None else parse_log_time(str(follow_up_at))),
+            ("member_id", body["member"]),
+            ("written_at", entry.logged_at),
+        ]
+
+    check_rows_by_index(
+        tables,
+        _deadline_actions,
+        hotline.log.of_type(HotlineEntry.DEADLINE_ACTION),
+        lambda row: str(row.id),
         columns,
     )
