@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from datetime import timedelta
 from typing import Annotated, NoReturn
 
 import typer
@@ -211,6 +212,7 @@ def demo(
 ) -> None:
     """Create the demo cell if the database is empty, then serve it with a witness per party."""
     from fusioncell.scenario.demo import MEMBERS, load_demo
+    from fusioncell.scenario.hotline_story import LEAD, load_hotline_story
 
     settings = _settings(database_url)
     with _database(settings) as (_engine, db):
@@ -218,12 +220,16 @@ def demo(
         given = os.environ.get("FUSIONCELL_DEMO_PASSWORD")
         password = given or credentials.generate_password()
         if fresh:
+            # The cell is set up a little over half an hour ago, so that the hotline's story
+            # has happened by now: its deadlines met, missed and escalated.
+            start = SystemClock().now() - LEAD - timedelta(minutes=1)
             load_demo(
                 db,
                 password=password,
-                now=SystemClock().now(),
+                now=start,
                 hash_profile=settings.password_hash_profile,
             )
+            load_hotline_story(db, start=start + timedelta(seconds=30))
     table = Table(title="Demo logins")
     table.add_column("username")
     table.add_column("organisation")
