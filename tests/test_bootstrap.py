@@ -22,6 +22,7 @@ from fusioncell.config import Settings
 from fusioncell.db import registry
 from fusioncell.hotline.engine import HotlineEngine
 from fusioncell.hotline.entries import HotlineEntry
+from fusioncell.intel.entries import IntelEntry
 from fusioncell.ledger.entries import LedgerEntry, known_entry_types, register_entry_types
 from fusioncell.tracks import Worker
 
@@ -55,6 +56,9 @@ ENTRY_TYPES = {
     "hotline.message.acknowledged": "HotlineEntry",
     "hotline.escalation": "HotlineEntry",
     "hotline.deadline.action": "HotlineEntry",
+    "intel.report.submitted": "IntelEntry",
+    "intel.report.released": "IntelEntry",
+    "intel.report.responded": "IntelEntry",
 }
 
 
@@ -84,7 +88,7 @@ def test_every_entry_type_has_a_read_permission_declared_by_the_track_that_owns_
         assert own <= declared, track.name
     assert set(ENTRY_READ_PERMISSION) == set(known_entry_types())
     assert {t for t, needed in ENTRY_READ_PERMISSION.items() if needed is not None} == {
-        kind.value for kind in HotlineEntry
+        kind.value for kind in (*HotlineEntry, *IntelEntry)
     }
 
 
@@ -140,6 +144,7 @@ def test_migrations_see_every_tracks_tables() -> None:
         "ledger",
         "live",
         "hotline",
+        "intel",
     }
 
 
@@ -148,6 +153,7 @@ def test_verify_checks_state_with_one_check_per_track_that_has_tables_to_serve()
         "CellStateCheck",
         "GeoStateCheck",
         "HotlineStateCheck",
+        "IntelStateCheck",
     ]
 
 

@@ -39,6 +39,9 @@ from fusioncell.hotline.obligations import open_obligations
 from fusioncell.hotline.replay import EscalationReplay
 from fusioncell.hotline.rules import HOTLINE_RULES
 from fusioncell.hotline.state_check import HotlineStateCheck
+from fusioncell.intel import models as intel_models
+from fusioncell.intel.entries import INTEL_READ_PERMISSIONS, IntelEntry
+from fusioncell.intel.state_check import IntelStateCheck
 from fusioncell.ledger import api as ledger_api
 from fusioncell.ledger import models as ledger_models
 from fusioncell.ledger import views as ledger_views
@@ -97,6 +100,13 @@ TRACKS: tuple[Track, ...] = (
         feeds=(HotlineFeed(),),
         workers=(Worker("hotline_engine", HotlineEngine),),
         obligations=open_obligations,
+    ),
+    Track(
+        name="intel",
+        models=(intel_models,),
+        entry_types=(IntelEntry,),
+        read_permissions=INTEL_READ_PERMISSIONS,
+        state_checks=(IntelStateCheck(),),
     ),
 )
 

@@ -1,0 +1,1 @@
+"""The intelligence track's actions: the only writers of its tables."""
