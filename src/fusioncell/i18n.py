@@ -8,24 +8,32 @@ has nothing to build and a catalogue edit shows on the next restart.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import UTC, datetime, tzinfo
 from functools import cache
 from io import BytesIO
 from pathlib import Path
 from typing import Any
 
+from babel.dates import format_date, format_time, get_datetime_format
+from babel.lists import format_list
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
 from fusioncell.errors import UnsupportedLanguage
-from fusioncell.text import N_
+from fusioncell.text import N_, Text
 
 __all__ = [
     "LANGUAGES",
     "N_",
     "direction",
+    "join_list",
+    "localize",
+    "moment_text",
     "negotiate",
     "require_language",
+    "time_text",
     "translate",
     "translations",
 ]
@@ -92,3 +100,45 @@ def negotiate(accept_language: str | None, default: str = "en") -> str:
 def translate(language: str, message: str, **variables: Any) -> str:
     text: str = translations(language).gettext(message)
     return text % variables if variables else text
+
+
+def localize(language: str, value: object) -> str:
+    """``value`` in ``language``: a ``Text`` by its message and parameters (a parameter that
+    is a ``Text`` too is localized in turn; other parameters are names and numbers, kept as
+    they are), any other string by the catalogue (a message marked with ``N_`` and passed on
+    as a plain ``str``; unknown text is kept)."""
+    if isinstance(value, Text):
+        params = {
+            name: localize(language, inner) if isinstance(inner, Text) else inner
+            for name, inner in value.params.items()
+        }
+        return translate(language, value.message, **params)
+    if isinstance(value, str):
+        return translate(language, value) if value else value
+    return str(value)
+
+
+def join_list(language: str, items: Iterable[str]) -> str:
+    """Items joined as the locale joins a list (CLDR's standard list: "A, B, and C",
+    in Arabic and Hebrew the conjunction "and" is a prefix of the last item)."""
+    listed = list(items)
+    if not listed:
+        return ""
+    return str(format_list(listed, style="standard", locale=language))
+
+
+def moment_text(moment: datetime, language: str, *, zone: tzinfo = UTC) -> str:
+    """A date and time as the locale writes them (its medium date, its long time: seconds and
+    the zone's name), in ``zone``. A naive ``moment`` is taken as UTC, as the database keeps it."""
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    local = aware.astimezone(zone)
+    pattern = str(get_datetime_format("medium", locale=language)).replace("'", "")
+    time = format_time(local, "long", tzinfo=zone, locale=language)
+    date = format_date(local, "medium", locale=language)
+    return pattern.replace("{0}", time).replace("{1}", date)
+
+
+def time_text(moment: datetime, language: str, *, zone: tzinfo = UTC) -> str:
+    """A time of day with seconds and the zone's name, as the locale writes it."""
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return str(format_time(aware.astimezone(zone), "long", tzinfo=zone, locale=language))

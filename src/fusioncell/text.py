@@ -1,7 +1,11 @@
 """Text as the cell accepts it, and strings marked for translation.
 
 ``N_`` marks text for translation where it is defined; it is translated where it is shown.
-Babel's extractor knows ``N_`` by default, so these strings reach the catalogues.
+Babel's extractor knows ``N_`` by default, so these strings reach the catalogues. Given
+parameters, ``N_("at most %(limit)s characters", limit=64)`` is a ``Text``: a ``str`` that
+reads as the English sentence (what problem+json and logs say) and still knows its message and
+parameters, so a page can say it in its own language (``fusioncell.i18n.localize``) however
+far it travelled as a plain string (an exception's ``detail``, a form's error).
 
 ``unsafe_text`` finds what no field may hold. JSON can spell a lone UTF-16 surrogate
 (``"\\ud800"``), which Python decodes to a ``str`` that cannot be encoded as UTF-8: SQLite,
@@ -21,8 +25,31 @@ HAS_NUL = "contains the NUL character"
 HAS_SURROGATE = "contains a lone surrogate, which is not Unicode text"
 
 
-def N_(message: str) -> str:
-    return message
+class Text(str):
+    """A sentence for a person: its English reading, with the message and parameters that
+    translate it. ``english`` replaces the reading where another wording must stay (a
+    library's own message, already documented to API clients)."""
+
+    __slots__ = ("message", "params")
+    message: str
+    params: dict[str, Any]
+
+    def __new__(cls, message: str, params: dict[str, Any], *, english: str | None = None) -> Text:
+        text = super().__new__(cls, message % params if english is None else english)
+        text.message = message
+        text.params = params
+        return text
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (self.message, self.params, str(self)))
+
+
+def _rebuild(message: str, params: dict[str, Any], english: str) -> Text:
+    return Text(message, params, english=english)
+
+
+def N_(message: str, **params: Any) -> str:
+    return Text(message, params) if params else message
 
 
 def text_problem(value: str) -> str | None:

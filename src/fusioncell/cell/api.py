@@ -120,6 +120,7 @@ def me(viewer: CurrentViewer, db: Db) -> MeOut:
             id=organisation.id,
             slug=organisation.slug,
             name=organisation.name,
+            names=organisation.names,
             kind=OrganisationKind(organisation.kind),
         ),
         roles=sorted(member.roles),
@@ -181,7 +182,9 @@ def disable_totp(body: TotpCodeIn, viewer: CurrentViewer, db: Db, clock: AppCloc
 @router.get("/organisations", response_model=list[OrganisationOut])
 def organisations(viewer: CurrentViewer, db: Db) -> list[OrganisationOut]:
     return [
-        OrganisationOut(id=o.id, slug=o.slug, name=o.name, kind=OrganisationKind(o.kind))
+        OrganisationOut(
+            id=o.id, slug=o.slug, name=o.name, names=o.names, kind=OrganisationKind(o.kind)
+        )
         for o in list_organisations(db, viewer)
     ]
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from fusioncell.cell.models import OrganisationKind, Role
+from collections.abc import Iterable
+
+from fusioncell.cell.models import Organisation, OrganisationKind, Role
+from fusioncell.i18n import join_list, translate
 from fusioncell.text import N_
 
 ROLE_LABELS: dict[str, str] = {
@@ -23,3 +26,17 @@ KIND_LABELS: dict[str, str] = {
     OrganisationKind.HOST: N_("Host state"),
     OrganisationKind.HUMANITARIAN: N_("Humanitarian organisation"),
 }
+
+
+def role_label(role: str, language: str) -> str:
+    return translate(language, ROLE_LABELS.get(role, role))
+
+
+def role_list(roles: Iterable[str], language: str) -> str:
+    """Roles by their names in ``language``, in a stable order, joined as the locale joins a
+    list."""
+    return join_list(language, [role_label(role, language) for role in sorted(roles)])
+
+
+def organisation_name(organisation: Organisation, language: str) -> str:
+    return organisation.name_in(language)

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Identity, Integer, String, Uuid
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Identity, Integer, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fusioncell.db.base import Base, UTCDateTime
@@ -37,8 +37,13 @@ class Organisation(Base):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     slug: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(200))
+    # The name in other languages, {"ar": ..., "he": ...}; ``name`` stands for any not given.
+    names: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, server_default="{}")
     kind: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    def name_in(self, language: str) -> str:
+        return self.names.get(language) or self.name
 
 
 class Member(Base):

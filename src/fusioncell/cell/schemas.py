@@ -28,6 +28,8 @@ class OrganisationOut(BaseModel):
     id: uuid.UUID
     slug: str
     name: str
+    # The name in other languages, by language code; ``name`` stands for those not given.
+    names: dict[str, str] = Field(default_factory=dict)
     kind: OrganisationKind
 
 

@@ -4,7 +4,8 @@ The audience rules are spelled out here rather than borrowed from ``policy``: th
 states the rules the stored entries were written under, so a change to the writer cannot
 quietly change what an old entry is checked against.
 
-    organisations   cell.organisation.created (id, slug, name, kind)
+    organisations   cell.organisation.created (id, slug, name, kind, and names: the name
+                    by language, none for an entry without them)
     members         cell.member.created, then cell.language.set, cell.totp.enabled/disabled;
                     disabled by cell.member.disabled, in force once countersigned (at the
                     console at once, else by cell.member.countersigned)
@@ -22,7 +23,17 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Boolean, Connection, String, TableClause, Uuid, column, select, table
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Connection,
+    String,
+    TableClause,
+    Uuid,
+    column,
+    select,
+    table,
+)
 
 from fusioncell.cell.entries import CellEntry
 from fusioncell.db.base import UTCDateTime
@@ -72,6 +83,7 @@ _organisations = table(
     column("id", Uuid),
     column("slug", String),
     column("name", String),
+    column("names", JSON),
     column("kind", String),
 )
 _members = table(
@@ -220,7 +232,10 @@ def _check_organisations(tables: Connection, log: RecordedLog) -> None:
         _organisations,
         log.of_type(CellEntry.ORGANISATION_CREATED),
         lambda entry: entry.body["organisation"],
-        lambda entry, _row: [(name, entry.body[name]) for name in ("slug", "name", "kind")],
+        lambda entry, _row: [
+            *((name, entry.body[name]) for name in ("slug", "name", "kind")),
+            ("names", entry.body.get("names", {})),
+        ],
     )
 
 

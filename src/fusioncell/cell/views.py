@@ -28,7 +28,7 @@ from fusioncell.cell.queries import (
     list_organisations,
 )
 from fusioncell.errors import FusioncellError, TooManyAttempts
-from fusioncell.i18n import translate
+from fusioncell.i18n import localize, translate
 from fusioncell.text import N_
 from fusioncell.web.addresses import client_address
 from fusioncell.web.deps import (
@@ -184,7 +184,7 @@ def account_password(
             db,
             status_code=error.status,
             error=translate(language, error.title),
-            error_detail=error.detail,
+            error_detail=localize(language, error.detail),
         )
     return _account_page(
         request, viewer, db, notice=translate(language, "Your password was changed.")
@@ -215,13 +215,24 @@ def account_totp(
             return _account_page(request, viewer, db, status_code=422)
     except FusioncellError as error:
         return _account_page(
-            request, viewer, db, status_code=error.status, error=translate(language, error.title)
+            request,
+            viewer,
+            db,
+            status_code=error.status,
+            error=translate(language, error.title),
+            error_detail=localize(language, error.detail),
         )
     return _account_page(request, viewer, db, notice=translate(language, notice))
 
 
 def _organisations_page(
-    request: Request, viewer: Viewer, db: Db, *, status_code: int = 200, error: str | None = None
+    request: Request,
+    viewer: Viewer,
+    db: Db,
+    *,
+    status_code: int = 200,
+    error: str | None = None,
+    error_detail: str | None = None,
 ) -> Response:
     members = list_members(db, viewer)
     return page(
@@ -233,6 +244,7 @@ def _organisations_page(
         members=members,
         countersignable=countersignable(viewer, members),
         error=error,
+        error_detail=error_detail,
     )
 
 
@@ -260,5 +272,6 @@ def countersign(
             db,
             status_code=error.status,
             error=translate(viewer.language, error.title),
+            error_detail=localize(viewer.language, error.detail),
         )
     return RedirectResponse("/organisations", status_code=303)

@@ -26,6 +26,8 @@ class DemoOrganisation:
     slug: str
     name: str
     kind: OrganisationKind
+    # The name in the other languages offered; ``name`` is the English one.
+    names: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -37,12 +39,42 @@ class DemoMember:
 
 
 ORGANISATIONS = (
-    DemoOrganisation("ALPHA", "Party ALPHA", OrganisationKind.PARTY),
-    DemoOrganisation("BRAVO", "Party BRAVO", OrganisationKind.PARTY),
-    DemoOrganisation("SUPERVISOR", "Supervising cell", OrganisationKind.SUPERVISOR),
-    DemoOrganisation("VERIFIER", "Observer force", OrganisationKind.VERIFIER),
-    DemoOrganisation("HOST", "Host state", OrganisationKind.HOST),
-    DemoOrganisation("HUM-1", "Humanitarian organisation 1", OrganisationKind.HUMANITARIAN),
+    DemoOrganisation(
+        "ALPHA",
+        "Party ALPHA",
+        OrganisationKind.PARTY,
+        {"ar": "الطرف ألفا", "he": "הצד אלפא"},
+    ),
+    DemoOrganisation(
+        "BRAVO",
+        "Party BRAVO",
+        OrganisationKind.PARTY,
+        {"ar": "الطرف برافو", "he": "הצד בראבו"},
+    ),
+    DemoOrganisation(
+        "SUPERVISOR",
+        "Supervising cell",
+        OrganisationKind.SUPERVISOR,
+        {"ar": "الخلية المشرفة", "he": "התא המפקח"},
+    ),
+    DemoOrganisation(
+        "VERIFIER",
+        "Observer force",
+        OrganisationKind.VERIFIER,
+        {"ar": "قوة المراقبين", "he": "כוח המשקיפים"},
+    ),
+    DemoOrganisation(
+        "HOST",
+        "Host state",
+        OrganisationKind.HOST,
+        {"ar": "الدولة المضيفة", "he": "המדינה המארחת"},
+    ),
+    DemoOrganisation(
+        "HUM-1",
+        "Humanitarian organisation 1",
+        OrganisationKind.HUMANITARIAN,
+        {"ar": "المنظمة الإنسانية 1", "he": "ארגון הומניטרי 1"},
+    ),
 )
 
 MEMBERS = (
@@ -81,6 +113,7 @@ def load_demo(db: Session, *, password: str, now: datetime, hash_profile: str) -
             organisation_id=stable_id("organisation", organisation.slug),
             slug=organisation.slug,
             name=organisation.name,
+            names=organisation.names,
             kind=organisation.kind,
             now=now,
         )

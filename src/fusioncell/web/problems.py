@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 from urllib.parse import quote
 
@@ -24,6 +25,7 @@ from fusioncell.errors import (
     NotFound,
     PayloadTooLarge,
 )
+from fusioncell.text import N_, Text
 from fusioncell.web.redirects import safe_next
 
 PROBLEM_JSON = "application/problem+json"
@@ -78,6 +80,46 @@ def _from_http_exception(exc: StarletteHTTPException) -> FusioncellError:
     return FusioncellError()
 
 
+# Pydantic's messages, said again for pages in their language. The API keeps pydantic's own
+# English wording (``Text(..., english=)``); a type not listed here is shown as pydantic says it.
+PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+VALIDATION_MESSAGES: dict[str, str] = {
+    "missing": N_("this field is required"),
+    "string_too_long": N_("at most %(max_length)s characters"),
+    "string_too_short": N_("at least %(min_length)s characters"),
+    "string_type": N_("must be text"),
+    "int_parsing": N_("must be a whole number"),
+    "int_type": N_("must be a whole number"),
+    "float_parsing": N_("must be a number"),
+    "bool_parsing": N_("must be true or false"),
+    "uuid_parsing": N_("must be an id (a UUID)"),
+    "uuid_type": N_("must be an id (a UUID)"),
+    "enum": N_("must be one of %(expected)s"),
+    "literal_error": N_("must be one of %(expected)s"),
+    "less_than_equal": N_("must be at most %(le)s"),
+    "greater_than_equal": N_("must be at least %(ge)s"),
+    "less_than": N_("must be less than %(lt)s"),
+    "greater_than": N_("must be more than %(gt)s"),
+    "too_long": N_("at most %(max_length)s items"),
+    "too_short": N_("at least %(min_length)s items"),
+    "datetime_parsing": N_("must be a date and time"),
+    "datetime_from_date_parsing": N_("must be a date and time"),
+    "extra_forbidden": N_("is not a field of this request"),
+}
+
+
+def validation_message(item: dict[str, Any]) -> str:
+    """One of pydantic's errors as a ``Text``: its English message unchanged, translatable
+    where this table knows its type and pydantic gave the values it names."""
+    english = str(item.get("msg", ""))
+    message = VALIDATION_MESSAGES.get(str(item.get("type", "")))
+    context = item.get("ctx") or {}
+    if message is None or any(name not in context for name in PLACEHOLDER.findall(message)):
+        return english
+    params = {name: str(context[name]) for name in PLACEHOLDER.findall(message)}
+    return Text(message, params, english=english)
+
+
 def _validation_error(exc: RequestValidationError) -> FusioncellError:
     errors: list[dict[str, Any]] = []
     for item in exc.errors():
@@ -86,12 +128,25 @@ def _validation_error(exc: RequestValidationError) -> FusioncellError:
         errors.append(
             {
                 "location": [str(part) for part in item.get("loc", ())],
-                "message": str(item.get("msg", "")),
+                "message": validation_message(item),
             }
         )
     first = errors[0] if errors else None
-    detail = f"{'.'.join(first['location'])}: {first['message']}" if first else "invalid request"
+    if first is None:
+        return InvalidInput(N_("invalid request"))
+    where = ".".join(first["location"])
+    detail = Text(
+        N_("%(field)s: %(problem)s"),
+        {"field": _field_name(first["location"]), "problem": first["message"]},
+        english=f"{where}: {first['message']}",
+    )
     return InvalidInput(detail, errors=errors)
+
+
+def _field_name(location: list[str]) -> str:
+    """The field as a page's form names it: without pydantic's "body" or "query" in front."""
+    inner = location[1:] if len(location) > 1 else location
+    return ".".join(inner)
 
 
 def _allowed_methods(request: Request) -> str:

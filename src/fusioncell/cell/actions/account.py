@@ -29,6 +29,7 @@ from fusioncell.errors import (
 )
 from fusioncell.i18n import require_language
 from fusioncell.ledger.record import record
+from fusioncell.text import N_
 
 
 def _record_own(
@@ -88,10 +89,10 @@ def do_change_password(
         if (locked := password_attempts_locked(db, key, now=now)) is not None:
             raise locked  # a lock taken meanwhile: nothing to keep
         if member.password_hash != verified_hash:
-            raise Conflict("the password changed meanwhile; try again")
+            raise Conflict(N_("the password changed meanwhile; try again"))
         if new_hash is None:
             count_password_failure(db, key, now=now, settings=settings)
-            refusal = InvalidCredentials("the current password is wrong")
+            refusal = InvalidCredentials(N_("the current password is wrong"))
         else:
             count_password_success(db, key, now=now, settings=settings)
             member.password_hash = new_hash
@@ -118,7 +119,7 @@ def do_begin_totp_enrolment(db: Session, actor: Viewer, *, now: datetime) -> Tot
     with atomic(db):
         member = _own_member(db, actor)
         if member.totp_enabled:
-            raise Conflict("a second factor is already enabled; disable it first")
+            raise Conflict(N_("a second factor is already enabled; disable it first"))
         member.totp_secret = credentials.new_totp_secret()
         enrolment = TotpEnrolment(
             secret=member.totp_secret,
@@ -132,9 +133,9 @@ def do_confirm_totp(db: Session, actor: Viewer, *, code: str, now: datetime) -> 
     with atomic(db):
         member = _own_member(db, actor)
         if member.totp_enabled:
-            raise Conflict("the second factor is already enabled")
+            raise Conflict(N_("the second factor is already enabled"))
         if member.totp_secret is None:
-            raise Conflict("start enrolment first")
+            raise Conflict(N_("start enrolment first"))
         step = credentials.accepted_totp_step(member.totp_secret, code, at=now, after=None)
         if step is None:
             raise InvalidTotpCode()
@@ -148,7 +149,7 @@ def do_disable_totp(db: Session, actor: Viewer, *, code: str, now: datetime) -> 
     with atomic(db):
         member = _own_member(db, actor)
         if not member.totp_enabled or member.totp_secret is None:
-            raise Conflict("no second factor is enabled")
+            raise Conflict(N_("no second factor is enabled"))
         step = credentials.accepted_totp_step(
             member.totp_secret, code, at=now, after=member.totp_last_step
         )

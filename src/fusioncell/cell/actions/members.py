@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from fusioncell.cell import credentials
 from fusioncell.cell.entries import CellEntry
+from fusioncell.cell.labels import ROLE_LABELS
 from fusioncell.cell.models import (
     ApiToken,
     Member,
@@ -39,6 +40,7 @@ from fusioncell.errors import (
 )
 from fusioncell.i18n import require_language
 from fusioncell.ledger.record import enrol_custodial_key, record
+from fusioncell.text import N_, Text
 
 USERNAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._-")
 
@@ -50,15 +52,20 @@ def normalise_username(username: str) -> str:
 def check_username(username: str) -> str:
     username = normalise_username(username)
     if not (2 <= len(username) <= 64) or not set(username) <= USERNAME_CHARS:
-        raise InvalidInput("a username is 2-64 of a-z, 0-9, '.', '_' and '-'")
+        raise InvalidInput(N_("a username is 2-64 of a-z, 0-9, '.', '_' and '-'"))
     return username
 
 
 def check_password(password: str, *, username: str) -> None:
     if len(password) < credentials.MIN_PASSWORD_LENGTH:
-        raise WeakPassword(f"a password has at least {credentials.MIN_PASSWORD_LENGTH} characters")
+        raise WeakPassword(
+            N_(
+                "a password has at least %(count)s characters",
+                count=credentials.MIN_PASSWORD_LENGTH,
+            )
+        )
     if username in password.lower():
-        raise WeakPassword("a password must not contain the username")
+        raise WeakPassword(N_("a password must not contain the username"))
 
 
 def do_create_member(
@@ -79,7 +86,7 @@ def do_create_member(
     username = check_username(username)
     role_set = frozenset(roles)
     if not role_set:
-        raise InvalidInput("a member holds at least one role")
+        raise InvalidInput(N_("a member holds at least one role"))
     check_password(password, username=username)
     require_language(language)
     with atomic(db):
@@ -87,7 +94,9 @@ def do_create_member(
             select(Organisation).where(Organisation.slug == organisation_slug.strip().upper())
         )
         if organisation is None:
-            raise InvalidInput(f"no organisation {organisation_slug!r}", field="organisation")
+            raise InvalidInput(
+                N_("no organisation '%(slug)s'", slug=organisation_slug), field="organisation"
+            )
         if (earlier := db.get(Member, member_id)) is not None:
             same = (
                 earlier.username == username
@@ -100,7 +109,9 @@ def do_create_member(
                 raise IdempotencyConflict(member_id=str(member_id))
             return earlier
         if db.scalar(select(Member.id).where(Member.username == username)) is not None:
-            raise Conflict(f"the username {username} is taken", username=username)
+            raise Conflict(
+                N_("the username %(username)s is taken", username=username), username=username
+            )
         # The console holds the database and founds the cell; anyone else proposes, and the
         # member's organisation countersigns before the member may log in.
         in_force = now if actor.is_console else None
@@ -147,7 +158,10 @@ def do_create_member(
 
 
 def _countersigner_of(organisation: Organisation) -> str:
-    return COUNTERSIGNING_ROLE[OrganisationKind(organisation.kind)].value
+    """The role that countersigns for ``organisation``: its value in English (as problem+json
+    has always said it), its label on a page."""
+    role = COUNTERSIGNING_ROLE[OrganisationKind(organisation.kind)]
+    return Text(ROLE_LABELS[role], {}, english=role.value)
 
 
 def do_grant_role(
@@ -161,7 +175,7 @@ def do_grant_role(
         if member is None or not can_see_member(actor, member.organisation_id):
             raise NotFound(f"no member {member_id}")
         if member.disabled_at is not None:
-            raise Conflict("this member is disabled", member=str(member_id))
+            raise Conflict(N_("this member is disabled"), member=str(member_id))
         if role in member.roles or role in member.pending_roles:
             return member
         in_force = now if actor.is_console else None
@@ -205,7 +219,7 @@ def do_revoke_role(
         if grant is None:
             return member
         if len(member.role_grants) == 1:
-            raise Conflict("a member holds at least one role; disable the member instead")
+            raise Conflict(N_("a member holds at least one role; disable the member instead"))
         member.role_grants.remove(grant)
         record(
             db,
@@ -238,17 +252,20 @@ def do_countersign_member(
         kind = OrganisationKind(organisation.kind)
         if not can_countersign(actor, organisation_id=organisation.id, organisation_kind=kind):
             raise Forbidden(
-                f"only a {_countersigner_of(organisation)} of {organisation.slug} countersigns"
-                " its members and roles"
+                N_(
+                    "only a %(role)s of %(organisation)s countersigns its members and roles",
+                    role=_countersigner_of(organisation),
+                    organisation=organisation.slug,
+                )
             )
         pending = member.pending_roles
         if not member.awaiting_countersign and approved <= member.roles:
             return member  # a retry
         if member.disabled_at is not None:
-            raise Conflict("this member is disabled", member=str(member_id))
+            raise Conflict(N_("this member is disabled"), member=str(member_id))
         if approved != pending:
             raise Conflict(
-                "the countersign must name exactly the roles awaiting it",
+                N_("the countersign must name exactly the roles awaiting it"),
                 awaiting=sorted(role.value for role in pending),
             )
         proposers = {
@@ -257,7 +274,7 @@ def do_countersign_member(
         if member.countersigned_at is None:
             proposers.add(member.created_by)
         if actor.member_id in proposers or actor.member_id == member.id:
-            raise Forbidden("the second person must be someone other than the proposer")
+            raise Forbidden(N_("the second person must be someone other than the proposer"))
         creation = member.countersigned_at is None
         if creation:
             member.countersigned_at = now
