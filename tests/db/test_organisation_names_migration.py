@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import cast
 
 import pytest
 from alembic import command
@@ -20,11 +21,12 @@ from fusioncell.db.engine import create_db_engine
 
 @pytest.fixture
 def fresh_engine(backend: str, tmp_path: Path) -> Iterator[Engine]:
+    urls: Generator[str, None, None] | None = None
     if backend == "postgresql":
-        urls = _fresh_postgres_database()
+        urls = cast(Generator[str, None, None], _fresh_postgres_database())
         url = next(urls)
     else:
-        urls, url = None, f"sqlite:///{tmp_path / 'migrating.db'}"
+        url = f"sqlite:///{tmp_path / 'migrating.db'}"
     engine = create_db_engine(url)
     try:
         yield engine
