@@ -1,6 +1,7 @@
 """The console's layout in en / ar / he, on a desktop (1366x768) and a phone (390x844): the
 header is one row on the desktop and under 120 px on the phone, whatever the language; a
-screenshot of each page goes to test-artifacts/ for a reviewer to look at."""
+screenshot of each page, with the demo's hotline story in it, goes to test-artifacts/ for a
+reviewer to look at."""
 
 from __future__ import annotations
 
@@ -13,14 +14,21 @@ from tests.e2e.browsing import log_in
 from tests.e2e.conftest import ARTIFACTS
 from tests.servers import serve_cell
 
+from fusioncell.clock import ManualClock
 from fusioncell.config import Settings
+from fusioncell.scenario.hotline_story import load_hotline_story
 
 VIEWPORTS = {"desktop": {"width": 1366, "height": 768}, "phone": {"width": 390, "height": 844}}
 PAGES = ("/hotline", "/map", "/record", "/organisations", "/account", "/hotline/deadlines")
 
 
 @pytest.fixture
-def cell(database_url: str, demo: None, settings: Settings, db: Session) -> Iterator[str]:
+def cell(
+    database_url: str, demo: None, settings: Settings, db: Session, clock: ManualClock
+) -> Iterator[str]:
+    """The demo with its hotline story told, so that each page is photographed with its
+    content: open and escalated deadlines, the strip and the banner."""
+    load_hotline_story(db, start=clock.now())
     db.rollback()
     with serve_cell(database_url, settings) as (base, _process):
         yield base
