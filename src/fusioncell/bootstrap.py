@@ -39,8 +39,10 @@ from fusioncell.hotline.obligations import open_obligations
 from fusioncell.hotline.replay import EscalationReplay
 from fusioncell.hotline.rules import HOTLINE_RULES
 from fusioncell.hotline.state_check import HotlineStateCheck
+from fusioncell.intel import api as intel_api
 from fusioncell.intel import models as intel_models
 from fusioncell.intel.entries import INTEL_READ_PERMISSIONS, IntelEntry
+from fusioncell.intel.feed import IntelFeed
 from fusioncell.intel.state_check import IntelStateCheck
 from fusioncell.ledger import api as ledger_api
 from fusioncell.ledger import models as ledger_models
@@ -107,6 +109,8 @@ TRACKS: tuple[Track, ...] = (
         entry_types=(IntelEntry,),
         read_permissions=INTEL_READ_PERMISSIONS,
         state_checks=(IntelStateCheck(),),
+        routers=(intel_api.router,),
+        feeds=(IntelFeed(),),
     ),
 )
 

@@ -23,7 +23,7 @@ from sqlalchemy import (
     text,
     tuple_,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from fusioncell.cell.models import Organisation
 from fusioncell.cell.policy import Viewer
@@ -33,12 +33,16 @@ from fusioncell.intel import policy, stix
 from fusioncell.intel.models import Release, Report, ReportKind, StixObject
 
 
+# Its own alias, so that the filter never correlates with a query that reads releases itself.
+_RELEASE = aliased(Release, name="released_to_viewer")
+
+
 def released(viewer: Viewer) -> ColumnElement[bool]:
     """The releasability, in SQL: the report is released to the viewer's organisation."""
     if not policy.may_read(viewer):
         return false()
     return exists().where(
-        Release.report_id == Report.id, Release.organisation_id == viewer.organisation_id
+        _RELEASE.report_id == Report.id, _RELEASE.organisation_id == viewer.organisation_id
     )
 
 
@@ -334,3 +338,24 @@ def own_earlier_report(db: Session, viewer: Viewer, client_id: uuid.UUID) -> Rep
     return db.scalar(
         select(Report).where(Report.author_id == viewer.member_id, Report.client_id == client_id)
     )
+
+
+def preview_release(
+    db: Session,
+    viewer: Viewer,
+    report_id: uuid.UUID,
+    sanitisation: stix.Sanitisation,
+    *,
+    now: datetime,
+) -> tuple[list[dict[str, Any]], stix.Sanitised]:
+    """What releasing a report with this sanitisation would send, beside the original: for
+    whoever may release it (the action checks again when it is sent)."""
+    report = get_report(db, viewer, report_id)
+    policy.require(
+        viewer,
+        policy.may_release(viewer, report.author_organisation_id),
+        "only the supervisor, or the report's own party, releases a report",
+    )
+    objects: list[dict[str, Any]] = report.bundle["objects"]
+    sources = [report.source_ref] if report.source_ref else []
+    return objects, stix.sanitise(objects, sanitisation, source_ids=sources, now=now)
