@@ -232,6 +232,17 @@ def _hour_ago(clock: ManualClock) -> dict[str, Any]:
         ),
         (_hour_ago, "follow_up_at"),
         (lambda clock: {"kind": "follow_up", "follow_up_at": clock.now()}, "follow_up_at"),
+        (
+            lambda clock: {"kind": "follow_up", "follow_up_at": clock.now() + timedelta(days=31)},
+            "follow_up_at",
+        ),
+        (
+            lambda clock: {
+                "kind": "follow_up",
+                "follow_up_at": datetime(9999, 12, 31, 23, tzinfo=timezone(timedelta(hours=-14))),
+            },
+            "follow_up_at",
+        ),
         # The sender, an organisation that only receives the channel, one outside it, and the
         # supervisor (in every channel, owing nothing) are no party concerned.
         (lambda clock: {"organisation_id": ALPHA}, "organisation"),

@@ -11,12 +11,16 @@ from sqlalchemy.orm import Session
 from fusioncell.cell.policy import Viewer
 from fusioncell.errors import InvalidInput
 from fusioncell.hotline import forms
+from fusioncell.hotline.actions.deadline_actions import (
+    do_note_deadline_action,
+    list_deadline_actions,
+)
 from fusioncell.hotline.actions.messages import (
     do_acknowledge_message,
     do_relay_message,
     do_send_message,
 )
-from fusioncell.hotline.models import Message
+from fusioncell.hotline.models import DeadlineAction, Message
 from fusioncell.hotline.queries import (
     MessageState,
     get_channel,
@@ -32,6 +36,8 @@ from fusioncell.hotline.schemas import (
     AckIn,
     AckOut,
     ChannelOut,
+    DeadlineActionIn,
+    DeadlineActionOut,
     DeliveryOut,
     EscalationOut,
     MessageOut,
@@ -255,3 +261,75 @@ def relay(
         now=clock.now(),
     )
     return message_out(db, viewer, relayed)
+
+
+def deadline_action_out(action: DeadlineAction, known: Names) -> DeadlineActionOut:
+    organisations, members = known
+    return DeadlineActionOut(
+        id=action.id,
+        message_id=action.message_id,
+        organisation=organisations.get(action.organisation_id, str(action.organisation_id)),
+        kind=action.kind,
+        note=action.note,
+        follow_up_at=action.follow_up_at,
+        member=members.get(action.member_id),
+        at=action.written_at,
+        log_index=action.log_index,
+    )
+
+
+def organisation_named(given: str, known: Names) -> uuid.UUID:
+    """An organisation by slug or id among those the viewer shares a channel with; any other
+    name is an id no message was sent to, for the action to refuse after its permission."""
+    organisations, _members = known
+    try:
+        return uuid.UUID(given)
+    except ValueError:
+        pass
+    by_slug = {slug: organisation for organisation, slug in organisations.items()}
+    return by_slug.get(given, uuid.UUID(int=0))
+
+
+@router.post(
+    "/messages/{message_id}/deadline-actions", response_model=DeadlineActionOut, status_code=201
+)
+def note_deadline_action(
+    message_id: uuid.UUID,
+    body: DeadlineActionIn,
+    viewer: CurrentViewer,
+    db: Db,
+    clock: AppClock,
+    idempotency_key: IdempotencyKey = None,
+) -> DeadlineActionOut:
+    """Record what was done about a party's deadline on the message (a call, a relay by other
+    means, a follow-up): whoever watches the deadlines; a signed entry."""
+    known = names(db, viewer)
+    action = do_note_deadline_action(
+        db,
+        viewer,
+        action_id=resolve_id(
+            viewer, body.id, idempotency_key, scope=f"deadline-action/{message_id}"
+        ),
+        message_id=message_id,
+        organisation_id=organisation_named(body.organisation, known),
+        kind=body.kind,
+        note=body.note,
+        follow_up_at=body.follow_up_at,
+        now=clock.now(),
+    )
+    return deadline_action_out(action, known)
+
+
+@router.get("/messages/{message_id}/deadline-actions", response_model=list[DeadlineActionOut])
+def deadline_actions(
+    message_id: uuid.UUID, viewer: CurrentViewer, db: Db
+) -> list[DeadlineActionOut]:
+    """Oldest first: every one for whoever watches the deadlines, a party's own for its
+    members."""
+    found = get_message(db, viewer, message_id)
+    known = names(db, viewer)
+    actions = list_deadline_actions(db, viewer, [found])
+    return sorted(
+        (deadline_action_out(a, known) for rows in actions.values() for a in rows),
+        key=lambda out: out.log_index,
+    )

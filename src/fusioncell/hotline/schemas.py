@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
 
 
 class AttachmentIn(BaseModel):
@@ -35,6 +35,32 @@ class AckIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: uuid.UUID | None = None
     checkpoint_size: int | None = Field(default=None, ge=1)
+
+
+class DeadlineActionIn(BaseModel):
+    """What the supervisor's duty officer did about a party's deadline on a message."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: uuid.UUID | None = None
+    # The party concerned: its slug (as the hotline's responses name organisations) or its id.
+    organisation: str = Field(min_length=1, max_length=64)
+    kind: Literal["call", "relay", "follow_up"]
+    # In characters, as the page counts them; a relay's note says how it was relayed.
+    note: str = Field(default="", max_length=500)
+    # Only a follow-up's, with its time zone.
+    follow_up_at: AwareDatetime | None = None
+
+
+class DeadlineActionOut(BaseModel):
+    id: uuid.UUID
+    message_id: uuid.UUID
+    organisation: str
+    kind: str
+    note: str
+    follow_up_at: datetime | None
+    member: str | None
+    at: datetime
+    log_index: int
 
 
 class ChannelOut(BaseModel):

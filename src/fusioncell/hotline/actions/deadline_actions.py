@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -29,6 +29,8 @@ from fusioncell.ledger.record import record
 from fusioncell.text import N_
 
 MAX_NOTE_CHARS = 500
+# A follow-up is about an open deadline: it falls due within days, not years.
+FOLLOW_UP_WITHIN = timedelta(days=30)
 
 KINDS = tuple(kind.value for kind in DeadlineActionKind)
 _NOT_WATCHING = N_("Only those who watch the deadlines record what was done about them.")
@@ -37,7 +39,7 @@ _NOTE_TOO_LONG = N_("The note may be at most 500 characters.")
 _RELAY_NEEDS_NOTE = N_("Say in the note how the message was relayed.")
 _FOLLOW_UP_ONLY = N_("Only a follow-up has a time.")
 _FOLLOW_UP_ZONE = N_("Give the follow-up time with its time zone.")
-_FOLLOW_UP_PAST = N_("The follow-up time must be in the future.")
+_FOLLOW_UP_WHEN = N_("The follow-up time must be in the future, within 30 days.")
 _NOT_RECIPIENT = N_("That organisation is not a party this message was sent to.")
 
 
@@ -58,10 +60,13 @@ def check_deadline_action(
         raise InvalidInput(_FOLLOW_UP_ONLY, field="follow_up_at")
     if follow_up_at.tzinfo is None or follow_up_at.utcoffset() is None:
         raise InvalidInput(_FOLLOW_UP_ZONE, field="follow_up_at")
-    due = follow_up_at.astimezone(UTC)
+    try:
+        due = follow_up_at.astimezone(UTC)
+    except OverflowError:  # year 1 or 9999 with an offset: out of any range
+        raise InvalidInput(_FOLLOW_UP_WHEN, field="follow_up_at") from None
     due = due.replace(microsecond=due.microsecond // 1000 * 1000)
-    if due <= now:
-        raise InvalidInput(_FOLLOW_UP_PAST, field="follow_up_at")
+    if not now < due <= now + FOLLOW_UP_WITHIN:
+        raise InvalidInput(_FOLLOW_UP_WHEN, field="follow_up_at")
     return due
 
 
