@@ -21,6 +21,7 @@ from fusioncell.cell.policy import Viewer, console_viewer
 from fusioncell.clock import ManualClock
 from fusioncell.config import Settings
 from fusioncell.hotline.actions.channels import CELL_CHANNEL_ID, do_open_channels
+from fusioncell.hotline.actions.deadline_actions import do_note_deadline_action
 from fusioncell.hotline.actions.escalation import do_escalate_due
 from fusioncell.hotline.actions.messages import do_mark_delivered
 from fusioncell.hotline.models import Message
@@ -128,14 +129,43 @@ def test_an_older_page_of_the_inbox_costs_what_the_newest_does(
 
 
 def test_the_deadlines_cost_the_same_statements_whatever_they_list(
-    app: FastAPI, browse: Browse, traffic: Traffic
+    app: FastAPI,
+    db: Session,
+    clock: ManualClock,
+    browse: Browse,
+    traffic: Traffic,
+    member: Callable[[str], Viewer],
 ) -> None:
-    traffic(2)
+    """Each FLASH BRAVO owes is a row, with what the supervisor's duty officer did about it:
+    a call and a follow-up, read for every row at once."""
+
+    def worked(count: int) -> None:
+        duty = member("supervisor.duty")
+        for message in traffic(count):
+            if message.precedence != "FLASH":
+                continue
+            for kind in ("call", "follow_up"):
+                do_note_deadline_action(
+                    db,
+                    duty,
+                    action_id=uuid.uuid4(),
+                    message_id=message.id,
+                    organisation_id=stable_id("organisation", "BRAVO"),
+                    kind=kind,
+                    note=f"{kind} about {message.text}",
+                    now=clock.now(),
+                )
+        db.commit()
+
+    worked(2)
     supervisor = browse("supervisor.duty")
 
     assert_constant(
-        app.state.engine, lambda: supervisor.get("/hotline/deadlines"), lambda: traffic(8)
+        app.state.engine, lambda: supervisor.get("/hotline/deadlines"), lambda: worked(8)
     )
+    html = supervisor.get("/hotline/deadlines").text
+    assert html.count('<li class="deadline-action" data-kind="call">') == 10
+    assert html.count('<li class="deadline-action" data-kind="follow_up">') == 10
 
 
 def test_a_row_costs_the_same_statements_however_much_has_happened_to_its_message(

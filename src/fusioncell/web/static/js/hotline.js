@@ -13,7 +13,9 @@
  *     acknowledgement and an escalation change the row in place, with no request; a
  *     recipient's first delivery (whose frame carries no time) or a party's second
  *     acknowledgement fetches the row, one request for a burst of frames. The deadlines page
- *     fetches its list again (one request per burst).
+ *     fetches its list again (one request per burst), for those frames and for a deadline action
+ *     ("deadline_action": what a supervisor recorded about a row), keeping what a watcher was
+ *     typing in a row's form; a row's form posts with htmx and its cell comes back in place.
  *     A row the party owes goes to the pinned list (most urgent first) when the inbox shows it;
  *   - countdowns (<time class="countdown" data-deadline-ms>) tick every second on the server's
  *     clock (data-server-now-ms on the page, data-now-ms on each partial), not the browser's:
@@ -33,6 +35,8 @@
 
   var MODE = root.getAttribute("data-mode");
   var EVENT_KINDS = ["message", "delivered", "acknowledged", "escalation"];
+  // What the supervisor did about a deadline: shown on the deadlines page only.
+  var DEADLINE_KINDS = EVENT_KINDS.concat(["deadline_action"]);
   var UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
   var TRUE = ["1", "true", "on", "yes"];
 
@@ -263,6 +267,74 @@
   var listBusy = false;
   var listAgain = false;
 
+  // A watcher may be typing in a row's form when the list is fetched again (an escalation, or
+  // another watcher's action, refreshes it): what they typed, and where, carries over into the
+  // fresh list. The fresh form's attributes are set, so the values survive the swap.
+  var KEPT_FIELDS = ["id", "kind", "note", "follow_up_at"];
+
+  function touched(form) {
+    if (form.contains(document.activeElement)) return true;
+    for (var i = 0; i < KEPT_FIELDS.length; i++) {
+      var field = form.elements[KEPT_FIELDS[i]];
+      if (!field || field.type === "hidden") continue;
+      if (field.tagName === "SELECT") {
+        var chosen = field.options[field.selectedIndex];
+        if (chosen && !chosen.defaultSelected) return true;
+      } else if (field.value !== field.defaultValue) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  function keepForms(old, fresh) {
+    var focus = null;
+    var forms = old.querySelectorAll(".deadline-actions form");
+    for (var i = 0; i < forms.length; i++) {
+      var cell = forms[i].closest(".deadline-actions");
+      var twin = cell && fresh.querySelector("#" + CSS.escape(cell.id) + " form");
+      if (!twin || !touched(forms[i])) continue;
+      for (var j = 0; j < KEPT_FIELDS.length; j++) {
+        var from = forms[i].elements[KEPT_FIELDS[j]];
+        var to = twin.elements[KEPT_FIELDS[j]];
+        if (!from || !to) continue;
+        if (to.tagName === "SELECT") {
+          for (var k = 0; k < to.options.length; k++) {
+            to.options[k].toggleAttribute("selected", to.options[k].value === from.value);
+          }
+        } else {
+          to.setAttribute("value", from.value);
+        }
+      }
+      var active = document.activeElement;
+      if (forms[i].contains(active) && active.name) {
+        focus = { cell: cell.id, name: active.name, start: null, end: null };
+        try {
+          focus.start = active.selectionStart;
+          focus.end = active.selectionEnd;
+        } catch (err) {
+          focus.start = null; // a select or a date has no selection
+        }
+      }
+    }
+    return focus;
+  }
+
+  function restoreFocus(focus) {
+    if (!focus) return;
+    var cell = document.getElementById(focus.cell);
+    var field = cell && cell.querySelector("form") && cell.querySelector("form").elements[focus.name];
+    if (!field) return;
+    field.focus();
+    if (typeof focus.start === "number" && typeof field.setSelectionRange === "function") {
+      try {
+        field.setSelectionRange(focus.start, focus.end);
+      } catch (err) {
+        // not a text field
+      }
+    }
+  }
+
   function refreshList() {
     if (listBusy) {
       listAgain = true;
@@ -275,8 +347,15 @@
         var old = document.getElementById("hotline-deadlines");
         if (fresh && old) {
           calibrate(fresh);
-          old.replaceWith(fresh);
-          activate(fresh);
+          var focus = keepForms(old, fresh);
+          if (window.htmx && typeof window.htmx.swap === "function") {
+            // htmx's own swap: the new forms are processed and settled, so the other scripts
+            // (the character counters) see them as they see any swapped content.
+            window.htmx.swap(old, fresh.outerHTML, { swapStyle: "outerHTML" });
+          } else {
+            old.replaceWith(fresh);
+          }
+          restoreFocus(focus);
           tick();
         }
       })
@@ -325,11 +404,11 @@
 
   document.addEventListener("fusioncell:frame", function (event) {
     var detail = event.detail || {};
-    if (EVENT_KINDS.indexOf(detail.kind) < 0) return;
     if (MODE === "deadlines") {
-      scheduleList();
+      if (DEADLINE_KINDS.indexOf(detail.kind) >= 0) scheduleList();
       return;
     }
+    if (EVENT_KINDS.indexOf(detail.kind) < 0) return;
     var id = messageOf(detail.data);
     if (id) updateRow(detail.kind, id, detail.data);
   });
@@ -362,16 +441,19 @@
     });
   }
 
-  // The compose form comes back with its problems as a 422 (or 404, 409): show it.
+  // The compose form, and a deadlines row's form, come back with their problems as a 422 (or
+  // 404, 409): show them.
   document.addEventListener("htmx:beforeSwap", function (event) {
     var detail = event.detail;
     var target = detail.target;
+    var response = String(detail.serverResponse || "");
     if (
       target &&
-      target.id === "hotline-compose" &&
       detail.xhr.status >= 400 &&
       detail.xhr.status < 500 &&
-      String(detail.serverResponse || "").indexOf('id="hotline-compose"') >= 0
+      ((target.id === "hotline-compose" && response.indexOf('id="hotline-compose"') >= 0) ||
+        (target.classList.contains("deadline-actions") &&
+          response.indexOf('id="' + target.id + '"') >= 0))
     ) {
       detail.shouldSwap = true;
       detail.isError = false;
