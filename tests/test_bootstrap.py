@@ -23,6 +23,7 @@ from fusioncell.db import registry
 from fusioncell.hotline.engine import HotlineEngine
 from fusioncell.hotline.entries import HotlineEntry
 from fusioncell.intel.entries import IntelEntry
+from fusioncell.intel.taxii.entries import TaxiiEntry
 from fusioncell.ledger.entries import LedgerEntry, known_entry_types, register_entry_types
 from fusioncell.tracks import Worker
 
@@ -59,6 +60,8 @@ ENTRY_TYPES = {
     "intel.report.submitted": "IntelEntry",
     "intel.report.released": "IntelEntry",
     "intel.report.responded": "IntelEntry",
+    "intel.taxii.imported": "TaxiiEntry",
+    "intel.taxii.withdrawn": "TaxiiEntry",
 }
 
 
@@ -88,7 +91,7 @@ def test_every_entry_type_has_a_read_permission_declared_by_the_track_that_owns_
         assert own <= declared, track.name
     assert set(ENTRY_READ_PERMISSION) == set(known_entry_types())
     assert {t for t, needed in ENTRY_READ_PERMISSION.items() if needed is not None} == {
-        kind.value for kind in (*HotlineEntry, *IntelEntry)
+        kind.value for kind in (*HotlineEntry, *IntelEntry, *TaxiiEntry)
     }
 
 

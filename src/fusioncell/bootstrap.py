@@ -44,6 +44,9 @@ from fusioncell.intel import models as intel_models
 from fusioncell.intel.entries import INTEL_READ_PERMISSIONS, IntelEntry
 from fusioncell.intel.feed import IntelFeed
 from fusioncell.intel.state_check import IntelStateCheck
+from fusioncell.intel.taxii import models as taxii_models
+from fusioncell.intel.taxii import routes as taxii_routes
+from fusioncell.intel.taxii.entries import TAXII_READ_PERMISSIONS, TaxiiEntry
 from fusioncell.ledger import api as ledger_api
 from fusioncell.ledger import models as ledger_models
 from fusioncell.ledger import views as ledger_views
@@ -105,11 +108,12 @@ TRACKS: tuple[Track, ...] = (
     ),
     Track(
         name="intel",
-        models=(intel_models,),
-        entry_types=(IntelEntry,),
-        read_permissions=INTEL_READ_PERMISSIONS,
+        models=(intel_models, taxii_models),
+        entry_types=(IntelEntry, TaxiiEntry),
+        read_permissions={**INTEL_READ_PERMISSIONS, **TAXII_READ_PERMISSIONS},
         state_checks=(IntelStateCheck(),),
-        routers=(intel_api.router,),
+        # The API's routes, then TAXII 2.1's (discovery at /taxii2/, API roots at their paths).
+        routers=(intel_api.router, taxii_routes.router),
         feeds=(IntelFeed(),),
     ),
 )
