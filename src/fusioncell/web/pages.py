@@ -65,6 +65,7 @@ def page(
         current_path=request.url.path,
         load_console=console_loader(request, viewer),
         console_labels=script_labels(language) if viewer is not None else "{}",
+        clock_now=request.app.state.clock.now(),
         **context,
     )
     response = HTMLResponse(body, status_code=status_code, headers=headers)

@@ -22,6 +22,7 @@ from fusioncell.i18n import (
     join_list,
     localize,
     moment_text,
+    time_text,
     translate,
     translations,
 )
@@ -47,6 +48,7 @@ def environment(language: str) -> Environment:
     env.globals["KIND_LABELS"] = KIND_LABELS
     env.filters["moment"] = lambda value: moment(value, language)
     env.filters["localized"] = lambda value: localize(language, value)
+    env.filters["clock_time"] = lambda value: time_text(value, language)
     env.filters["listing"] = lambda items: join_list(language, [str(i) for i in items])
     env.filters["roles"] = lambda roles: role_list(roles, language)
     env.filters["organisation_name"] = lambda organisation: organisation_name(

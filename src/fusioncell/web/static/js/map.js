@@ -252,10 +252,16 @@
       }
     });
 
+    // The legend folds (a <details>: its summary is a button for the keyboard and screen
+    // readers): open on a wide screen, closed on a phone (under 600 px), where it would cover
+    // the map.
     this.legend = L.control({ position: coords.corner("bottomleft") });
     this.legend.onAdd = function () {
-      var box = L.DomUtil.create("div", "map-legend leaflet-control");
+      var box = L.DomUtil.create("details", "map-legend leaflet-control");
+      var narrow = window.matchMedia && window.matchMedia("(max-width: 600px)").matches;
+      box.open = !narrow;
       L.DomEvent.disableClickPropagation(box);
+      L.DomEvent.disableScrollPropagation(box);
       self.legendBox = box;
       self.renderLegend();
       return box;
@@ -422,7 +428,7 @@
     if (!box) return;
     while (box.firstChild) box.removeChild(box.firstChild);
     var self = this;
-    var title = document.createElement("div");
+    var title = document.createElement("summary");
     title.className = "map-legend-title";
     title.textContent = this.t.legend;
     box.appendChild(title);
