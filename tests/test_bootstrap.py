@@ -110,6 +110,7 @@ def test_registering_a_track_again_changes_nothing() -> None:
 def test_the_navigation_lists_each_tracks_link_in_its_order_and_no_placeholder() -> None:
     assert [(item.path, item.label) for item in bootstrap.NAV] == [
         ("/hotline", "Hotline"),
+        ("/intel", "Intelligence"),
         ("/hotline/deadlines", "Deadlines"),
         ("/map", "De-escalation map"),
     ]

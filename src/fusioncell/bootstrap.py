@@ -41,6 +41,8 @@ from fusioncell.hotline.rules import HOTLINE_RULES
 from fusioncell.hotline.state_check import HotlineStateCheck
 from fusioncell.intel import api as intel_api
 from fusioncell.intel import models as intel_models
+from fusioncell.intel import policy as intel_policy
+from fusioncell.intel import views as intel_views
 from fusioncell.intel.entries import INTEL_READ_PERMISSIONS, IntelEntry
 from fusioncell.intel.feed import IntelFeed
 from fusioncell.intel.state_check import IntelStateCheck
@@ -114,6 +116,8 @@ TRACKS: tuple[Track, ...] = (
         state_checks=(IntelStateCheck(),),
         # The API's routes, then TAXII 2.1's (discovery at /taxii2/, API roots at their paths).
         routers=(intel_api.router, taxii_routes.router),
+        pages=(intel_views.router,),
+        nav=(NavItem("/intel", N_("Intelligence"), 15, requires=intel_policy.may_read),),
         feeds=(IntelFeed(),),
     ),
 )

@@ -32,7 +32,6 @@ from fusioncell.errors import InvalidInput, NotFound
 from fusioncell.intel import policy, stix
 from fusioncell.intel.models import Release, Report, ReportKind, StixObject
 
-
 # Its own alias, so that the filter never correlates with a query that reads releases itself.
 _RELEASE = aliased(Release, name="released_to_viewer")
 
