@@ -4,10 +4,15 @@ each organisation's collection holds."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 from tests.intel.factories import indicator, stix_id
 from tests.intel.taxii.helpers import (
+    PASSWORD,
     ROOT,
     TAXII,
     basic,
@@ -129,3 +134,72 @@ def test_wrong_media_types_and_credentials_are_taxii_errors(client: TestClient, 
     assert nobody.status_code == 401 and nobody.headers["www-authenticate"].startswith("Basic")
     bad = client.get("/taxii2/", headers=basic("alpha.analyst", "wrong"))
     assert bad.status_code == 401 and bad.json()["error_code"] == "invalid-credentials"
+
+
+def test_bad_input_is_a_taxii_error_and_nothing_is_appended(
+    client: TestClient, demo: None, db: Session, token_for: Callable[[str], dict[str, str]]
+) -> None:
+    def entries() -> int:
+        count = db.query(LogEntry).count()
+        db.rollback()
+        return count
+
+    before = entries()
+    url = f"{ROOT}/collections/{submitted('ALPHA')}/objects/"
+    broken = indicator()
+    del broken["pattern"]
+    invalid = client.post(url, json=envelope(broken), headers=posting("alpha.analyst"))
+    assert invalid.status_code == 422 and invalid.headers["content-type"] == TAXII
+    assert broken["id"] in invalid.json()["description"]
+    assert invalid.json()["details"]["errors"][0]["object"] == broken["id"]
+    assert entries() == before + 1  # the Basic login's token entry, nothing else
+
+    read_only = client.post(
+        f"{ROOT}/collections/{released('ALPHA')}/objects/",
+        json=envelope(indicator()),
+        headers=posting("alpha.analyst"),
+    )
+    assert read_only.status_code == 403 and read_only.json()["http_status"] == "403"
+    observer = client.post(url, json=envelope(indicator()), headers=posting("host.observer"))
+    assert observer.status_code == 404
+    limit = client.get(f"{ROOT}/", headers=basic("alpha.analyst")).json()["max_content_length"]
+    huge = json.dumps({"objects": [indicator(description="x" * (limit + 10))]}).encode()
+    assert limit < len(huge) < limit + 2_000
+    too_big = client.post(url, content=huge, headers=posting("alpha.analyst"))
+    assert too_big.status_code == 413 and too_big.headers["content-type"] == TAXII
+    not_json = client.post(url, content=b"{", headers=posting("alpha.analyst"))
+    assert not_json.status_code == 400 and not_json.json()["http_status"] == "400"
+    bad_limit = client.get(url + "?limit=zero", headers=basic("alpha.analyst"))
+    assert bad_limit.status_code == 400
+    bad_time = client.get(url + "?added_after=yesterday", headers=basic("alpha.analyst"))
+    assert bad_time.status_code == 400
+    unknown = client.get(f"{ROOT}/collections/nothing-here/", headers=basic("alpha.analyst"))
+    assert unknown.status_code == 404 and unknown.headers["content-type"] == TAXII
+    assert entries() == before + 2  # host.observer's login; still no report
+    assert db.query(Report).count() == 0
+
+    bearer = {**token_for("alpha.analyst"), "Accept": TAXII}
+    assert client.get(f"{ROOT}/collections/", headers=bearer).status_code == 200
+
+
+def test_basic_credentials_are_verified_once_and_not_after_a_password_change(
+    client: TestClient, demo: None, app: FastAPI
+) -> None:
+    for _ in range(5):
+        assert client.get("/taxii2/", headers=basic("alpha.analyst")).status_code == 200
+    assert app.state.taxii_basic_logins.verified == 1
+    changed = client.post(
+        "/api/v1/me/password",
+        json={"current_password": PASSWORD, "new_password": "a-new-long-password-9"},
+        headers={k: v for k, v in basic("alpha.analyst").items() if k != "Accept"}
+        | _bearer(client, "alpha.analyst"),
+    )
+    assert changed.status_code in (200, 204), changed.text
+    assert client.get("/taxii2/", headers=basic("alpha.analyst")).status_code == 401
+    fresh = basic("alpha.analyst", "a-new-long-password-9")
+    assert client.get("/taxii2/", headers=fresh).status_code == 200
+
+
+def _bearer(client: TestClient, username: str) -> dict[str, str]:
+    issued = client.post("/api/v1/auth/token", json={"username": username, "password": PASSWORD})
+    return {"Authorization": f"Bearer {issued.json()['access_token']}"}

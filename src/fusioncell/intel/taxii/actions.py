@@ -86,21 +86,16 @@ def do_add_objects(
     policy.require(actor, policy.may_submit(actor), "only a party's analyst or liaison submits")
     objects = stix.objects_of(envelope)
     typed = [item for item in objects if isinstance(item, dict)]
-    keys = [
-        (str(item.get("id")), _version_of(item))
-        for item in typed
-        if item.get("type") != "marking-definition"
-    ]
+    keys = [(str(item.get("id")), _version_of(item)) for item in typed]
     present = queries.own_versions(db, actor, keys)
     fresh = [
         item
         for item in objects
         if not isinstance(item, dict)
-        or item.get("type") == "marking-definition"
         or present.get((str(item.get("id")), _version_of(item))) != _content_hash(item)
     ]
     report_id: uuid.UUID | None = None
-    if any(not isinstance(i, dict) or i.get("type") != "marking-definition" for i in fresh):
+    if fresh:
         digest = hashlib.sha256(canonical(objects)).hexdigest()
         client_id = uuid.uuid5(_NAMESPACE, f"{actor.member_id}/{collection.key}/{digest}")
         report = do_submit_report(
