@@ -35,14 +35,9 @@ DEADLINES_ID = "hotline-deadlines"
 DEADLINES_URL = "/hotline/deadlines"
 
 # The kinds of action, as the form offers them and the rows name them.
-KIND_CHOICES = {
-    DeadlineActionKind.CALL.value: N_("Call made to the party"),
-    DeadlineActionKind.RELAY.value: N_("Relayed by other means"),
-    DeadlineActionKind.FOLLOW_UP.value: N_("Follow-up"),
-}
 KIND_LABELS = {
     DeadlineActionKind.CALL.value: N_("Call made"),
-    DeadlineActionKind.RELAY.value: N_("Relayed"),
+    DeadlineActionKind.RELAY.value: N_("Relayed by other means"),
     DeadlineActionKind.FOLLOW_UP.value: N_("Follow-up"),
 }
 _BAD_TIME = N_("Give the follow-up time as a date and a time.")
@@ -153,7 +148,7 @@ def render_deadlines(
         "rows": [row for row in open_rows if row.id not in missed_ids],
         "missed_link_tests": missed,
         "cells": cells,
-        "kind_choices": KIND_CHOICES,
+        "kind_choices": KIND_LABELS,
         "max_note_chars": MAX_NOTE_CHARS,
         "now_ms": ms(now),
     }
@@ -212,7 +207,7 @@ def _cell_alone(
         "hotline/deadline_actions.html",
         status_code=status_code,
         cell=cell,
-        kind_choices=KIND_CHOICES,
+        kind_choices=KIND_LABELS,
         max_note_chars=MAX_NOTE_CHARS,
     )
 
