@@ -1,0 +1,1 @@
+"""The de-escalation track's actions: the only writers of its tables."""
