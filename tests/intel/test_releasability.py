@@ -2,7 +2,7 @@
 counts, search, single reads, a report's responses, the map layer, the export, the live
 events and the record's bodies each show a member exactly the reports released to the
 member's organisation; the rest is 404 and counts for nothing. The operator, who sits in the
-supervising organisation, reads no intelligence at all."""
+supervising organisation, and a party's duty officer read no intelligence at all."""
 
 from __future__ import annotations
 
@@ -20,10 +20,14 @@ from fusioncell.clock import ManualClock
 from fusioncell.intel.models import Report
 from fusioncell.live.queries import events_since
 
-# One member per organisation (and the operator), with the organisation whose releases apply.
+# One member per organisation (and the operator, and a party's duty officer, who read no
+# intelligence by their roles), with the organisation whose releases apply.
 READERS = {
     "alpha.analyst": "ALPHA",
-    "alpha.duty": "ALPHA",
+    "alpha.liaison": "ALPHA",
+    "alpha.duty": None,
+    "bravo.duty": None,
+    "supervisor.duty": "SUPERVISOR",
     "bravo.analyst": "BRAVO",
     "supervisor.chair": "SUPERVISOR",
     "verifier.lead": "VERIFIER",

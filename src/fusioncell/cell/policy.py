@@ -37,15 +37,26 @@ class Permission(StrEnum):
     MESSAGE_SEND = "hotline:message:send"
     MESSAGE_ACK = "hotline:message:ack"
     MESSAGE_RELAY = "hotline:message:relay"
+    INTEL_READ = "intel:report:read"
+    INTEL_SUBMIT = "intel:report:submit"
+    INTEL_RELEASE = "intel:report:release"
 
 
 _EVERY_MEMBER = frozenset({Permission.ORGANISATION_LIST, Permission.GEO_FEATURE_READ})
 
 _OFFICER = frozenset({Permission.MESSAGE_READ, Permission.MESSAGE_SEND, Permission.MESSAGE_ACK})
 
+# Intelligence (DESIGN's roles table): a party's analysts and liaisons read what is released to
+# their party and submit; the supervisor reads everything released to it (every report is) and
+# releases; the verifier and observers read what is released to their organisation. A duty
+# officer is the hotline's watch (acknowledge, first step of escalation): the table gives it no
+# intelligence, so it reads none by its role (the supervisor's duty officers read as
+# supervisors). The operator and the auditor read no content.
+_INTEL_PARTY = frozenset({Permission.INTEL_READ, Permission.INTEL_SUBMIT})
+
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.LIAISON: _EVERY_MEMBER | _OFFICER,
-    Role.ANALYST: _EVERY_MEMBER | {Permission.MESSAGE_READ},
+    Role.LIAISON: _EVERY_MEMBER | _OFFICER | _INTEL_PARTY,
+    Role.ANALYST: _EVERY_MEMBER | {Permission.MESSAGE_READ} | _INTEL_PARTY,
     Role.DUTY_OFFICER: _EVERY_MEMBER | _OFFICER,
     Role.SUPERVISOR: _EVERY_MEMBER
     | {
@@ -55,9 +66,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.MESSAGE_READ,
         Permission.MESSAGE_SEND,
         Permission.MESSAGE_RELAY,
+        Permission.INTEL_READ,
+        Permission.INTEL_RELEASE,
     },
-    Role.VERIFIER: _EVERY_MEMBER | {Permission.MESSAGE_READ, Permission.MESSAGE_SEND},
-    Role.OBSERVER: _EVERY_MEMBER | {Permission.MESSAGE_READ},
+    Role.VERIFIER: _EVERY_MEMBER
+    | {Permission.MESSAGE_READ, Permission.MESSAGE_SEND, Permission.INTEL_READ},
+    Role.OBSERVER: _EVERY_MEMBER | {Permission.MESSAGE_READ, Permission.INTEL_READ},
     Role.AUDITOR: _EVERY_MEMBER,
     # The operator manages people and keys but has no content access by right; the
     # agreed geometry is shared with every member of the cell, so it is not content.

@@ -14,9 +14,8 @@ class IntelEntry(StrEnum):
 
 
 # A report's body goes to its audience (the organisations it is released to) and, within
-# them, to those who read the cell's traffic: never to the operator, who sits in the
-# supervising organisation. (The cell's policy has no intelligence permission of its own yet;
-# the track's own reads ask ``intel.policy``.)
+# them, to those who read intelligence: never to the operator, who sits in the supervising
+# organisation, nor to a party's duty officer (``cell.policy``'s role table).
 INTEL_READ_PERMISSIONS: dict[StrEnum, Permission | None] = dict.fromkeys(
-    IntelEntry, Permission.MESSAGE_READ
+    IntelEntry, Permission.INTEL_READ
 )

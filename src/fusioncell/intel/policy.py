@@ -7,7 +7,8 @@ from fusioncell.cell.models import OrganisationKind, Role
 from fusioncell.cell.policy import Permission, Viewer, can
 from fusioncell.errors import Forbidden, NotAuthenticated
 
-# The roles that submit a party's intelligence (DESIGN: analyst and liaison).
+# The roles that submit a party's intelligence (DESIGN: analyst and liaison); the cell's
+# policy grants them ``INTEL_SUBMIT``.
 SUBMITTING_ROLES = frozenset({Role.ANALYST, Role.LIAISON})
 # Those who may answer a report they received with an opinion or a sighting.
 RESPONDING_ROLES = frozenset(
@@ -18,18 +19,20 @@ RESPONDING_ROLES = frozenset(
 def may_read(viewer: Viewer | None) -> bool:
     """Reading intelligence released to one's organisation: the same rule as reading the
     bodies of its log entries (``INTEL_READ_PERMISSIONS``), so every path agrees."""
-    return can(viewer, Permission.MESSAGE_READ)
+    return can(viewer, Permission.INTEL_READ)
 
 
 def may_submit(viewer: Viewer) -> bool:
-    return viewer.organisation_kind == OrganisationKind.PARTY and bool(
-        viewer.roles & SUBMITTING_ROLES
+    """A party submits (and releases its own reports further): never the supervising or an
+    observing organisation, whatever roles a member there holds."""
+    return viewer.organisation_kind == OrganisationKind.PARTY and can(
+        viewer, Permission.INTEL_SUBMIT
     )
 
 
 def may_release_any(viewer: Viewer) -> bool:
     """The supervisor releases (and sanitises) any report it can read."""
-    return Role.SUPERVISOR in viewer.roles
+    return can(viewer, Permission.INTEL_RELEASE)
 
 
 def may_release(viewer: Viewer, author_organisation_id: object) -> bool:
