@@ -26,7 +26,11 @@ from fusioncell.clock import Clock
 from fusioncell.errors import Forbidden, MalformedJson, NotFound, PayloadTooLarge
 from fusioncell.intel.stix import parse_stix_time
 from fusioncell.intel.taxii import queries
-from fusioncell.intel.taxii.actions import do_add_objects, do_delete_object, do_open_cursor
+from fusioncell.intel.taxii.actions.objects import (
+    do_add_objects,
+    do_delete_object,
+    do_open_cursor,
+)
 from fusioncell.intel.taxii.auth import TaxiiViewer
 from fusioncell.intel.taxii.errors import (
     BadTaxiiRequest,
