@@ -36,7 +36,6 @@ from fusioncell.db import migrate
 from fusioncell.db.engine import create_db_engine, make_sessionmaker, normalise_url
 from fusioncell.errors import FusioncellError
 from fusioncell.hotline.cli import hotline_app
-from fusioncell.intel.cli import intel_app
 from fusioncell.intel.taxii_cli import taxii_app
 from fusioncell.ledger.context import build_ledger_context
 from fusioncell.ledger.keyring import KeyFileError
@@ -56,7 +55,6 @@ app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
 app.add_typer(witness_app, name="witness")
 app.add_typer(hotline_app, name="hotline")
-app.add_typer(intel_app, name="intel")
 app.add_typer(taxii_app, name="taxii")
 # Each track's check of its rows and audiences against the log: the only list of them.
 app.command("verify")(verify_command(bootstrap.STATE_CHECKS, bootstrap.REPLAYS))
@@ -217,7 +215,6 @@ def demo(
     """Create the demo cell if the database is empty, then serve it with a witness per party."""
     from fusioncell.scenario.demo import MEMBERS, load_demo
     from fusioncell.scenario.hotline_story import LEAD, load_hotline_story
-    from fusioncell.scenario.intel_story import load_intel_story
 
     settings = _settings(database_url)
     with _database(settings) as (_engine, db):
@@ -235,7 +232,6 @@ def demo(
                 hash_profile=settings.password_hash_profile,
             )
             load_hotline_story(db, start=start + timedelta(seconds=30))
-            load_intel_story(db, start=start + LEAD + timedelta(seconds=35))
     table = Table(title="Demo logins")
     table.add_column("username")
     table.add_column("organisation")
