@@ -18,7 +18,7 @@ class TaxiiEntry(StrEnum):
 
 # The import's body (collections and objects) goes to the supervising organisation only, the
 # withdrawal's to the organisations the object was released to; within them, to whoever
-# reads the cell's traffic, as for reports.
+# reads intelligence, as for reports (``intel.entries``).
 TAXII_READ_PERMISSIONS: dict[StrEnum, Permission | None] = dict.fromkeys(
-    TaxiiEntry, Permission.MESSAGE_READ
+    TaxiiEntry, Permission.INTEL_READ
 )
