@@ -16,9 +16,9 @@ class TaxiiEntry(StrEnum):
     WITHDRAWN = "intel.taxii.withdrawn"
 
 
-# The import's body (collections and objects) goes to the supervising organisation only, the
-# withdrawal's to the organisations the object was released to; within them, to whoever
-# reads intelligence, as for reports (``intel.entries``).
+# The import's body (collections and objects) goes to the supervising organisation and the
+# named members' organisations, a withdrawal's to the organisations the object was released
+# to; within them, to whoever reads intelligence, as for reports (``intel.entries``).
 TAXII_READ_PERMISSIONS: dict[StrEnum, Permission | None] = dict.fromkeys(
     TaxiiEntry, Permission.INTEL_READ
 )
