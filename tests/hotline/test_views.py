@@ -678,7 +678,7 @@ def test_the_deadlines_page_shows_each_open_deadline_with_its_escalations(
     steps = re.findall(r'<li class="escalation" data-step="(\d+)">', flash_row)
     assert steps == ["0", "1"]  # never delivered, then the first rung at two minutes
     assert "Delivery deadline missed" in flash_row and "Escalation step 1" in flash_row
-    assert "the party&#39;s duty officer, the supervisor&#39;s duty officer" in flash_row
+    assert "the party&#39;s duty officer and the supervisor&#39;s duty officer" in flash_row
     assert "overdue by 0:05" in flash_row
     assert "No link test has been missed." in html
 
