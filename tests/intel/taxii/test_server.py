@@ -21,6 +21,7 @@ from tests.intel.taxii.helpers import (
     released,
     submitted,
 )
+from tests.querycount import assert_constant
 
 from fusioncell.intel.models import Report, StixObject
 from fusioncell.ledger.models import LogEntry
@@ -203,3 +204,23 @@ def test_basic_credentials_are_verified_once_and_not_after_a_password_change(
 def _bearer(client: TestClient, username: str) -> dict[str, str]:
     issued = client.post("/api/v1/auth/token", json={"username": username, "password": PASSWORD})
     return {"Authorization": f"Bearer {issued.json()['access_token']}"}
+
+
+def test_a_page_of_objects_and_of_the_manifest_costs_the_same_however_many_objects(
+    client: TestClient, demo: None, app: FastAPI
+) -> None:
+    url = f"{ROOT}/collections/{submitted('ALPHA')}/"
+    headers = basic("alpha.analyst")
+
+    def grow() -> None:
+        more = [indicator(f"More {n}") for n in range(30)]
+        added = client.post(
+            url + "objects/", json=envelope(*more), headers=posting("alpha.analyst")
+        )
+        assert added.status_code == 202, added.text
+
+    grow()
+    for endpoint in ("objects/?limit=20", "manifest/?limit=20"):
+        assert_constant(
+            app.state.engine, lambda e=endpoint: client.get(url + e, headers=headers), grow
+        )
