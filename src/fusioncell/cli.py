@@ -36,6 +36,7 @@ from fusioncell.db import migrate
 from fusioncell.db.engine import create_db_engine, make_sessionmaker, normalise_url
 from fusioncell.errors import FusioncellError
 from fusioncell.hotline.cli import hotline_app
+from fusioncell.intel.cli import intel_app
 from fusioncell.intel.taxii_cli import taxii_app
 from fusioncell.ledger.context import build_ledger_context
 from fusioncell.ledger.keyring import KeyFileError
@@ -55,6 +56,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
 app.add_typer(witness_app, name="witness")
 app.add_typer(hotline_app, name="hotline")
+app.add_typer(intel_app, name="intel")
 app.add_typer(taxii_app, name="taxii")
 # Each track's check of its rows and audiences against the log: the only list of them.
 app.command("verify")(verify_command(bootstrap.STATE_CHECKS, bootstrap.REPLAYS))

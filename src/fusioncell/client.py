@@ -119,6 +119,10 @@ class CellClient:
     def get(self, path: str, **kwargs: Any) -> Any:
         return self._request("GET", path, **kwargs).json()
 
+    def post(self, path: str, **kwargs: Any) -> Any:
+        """A request the server signs for the member (custody), where no key is given."""
+        return self._request("POST", path, **kwargs).json()
+
     def signed(
         self,
         method: str,

@@ -153,6 +153,79 @@ def _source_of(objects: Sequence[dict[str, Any]]) -> str | None:
     return None
 
 
+def report_body(
+    *,
+    report_id: uuid.UUID,
+    kind: ReportKind,
+    author_organisation: uuid.UUID,
+    released_to: list[str],
+    tlp: str,
+    grade: stix.Grade | None,
+    objects: list[dict[str, Any]],
+    fingerprint: str,
+    derived_from: uuid.UUID | None = None,
+    responds_to: uuid.UUID | None = None,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The body of a report's entry: what its author signs (a client with its own key builds
+    the same body, ``submission_body``), holding the bundle as released."""
+    return {
+        "report": str(report_id),
+        "kind": kind.value,
+        "author_organisation": str(author_organisation),
+        "released_to": released_to,
+        "tlp": tlp,
+        "grade": str(grade) if grade else None,
+        "source": _source_of(objects),
+        "derived_from": str(derived_from) if derived_from else None,
+        "responds_to": str(responds_to) if responds_to else None,
+        "request": fingerprint,
+        **(extra or {}),
+        "bundle": {"type": "bundle", "id": f"bundle--{report_id}", "objects": objects},
+    }
+
+
+def _submission(
+    bundle: Any, release_to: Sequence[str], tlp: str, grade: str | None
+) -> tuple[list[dict[str, Any]], stix.Grade | None, str]:
+    """A submitted bundle's objects (validated), its grade and the request's fingerprint."""
+    _check_size(bundle)
+    objects = stix.objects_of(bundle)
+    stix.validate(objects, max_objects=MAX_OBJECTS)
+    checked_grade = stix.parse_grade(grade) if grade else None
+    fingerprint = _fingerprint(
+        "bundle", objects, sorted(set(release_to)), tlp, str(checked_grade or "")
+    )
+    return objects, checked_grade, fingerprint
+
+
+def submission_body(
+    *,
+    report_id: uuid.UUID,
+    author_organisation: uuid.UUID,
+    bundle: Any,
+    release_to: Sequence[str],
+    released_to: Sequence[str],
+    tlp: str = DEFAULT_TLP,
+    grade: str | None = None,
+) -> dict[str, Any]:
+    """The ``intel.report.submitted`` body ``do_submit_report`` will record for this request,
+    for a client that signs it with its own key: ``released_to`` is the audience's slugs as
+    the cell completes it (the named organisations, the author's and the supervisor's)."""
+    objects, checked_grade, fingerprint = _submission(bundle, release_to, tlp, grade)
+    slugs = sorted(set(released_to))
+    return report_body(
+        report_id=report_id,
+        kind=ReportKind.REPORT,
+        author_organisation=author_organisation,
+        released_to=slugs,
+        tlp=tlp,
+        grade=checked_grade,
+        objects=stix.mark(objects, tlp=_check_tlp(tlp), organisations=slugs, grade=checked_grade),
+        fingerprint=fingerprint,
+    )
+
+
 def _store(
     db: Session,
     actor: Viewer,
@@ -174,21 +247,20 @@ def _store(
 ) -> Report:
     summary = stix.summarise(objects)
     source = _source_of(objects)
-    bundle = {"type": "bundle", "id": f"bundle--{report_id}", "objects": objects}
-    body = {
-        "report": str(report_id),
-        "kind": kind.value,
-        "author_organisation": str(actor.organisation_id),
-        "released_to": release.slugs,
-        "tlp": tlp,
-        "grade": str(grade) if grade else None,
-        "source": source,
-        "derived_from": str(derived_from.id) if derived_from else None,
-        "responds_to": str(responds_to.id) if responds_to else None,
-        "request": fingerprint,
-        **(extra or {}),
-        "bundle": bundle,
-    }
+    body = report_body(
+        report_id=report_id,
+        kind=kind,
+        author_organisation=actor.organisation_id,
+        released_to=release.slugs,
+        tlp=tlp,
+        grade=grade,
+        objects=objects,
+        fingerprint=fingerprint,
+        derived_from=derived_from.id if derived_from else None,
+        responds_to=responds_to.id if responds_to else None,
+        extra=extra,
+    )
+    bundle = body["bundle"]
     appended = record(
         db,
         author_of(actor),
@@ -278,13 +350,7 @@ def do_submit_report(
     """A party's analyst or liaison submits a STIX 2.1 bundle (or a TAXII envelope's
     objects), released to the named organisations, the party itself and the supervisor."""
     policy.require(actor, policy.may_submit(actor), "only a party's analyst or liaison submits")
-    _check_size(bundle)
-    objects = stix.objects_of(bundle)
-    stix.validate(objects, max_objects=MAX_OBJECTS)
-    checked_grade = stix.parse_grade(grade) if grade else None
-    fingerprint = _fingerprint(
-        "bundle", objects, sorted(set(release_to)), tlp, str(checked_grade or "")
-    )
+    objects, checked_grade, fingerprint = _submission(bundle, release_to, tlp, grade)
     with atomic(db):
         if (earlier := _earlier(db, actor, report_id, fingerprint)) is not None:
             return earlier
