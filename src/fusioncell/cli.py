@@ -217,6 +217,7 @@ def demo(
     """Create the demo cell if the database is empty, then serve it with a witness per party."""
     from fusioncell.scenario.demo import MEMBERS, load_demo
     from fusioncell.scenario.hotline_story import LEAD, load_hotline_story
+    from fusioncell.scenario.intel_story import load_intel_story
 
     settings = _settings(database_url)
     with _database(settings) as (_engine, db):
@@ -234,6 +235,7 @@ def demo(
                 hash_profile=settings.password_hash_profile,
             )
             load_hotline_story(db, start=start + timedelta(seconds=30))
+            load_intel_story(db, start=start + LEAD + timedelta(seconds=35))
     table = Table(title="Demo logins")
     table.add_column("username")
     table.add_column("organisation")
