@@ -20,6 +20,7 @@ from fusioncell.cell.policy import ENTRY_READ_PERMISSION, Permission, register_r
 from fusioncell.clock import Clock, ManualClock
 from fusioncell.config import Settings
 from fusioncell.db import registry
+from fusioncell.deescalation.entries import DeescalationEntry
 from fusioncell.hotline.engine import HotlineEngine
 from fusioncell.hotline.entries import HotlineEntry
 from fusioncell.intel.entries import IntelEntry
@@ -62,6 +63,11 @@ ENTRY_TYPES = {
     "intel.report.responded": "IntelEntry",
     "intel.taxii.imported": "TaxiiEntry",
     "intel.taxii.withdrawn": "TaxiiEntry",
+    "deescalation.observations.recorded": "DeescalationEntry",
+    "deescalation.baseline.declared": "DeescalationEntry",
+    "deescalation.baseline.accepted": "DeescalationEntry",
+    "deescalation.exception.proposed": "DeescalationEntry",
+    "deescalation.exception.signed": "DeescalationEntry",
 }
 
 
@@ -91,7 +97,7 @@ def test_every_entry_type_has_a_read_permission_declared_by_the_track_that_owns_
         assert own <= declared, track.name
     assert set(ENTRY_READ_PERMISSION) == set(known_entry_types())
     assert {t for t, needed in ENTRY_READ_PERMISSION.items() if needed is not None} == {
-        kind.value for kind in (*HotlineEntry, *IntelEntry, *TaxiiEntry)
+        kind.value for kind in (*HotlineEntry, *IntelEntry, *TaxiiEntry, *DeescalationEntry)
     }
 
 
@@ -149,6 +155,7 @@ def test_migrations_see_every_tracks_tables() -> None:
         "live",
         "hotline",
         "intel",
+        "deescalation",
     }
 
 
@@ -158,6 +165,7 @@ def test_verify_checks_state_with_one_check_per_track_that_has_tables_to_serve()
         "GeoStateCheck",
         "HotlineStateCheck",
         "IntelStateCheck",
+        "DeescalationStateCheck",
     ]
 
 

@@ -24,6 +24,12 @@ from fusioncell.cell.policy import (
 )
 from fusioncell.cell.rules import CELL_RULES
 from fusioncell.cell.state_check import CellStateCheck
+from fusioncell.deescalation import api as deescalation_api
+from fusioncell.deescalation import models as deescalation_models
+from fusioncell.deescalation.entries import DEESCALATION_READ_PERMISSIONS, DeescalationEntry
+from fusioncell.deescalation.feed import DeescalationFeed
+from fusioncell.deescalation.rules import DEESCALATION_RULES
+from fusioncell.deescalation.state_check import DeescalationStateCheck
 from fusioncell.geo import api as geo_api
 from fusioncell.geo import models as geo_models
 from fusioncell.geo import views as geo_views
@@ -59,7 +65,7 @@ from fusioncell.ledger.verify.state import StateCheck
 from fusioncell.live import models as live_models
 from fusioncell.live.feeds import EventFeed, check_feeds
 from fusioncell.text import N_
-from fusioncell.tracks import NavItem, ObligationsProvider, Track, Worker
+from fusioncell.tracks import MapLayer, NavItem, ObligationsProvider, Track, Worker
 
 TRACKS: tuple[Track, ...] = (
     Track(
@@ -118,7 +124,20 @@ TRACKS: tuple[Track, ...] = (
         routers=(intel_api.router, taxii_routes.router),
         pages=(intel_views.router,),
         nav=(NavItem("/intel", N_("Intelligence"), 15, requires=intel_policy.may_read),),
+        map_layers=(
+            MapLayer("/api/v1/intel/map", N_("Intelligence reports"), intel_policy.may_read),
+        ),
         feeds=(IntelFeed(),),
+    ),
+    Track(
+        name="deescalation",
+        models=(deescalation_models,),
+        entry_types=(DeescalationEntry,),
+        read_permissions=DEESCALATION_READ_PERMISSIONS,
+        rules=DEESCALATION_RULES,
+        state_checks=(DeescalationStateCheck(),),
+        routers=(deescalation_api.router,),
+        feeds=(DeescalationFeed(),),
     ),
 )
 
@@ -135,6 +154,10 @@ PAGE_ROUTERS: tuple[APIRouter, ...] = tuple(r for track in TRACKS for r in track
 NAV: tuple[NavItem, ...] = tuple(
     sorted((item for track in TRACKS for item in track.nav), key=lambda item: item.order)
 )
+
+# The map page's layers beyond the agreed geometry, every track's; each shown to whoever
+# may read it.
+MAP_LAYERS: tuple[MapLayer, ...] = tuple(layer for track in TRACKS for layer in track.map_layers)
 
 # The live-event bus's feeds: one SSE stream per member carries every track's events.
 FEEDS: tuple[EventFeed, ...] = tuple(feed for track in TRACKS for feed in track.feeds)

@@ -11,6 +11,7 @@ import pytest
 
 from fusioncell.cell.rules import CELL_RULES
 from fusioncell.config import Settings
+from fusioncell.deescalation.rules import load_rules as load_deescalation_rules
 from fusioncell.hotline.rules import DEFAULT_RULES, HOTLINE_RULES, HotlineRules, load_rules
 from fusioncell.ledger.context import build_ledger_context
 from fusioncell.ledger.entries import canonical
@@ -18,15 +19,18 @@ from fusioncell.ledger.rules import RulesSection, register_sections, registered_
 
 # The rules hash of the shipped hotline rules and default settings. Registering the rules as
 # sections kept the hash logs had bound ("2e79e3f5..."); it changed once since, on purpose,
-# when the text limit became ``max_text_chars`` (characters, as the page counts them): a
-# server started with new rules logs their adoption. Any other change here is a mistake.
-SHIPPED_RULES_HASH = "f87d44eefb7ecc7fb244c1bc3e2939a424ec09d4b5dfae65d9f43f50dbcbdf33"
+# when the text limit became ``max_text_chars`` (characters, as the page counts them), and
+# once more when the de-escalation track registered its limits (``deescalation/rules.toml``):
+# a server started with new rules logs their adoption. Any other change here is a mistake.
+SHIPPED_RULES_HASH = "6fcf71c9c55f1fefbda462e341b1c609ac78caca334050bd43536a36c6f1a47b"
 
 
 def document_as_written_before_sections(settings: Settings) -> dict[str, Any]:
-    """The document ``ledger/context.py`` hard-coded before the sections were registered."""
+    """The document ``ledger/context.py`` hard-coded before the sections were registered
+    (with the de-escalation section registered since)."""
     return {
         "hotline": load_rules(settings.hotline_policy).document,
+        "deescalation": load_deescalation_rules().document,
         "version": 1,
         "cell": {
             "login_backoff_threshold": settings.login_backoff_threshold,
@@ -75,7 +79,7 @@ def test_a_track_reads_its_section_by_its_object_or_by_name(tmp_path: Path) -> N
 def test_every_registered_section_is_in_the_document_and_nothing_else(tmp_path: Path) -> None:
     context = build_ledger_context(Settings(database_url="sqlite://", key_dir=tmp_path))
     names = {section.name for section in registered_sections()}
-    assert names == {"cell", "hotline"}
+    assert names == {"cell", "hotline", "deescalation"}
     assert set(context.policy) == names | {"version"}
 
 

@@ -1,0 +1,239 @@
+"""Recording observations: a FeatureCollection of holdings, one signed entry per batch.
+
+Who may say what: a party declares only its own holdings and reports only the other party's;
+inspections and sensor readings are the verifier's. Declarations and the verifier's counts
+are released to both parties, the supervisor and the verifier; a report to its reporter and
+the supervisor, and to whom else the reporter names (``release_to``).
+
+Client-chosen feature ids make a retry harmless: a feature the author already recorded with
+the same content is not written again, and the same id with other content is a conflict.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from fusioncell.cell.policy import Viewer, author_of
+from fusioncell.db.transaction import atomic
+from fusioncell.deescalation import engine
+from fusioncell.deescalation.entries import DeescalationEntry
+from fusioncell.deescalation.events import EventKind, emit_deescalation
+from fusioncell.deescalation.features import ParsedFeature, parse_collection
+from fusioncell.deescalation.models import (
+    ObservationBatch,
+    ObservationRelease,
+    ObservationRow,
+    Source,
+)
+from fusioncell.deescalation.policy import may_record, require
+from fusioncell.deescalation.queries import (
+    Directory,
+    compliance,
+    directory,
+    find_own_observations,
+    geometry_in_force,
+    rules_in_force,
+)
+from fusioncell.errors import Forbidden, IdempotencyConflict, InvalidInput
+from fusioncell.ledger.entries import audience
+from fusioncell.ledger.record import record
+from fusioncell.text import N_
+
+SOURCE_CLASS = {
+    Source.DECLARATION: "declaration",
+    Source.INSPECTION: "verification",
+    Source.SENSOR: "verification",
+    Source.REPORT: "report",
+}
+_MAY_NOT = N_(
+    "Declarations and reports are a party liaison officer's; inspections and sensor readings "
+    "the verifier's."
+)
+_OWN_ONLY = N_("A party declares only its own holdings.")
+_OTHER_ONLY = N_("A party reports only the other party's holdings.")
+_UNKNOWN_ORGANISATION = N_("release_to names an organisation the cell does not have.")
+
+
+@dataclass(frozen=True)
+class Recorded:
+    batch_id: uuid.UUID | None
+    log_index: int | None
+    stored: int  # the request's features now stored
+    new: int  # of which written by this request
+    candidates: list[dict[str, Any]]
+
+
+def _extent(geometry: engine.Geometry) -> tuple[float, float, float, float]:
+    bounds = [zone.geometry.bounds for zone in geometry.zones]
+    if not bounds:
+        return (-180.0, -90.0, 180.0, 90.0)
+    return (
+        min(b[0] for b in bounds),
+        min(b[1] for b in bounds),
+        max(b[2] for b in bounds),
+        max(b[3] for b in bounds),
+    )
+
+
+def _released_to(
+    dir_: Directory, actor: Viewer, source: str, release_to: tuple[str, ...]
+) -> list[str]:
+    if source != Source.REPORT:
+        return [o.slug for o in dir_.shared()]
+    unknown = [slug for slug in release_to if slug not in dir_.by_slug]
+    if unknown:
+        raise InvalidInput(_UNKNOWN_ORGANISATION, field="release_to", unknown=unknown)
+    own = dir_.by_id[actor.organisation_id].slug
+    return sorted({own, *(o.slug for o in dir_.supervisors()), *release_to})
+
+
+def _same(row: ObservationRow, feature: ParsedFeature, party_id: uuid.UUID, source: str) -> bool:
+    return (
+        row.unit,
+        row.party_id,
+        row.category,
+        row.count,
+        row.calibre_mm,
+        row.range_km,
+        row.lon,
+        row.lat,
+        row.observed_at,
+        row.source,
+    ) == (
+        feature.unit,
+        party_id,
+        feature.category,
+        feature.count,
+        feature.calibre_mm,
+        feature.range_km,
+        feature.lon,
+        feature.lat,
+        feature.observed_at,
+        source,
+    )
+
+
+def _raised(before: engine.Compliance, after: engine.Compliance) -> list[dict[str, Any]]:
+    """The candidates the batch raised: new ones, and those whose value it changed."""
+    earlier = {
+        (c.rule, c.party, c.zone, c.category, c.measure): (c.value, c.exception)
+        for c in before.candidates
+    }
+    return [
+        c.as_dict()
+        for c in after.candidates
+        if earlier.get((c.rule, c.party, c.zone, c.category, c.measure)) != (c.value, c.exception)
+    ]
+
+
+def do_record_observations(db: Session, actor: Viewer, document: Any, *, now: datetime) -> Recorded:
+    rules = rules_in_force(db)
+    dir_ = directory(db, actor)
+    parsed = parse_collection(
+        document,
+        categories=rules.categories,
+        parties=dir_.parties(),
+        extent=_extent(geometry_in_force(db, actor)),
+        now=now,
+        freeze_at=rules.freeze_at,
+    )
+    require(actor, may_record(actor, parsed.source), _MAY_NOT)
+    own = dir_.by_id[actor.organisation_id].slug
+    for index, feature in enumerate(parsed.features):
+        if parsed.source == Source.DECLARATION and feature.party != own:
+            raise Forbidden(_OWN_ONLY, feature=index, field="party")
+        if parsed.source == Source.REPORT and feature.party == own:
+            raise Forbidden(_OTHER_ONLY, feature=index, field="party")
+    released_to = _released_to(dir_, actor, parsed.source, parsed.release_to)
+    source_class = SOURCE_CLASS[Source(parsed.source)]
+    before = compliance(db, actor, at=now, source=source_class)
+    with atomic(db):
+        existing = find_own_observations(db, actor.member_id, [f.id for f in parsed.features])
+        new: list[ParsedFeature] = []
+        for index, feature in enumerate(parsed.features):
+            earlier = existing.get(feature.id)
+            if earlier is None:
+                new.append(feature)
+            elif not _same(earlier, feature, dir_.by_slug[feature.party].id, parsed.source):
+                raise IdempotencyConflict(feature=index, feature_id=feature.id)
+        if not new:
+            batches = {row.batch_id for row in existing.values()}
+            first = next(iter(batches)) if len(batches) == 1 else None
+            return Recorded(first, None, len(parsed.features), 0, [])
+        batch_id = uuid.uuid4()
+        ids = {feature.id: uuid.uuid4() for feature in new}
+        grade = parsed.grade
+        appended = record(
+            db,
+            author_of(actor),
+            DeescalationEntry.OBSERVATIONS_RECORDED,
+            {
+                "batch": str(batch_id),
+                "source": parsed.source,
+                "grade": grade,
+                "organisation": own,
+                "member": str(actor.member_id),
+                "released_to": released_to,
+                "features": [f.as_feature(str(ids[f.id])) for f in new],
+            },
+            audience=audience(organisations=[dir_.by_slug[s].id for s in released_to]),
+            now=now,
+        )
+        db.add(
+            ObservationBatch(
+                id=batch_id,
+                author_id=actor.member_id,
+                organisation_id=actor.organisation_id,
+                source=parsed.source,
+                reliability=grade[0] if grade else None,
+                credibility=int(grade[1]) if grade else None,
+                log_index=appended.index,
+                recorded_at=appended.logged_at,
+            )
+        )
+        db.flush()
+        db.add_all(
+            [
+                ObservationRelease(batch_id=batch_id, organisation_id=dir_.by_slug[s].id)
+                for s in released_to
+            ]
+        )
+        db.add_all(
+            [
+                ObservationRow(
+                    id=ids[f.id],
+                    batch_id=batch_id,
+                    author_id=actor.member_id,
+                    feature_id=f.id,
+                    reporter_id=actor.organisation_id,
+                    party_id=dir_.by_slug[f.party].id,
+                    unit=f.unit,
+                    category=f.category,
+                    count=f.count,
+                    calibre_mm=f.calibre_mm,
+                    range_km=f.range_km,
+                    lon=f.lon,
+                    lat=f.lat,
+                    observed_at=f.observed_at,
+                    source=parsed.source,
+                )
+                for f in new
+            ]
+        )
+        emit_deescalation(
+            db,
+            EventKind.OBSERVATIONS,
+            subject=str(batch_id),
+            log_index=appended.index,
+            payload={"batch": str(batch_id), "source": parsed.source, "count": len(new)},
+            now=now,
+        )
+    after = compliance(db, actor, at=now, source=source_class)
+    return Recorded(
+        batch_id, appended.index, len(parsed.features), len(new), _raised(before, after)
+    )

@@ -1,0 +1,175 @@
+"""REST routes of the de-escalation track. Every read goes through ``deescalation.queries``,
+so compliance is computed from what is released to the viewer and nothing else."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Header, Query
+from sqlalchemy.orm import Session
+
+from fusioncell.cell.policy import Viewer
+from fusioncell.deescalation import queries
+from fusioncell.deescalation.actions.baselines import do_accept_baseline, do_declare_baseline
+from fusioncell.deescalation.actions.exceptions import do_propose_exception, do_sign_exception
+from fusioncell.deescalation.actions.observations import do_record_observations
+from fusioncell.deescalation.models import AgreedExceptionRow, Baseline
+from fusioncell.deescalation.schemas import (
+    BaselineOut,
+    ComplianceOut,
+    DeclareBaselineIn,
+    ExceptionOut,
+    ObservationsOut,
+    ProposeExceptionIn,
+)
+from fusioncell.errors import InvalidInput, NotFound
+from fusioncell.idempotency import resolve_id
+from fusioncell.web.deps import AppClock, CurrentViewer, Db
+
+router = APIRouter(prefix="/api/v1/deescalation", tags=["deescalation"])
+IdempotencyKey = Annotated[str | None, Header(max_length=200)]
+
+
+@router.post("/observations", response_model=ObservationsOut, status_code=201)
+def record_observations(
+    viewer: CurrentViewer,
+    db: Db,
+    clock: AppClock,
+    collection: Annotated[dict[str, Any], Body()],
+) -> ObservationsOut:
+    """An RFC 7946 FeatureCollection of Points, each a unit's holding: properties ``unit``,
+    ``party``, ``category``, ``count``, ``calibre_mm``, ``range_km``, ``observed_at``,
+    ``source`` (and ``grade`` for a report); the feature's ``id`` is the client's."""
+    recorded = do_record_observations(db, viewer, collection, now=clock.now())
+    return ObservationsOut.model_validate(
+        {
+            "batch": recorded.batch_id,
+            "log_index": recorded.log_index,
+            "stored": recorded.stored,
+            "new": recorded.new,
+            "candidates": recorded.candidates,
+        }
+    )
+
+
+@router.get("/compliance", response_model=ComplianceOut)
+def compliance(
+    viewer: CurrentViewer,
+    db: Db,
+    clock: AppClock,
+    at: datetime | None = None,
+    source: Annotated[str, Query(max_length=16)] = "verification",
+) -> ComplianceOut:
+    """Holdings and violation candidates at ``at`` (default: now) for a source class
+    (``declaration``, ``verification``: inspections and sensors, ``report``), computed from
+    the observations released to the viewer."""
+    when = at or clock.now()
+    if when.tzinfo is None or when.utcoffset() is None:
+        raise InvalidInput("give at with its time zone", field="at")
+    result = queries.compliance(db, viewer, at=when, source=source)
+    return ComplianceOut.model_validate({"at": when, "source": source, **result.as_dict()})
+
+
+def _baseline_out(db: Session, viewer: Viewer, baseline: Baseline) -> BaselineOut:
+    slugs = {o.id: o.slug for o in queries.directory(db, viewer).by_id.values()}
+    return BaselineOut(
+        id=baseline.id,
+        party=slugs[baseline.party_id],
+        at=baseline.at,
+        holdings=baseline.holdings,
+        log_index=baseline.log_index,
+        accepted=baseline.accepted_log_index is not None,
+        accepted_log_index=baseline.accepted_log_index,
+    )
+
+
+@router.get("/baselines", response_model=list[BaselineOut])
+def list_baselines(viewer: CurrentViewer, db: Db) -> list[BaselineOut]:
+    return [_baseline_out(db, viewer, b) for b in queries.list_baselines(db, viewer)]
+
+
+@router.post("/baselines", response_model=BaselineOut, status_code=201)
+def declare_baseline(
+    body: DeclareBaselineIn,
+    viewer: CurrentViewer,
+    db: Db,
+    clock: AppClock,
+    idempotency_key: IdempotencyKey = None,
+) -> BaselineOut:
+    baseline = do_declare_baseline(
+        db,
+        viewer,
+        baseline_id=resolve_id(viewer, body.id, idempotency_key, scope="deescalation-baseline"),
+        party=body.party,
+        holdings=[h.model_dump() for h in body.holdings],
+        now=clock.now(),
+    )
+    return _baseline_out(db, viewer, baseline)
+
+
+@router.post("/baselines/{baseline_id}/accept", response_model=BaselineOut)
+def accept_baseline(
+    baseline_id: uuid.UUID, viewer: CurrentViewer, db: Db, clock: AppClock
+) -> BaselineOut:
+    baseline = do_accept_baseline(db, viewer, baseline_id=baseline_id, now=clock.now())
+    return _baseline_out(db, viewer, baseline)
+
+
+def _exception_out(db: Session, viewer: Viewer, row: AgreedExceptionRow) -> ExceptionOut:
+    dir_ = queries.directory(db, viewer)
+    signed = queries.signatures_of(db, [row.id]).get(row.id, set())
+    return ExceptionOut(
+        id=row.id,
+        party=dir_.by_id[row.party_id].slug,
+        zone=row.zone,
+        category=row.category,
+        max_count=row.max_count,
+        valid_from=row.valid_from,
+        valid_until=row.valid_until,
+        note=row.note,
+        log_index=row.log_index,
+        signed_by=sorted(dir_.by_id[o].slug for o in signed),
+        agreed=queries.signatories(dir_) <= signed,
+    )
+
+
+@router.get("/exceptions", response_model=list[ExceptionOut])
+def list_exceptions(viewer: CurrentViewer, db: Db) -> list[ExceptionOut]:
+    return [_exception_out(db, viewer, e) for e in queries.list_exceptions(db, viewer)]
+
+
+@router.post("/exceptions", response_model=ExceptionOut, status_code=201)
+def propose_exception(
+    body: ProposeExceptionIn,
+    viewer: CurrentViewer,
+    db: Db,
+    clock: AppClock,
+    idempotency_key: IdempotencyKey = None,
+) -> ExceptionOut:
+    row = do_propose_exception(
+        db,
+        viewer,
+        exception_id=resolve_id(viewer, body.id, idempotency_key, scope="deescalation-exception"),
+        party=body.party,
+        zone=body.zone,
+        category=body.category,
+        max_count=body.max_count,
+        valid_from=body.valid_from,
+        valid_until=body.valid_until,
+        note=body.note,
+        now=clock.now(),
+    )
+    return _exception_out(db, viewer, row)
+
+
+@router.post("/exceptions/{exception_id}/signatures", response_model=ExceptionOut, status_code=201)
+def sign_exception(
+    exception_id: uuid.UUID, viewer: CurrentViewer, db: Db, clock: AppClock
+) -> ExceptionOut:
+    do_sign_exception(db, viewer, exception_id=exception_id, now=clock.now())
+    row = queries.get_exception(db, viewer, exception_id)
+    if row is None:
+        raise NotFound()
+    return _exception_out(db, viewer, row)

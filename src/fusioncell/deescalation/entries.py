@@ -1,0 +1,24 @@
+"""The de-escalation track's entry types. Values are signed: never rename or reuse one."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from fusioncell.cell.policy import Permission
+
+
+class DeescalationEntry(StrEnum):
+    # A FeatureCollection of observations, its features in the body.
+    OBSERVATIONS_RECORDED = "deescalation.observations.recorded"
+    BASELINE_DECLARED = "deescalation.baseline.declared"
+    BASELINE_ACCEPTED = "deescalation.baseline.accepted"
+    EXCEPTION_PROPOSED = "deescalation.exception.proposed"
+    EXCEPTION_SIGNED = "deescalation.exception.signed"
+
+
+# Each body goes to the organisations its ``released_to`` names and, within them, to those
+# who read the cell's traffic: never to the operator, who sits in the supervising
+# organisation (as for intelligence).
+DEESCALATION_READ_PERMISSIONS: dict[StrEnum, Permission | None] = dict.fromkeys(
+    DeescalationEntry, Permission.MESSAGE_READ
+)

@@ -1,0 +1,258 @@
+"""Reads of the de-escalation track, viewer first: observations released to the viewer's
+organisation (the filter is in the SQL), baselines and exceptions for those they are released
+to, and compliance computed from exactly those."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fusioncell.cell.models import Organisation, OrganisationKind
+from fusioncell.cell.policy import Viewer
+from fusioncell.cell.queries import list_organisations
+from fusioncell.deescalation import engine
+from fusioncell.deescalation.models import (
+    AgreedExceptionRow,
+    Baseline,
+    ExceptionSignature,
+    ObservationRelease,
+    ObservationRow,
+)
+from fusioncell.deescalation.policy import may_read, require
+from fusioncell.deescalation.rules import DEESCALATION_RULES, DeescalationRules
+from fusioncell.errors import InvalidInput
+from fusioncell.geo.queries import list_zones
+from fusioncell.ledger.context import ledger_context
+from fusioncell.text import N_
+
+# Who reads the track's shared objects (declarations, inspections, baselines, exceptions).
+SHARED_KINDS = frozenset(
+    {OrganisationKind.PARTY, OrganisationKind.SUPERVISOR, OrganisationKind.VERIFIER}
+)
+_BAD_SOURCE = N_("The source class is declaration, verification or report.")
+
+
+@dataclass(frozen=True)
+class Directory:
+    """The cell's organisations, by slug and by id."""
+
+    by_slug: dict[str, Organisation]
+    by_id: dict[uuid.UUID, Organisation]
+
+    def parties(self) -> list[str]:
+        return sorted(o.slug for o in self.by_slug.values() if o.kind == OrganisationKind.PARTY)
+
+    def shared(self) -> list[Organisation]:
+        """Both parties, the supervisor and the verifier."""
+        return sorted(
+            (o for o in self.by_slug.values() if o.kind in SHARED_KINDS), key=lambda o: o.slug
+        )
+
+    def supervisors(self) -> list[Organisation]:
+        return [o for o in self.by_slug.values() if o.kind == OrganisationKind.SUPERVISOR]
+
+
+def directory(db: Session, viewer: Viewer) -> Directory:
+    organisations = list_organisations(db, viewer)
+    return Directory({o.slug: o for o in organisations}, {o.id: o for o in organisations})
+
+
+def rules_in_force(db: Session) -> DeescalationRules:
+    return ledger_context(db).rules(DEESCALATION_RULES)
+
+
+def geometry_in_force(db: Session, viewer: Viewer) -> engine.Geometry:
+    """The zones as ``GET /api/v1/geo/zones`` serves them (the version in force)."""
+    return engine.Geometry.from_features(list_zones(db, viewer))
+
+
+def list_observations(
+    db: Session, viewer: Viewer, *, until: datetime | None = None
+) -> Sequence[ObservationRow]:
+    """Observations released to the viewer's organisation, oldest first."""
+    if not may_read(viewer):
+        return []
+    query = (
+        select(ObservationRow)
+        .join(ObservationRelease, ObservationRelease.batch_id == ObservationRow.batch_id)
+        .where(ObservationRelease.organisation_id == viewer.organisation_id)
+    )
+    if until is not None:
+        query = query.where(ObservationRow.observed_at <= until)
+    return db.scalars(query.order_by(ObservationRow.observed_at, ObservationRow.id)).all()
+
+
+def find_own_observations(
+    db: Session, author_id: uuid.UUID, feature_ids: Sequence[str]
+) -> dict[str, ObservationRow]:
+    """An author's observations by feature id (a retry's first result)."""
+    rows = db.scalars(
+        select(ObservationRow).where(
+            ObservationRow.author_id == author_id, ObservationRow.feature_id.in_(feature_ids)
+        )
+    ).all()
+    return {row.feature_id: row for row in rows}
+
+
+def _reads_shared(viewer: Viewer) -> bool:
+    return may_read(viewer) and viewer.organisation_kind in SHARED_KINDS
+
+
+def list_baselines(db: Session, viewer: Viewer) -> Sequence[Baseline]:
+    if not _reads_shared(viewer):
+        return []
+    return db.scalars(select(Baseline).order_by(Baseline.log_index)).all()
+
+
+def get_baseline(db: Session, viewer: Viewer, baseline_id: uuid.UUID) -> Baseline | None:
+    if not _reads_shared(viewer):
+        return None
+    return db.get(Baseline, baseline_id)
+
+
+def find_own_baseline(db: Session, member_id: uuid.UUID, client_id: uuid.UUID) -> Baseline | None:
+    return db.scalar(
+        select(Baseline).where(Baseline.declared_by == member_id, Baseline.client_id == client_id)
+    )
+
+
+def baseline_id_taken(db: Session, baseline_id: uuid.UUID) -> bool:
+    return db.get(Baseline, baseline_id) is not None
+
+
+def list_exceptions(db: Session, viewer: Viewer) -> Sequence[AgreedExceptionRow]:
+    if not _reads_shared(viewer):
+        return []
+    return db.scalars(select(AgreedExceptionRow).order_by(AgreedExceptionRow.log_index)).all()
+
+
+def get_exception(
+    db: Session, viewer: Viewer, exception_id: uuid.UUID
+) -> AgreedExceptionRow | None:
+    if not _reads_shared(viewer):
+        return None
+    return db.get(AgreedExceptionRow, exception_id)
+
+
+def find_own_exception(
+    db: Session, member_id: uuid.UUID, client_id: uuid.UUID
+) -> AgreedExceptionRow | None:
+    return db.scalar(
+        select(AgreedExceptionRow).where(
+            AgreedExceptionRow.proposed_by == member_id, AgreedExceptionRow.client_id == client_id
+        )
+    )
+
+
+def exception_id_taken(db: Session, exception_id: uuid.UUID) -> bool:
+    return db.get(AgreedExceptionRow, exception_id) is not None
+
+
+def signatures_of(
+    db: Session, exception_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, set[uuid.UUID]]:
+    """The organisations that signed each exception (the exceptions come from reads above)."""
+    signed: dict[uuid.UUID, set[uuid.UUID]] = {}
+    if not exception_ids:
+        return signed
+    for row in db.scalars(
+        select(ExceptionSignature).where(ExceptionSignature.exception_id.in_(exception_ids))
+    ):
+        signed.setdefault(row.exception_id, set()).add(row.organisation_id)
+    return signed
+
+
+def signatories(dir_: Directory) -> set[uuid.UUID]:
+    """Whose signatures put an exception in force: every party and the supervisor."""
+    return {o.id for o in dir_.by_slug.values() if o.kind == OrganisationKind.PARTY} | {
+        o.id for o in dir_.supervisors()
+    }
+
+
+# -- compliance ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Inputs:
+    geometry: engine.Geometry
+    observations: engine.Observations
+    baselines: list[engine.Baseline]
+    exceptions: list[engine.AgreedException]
+    rules: DeescalationRules
+
+
+def engine_inputs(db: Session, viewer: Viewer, *, until: datetime | None = None) -> Inputs:
+    """What the engine needs, as the viewer may read it."""
+    dir_ = directory(db, viewer)
+    rules = rules_in_force(db)
+    rows = list_observations(db, viewer, until=until)
+    slug = {o.id: o.slug for o in dir_.by_id.values()}
+    observations = engine.Observations.from_rows(
+        [
+            engine.Observation(
+                id=str(row.id),
+                unit=row.unit,
+                party=slug[row.party_id],
+                category=row.category,
+                count=row.count,
+                lon=row.lon,
+                lat=row.lat,
+                observed_at=row.observed_at,
+                source=row.source,
+                reporter=slug[row.reporter_id],
+                calibre_mm=row.calibre_mm,
+                range_km=row.range_km,
+            )
+            for row in rows
+        ],
+        rules.categories,
+    )
+    baselines = [
+        engine.Baseline(
+            id=str(b.id),
+            party=slug[b.party_id],
+            at=b.at,
+            counts={(h["zone"], h["category"]): int(h["count"]) for h in b.holdings},
+        )
+        for b in list_baselines(db, viewer)
+        if b.accepted_log_index is not None
+    ]
+    candidates = list_exceptions(db, viewer)
+    signed = signatures_of(db, [e.id for e in candidates])
+    needed = signatories(dir_)
+    exceptions = [
+        engine.AgreedException(
+            id=str(e.id),
+            party=slug[e.party_id],
+            zone=e.zone,
+            category=e.category,
+            max_count=e.max_count,
+            valid_from=e.valid_from,
+            valid_until=e.valid_until,
+        )
+        for e in candidates
+        if needed <= signed.get(e.id, set())
+    ]
+    return Inputs(geometry_in_force(db, viewer), observations, baselines, exceptions, rules)
+
+
+def compliance(db: Session, viewer: Viewer, *, at: datetime, source: str) -> engine.Compliance:
+    """Holdings and candidates at ``at`` from the observations released to the viewer."""
+    require(viewer, may_read(viewer), "this needs the permission to read the cell's traffic")
+    if source not in engine.SOURCE_CLASSES:
+        raise InvalidInput(_BAD_SOURCE, field="source", sources=list(engine.SOURCE_CLASSES))
+    inputs = engine_inputs(db, viewer, until=at)
+    return engine.compliance(
+        inputs.geometry,
+        inputs.observations,
+        inputs.baselines,
+        inputs.exceptions,
+        inputs.rules,
+        at=at,
+        source=source,
+    )
