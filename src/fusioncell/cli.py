@@ -216,6 +216,7 @@ def demo(
 ) -> None:
     """Create the demo cell if the database is empty, then serve it with a witness per party."""
     from fusioncell.scenario.demo import MEMBERS, load_demo
+    from fusioncell.scenario.deescalation_story import load_deescalation_story
     from fusioncell.scenario.hotline_story import LEAD, load_hotline_story
     from fusioncell.scenario.intel_story import load_intel_story
 
@@ -235,6 +236,7 @@ def demo(
                 hash_profile=settings.password_hash_profile,
             )
             load_hotline_story(db, start=start + timedelta(seconds=30))
+            load_deescalation_story(db, start=start + timedelta(seconds=30))
             load_intel_story(db, start=start + LEAD + timedelta(seconds=35))
     table = Table(title="Demo logins")
     table.add_column("username")

@@ -27,7 +27,7 @@ URL = "/api/v1/deescalation"
 # Inside ALPHA's 0-10 band (west of line A near Quneitra), BRAVO's 0-10 band (outside
 # sector S) and ALPHA's 10-20 band.
 ALPHA_0_10 = (35.75, 33.12)
-BRAVO_0_10 = (35.84, 33.36)
+BRAVO_0_10 = (35.95, 33.38)
 ALPHA_10_20 = (35.68, 33.05)
 
 
