@@ -26,9 +26,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from fusioncell.cell.models import Member
 from fusioncell.cell.policy import Viewer
-from fusioncell.cell.queries import viewer_of
+from fusioncell.cell.queries import console_of_cell, get_member_by_username, viewer_of
 from fusioncell.hotline.actions.channels import CELL_CHANNEL_ID, bilateral_channel_id
 from fusioncell.hotline.actions.escalation import do_escalate_due
 from fusioncell.hotline.actions.messages import (
@@ -85,11 +84,12 @@ SIDES = (
 )
 
 
-def _member(db: Session, username: str) -> Member:
-    found = db.get(Member, stable_id("member", username))
-    if found is None:
-        raise LookupError(f"the demo has no member {username}")
-    return found
+def _member(db: Session, username: str) -> Viewer:
+    """A demo member as they act, read as the cell's console reads members."""
+    console = console_of_cell(db)
+    if console is None:
+        raise LookupError("the demo cell has no supervising organisation")
+    return viewer_of(get_member_by_username(db, console, username))
 
 
 def _id(name: str) -> uuid.UUID:
@@ -118,10 +118,10 @@ _Step = tuple[timedelta, Callable[[datetime], object]]
 
 
 def _steps(db: Session, side: _Side, *, lag: timedelta) -> list[_Step]:
-    liaison = viewer_of(_member(db, f"{side.party.lower()}.liaison"))
-    own_duty = viewer_of(_member(db, f"{side.party.lower()}.duty"))
-    other_duty = viewer_of(_member(db, f"{side.other.lower()}.duty"))
-    chair = viewer_of(_member(db, "supervisor.chair"))
+    liaison = _member(db, f"{side.party.lower()}.liaison")
+    own_duty = _member(db, f"{side.party.lower()}.duty")
+    other_duty = _member(db, f"{side.other.lower()}.duty")
+    chair = _member(db, "supervisor.chair")
     key = side.party.lower()
     subject, question = side.question
 
