@@ -65,6 +65,7 @@ def page(
         current_path=request.url.path,
         load_console=console_loader(request, viewer),
         console_labels=script_labels(language) if viewer is not None else "{}",
+        stream_kinds=" ".join(sorted(k for f in request.app.state.streams.feeds for k in f.kinds)),
         clock_now=request.app.state.clock.now(),
         **context,
     )

@@ -5,8 +5,9 @@
  * (#console-strip, #console-alert; web/templates/console.html) work without this script. With it:
  *
  *   - ONE EventSource per page on data-stream (GET /api/v1/stream, the one live bus). Each frame
- *     becomes a DOM CustomEvent "fusioncell:frame" on document ({kind, id, data}); hotline.js
- *     listens to those instead of opening a stream of its own. "fusioncell:connection"
+ *     becomes a DOM CustomEvent "fusioncell:frame" on document ({kind, id, data}) for every kind
+ *     a track's feed emits (data-stream-kinds, from the registry); hotline.js and intel.js
+ *     listen to those instead of opening a stream of their own. "fusioncell:connection"
  *     ({state: "connecting" | "open" | "down", since}) tells the page the stream's state;
  *   - a message, acknowledgement or escalation frame fetches the strip again (GET /console, one
  *     request per burst). An item that alerts (a FLASH) and is new, or any item whose escalation
@@ -31,7 +32,9 @@
   var body = document.body;
   var STREAM = body.getAttribute("data-stream");
   if (!STREAM) return;
-  var KINDS = ["message", "delivered", "acknowledged", "escalation"];
+  // Every track's live event kinds, from the registry (bootstrap.FEEDS, in base.html): the one
+  // stream dispatches them all, so a track's script listens here and opens no stream of its own.
+  var KINDS = (body.getAttribute("data-stream-kinds") || "").split(/\s+/).filter(Boolean);
   var REFRESHING = ["message", "acknowledged", "escalation"];
 
   var labels = {};

@@ -2,14 +2,15 @@
  * Intelligence pages, live: a new report, release or response released to the member's
  * organisation is announced at the top of the list (or of the report it answers) with a link.
  * The server sends only what is released to the member (the stream reads through the
- * releasability). The header's console.js keeps one stream per page for the hotline's events;
- * until it carries intelligence events too, this page listens for them on a stream of its own.
+ * releasability). The header's console.js keeps the page's one stream and dispatches every
+ * track's frames as "fusioncell:frame" events; this script listens to those and opens none.
  */
 (function () {
   "use strict";
   var root = document.getElementById("intel");
   var notice = document.getElementById("intel-arrived");
-  if (!root || !notice || typeof window.EventSource !== "function") return;
+  if (!root || !notice) return;
+  var KINDS = ["intel-report", "intel-response"];
   var labels = {};
   try {
     labels = JSON.parse(root.getAttribute("data-i18n") || "{}");
@@ -36,24 +37,14 @@
     notice.hidden = false;
     root.setAttribute("data-arrived", data.report);
   }
-  var source = null;
-  function connect() {
-    source = new window.EventSource("/api/v1/stream");
-    ["intel-report", "intel-response"].forEach(function (kind) {
-      source.addEventListener(kind, function (event) {
-        try {
-          show(JSON.parse(event.data));
-        } catch (err) {
-          /* a frame that is not JSON is not ours */
-        }
-      });
-    });
-    source.addEventListener("open", function () {
-      root.setAttribute("data-live", "open");
-    });
-  }
-  connect();
-  window.addEventListener("pagehide", function () {
-    if (source) source.close();
+  document.addEventListener("fusioncell:frame", function (event) {
+    var detail = event.detail || {};
+    if (KINDS.indexOf(detail.kind) >= 0) show(detail.data);
   });
+  document.addEventListener("fusioncell:connection", function (event) {
+    var state = event.detail && event.detail.state;
+    root.setAttribute("data-live", state === "open" ? "open" : state || "connecting");
+  });
+  var body = document.body;
+  if (body.getAttribute("data-connection") === "open") root.setAttribute("data-live", "open");
 })();
