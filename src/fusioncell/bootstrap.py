@@ -65,7 +65,7 @@ from fusioncell.ledger.verify.state import StateCheck
 from fusioncell.live import models as live_models
 from fusioncell.live.feeds import EventFeed, check_feeds
 from fusioncell.text import N_
-from fusioncell.tracks import NavItem, ObligationsProvider, Track, Worker
+from fusioncell.tracks import MapLayer, NavItem, ObligationsProvider, Track, Worker
 
 TRACKS: tuple[Track, ...] = (
     Track(
@@ -124,6 +124,9 @@ TRACKS: tuple[Track, ...] = (
         routers=(intel_api.router, taxii_routes.router),
         pages=(intel_views.router,),
         nav=(NavItem("/intel", N_("Intelligence"), 15, requires=intel_policy.may_read),),
+        map_layers=(
+            MapLayer("/api/v1/intel/map", N_("Intelligence reports"), intel_policy.may_read),
+        ),
         feeds=(IntelFeed(),),
     ),
     Track(
@@ -151,6 +154,10 @@ PAGE_ROUTERS: tuple[APIRouter, ...] = tuple(r for track in TRACKS for r in track
 NAV: tuple[NavItem, ...] = tuple(
     sorted((item for track in TRACKS for item in track.nav), key=lambda item: item.order)
 )
+
+# The map page's layers beyond the agreed geometry, every track's; each shown to whoever
+# may read it.
+MAP_LAYERS: tuple[MapLayer, ...] = tuple(layer for track in TRACKS for layer in track.map_layers)
 
 # The live-event bus's feeds: one SSE stream per member carries every track's events.
 FEEDS: tuple[EventFeed, ...] = tuple(feed for track in TRACKS for feed in track.feeds)

@@ -45,6 +45,21 @@ class NavItem:
 
 
 @dataclass(frozen=True)
+class MapLayer:
+    """A layer a track adds to the map page: where its GeoJSON (RFC 7946) is read from (a
+    route that filters through the policy), its label (marked with ``N_``), and who is shown
+    it (as ``NavItem.requires``). Each feature's ``properties`` may carry ``title``, ``grade``,
+    ``tlp`` and ``url`` (its page) for the popup."""
+
+    url: str
+    label: str
+    requires: Permission | Callable[[Viewer], bool] | None = None
+
+    def shown_to(self, viewer: Viewer) -> bool:
+        return NavItem(self.url, self.label, 0, self.requires).shown_to(viewer)
+
+
+@dataclass(frozen=True)
 class Obligation:
     """Something the member's party owes now, shown on every page's header strip: the web
     shell knows a track's obligations only through these values."""
@@ -111,6 +126,8 @@ class Track:
     pages: tuple[Any, ...] = ()
     # Pages in the navigation.
     nav: tuple[NavItem, ...] = ()
+    # Layers on the map page, beside the agreed geometry.
+    map_layers: tuple[MapLayer, ...] = ()
     # Its feeds on the live-event bus: which of its events a viewer hears, rendered how.
     feeds: tuple[EventFeed, ...] = ()
     # Background workers, made and started by the app (when it runs background duties).

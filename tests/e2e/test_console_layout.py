@@ -1,6 +1,6 @@
 """The console's layout in en / ar / he, on a desktop (1366x768) and a phone (390x844): the
 header is one row on the desktop and under 120 px on the phone, whatever the language; a
-screenshot of each page, with the demo's hotline story in it, goes to test-artifacts/ for a
+screenshot of each page, with the demo's hotline and intelligence stories in it, goes to test-artifacts/ for a
 reviewer to look at."""
 
 from __future__ import annotations
@@ -16,10 +16,20 @@ from tests.servers import serve_cell
 
 from fusioncell.clock import ManualClock
 from fusioncell.config import Settings
-from fusioncell.scenario.hotline_story import load_hotline_story
+from fusioncell.scenario.hotline_story import LEAD, load_hotline_story
+from fusioncell.scenario.intel_story import load_intel_story, story_id
 
 VIEWPORTS = {"desktop": {"width": 1366, "height": 768}, "phone": {"width": 390, "height": 844}}
-PAGES = ("/hotline", "/map", "/record", "/organisations", "/account", "/hotline/deadlines")
+PAGES = (
+    "/hotline",
+    "/map",
+    "/record",
+    "/organisations",
+    "/account",
+    "/hotline/deadlines",
+    "/intel",
+    f"/intel/reports/{story_id('alpha/relayed/release')}",
+)
 
 
 @pytest.fixture
@@ -29,6 +39,7 @@ def cell(
     """The demo with its hotline story told, so that each page is photographed with its
     content: open and escalated deadlines, the strip and the banner."""
     load_hotline_story(db, start=clock.now())
+    load_intel_story(db, start=clock.now() + LEAD)
     db.rollback()
     with serve_cell(database_url, settings) as (base, _process):
         yield base
@@ -83,6 +94,7 @@ def test_the_header_fits_in_every_language_and_each_page_is_photographed(
                     width = page.evaluate("document.documentElement.scrollWidth")
                     assert width <= VIEWPORTS[viewport]["width"], (language, path, width)
                 name = path.strip("/").replace("/", "-")
+                name = "intel-report" if name.startswith("intel-reports") else name
                 page.screenshot(path=str(ARTIFACTS / f"console-{name}-{language}-{viewport}.png"))
         switch_language(page, "en")
     finally:

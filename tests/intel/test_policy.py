@@ -3,12 +3,16 @@ permissions of their own (``intel:report:*``), and every intelligence path asks 
 
 from __future__ import annotations
 
+import html
+import json
+import re
 from collections.abc import Callable
 
 import pytest
 from fastapi.testclient import TestClient
 from tests.helpers.pages import HTML
 
+from fusioncell.bootstrap import FEEDS, MAP_LAYERS
 from fusioncell.cell.models import Role
 from fusioncell.cell.policy import ROLE_PERMISSIONS, Permission, Viewer
 from fusioncell.intel import policy
@@ -66,3 +70,35 @@ def test_a_duty_officer_neither_sees_the_link_nor_opens_the_pages(
     analyst = new_client()
     log_in("alpha.analyst", on=analyst)
     assert 'href="/intel"' in analyst.get("/hotline", headers=HTML).text
+
+
+def test_the_map_page_offers_the_intelligence_layer_to_whoever_reads_intelligence(
+    new_client: Callable[[], TestClient], log_in: Callable[..., str]
+) -> None:
+    assert [(layer.url, layer.label) for layer in MAP_LAYERS] == [
+        ("/api/v1/intel/map", "Intelligence reports")
+    ]
+    for username, shown in (("bravo.analyst", True), ("alpha.duty", False), ("cell.admin", False)):
+        browser = new_client()
+        log_in(username, on=browser)
+        page = browser.get("/map", headers=HTML)
+        assert page.status_code == 200
+        found = re.search(r'data-layers="([^"]*)"', page.text)
+        assert found is not None
+        layers = json.loads(html.unescape(found.group(1)))
+        assert layers == (
+            [{"url": "/api/v1/intel/map", "label": "Intelligence reports"}] if shown else []
+        )
+
+
+def test_every_page_names_every_feeds_live_kinds_for_the_one_stream(
+    new_client: Callable[[], TestClient], log_in: Callable[..., str]
+) -> None:
+    browser = new_client()
+    log_in("alpha.analyst", on=browser)
+    page = browser.get("/intel", headers=HTML).text
+    found = re.search(r'data-stream-kinds="([^"]*)"', page)
+    assert found is not None
+    kinds = set(found.group(1).split())
+    assert kinds == {kind for feed in FEEDS for kind in feed.kinds}
+    assert {"intel-report", "intel-response", "message", "acknowledged"} <= kinds

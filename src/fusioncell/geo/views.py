@@ -31,19 +31,28 @@ MAP_LABELS = [
     N_("Natural Earth"),
     N_("Position under the pointer: latitude, longitude and MGRS"),
     N_("Shown from the message"),
+    N_("Open"),
 ]
 
 
 @router.get("/map")
 def map_page(request: Request, viewer: CurrentViewer) -> Response:
+    from fusioncell.bootstrap import MAP_LAYERS
     from fusioncell.web.pages import page
 
     layers = map_layers(viewer)
     labels = {label: translate(viewer.language, label) for label in MAP_LABELS}
+    # The tracks' layers (intelligence reports...), each for whoever may read it.
+    extra = [
+        {"url": layer.url, "label": translate(viewer.language, layer.label)}
+        for layer in MAP_LAYERS
+        if layer.shown_to(viewer)
+    ]
     return page(
         request,
         viewer,
         "geo/map.html",
         layers=layers,
         map_labels=json.dumps(labels, ensure_ascii=False),
+        track_layers=json.dumps(extra, ensure_ascii=False),
     )

@@ -55,7 +55,8 @@
     load_error: "The map data could not be loaded.",
     basemap_attribution: "Natural Earth",
     readout: "Position under the pointer: latitude, longitude and MGRS",
-    shown: "Shown from the message"
+    shown: "Shown from the message",
+    open: "Open"
   };
 
   // The region shown before any data arrives: lon 33.5-38.5 E, lat 31.0-35.5 N.
@@ -71,7 +72,8 @@
     "zones-limitation": 420,
     "zones-other": 425,
     "zones-separation": 430,
-    sites: 450
+    sites: 450,
+    tracks: 460
   };
   var BAND_FILL = { "0-10": 0.3, "10-20": 0.2, "20-25": 0.1 };
 
@@ -630,6 +632,72 @@
     });
   };
 
+  // The tracks' layers (data-layers: [{url, label}] from the registry, e.g. intelligence
+  // reports): each an overlay in the layers control, its features with a popup (title, grade,
+  // TLP, a link to their page). A layer that cannot be loaded is left out; data-layers-drawn
+  // says how many features each drew ("-" for one that failed).
+  FusioncellMap.prototype.loadLayers = function () {
+    var self = this;
+    var specs = [];
+    try {
+      specs = JSON.parse(this.el.getAttribute("data-layers") || "[]") || [];
+    } catch (err) {
+      specs = [];
+    }
+    var passive = this.el.getAttribute("data-popups") === "off";
+    var colour = cssVar(this.el, "--map-track-layer", "#c2410c");
+    return Promise.all(
+      specs.map(function (spec) {
+        return fetchJson(spec.url).then(
+          function (data) {
+            var layer = L.geoJSON(featuresOf(data), {
+              pane: "tracks",
+              pointToLayer: function (feature, latlng) {
+                var style = { pane: "tracks", radius: 7, color: colour, weight: 3, fillOpacity: 0.6 };
+                return L.circleMarker(latlng, style);
+              },
+              style: function () {
+                return { color: colour, weight: 2 };
+              },
+              onEachFeature: function (feature, item) {
+                if (!passive) item.bindPopup(self.layerPopup(feature));
+              }
+            });
+            self.addOverlay(layer, spec.label);
+            return String(layer.getLayers().length);
+          },
+          function () {
+            return "-";
+          }
+        );
+      })
+    ).then(function (counts) {
+      self.el.setAttribute("data-layers-drawn", counts.join(","));
+    });
+  };
+
+  FusioncellMap.prototype.layerPopup = function (feature) {
+    var p = propsOf(feature);
+    var box = document.createElement("div");
+    box.className = "map-popup map-layer-popup";
+    var title = document.createElement("strong");
+    title.textContent = p.title || p.name || "";
+    box.appendChild(title);
+    var facts = [p.grade, p.tlp ? "TLP:" + String(p.tlp).toUpperCase() : ""].filter(Boolean);
+    if (facts.length) {
+      var line = document.createElement("div");
+      line.textContent = facts.join(" · ");
+      box.appendChild(line);
+    }
+    if (p.url && /^\/[^\/]/.test(p.url)) {
+      var link = document.createElement("a");
+      link.href = p.url;
+      link.textContent = this.label("open", "Open");
+      box.appendChild(link);
+    }
+    return box;
+  };
+
   function init(el) {
     if (!el || el.fusioncellMap) return el && el.fusioncellMap;
     if (typeof window.L === "undefined") {
@@ -643,6 +711,11 @@
     if (el.id === "map") {
       loaded.then(function () {
         return controller.showFromLocation();
+      });
+    }
+    if (el.getAttribute("data-layers")) {
+      loaded.then(function () {
+        return controller.loadLayers();
       });
     }
     return controller;
