@@ -217,7 +217,7 @@ def as_tuples(candidates: tuple[Candidate, ...]) -> set[tuple[Any, ...]]:
             c.measure,
             c.limit,
             c.value,
-            c.observations,
+            tuple(sorted(c.observations)),
             c.exception,
         )
         for c in candidates

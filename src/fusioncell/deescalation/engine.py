@@ -73,12 +73,19 @@ class Geometry:
     zones: tuple[Zone, ...]
     lines: Mapping[str, BaseGeometry]
 
+    # Each zone's grid of cells known to lie wholly inside or outside it (see ``ZoneGrid``).
+    grids: tuple[ZoneGrid, ...] = ()
+
     @classmethod
     def of(cls, zones: Iterable[Zone]) -> Geometry:
         zones = tuple(zones)
         for zone in zones:
             shapely.prepare(zone.geometry)
-        return cls(zones=zones, lines=_lines(zones))
+        return cls(
+            zones=zones,
+            lines=_lines(zones),
+            grids=tuple(ZoneGrid.of(zone.geometry) for zone in zones),
+        )
 
     @classmethod
     def from_features(cls, collection: Mapping[str, Any]) -> Geometry:
@@ -97,6 +104,49 @@ class Geometry:
     def innermost_band(self, side: str) -> Zone | None:
         bands = [z for z in self.zones if z.kind == "limitation" and z.side == side]
         return min(bands, key=lambda z: _band_start(z.band), default=None)
+
+
+# Cells per side of a zone's grid.
+GRID_CELLS = 128
+# How far a cell is grown before it is classified: a point that rounding puts in a
+# neighbouring cell still lies in the grown cell, so its cell's verdict holds for it.
+GRID_MARGIN = 1e-9
+OUTSIDE, INSIDE, BOUNDARY = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class ZoneGrid:
+    """A zone's bounding box cut into cells, each wholly inside the zone (the zone covers the
+    grown cell), wholly outside (disjoint from it) or on its boundary. Only points in
+    boundary cells need shapely's exact test; the verdict is the same as that test's for
+    every point, since a closed cell inside (outside) the zone holds only points inside
+    (outside) it."""
+
+    west: float
+    south: float
+    dx: float
+    dy: float
+    state: NDArray[np.uint8]  # GRID_CELLS x GRID_CELLS, [row (y), column (x)]
+
+    @classmethod
+    def of(cls, geometry: BaseGeometry) -> ZoneGrid:
+        west, south, east, north = geometry.bounds
+        dx = (east - west) / GRID_CELLS or 1.0
+        dy = (north - south) / GRID_CELLS or 1.0
+        columns, rows = np.meshgrid(np.arange(GRID_CELLS), np.arange(GRID_CELLS))
+        x0 = west + columns.ravel() * dx - GRID_MARGIN
+        y0 = south + rows.ravel() * dy - GRID_MARGIN
+        cells = shapely.box(x0, y0, x0 + dx + 2 * GRID_MARGIN, y0 + dy + 2 * GRID_MARGIN)
+        state = np.full(len(cells), BOUNDARY, dtype=np.uint8)
+        state[~shapely.intersects(geometry, cells)] = OUTSIDE
+        state[shapely.covers(geometry, cells)] = INSIDE
+        return cls(west, south, dx, dy, state.reshape(GRID_CELLS, GRID_CELLS))
+
+    def classify(self, x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.uint8]:
+        """Each point's cell's verdict (points are within the grid's bounds)."""
+        column = np.clip(((x - self.west) / self.dx).astype(np.int64), 0, GRID_CELLS - 1)
+        row = np.clip(((y - self.south) / self.dy).astype(np.int64), 0, GRID_CELLS - 1)
+        return np.asarray(self.state[row, column], dtype=np.uint8)
 
 
 def _band_start(band: str | None) -> float:
@@ -307,15 +357,17 @@ def current_holdings(
     count above 0; and every observation of the class up to ``at`` (for tracks)."""
     codes = [SOURCES.index(s) for s in SOURCE_CLASSES[source]]
     mask = (observations.t <= micros(at)) & np.isin(observations.source, codes)
-    upto = observations.take(np.flatnonzero(mask))
+    upto = observations if mask.all() else observations.take(np.flatnonzero(mask))
     if len(upto.t) == 0:
         return upto, upto
     order = np.lexsort((np.arange(len(upto.t)), upto.t, upto.unit))
     last = np.ones(len(order), dtype=bool)
     last[:-1] = upto.unit[order][1:] != upto.unit[order][:-1]
     latest = order[last]
-    latest = latest[upto.count[latest] > 0]
-    return upto.take(np.sort(latest)), upto
+    latest = np.sort(latest[upto.count[latest] > 0])
+    if len(latest) == len(upto.t):  # every observation is its unit's latest, and held
+        return upto, upto
+    return upto.take(latest), upto
 
 
 def _memberships(
@@ -329,7 +381,13 @@ def _memberships(
         near = np.flatnonzero((x >= west) & (x <= east) & (y >= south) & (y <= north))
         if len(near) == 0:
             continue
-        inside = near[shapely.intersects_xy(zone.geometry, x[near], y[near])]
+        if geometry.grids:
+            verdict = geometry.grids[z].classify(x[near], y[near])
+            edge = near[verdict == BOUNDARY]
+            exact = edge[shapely.intersects_xy(zone.geometry, x[edge], y[edge])]
+            inside = np.sort(np.concatenate([near[verdict == INSIDE], exact]))
+        else:
+            inside = near[shapely.intersects_xy(zone.geometry, x[near], y[near])]
         holdings.append(inside)
         zones.append(np.full(len(inside), z, dtype=np.int64))
     if not holdings:
@@ -374,7 +432,8 @@ def compliance(
     found: list[Candidate] = []
 
     def ids(index: NDArray[np.int64]) -> tuple[str, ...]:
-        return tuple(sorted(str(i) for i in held.ids[index]))
+        # In the observations' order (the order they were given in).
+        return tuple(held.ids[np.sort(index)].tolist())
 
     for limit in rules.limits:
         for p, party in enumerate(parties):
@@ -506,9 +565,12 @@ def _crossings(
     geometry: Geometry, upto: Observations, categories: Sequence[str]
 ) -> list[Candidate]:
     """R5: steps of one unit's track, in time order, that cross the other side's line."""
-    moving = upto.take(np.flatnonzero((upto.count > 0) & (upto.category >= 0)))
-    if len(moving.t) < 2 or not geometry.lines:
+    if len(upto.t) < 2 or not geometry.lines:
         return []
+    # Steps exist only where a unit was seen more than once: look no further than those.
+    units, seen = np.unique(upto.unit, return_counts=True)
+    keep = np.isin(upto.unit, units[seen > 1]) & (upto.count > 0) & (upto.category >= 0)
+    moving = upto.take(np.flatnonzero(keep))
     order = np.lexsort((np.arange(len(moving.t)), moving.t, moving.unit))
     same = moving.unit[order][1:] == moving.unit[order][:-1]
     start, end = order[:-1][same], order[1:][same]

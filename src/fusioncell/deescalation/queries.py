@@ -4,6 +4,8 @@ to, and compliance computed from exactly those."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -66,9 +68,22 @@ def rules_in_force(db: Session) -> DeescalationRules:
     return ledger_context(db).rules(DEESCALATION_RULES)
 
 
+# Geometries made from the zones, by the hash of the zones' JSON: preparing the zones and
+# their grids takes a good part of a second, and the zones change only with a new version.
+_GEOMETRIES: dict[str, engine.Geometry] = {}
+_GEOMETRIES_KEPT = 4
+
+
 def geometry_in_force(db: Session, viewer: Viewer) -> engine.Geometry:
     """The zones as ``GET /api/v1/geo/zones`` serves them (the version in force)."""
-    return engine.Geometry.from_features(list_zones(db, viewer))
+    zones = list_zones(db, viewer)
+    key = hashlib.sha256(json.dumps(zones, sort_keys=True).encode()).hexdigest()
+    found = _GEOMETRIES.get(key)
+    if found is None:
+        if len(_GEOMETRIES) >= _GEOMETRIES_KEPT:
+            _GEOMETRIES.clear()
+        found = _GEOMETRIES[key] = engine.Geometry.from_features(zones)
+    return found
 
 
 def list_observations(
