@@ -10,11 +10,13 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session
 from tests.helpers.problems import assert_problem
 from tests.helpers.verifying import tamper, verify_state
+from tests.querycount import assert_constant
 
 from fusioncell.clock import ManualClock
 from fusioncell.deescalation.models import ObservationRow
@@ -441,3 +443,33 @@ def test_observations_dated_later_count_only_from_then(
     alpha = token_for("alpha.liaison")
     assert compliance(client, alpha, at="2026-01-07T11:00:00Z")["candidates"] == []
     assert len(compliance(client, alpha, at="2026-01-07T13:00:00Z")["candidates"]) == 1
+
+
+def test_compliance_costs_the_same_statements_however_many_observations(
+    app: FastAPI, client: TestClient, token_for: Headers
+) -> None:
+    verifier, alpha = token_for("verifier.lead"), token_for("alpha.liaison")
+    client.post(f"{URL}/observations", json=TANKS, headers=verifier)
+    baseline = {
+        "party": "ALPHA",
+        "holdings": [{"zone": "limitation-alpha-0-10", "category": "tank", "count": 60}],
+    }
+    declared = client.post(f"{URL}/baselines", json=baseline, headers=alpha).json()
+    client.post(f"{URL}/baselines/{declared['id']}/accept", headers=token_for("supervisor.chair"))
+
+    def more() -> None:
+        many = collection(
+            *(
+                point(
+                    f"m{i}",
+                    ALPHA_0_10 if i % 2 else BRAVO_0_10,
+                    party="ALPHA" if i % 2 else "BRAVO",
+                    category="tank",
+                    count=i,
+                )
+                for i in range(30)
+            )
+        )
+        assert client.post(f"{URL}/observations", json=many, headers=verifier).status_code == 201
+
+    assert_constant(app.state.engine, lambda: client.get(f"{URL}/compliance", headers=alpha), more)
