@@ -473,3 +473,16 @@ def test_compliance_costs_the_same_statements_however_many_observations(
         assert client.post(f"{URL}/observations", json=many, headers=verifier).status_code == 201
 
     assert_constant(app.state.engine, lambda: client.get(f"{URL}/compliance", headers=alpha), more)
+
+
+@pytest.mark.parametrize(
+    "at", ["9999-12-31T23:59:59-05:00", "0001-01-01T00:00:00+05:00", "2026-01-06T09:00:00"]
+)
+def test_compliance_refuses_a_time_out_of_range_or_without_its_zone(
+    client: TestClient, token_for: Headers, at: str
+) -> None:
+    assert_problem(
+        client.get(f"{URL}/compliance", params={"at": at}, headers=token_for("alpha.liaison")),
+        422,
+        "invalid-input",
+    )

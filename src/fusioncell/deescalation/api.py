@@ -4,7 +4,7 @@ so compliance is computed from what is released to the viewer and nothing else."
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Query
@@ -68,6 +68,10 @@ def compliance(
     when = at or clock.now()
     if when.tzinfo is None or when.utcoffset() is None:
         raise InvalidInput("give at with its time zone", field="at")
+    try:
+        when = when.astimezone(UTC)
+    except OverflowError:  # year 1 or 9999 with an offset: out of any range
+        raise InvalidInput("at is out of range", field="at") from None
     result = queries.compliance(db, viewer, at=when, source=source)
     return ComplianceOut.model_validate({"at": when, "source": source, **result.as_dict()})
 
