@@ -9,7 +9,10 @@ that every error names the object it is about.
 from __future__ import annotations
 
 import copy
+import functools
 import math
+import os
+import pathlib
 import re
 import uuid
 from collections.abc import Iterable, Sequence
@@ -17,9 +20,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
+from referencing import Registry
+from referencing.jsonschema import DRAFT202012
 from stix2.confidence.scales import admiralty_credibility_to_value  # type: ignore[import-untyped]
 from stix2validator import ValidationOptions, validate_instance  # type: ignore[import-untyped]
-from stix2validator.errors import ValidationError  # type: ignore[import-untyped]
+from stix2validator import validator as _validator
+from stix2validator.errors import ValidationError, pretty_error  # type: ignore[import-untyped]
 
 from fusioncell.errors import InvalidInput
 
@@ -151,8 +158,141 @@ def parse_grade(text: str) -> Grade:
 
 # -- validation ---------------------------------------------------------------------------
 
-_OPTIONS = ValidationOptions(version="2.1")
-_OPTIONS_20 = ValidationOptions(version="2.0")
+
+class _Validator:
+    """``stix2validator.validate_instance`` (3.2.0, default options) for one STIX version,
+    with what it rebuilds on every call built once: the schema files' index (it walks the
+    schema folder per object), the schemas themselves, and the ``referencing`` registry its
+    ``$ref``s resolve in (it makes a fresh one per object, so every ``$ref`` reads, parses and
+    crawls its file again). The rules run are the library's own: the same JSON schemas through
+    the same ``jsonschema`` validator class and format checker, then the same "MUST" checks,
+    with the same messages. Its "SHOULD" checks only ever yield warnings under these options,
+    so they are not run. Anything this path does not expect (a type that is not a string, a
+    bundle inside the bundle, an exception) is handed to ``validate_instance`` itself."""
+
+    def __init__(self, version: str) -> None:
+        self.version = version
+        self.options = ValidationOptions(version=version)
+        self.options.set_check_codes(version)
+        self.schema_dir = os.path.abspath(
+            os.path.dirname(_validator.__file__) + "/schemas-" + version + "/schemas/"
+        )
+        self.paths: dict[str, str] = {}
+        resources = []
+        for root, _dirs, files in os.walk(self.schema_dir, followlinks=True):
+            if "examples" in root:
+                continue
+            for name in files:
+                path = os.path.join(root, name)
+                self.paths.setdefault(name, path)  # find_schema: the walk's first match
+                if name.endswith(".json"):
+                    uri = pathlib.Path(path).as_uri()
+                    resources.append(
+                        (uri, _validator.retrieve_from_filesystem(uri, self.schema_dir))
+                    )
+        retrieve = functools.partial(
+            _validator.retrieve_from_filesystem, schema_dir=self.schema_dir
+        )
+        self.registry = Registry(retrieve=retrieve).with_resources(resources).crawl()  # type: ignore[call-arg]
+        self.musts = _validator._get_musts(self.options)
+        self.validators: dict[tuple[str, str], Any] = {}
+
+    def _schema(self, name: str, obj_type: str, default: str) -> Any:
+        path = self.paths.get(name + ".json") or self.paths[default + ".json"]
+        key = (path, obj_type if obj_type in ("observed-data", "bundle") else "")
+        found = self.validators.get(key)
+        if found is None:
+            schema = _validator.load_schema(path)
+            if obj_type == "observed-data":
+                schema["allOf"][1]["properties"]["objects"] = {
+                    "objects": {"type": "object", "minProperties": 1}
+                }
+            elif obj_type == "bundle":
+                schema["properties"]["objects"] = {"objects": {"type": "array", "minItems": 1}}
+            schema = _validator.patch_schema(schema, path)
+            registry = self.registry.with_resource(path, DRAFT202012.create_resource(schema))
+            found = _validator.STIXValidator(
+                schema,
+                registry=registry,
+                format_checker=Draft202012Validator.FORMAT_CHECKER,
+            )
+            self.validators[key] = found
+        return found
+
+    def _fast(self, obj: dict[str, Any]) -> list[str] | None:
+        obj_type = obj["type"]
+        if not isinstance(obj_type, str) or obj_type == "bundle":
+            return None
+        prefix = obj["id"] + ": " if "id" in obj else ""
+        core = "core"
+        if (
+            self.version > "2.0"
+            and "id" in obj
+            and "created" not in obj
+            and "modified" not in obj
+            and obj_type != "marking-definition"
+        ):
+            core = "cyber-observable-core"
+        gens: list[tuple[Iterable[Any], str]] = [
+            (self._schema(obj_type, obj_type, core).iter_errors(obj), prefix)
+        ]
+        if obj_type == "observed-data" and "objects" in obj:
+            if not isinstance(obj["objects"], dict):
+                return None
+            for key, val in obj["objects"].items():
+                if not isinstance(val, dict) or not isinstance(val.get("type", ""), str):
+                    return None
+                if "type" not in val or val["type"] == "bundle":
+                    return None
+                gens.append(
+                    (
+                        self._schema(val["type"], val["type"], "cyber-observable-core").iter_errors(
+                            val
+                        ),
+                        prefix + "object '" + key + "': ",
+                    )
+                )
+        gens.append((_validator._iter_errors_custom(obj, self.musts, self.options), ""))
+        return [
+            gen_prefix + pretty_error(error, False) for gen, gen_prefix in gens for error in gen
+        ]
+
+    def errors(self, obj: Any) -> list[str]:
+        """The messages of ``validate_instance(obj, ValidationOptions(version=...))``'s errors
+        (empty if it is valid); raises its ``ValidationError`` where it does."""
+        if isinstance(obj, dict) and "id" in obj and "type" in obj:
+            try:
+                fast = self._fast(obj)
+            except Exception:  # the library's own call raises (or answers) as it does
+                fast = None
+            if fast is not None:
+                return fast
+        result = validate_instance(obj, ValidationOptions(version=self.version))
+        return [str(getattr(error, "message", error)) for error in result.errors]
+
+
+_VALIDATORS: dict[str, _Validator] = {}
+
+
+def validation_errors(item: Any, version: str = "2.1") -> list[str]:
+    """stix2-validator 3.2.0's error messages for one object as STIX ``version`` (2.0 or
+    2.1)."""
+    if version not in ("2.0", "2.1"):
+        raise ValueError(f"STIX {version} is not validated here")
+    found = _VALIDATORS.get(version)
+    if found is None:
+        found = _VALIDATORS[version] = _Validator(version)
+    return found.errors(item)
+
+
+def spec_version_of(item: dict[str, Any]) -> str:
+    """The STIX version an object is written in: its ``spec_version``, else 2.0 for an object
+    with ``created`` (as stix2-validator reads one without it in a 2.1 bundle), else 2.1 (a
+    2.1 cyber-observable may leave it out)."""
+    given = item.get("spec_version")
+    if isinstance(given, str):
+        return given
+    return "2.0" if "created" in item else "2.1"
 
 
 def _problem(index: int, item: Any, rule: str) -> dict[str, Any]:
@@ -197,17 +337,15 @@ def validate(objects: Sequence[Any], *, max_objects: int) -> None:
         if not isinstance(item, dict):
             problems.append(_problem(index, item, "an object is a JSON object"))
             continue
-        options = _OPTIONS_20 if item.get("spec_version") is None and "id" in item else _OPTIONS
-        if options is _OPTIONS_20:
-            problems.append(_problem(index, item, "spec_version '2.1' is required"))
-            continue
         try:
-            result = validate_instance(item, options)
+            messages = validation_errors(item, "2.0" if spec_version_of(item) == "2.0" else "2.1")
         except ValidationError as refusal:
             problems.append(_problem(index, item, str(refusal)))
             continue
-        for error in result.errors:
-            message = str(getattr(error, "message", error))
+        except (TypeError, KeyError, AttributeError, ValueError):  # the validator cannot read it
+            problems.append(_problem(index, item, "not a STIX object the validator can read"))
+            continue
+        for message in messages:
             prefix = f"{item.get('id')}: "
             problems.append(
                 _problem(
@@ -272,6 +410,7 @@ def mark(
             confidence is not None
             and "confidence" not in copy_
             and copy_.get("type") not in SCO_TYPES | _NO_CONFIDENCE
+            and spec_version_of(copy_) != "2.0"  # STIX 2.0 has no confidence
         ):
             copy_["confidence"] = confidence
         marked.append(copy_)

@@ -310,7 +310,7 @@ def _store(
                 author_organisation_id=actor.organisation_id,
                 stix_id=key[0],
                 stix_type=str(item["type"]),
-                spec_version=str(item.get("spec_version", "2.1")),
+                spec_version=stix.spec_version_of(item),
                 modified=key[1],
                 content_hash=hashes.get(key[0] + "\n" + key[1], _content_hash(item)),
                 body=item,
