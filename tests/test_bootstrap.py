@@ -68,6 +68,7 @@ ENTRY_TYPES = {
     "deescalation.baseline.accepted": "DeescalationEntry",
     "deescalation.exception.proposed": "DeescalationEntry",
     "deescalation.exception.signed": "DeescalationEntry",
+    "deescalation.compliance.computed": "DeescalationEntry",
 }
 
 

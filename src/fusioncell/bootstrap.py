@@ -28,6 +28,7 @@ from fusioncell.deescalation import api as deescalation_api
 from fusioncell.deescalation import models as deescalation_models
 from fusioncell.deescalation.entries import DEESCALATION_READ_PERMISSIONS, DeescalationEntry
 from fusioncell.deescalation.feed import DeescalationFeed
+from fusioncell.deescalation.replay import ComplianceReplay
 from fusioncell.deescalation.rules import DEESCALATION_RULES
 from fusioncell.deescalation.state_check import DeescalationStateCheck
 from fusioncell.geo import api as geo_api
@@ -135,6 +136,7 @@ TRACKS: tuple[Track, ...] = (
         entry_types=(DeescalationEntry,),
         read_permissions=DEESCALATION_READ_PERMISSIONS,
         rules=DEESCALATION_RULES,
+        replays=(ComplianceReplay,),
         state_checks=(DeescalationStateCheck(),),
         routers=(deescalation_api.router,),
         feeds=(DeescalationFeed(),),

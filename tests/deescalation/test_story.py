@@ -3,19 +3,24 @@ signed record, the log verifies, and loading the story again writes nothing."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from tests.helpers.tables import table_counts
-from tests.helpers.verifying import verify_state
+from tests.helpers.verifying import verify_database, verify_state
 
+from fusioncell import bootstrap
 from fusioncell.cell.policy import Viewer
 from fusioncell.clock import ManualClock
 from fusioncell.deescalation import queries
+from fusioncell.deescalation.entries import DeescalationEntry
+from fusioncell.deescalation.replay import ComplianceReplay
 from fusioncell.ledger.actions import do_sign_checkpoint
 from fusioncell.ledger.context import LedgerContext
+from fusioncell.ledger.models import EntryBody, LogEntry
 from fusioncell.scenario.deescalation_story import load_deescalation_story
 from fusioncell.scenario.hotline_story import LEAD
 
@@ -61,6 +66,45 @@ def test_the_story_gives_each_party_its_candidates_and_loads_once(
     do_sign_checkpoint(db, now=at)
     db.commit()
     assert verify_state(engine, ledger).ok
+    # verify recomputes, from the log's bodies, the candidates the cell recorded.
+    replayed = verify_database(engine, ledger, replays=bootstrap.REPLAYS)
+    assert replayed.ok, replayed.reason
     before = table_counts(db)
     load_deescalation_story(db, start=start)
     assert table_counts(db) == before
+
+
+def _replayed(entries: list[tuple[int, str, datetime, str | None]]) -> tuple[int, str] | None:
+    replay = ComplianceReplay()
+    for index, entry_type, logged_at, body in entries:
+        replay.observe(index, entry_type, logged_at, body)
+    return replay.first_problem()
+
+
+def test_the_replay_names_recorded_candidates_that_differ_from_the_logs(
+    db: Session, clock: ManualClock, demo: None
+) -> None:
+    load_deescalation_story(db, start=clock.now())
+    entries: list[tuple[int, str, datetime, str | None]] = [
+        (entry.index, entry.entry_type, entry.logged_at, body.body)
+        for entry, body in db.execute(
+            select(LogEntry, EntryBody)
+            .join(EntryBody, EntryBody.entry_index == LogEntry.index)
+            .order_by(LogEntry.index)
+        )
+    ]
+    computed = [e for e in entries if e[1] == DeescalationEntry.COMPLIANCE_COMPUTED]
+    assert len(computed) == 4 and _replayed(entries) is None
+    # The cell's statement after the inspection, with one candidate's value changed.
+    index, _type, _at, text = computed[0]
+    assert text is not None
+    body = json.loads(text)
+    assert body["candidates"], body
+    body["candidates"][0]["value"] += 1
+    edited = [(i, t, at, json.dumps(body) if i == index else b) for i, t, at, b in entries]
+    problem = _replayed(edited)
+    assert problem is not None and problem[0] == index
+    assert "differ" in problem[1]
+    # Without one of the bodies it depends on, no verdict rather than a wrong one.
+    withheld = [(i, t, at, None if i == entries[0][0] else b) for i, t, at, b in edited]
+    assert _replayed(withheld) is None

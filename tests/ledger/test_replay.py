@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine, func, select
 
 from fusioncell import bootstrap
+from fusioncell.deescalation.replay import ComplianceReplay
 from fusioncell.hotline.replay import EscalationReplay
 from fusioncell.ledger.context import LedgerContext
 from fusioncell.ledger.models import LogEntry
@@ -78,4 +79,4 @@ def test_without_replays_the_ledger_judges_only_its_own_rules(
 
 
 def test_the_registry_gives_verify_the_hotlines_escalation_replay() -> None:
-    assert (EscalationReplay,) == bootstrap.REPLAYS
+    assert (EscalationReplay, ComplianceReplay) == bootstrap.REPLAYS

@@ -14,6 +14,9 @@ class DeescalationEntry(StrEnum):
     BASELINE_ACCEPTED = "deescalation.baseline.accepted"
     EXCEPTION_PROPOSED = "deescalation.exception.proposed"
     EXCEPTION_SIGNED = "deescalation.exception.signed"
+    # The cell's statement of the candidates a batch left, as its poster's organisation sees
+    # them: signed by the log, recomputed by ``fusioncell verify`` (``replay.py``).
+    COMPLIANCE_COMPUTED = "deescalation.compliance.computed"
 
 
 # Each body goes to the organisations its ``released_to`` names and, within them, to those

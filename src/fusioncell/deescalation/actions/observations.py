@@ -40,8 +40,8 @@ from fusioncell.deescalation.queries import (
     rules_in_force,
 )
 from fusioncell.errors import Forbidden, IdempotencyConflict, InvalidInput
-from fusioncell.ledger.entries import audience
-from fusioncell.ledger.record import record
+from fusioncell.ledger.entries import audience, log_time
+from fusioncell.ledger.record import ByLog, record
 from fusioncell.text import N_
 
 SOURCE_CLASS = {
@@ -233,7 +233,48 @@ def do_record_observations(db: Session, actor: Viewer, document: Any, *, now: da
             payload={"batch": str(batch_id), "source": parsed.source, "count": len(new)},
             now=now,
         )
-    after = compliance(db, actor, at=now, source=source_class)
+        # What the batch left, at its log time and as the poster's organisation sees it.
+        after = compliance(db, actor, at=appended.logged_at, source=source_class)
+        record(
+            db,
+            ByLog(),
+            DeescalationEntry.COMPLIANCE_COMPUTED,
+            computed_body(
+                batch=str(batch_id),
+                batch_index=appended.index,
+                organisation=own,
+                at=appended.logged_at,
+                source=source_class,
+                result=after,
+            ),
+            audience=audience(organisations=[actor.organisation_id]),
+            now=now,
+        )
     return Recorded(
         batch_id, appended.index, len(parsed.features), len(new), _raised(before, after)
     )
+
+
+def computed_body(
+    *,
+    batch: str,
+    batch_index: int,
+    organisation: str,
+    at: datetime,
+    source: str,
+    result: engine.Compliance,
+) -> dict[str, Any]:
+    """The ``deescalation.compliance.computed`` body: the candidates without their evidence
+    (the observations' ids are in the batches' bodies), released to the poster's
+    organisation only, since they follow from what was released to it."""
+    return {
+        "batch": batch,
+        "batch_index": batch_index,
+        "organisation": organisation,
+        "at": log_time(at),
+        "source": source,
+        "candidates": [
+            {k: v for k, v in c.as_dict().items() if k != "observations"} for c in result.candidates
+        ],
+        "released_to": [organisation],
+    }
