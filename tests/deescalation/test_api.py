@@ -272,6 +272,15 @@ BAD: dict[str, Any] = {
         )
     ),
     "not a collection": {"type": "Feature"},
+    "a longitude beyond any float": collection(
+        {
+            **point("x", ALPHA_0_10, party="ALPHA", category="tank", count=1),
+            "geometry": {"type": "Point", "coordinates": [10**400, 33.1]},
+        }
+    ),
+    "a fractional count": collection(
+        point("x", ALPHA_0_10, party="ALPHA", category="tank", count=1.5)  # type: ignore[arg-type]
+    ),
     "two sources": collection(
         point("x", ALPHA_0_10, party="ALPHA", category="tank", count=1),
         point("y", ALPHA_0_10, party="ALPHA", category="tank", count=1, source="sensor"),

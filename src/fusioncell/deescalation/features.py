@@ -95,7 +95,12 @@ def _refuse(message: str, index: int | None, field: str, **more: Any) -> Invalid
 
 
 def _number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer beyond any float
+        return False
 
 
 def _text(props: Mapping[str, Any], name: str, index: int) -> str:
