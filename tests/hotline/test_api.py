@@ -141,7 +141,7 @@ BAD_SENDS: list[tuple[str, str, dict[str, Any], int, str]] = [
     ),
     ("a precedence not in the policy", CELL, {"precedence": "URGENT"}, 422, "invalid-input"),
     ("an empty text", CELL, {"text": "   "}, 422, "invalid-input"),
-    ("an oversize text", CELL, {"text": "é" * 4001}, 422, "invalid-input"),
+    ("an oversize text", CELL, {"text": "é" * 8001}, 422, "invalid-input"),
     (
         "text beside a template",
         CELL,
