@@ -59,21 +59,32 @@ def compliance(
     viewer: CurrentViewer,
     db: Db,
     clock: AppClock,
-    at: datetime | None = None,
+    at: Annotated[
+        str | None, Query(max_length=40, json_schema_extra={"format": "date-time"})
+    ] = None,
     source: Annotated[str, Query(max_length=16)] = "verification",
 ) -> ComplianceOut:
-    """Holdings and violation candidates at ``at`` (default: now) for a source class
-    (``declaration``, ``verification``: inspections and sensors, ``report``), computed from
-    the observations released to the viewer."""
-    when = at or clock.now()
-    if when.tzinfo is None or when.utcoffset() is None:
-        raise InvalidInput("give at with its time zone", field="at")
-    try:
-        when = when.astimezone(UTC)
-    except OverflowError:  # year 1 or 9999 with an offset: out of any range
-        raise InvalidInput("at is out of range", field="at") from None
+    """Holdings and violation candidates at ``at`` (default: now; an RFC 3339 time with its
+    offset) for a source class (``declaration``, ``verification``: inspections and sensors,
+    ``report``), computed from the observations released to the viewer."""
+    when = clock.now() if at is None else _instant(at)
     result = queries.compliance(db, viewer, at=when, source=source)
     return ComplianceOut.model_validate({"at": when, "source": source, **result.as_dict()})
+
+
+def _instant(text: str) -> datetime:
+    """An RFC 3339 time, in UTC: a number is not one (pydantic would read it as seconds
+    since 1970), nor a time without its offset."""
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("z", "Z").replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput("at is an RFC 3339 time with its offset", field="at") from None
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise InvalidInput("give at with its time zone", field="at")
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # year 1 or 9999 with an offset: out of any range
+        raise InvalidInput("at is out of range", field="at") from None
 
 
 def _baseline_out(db: Session, viewer: Viewer, baseline: Baseline) -> BaselineOut:
