@@ -215,8 +215,8 @@ def demo(
     forwarded_allow_ips: ForwardedOption = None,
 ) -> None:
     """Create the demo cell if the database is empty, then serve it with a witness per party."""
-    from fusioncell.scenario.demo import MEMBERS, load_demo
     from fusioncell.scenario.deescalation_story import load_deescalation_story
+    from fusioncell.scenario.demo import MEMBERS, load_demo
     from fusioncell.scenario.hotline_story import LEAD, load_hotline_story
     from fusioncell.scenario.intel_story import load_intel_story
 
