@@ -1,15 +1,24 @@
-"""ASGI middleware: a request body limit that answers with problem+json, not a reset."""
+"""ASGI middleware: a request body limit that answers with problem+json, not a reset (or, on
+routes that speak another error format, such as TAXII's, in theirs)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import ClassVar
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fusioncell.errors import PayloadTooLarge
 
+# Another rendering of the refusal for the requests a module answers in its own error format:
+# (content type, body), or None for a request that is not its own.
+RefusalRenderer = Callable[[Scope, PayloadTooLarge], tuple[str, bytes] | None]
+
 
 class BodyLimit:
+    renderers: ClassVar[list[RefusalRenderer]] = []
+
     def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
@@ -54,13 +63,19 @@ class BodyLimit:
         error = PayloadTooLarge(
             f"the body exceeds the limit of {self.max_bytes} bytes", limit=self.max_bytes
         )
-        payload = json.dumps(error.problem(instance=scope.get("path"))).encode()
+        content_type, payload = "application/problem+json", b""
+        for render in BodyLimit.renderers:
+            if (rendered := render(scope, error)) is not None:
+                content_type, payload = rendered
+                break
+        else:
+            payload = json.dumps(error.problem(instance=scope.get("path"))).encode()
         await send(
             {
                 "type": "http.response.start",
                 "status": error.status,
                 "headers": [
-                    (b"content-type", b"application/problem+json"),
+                    (b"content-type", content_type.encode()),
                     (b"content-length", str(len(payload)).encode()),
                     (b"connection", b"close"),
                 ],

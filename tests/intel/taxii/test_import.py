@@ -158,13 +158,19 @@ def test_the_imported_roots_are_served_at_their_paths_to_the_named_members(
     assert root["title"] == "Shared intelligence" and root["max_content_length"] == 500000
 
     objects = f"/shared/collections/{READABLE}/objects/"
-    every = client.get(objects + "?match[version]=all", headers=basic("alpha.analyst"))
+    every = client.get(
+        objects + "?match[version]=all&match[spec_version]=2.0,2.1",
+        headers=basic("alpha.analyst"),
+    )
     assert every.status_code == 200, every.text
     assert [o.get("spec_version") for o in every.json()["objects"]] == ["2.1", None]
+    # Without match[spec_version], each object in the latest spec version it is held in.
+    latest = client.get(objects + "?match[version]=all", headers=basic("alpha.analyst")).json()
+    assert [o.get("spec_version") for o in latest["objects"]] == ["2.1"]
     assert every.headers["X-TAXII-Date-Added-First"] == "2019-03-01T10:00:01.123456Z"
     assert every.headers["X-TAXII-Date-Added-Last"] == "2020-05-05T05:05:06Z"
     manifest = client.get(
-        f"/shared/collections/{READABLE}/manifest/?match[version]=all",
+        f"/shared/collections/{READABLE}/manifest/?match[version]=all&match[spec_version]=2.0,2.1",
         headers=basic("alpha.analyst"),
     ).json()["objects"]
     assert [(m["date_added"], m["media_type"]) for m in manifest] == [
@@ -195,8 +201,11 @@ def test_taxii2_client_reads_an_imported_collection(imported: Path, app: FastAPI
         assert server.default.url == f"{base}/shared/"
         (malware,) = [c for c in server.default.collections if c.id == READABLE]
         assert malware.can_write
+        # The latest version of the latest spec version it is held in, unless asked for more.
         latest = malware.get_object(MALWARE)["objects"]
-        assert latest[0]["modified"] == "2020-05-05T05:05:05.500Z"
+        assert [o["modified"] for o in latest] == ["2019-03-01T10:00:00.000Z"]
+        either = malware.get_object(MALWARE, spec_version=["2.0", "2.1"])["objects"]
+        assert [o["modified"] for o in either] == ["2020-05-05T05:05:05.500Z"]
 
 
 def test_a_second_import_needs_replace_and_bad_files_change_nothing(

@@ -21,10 +21,11 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     String,
-    and_,
+    case,
     cast,
     exists,
     false,
+    func,
     null,
     or_,
     select,
@@ -320,14 +321,48 @@ def _intel_scope(viewer: Viewer, collection: Collection, entity: Any) -> list[Co
     return conditions
 
 
+def sortable_version(text: str) -> str:
+    """A STIX timestamp as text that sorts as the instant it names: the seconds, then the
+    fraction padded to nanoseconds ("...:00Z" and "...:00.000Z" are one instant, "...:00.5Z"
+    is later than both; as text, "Z" sorts after "."). ``_sortable`` says it in SQL."""
+    fraction = text[20:-1] if text[19:20] == "." else ""
+    return text[:19] + (fraction + "000000000")[:9]
+
+
+def _sortable(version: Any) -> ColumnElement[str]:
+    fraction = case(
+        (func.substr(version, 20, 1) == ".", func.substr(version, 21, func.length(version) - 21)),
+        else_="",
+    )
+    padded = func.substr(fraction.op("||")("000000000"), 1, 9)
+    return func.substr(version, 1, 19).op("||")(padded)
+
+
+def _spec_filter(
+    spec_versions: Sequence[str], this: Any, other: Any, same_scope: list[ColumnElement[bool]]
+) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """``match[spec_version]``: the spec versions named, or without one the latest spec
+    version of each object (TAXII 2.1, 3.4.2); and the condition on the other versions of an
+    object that "first" and "last" are chosen among (the same spec version's)."""
+    if spec_versions:
+        named = list(spec_versions)
+        return this.spec_version.in_(named), other.spec_version.in_(named)
+    latest = ~exists().where(
+        other.stix_id == this.stix_id, other.spec_version > this.spec_version, *same_scope
+    )
+    return latest, other.spec_version == this.spec_version
+
+
 def _version_filter(
     versions: Sequence[str], this: Any, other: Any, same_scope: list[ColumnElement[bool]]
 ) -> ColumnElement[bool] | None:
+    """``match[version]``: first, last (comparing ``modified`` as instants, not as text),
+    all, or the versions named (as instants)."""
     if not versions or "all" in versions:
         return None
     chosen: list[ColumnElement[bool]] = []
-    version_of = this.modified if hasattr(this, "modified") else this.version
-    other_version = other.modified if hasattr(other, "modified") else other.version
+    version_of = _sortable(this.modified if hasattr(this, "modified") else this.version)
+    other_version = _sortable(other.modified if hasattr(other, "modified") else other.version)
     if "last" in versions:
         chosen.append(
             ~exists().where(other.stix_id == this.stix_id, other_version > version_of, *same_scope)
@@ -336,7 +371,7 @@ def _version_filter(
         chosen.append(
             ~exists().where(other.stix_id == this.stix_id, other_version < version_of, *same_scope)
         )
-    named = [v for v in versions if v not in ("first", "last")]
+    named = [sortable_version(v) for v in versions if v not in ("first", "last")]
     if named:
         chosen.append(version_of.in_(named))
     return or_(*chosen)
@@ -365,14 +400,15 @@ def _intel_rows(viewer: Viewer, collection: Collection, filters: Filters) -> Sel
             *other_scope,
         ),
     )
-    if (versions := _version_filter(filters.versions, StixObject, other, other_scope)) is not None:
+    spec, same_spec = _spec_filter(filters.spec_versions, StixObject, other, other_scope)
+    query = query.where(spec)
+    versions = _version_filter(filters.versions, StixObject, other, [*other_scope, same_spec])
+    if versions is not None:
         query = query.where(versions)
     if filters.ids:
         query = query.where(StixObject.stix_id.in_(list(filters.ids)))
     if filters.types:
         query = query.where(StixObject.stix_type.in_(list(filters.types)))
-    if filters.spec_versions:
-        query = query.where(StixObject.spec_version.in_(list(filters.spec_versions)))
     if filters.added_after is not None:
         query = query.where(StixObject.date_added > filters.added_after)
     return query
@@ -391,14 +427,15 @@ def _imported_rows(collection: Collection, filters: Filters) -> Select[Any]:
         TaxiiObject.body.label("body"),
         TaxiiObject.media_type.label("media_type"),
     ).where(TaxiiObject.collection_id == collection.id)
-    if (versions := _version_filter(filters.versions, TaxiiObject, other, same)) is not None:
+    spec, same_spec = _spec_filter(filters.spec_versions, TaxiiObject, other, same)
+    query = query.where(spec)
+    versions = _version_filter(filters.versions, TaxiiObject, other, [*same, same_spec])
+    if versions is not None:
         query = query.where(versions)
     if filters.ids:
         query = query.where(TaxiiObject.stix_id.in_(list(filters.ids)))
     if filters.types:
         query = query.where(TaxiiObject.stix_type.in_(list(filters.types)))
-    if filters.spec_versions:
-        query = query.where(TaxiiObject.spec_version.in_(list(filters.spec_versions)))
     if filters.added_after is not None:
         query = query.where(TaxiiObject.date_added > filters.added_after)
     return query
@@ -452,7 +489,7 @@ def own_versions(
     rows = db.execute(
         select(StixObject.stix_id, StixObject.modified, StixObject.content_hash).where(
             StixObject.author_organisation_id == viewer.organisation_id,
-            or_(*(and_(StixObject.stix_id == i, StixObject.modified == m) for i, m in keys)),
+            tuple_(StixObject.stix_id, StixObject.modified).in_(list(keys)),
         )
     )
     return {(r.stix_id, r.modified): r.content_hash for r in rows}

@@ -3,10 +3,13 @@
 
 Every route answers ``application/taxii+json;version=2.1``, and its errors as TAXII error
 messages (``errors.TaxiiRoute``); a request that does not accept TAXII 2.1 is 406, a body of
-another type 415, one over the API root's ``max_content_length`` 413. Lists are paged by
-``(date_added, id)`` with a ``next`` token kept in the database (``actions.do_open_cursor``),
-so any app process continues a page, writes in between move nothing, and a ``next`` sent with
-other filters than its first page is refused.
+another type 415, one over the API root's ``max_content_length`` (or the app's body limit)
+413. Lists are paged by ``(date_added, id)``: a listing's cursor (member, collection, filters,
+expiry) is kept in the database on its first page (``actions.do_open_cursor``), and each
+``next`` token names it and where its page ended, so any app process continues a page, reading
+on writes nothing, writes in between move nothing, and a ``next`` sent with other filters than
+its first page is refused. Without ``match[spec_version]`` each object is served in the latest
+spec version held; STIX 2.0 versions with their own media type.
 """
 
 from __future__ import annotations
@@ -15,10 +18,12 @@ import hashlib
 import json
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
+from starlette.routing import Match
 from starlette.types import Scope
 
 from fusioncell.cell.policy import Viewer
@@ -38,13 +43,20 @@ from fusioncell.intel.taxii.errors import (
     TaxiiResponse,
     TaxiiRoute,
     UnsupportedMediaType,
+    error_message,
 )
-from fusioncell.intel.taxii.media import accepts_taxii, is_taxii_content
+from fusioncell.intel.taxii.media import TAXII, accepts_taxii, is_taxii_content
 from fusioncell.intel.taxii.queries import CELL_ROOT, Collection, Filters, Page
 from fusioncell.ledger.entries import canonical
 from fusioncell.web.deps import AppClock, AppSettings, Db
+from fusioncell.web.middleware import BodyLimit
 
 ROOTS_CACHE_SECONDS = 2.0
+# A listing's cursor (its member, collection and filters) is written once, on its first page;
+# each ``next`` token is the cursor's id and where the page ended, so reading on writes
+# nothing. A cursor within this of its expiry is replaced by a new one.
+CURSOR_RENEWAL = timedelta(minutes=30)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _known_root(scope: Scope, root: str) -> bool:
@@ -143,38 +155,58 @@ def _page(
         canonical([endpoint, collection.key, filters.fingerprint()])
     ).hexdigest()
     after = None
+    cursor = None
     if (token := request.query_params.get("next")) is not None:
         try:
-            cursor_id = uuid.UUID(token)
-            cursor = queries.get_cursor(db, viewer, cursor_id, now=clock.now())
-        except (ValueError, NotFound):
+            cursor_part, *position = token.split("~")
+            cursor = queries.get_cursor(db, viewer, uuid.UUID(cursor_part), now=clock.now())
+            after = _position(position) if position else None
+        except (ValueError, OverflowError, NotFound):
             raise BadTaxiiRequest("next is not a valid token (or it expired)") from None
         if cursor.collection != collection.key or cursor.filters != fingerprint:
             raise BadTaxiiRequest(
                 "the filters changed between pages: send those of the first page with next"
             )
-        after = (cursor.after_date_added, cursor.after_id)
+        if after is None:
+            after = (cursor.after_date_added, cursor.after_id)
     page = queries.list_versions_page(
         db, viewer, collection, filters, after=after, limit=_limit(request)
     )
     envelope: dict[str, Any] = {"more": page.more}
     if page.more:
-        last = page.rows[-1]
-        envelope["next"] = str(
-            do_open_cursor(
-                db,
-                viewer,
-                collection=collection,
-                filters=fingerprint,
-                after=(last.date_added, last.row_id),
-                now=clock.now(),
+        last = (page.rows[-1].date_added, page.rows[-1].row_id)
+        if cursor is None or cursor.expires_at - clock.now() < CURSOR_RENEWAL:
+            cursor_id = do_open_cursor(
+                db, viewer, collection=collection, filters=fingerprint, after=last, now=clock.now()
             )
-        )
+        else:
+            cursor_id = cursor.id
+        envelope["next"] = f"{cursor_id}~{_position_token(last)}"
     headers = {}
     if page.rows:
         headers["X-TAXII-Date-Added-First"] = page.rows[0].added
         headers["X-TAXII-Date-Added-Last"] = page.rows[-1].added
     return page, envelope, headers
+
+
+def _taxii_refusal(scope: Scope, error: PayloadTooLarge) -> tuple[str, bytes] | None:
+    """The app's body limit, refused on a TAXII route as a TAXII error message."""
+    if any(route.matches(scope)[0] != Match.NONE for route in router.routes):
+        return TAXII, json.dumps(error_message(error)).encode()
+    return None
+
+
+if _taxii_refusal not in BodyLimit.renderers:
+    BodyLimit.renderers.append(_taxii_refusal)
+
+
+def _position_token(position: tuple[datetime, uuid.UUID]) -> str:
+    return f"{(position[0] - _EPOCH) // timedelta(microseconds=1)}~{position[1].hex}"
+
+
+def _position(parts: list[str]) -> tuple[datetime, uuid.UUID]:
+    micros, row = parts  # ValueError if not two
+    return _EPOCH + timedelta(microseconds=int(micros)), uuid.UUID(row)
 
 
 @router.get("/taxii2/")
