@@ -71,6 +71,10 @@ def _broken(item: dict[str, Any]) -> Iterator[dict[str, Any]]:
         yield {**item, "pattern": "[file:hashes.MD5 = 'x'"}
         yield {**item, "pattern": "[x-thing:value = 'a'] WITHIN 5 SECONDS WITHIN 6 SECONDS"}
         yield {**item, "pattern": "[ipv4-addr:nonsense = '1.2.3.4']"}
+        yield {**item, "pattern": "file:name = 'x'"}
+        yield {**item, "pattern": "[x-thing:Bad-Name = 'a']"}
+        yield {**item, "pattern": "[Bad_Type:value = 'a']"}
+        yield {**item, "pattern": "([file:name = 'a'] AND [file:name = 'b']) REPEATS 2 TIMES"}
         yield {**item, "pattern_version": "2.0"}
         yield {**item, "valid_until": "2000-01-01T00:00:00Z"}
     if item.get("type") == "observed-data":
@@ -102,10 +106,14 @@ def test_fast_path_matches_validate_instance(version: str) -> None:
     assert verdicts[True] >= 40 and verdicts[False] >= 150, verdicts
 
 
-def test_fast_path_is_reused_and_faster() -> None:
+def test_fast_path_is_built_once_and_parses_a_pattern_once() -> None:
     item = next(i for i in _samples("2.1") if i["type"] == "indicator")
     stix.validation_errors(item)
-    assert stix._VALIDATORS["2.1"].validators, "validators are built once and kept"
+    validator = stix._VALIDATORS["2.1"]
+    assert validator.validators, "validators are built once and kept"
+    assert stix._patterns_check in validator.musts
+    assert validator._fast(item) == [], "the fast path itself answers, not the fallback"
+    assert item["pattern"] not in stix._INSPECTED, "the inspection is used once, then dropped"
 
 
 def test_validate_accepts_stix_20_objects_as_20() -> None:

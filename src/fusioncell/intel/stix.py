@@ -3,7 +3,8 @@ the Admiralty grade, the common case built for a person, and sanitisation.
 
 Pure functions over JSON values: nothing here reads or writes the database. Validation is
 ``stix2-validator`` 3.2.0's (pinned: the 3.3 wheels ship no schemas), run object by object so
-that every error names the object it is about.
+that every error names the object it is about, with what the library rebuilds per object
+built once (``_Validator``); STIX 2.0 objects are validated as 2.0.
 """
 
 from __future__ import annotations
@@ -14,19 +15,44 @@ import math
 import os
 import pathlib
 import re
+import types
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from antlr4 import (  # type: ignore[import-untyped]
+    CommonTokenStream,
+    InputStream,
+    ParseTreeWalker,
+)
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 from stix2.confidence.scales import admiralty_credibility_to_value  # type: ignore[import-untyped]
+from stix2patterns.exceptions import STIXPatternErrorListener  # type: ignore[import-untyped]
+from stix2patterns.helpers import brackets_check  # type: ignore[import-untyped]
+from stix2patterns.v21 import object_validator  # type: ignore[import-untyped]
+from stix2patterns.v21.grammars.STIXPatternLexer import (  # type: ignore[import-untyped]
+    STIXPatternLexer,
+)
+from stix2patterns.v21.grammars.STIXPatternParser import (  # type: ignore[import-untyped]
+    STIXPatternParser,
+)
+from stix2patterns.v21.inspector import InspectionListener  # type: ignore[import-untyped]
+from stix2patterns.v21.pattern import Pattern as _Pattern21  # type: ignore[import-untyped]
+from stix2patterns.v21.validator import (  # type: ignore[import-untyped]
+    DuplicateQualifierTypeError,
+)
+from stix2patterns.v21.validator import (
+    ValidationListener as QualifierListener,
+)
+from stix2patterns.validator import run_validator as _pattern_validator  # type: ignore[import-untyped]
 from stix2validator import ValidationOptions, validate_instance  # type: ignore[import-untyped]
 from stix2validator import validator as _validator
 from stix2validator.errors import ValidationError, pretty_error  # type: ignore[import-untyped]
+from stix2validator.v21 import musts as _musts21  # type: ignore[import-untyped]
 
 from fusioncell.errors import InvalidInput
 
@@ -159,6 +185,67 @@ def parse_grade(text: str) -> Grade:
 # -- validation ---------------------------------------------------------------------------
 
 
+# stix2-validator's "patterns" check parses an indicator's pattern twice: once to validate it
+# (stix2patterns.validator.run_validator) and, if it is valid, again to inspect it
+# (stix2patterns.v21.pattern.Pattern). The check below is the library's own function (its
+# code object) with those two names bound to a single parse: the validation is
+# stix2patterns' v21 run_validator step for step, keeping the inspection it already makes,
+# and the "Pattern" it then builds of the same string answers that inspection. A 2.0 pattern
+# is validated and inspected by the library as before.
+_INSPECTED: dict[str, Any] = {}
+
+
+def _pattern_errors(pattern: Any, stix_version: str = "2.1") -> list[str]:
+    if stix_version != "2.1" or not isinstance(pattern, str):
+        return list(_pattern_validator(pattern, stix_version))
+    listener = STIXPatternErrorListener()
+    lexer = STIXPatternLexer(InputStream(pattern))
+    lexer.removeErrorListeners()
+    parser = STIXPatternParser(CommonTokenStream(lexer))
+    parser.removeErrorListeners()
+    parser.addErrorListener(listener)
+    for i, literal in enumerate(parser.literalNames):
+        if literal == "<INVALID>":
+            parser.literalNames[i] = parser.symbolicNames[i]
+    tree = parser.pattern()
+    errors: list[str] = listener.err_strings
+    if not errors:
+        inspection = InspectionListener()
+        ParseTreeWalker.DEFAULT.walk(inspection, tree)
+        data = inspection.pattern_data()
+        if found := object_validator.verify_object(data):
+            errors.extend(found)
+        try:
+            ParseTreeWalker.DEFAULT.walk(QualifierListener(), tree)
+        except DuplicateQualifierTypeError as e:
+            errors.insert(0, "FAIL: " + e.args[0])
+    if not brackets_check(pattern):
+        errors.insert(0, "FAIL: Error found at line 1:0. input is missing square brackets")
+    if not errors:
+        if len(_INSPECTED) > 256:
+            _INSPECTED.clear()
+        _INSPECTED[pattern] = data
+    return errors
+
+
+class _InspectedPattern:
+    """``Pattern(pattern)`` for the string just validated: its inspection, not a reparse."""
+
+    def __init__(self, pattern: str) -> None:
+        self.data = _INSPECTED.pop(pattern, None)
+        self.pattern = None if self.data is not None else _Pattern21(pattern)
+
+    def inspect(self) -> Any:
+        return self.data if self.pattern is None else self.pattern.inspect()
+
+
+_patterns_check = types.FunctionType(
+    _musts21.patterns.__code__,
+    {**_musts21.__dict__, "pattern_validator": _pattern_errors, "Pattern": _InspectedPattern},
+    "patterns",
+)
+
+
 class _Validator:
     """``stix2validator.validate_instance`` (3.2.0, default options) for one STIX version,
     with what it rebuilds on every call built once: the schema files' index (it walks the
@@ -194,7 +281,10 @@ class _Validator:
             _validator.retrieve_from_filesystem, schema_dir=self.schema_dir
         )
         self.registry = Registry(retrieve=retrieve).with_resources(resources).crawl()  # type: ignore[call-arg]
-        self.musts = _validator._get_musts(self.options)
+        self.musts = [
+            _patterns_check if check is _musts21.patterns else check
+            for check in _validator._get_musts(self.options)
+        ]
         self.validators: dict[tuple[str, str], Any] = {}
 
     def _schema(self, name: str, obj_type: str, default: str) -> Any:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, insert, select, tuple_
 from sqlalchemy.orm import Session
 
 from fusioncell.cell.models import Organisation, OrganisationKind
@@ -127,7 +127,7 @@ def _check_versions(
         for stix_id, modified, content_hash in db.execute(
             select(StixObject.stix_id, StixObject.modified, StixObject.content_hash).where(
                 StixObject.author_organisation_id == organisation_id,
-                or_(*(and_(StixObject.stix_id == i, StixObject.modified == m) for i, m in keys)),
+                tuple_(StixObject.stix_id, StixObject.modified).in_(keys),
             )
         ):
             if hashes.get(stix_id + "\n" + modified, content_hash) != content_hash:
@@ -301,24 +301,29 @@ def _store(
     db.add(report)
     db.flush()  # the report, then the rows that point at it (no ORM relationships order them)
     db.add_all(Release(report_id=report_id, organisation_id=o) for o in release.ids)
+    # One INSERT for all the report's object versions (executemany), not one unit-of-work
+    # object each.
+    rows = []
     for item in objects:
         key = _version_key(item)
-        db.add(
-            StixObject(
-                id=uuid.uuid4(),
-                report_id=report_id,
-                author_organisation_id=actor.organisation_id,
-                stix_id=key[0],
-                stix_type=str(item["type"]),
-                spec_version=stix.spec_version_of(item),
-                modified=key[1],
-                content_hash=hashes.get(key[0] + "\n" + key[1], _content_hash(item)),
-                body=item,
-                date_added=appended.logged_at,
-                latitude=item.get("latitude") if item.get("type") == "location" else None,
-                longitude=item.get("longitude") if item.get("type") == "location" else None,
-            )
+        located = item.get("type") == "location"
+        rows.append(
+            {
+                "id": uuid.uuid4(),
+                "report_id": report_id,
+                "author_organisation_id": actor.organisation_id,
+                "stix_id": key[0],
+                "stix_type": str(item["type"]),
+                "spec_version": stix.spec_version_of(item),
+                "modified": key[1],
+                "content_hash": hashes.get(key[0] + "\n" + key[1], _content_hash(item)),
+                "body": item,
+                "date_added": appended.logged_at,
+                "latitude": item.get("latitude") if located else None,
+                "longitude": item.get("longitude") if located else None,
+            }
         )
+    db.execute(insert(StixObject), rows)
     db.flush()
     emit_intel(db, report, now=now)
     return report
