@@ -51,6 +51,8 @@ def _broken(item: dict[str, Any]) -> Iterator[dict[str, Any]]:
         del without[key]
         yield without
     yield {**item, "created": "2026-13-01T00:00:00Z"}
+    yield {**item, "created": "2026-02-30T00:00:00.000Z", "modified": "2026-02-30T00:00:00.000Z"}
+    yield {**item, "modified": "2026-06-31T23:59:60.000Z"}
     yield {**item, "modified": "1999-01-01T00:00:00.000Z"}
     yield {**item, "id": item["id"].split("--")[0] + "--not-a-uuid"}
     yield {**item, "id": item["id"].split("--")[0] + "--" + str(uuid.uuid1())}
@@ -111,7 +113,7 @@ def test_fast_path_is_built_once_and_parses_a_pattern_once() -> None:
     stix.validation_errors(item)
     validator = stix._VALIDATORS["2.1"]
     assert validator.validators, "validators are built once and kept"
-    assert stix._patterns_check in validator.musts
+    assert stix._patterns_check in validator.musts and stix._timestamp_check in validator.musts
     assert validator._fast(item) == [], "the fast path itself answers, not the fallback"
     assert item["pattern"] not in stix._INSPECTED, "the inspection is used once, then dropped"
 

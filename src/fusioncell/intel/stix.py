@@ -27,6 +27,7 @@ from antlr4 import (  # type: ignore[import-untyped]
     InputStream,
     ParseTreeWalker,
 )
+from dateutil import parser as _dateutil_parser  # type: ignore[import-untyped]
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
@@ -239,6 +240,20 @@ class _InspectedPattern:
         return self.data if self.pattern is None else self.pattern.inspect()
 
 
+class _CachedParser:
+    """dateutil's ``parser`` for stix2-validator's "timestamp" check, which only asks whether
+    ``parser.parse`` raises: the same string parses (or raises) the same way, so parses that
+    succeeded are remembered (a bundle repeats its timestamps: created, modified,
+    valid_from...)."""
+
+    parse = staticmethod(functools.lru_cache(maxsize=4096)(_dateutil_parser.parse))
+
+
+_timestamp_check = types.FunctionType(
+    _musts21.timestamp.__code__,
+    {**_musts21.__dict__, "parser": _CachedParser},
+    "timestamp",
+)
 _patterns_check = types.FunctionType(
     _musts21.patterns.__code__,
     {**_musts21.__dict__, "pattern_validator": _pattern_errors, "Pattern": _InspectedPattern},
@@ -281,10 +296,8 @@ class _Validator:
             _validator.retrieve_from_filesystem, schema_dir=self.schema_dir
         )
         self.registry = Registry(retrieve=retrieve).with_resources(resources).crawl()  # type: ignore[call-arg]
-        self.musts = [
-            _patterns_check if check is _musts21.patterns else check
-            for check in _validator._get_musts(self.options)
-        ]
+        ours = {_musts21.patterns: _patterns_check, _musts21.timestamp: _timestamp_check}
+        self.musts = [ours.get(check, check) for check in _validator._get_musts(self.options)]
         self.validators: dict[tuple[str, str], Any] = {}
 
     def _schema(self, name: str, obj_type: str, default: str) -> Any:
