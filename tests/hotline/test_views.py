@@ -440,6 +440,57 @@ def test_a_template_with_a_bad_field_comes_back_with_its_problems_and_nothing_is
     assert count(Message) == 0
 
 
+@pytest.mark.parametrize(
+    ("language", "required", "geometry", "window"),
+    [
+        (
+            "ar",
+            "هذا الحقل مطلوب.",
+            "يجب أن يكون شكلًا هندسيًا بصيغة GeoJSON",
+            "يجب أن يكون عددًا صحيحًا من 1 إلى 500",
+        ),
+        (
+            "he",
+            "שדה חובה.",
+            "חייב להיות צורה גאומטרית בתבנית GeoJSON",
+            "חייב להיות מספר שלם מ-1 עד 500",
+        ),
+    ],
+)
+def test_a_templates_problems_come_back_in_the_members_language(
+    browser: Browser, language: str, required: str, geometry: str, window: str
+) -> None:
+    liaison = browser("alpha.liaison")
+    switched = liaison.post(
+        "/language",
+        data={"language": language, "next": "/hotline", "csrf_token": csrf_in(page_of(liaison))},
+        headers=HTML,
+        follow_redirects=False,
+    )
+    assert switched.status_code == 303
+    data = compose_form(
+        liaison,
+        precedence="FLASH",
+        form="medevac_request",
+        **{
+            "medevac_request.patients": "900",
+            "medevac_request.urgency": "urgent",
+            "medevac_request.location": "not json",
+        },
+    )
+
+    response = liaison.post("/hotline/messages", data=data, headers=HTML)
+
+    assert response.status_code == 422
+    html = unescape(response.text)
+    assert f'id="compose-medevac_request-crossing-error">{required}<' in html
+    assert f'id="compose-medevac_request-location-error">{geometry}<' in html, re.findall(
+        r"-error\">[^<]*<", html
+    )
+    assert f'id="compose-medevac_request-patients-error">{window}<' in html
+    assert "must be" not in html
+
+
 def test_a_stale_form_reusing_a_sent_id_for_new_text_gets_a_fresh_id_and_sends_nothing(
     browser: Browser, count: Callable[[type], int]
 ) -> None:

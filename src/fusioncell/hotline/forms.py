@@ -14,7 +14,7 @@ from shapely.geometry import shape
 
 from fusioncell.errors import InvalidInput
 from fusioncell.i18n import translate
-from fusioncell.text import N_
+from fusioncell.text import N_, Text
 
 TEXT = "text"
 
@@ -28,9 +28,9 @@ class _Text:
 
     def __call__(self, value: Any) -> Any:
         if not isinstance(value, str) or not value.strip():
-            raise ValueError("a non-empty text")
+            raise ValueError(N_("a non-empty text"))
         if len(value) > self.limit:
-            raise ValueError(f"at most {self.limit} characters")
+            raise ValueError(N_("at most %(limit)s characters", limit=self.limit))
         return value.strip()
 
 
@@ -50,13 +50,13 @@ def _parse(value: str) -> datetime:
 
 def _moment(value: Any) -> Any:
     if not isinstance(value, str):
-        raise ValueError("an RFC 3339 date and time")
+        raise ValueError(N_("an RFC 3339 date and time"))
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise ValueError("an RFC 3339 date and time") from None
+        raise ValueError(N_("an RFC 3339 date and time")) from None
     if parsed.tzinfo is None:
-        raise ValueError("a date and time with its UTC offset")
+        raise ValueError(N_("a date and time with its UTC offset"))
     return value
 
 
@@ -82,20 +82,26 @@ def _rings_closed(value: dict[str, Any]) -> bool:
 def _geometry(kinds: tuple[str, ...]) -> Callable[[Any], Any]:
     def check(value: Any) -> Any:
         if not isinstance(value, dict) or not _positions(value.get("coordinates")):
-            raise ValueError("a GeoJSON geometry")
+            raise ValueError(N_("a GeoJSON geometry"))
         if value.get("type") not in kinds:
-            raise ValueError(f"a GeoJSON {' or '.join(kinds)}, not {value.get('type')!r}")
+            raise ValueError(
+                N_(
+                    "a GeoJSON %(kinds)s, not %(given)s",
+                    kinds=" or ".join(kinds),
+                    given=repr(value.get("type")),
+                )
+            )
         if not _rings_closed(value):
-            raise ValueError("a polygon whose rings have four or more positions, first = last")
+            raise ValueError(N_("a polygon whose rings have four or more positions, first = last"))
         try:
             parsed = shape(value)
         except (KeyError, TypeError, ValueError, AttributeError, ShapelyError):
-            raise ValueError(f"a valid GeoJSON {' or '.join(kinds)}") from None
+            raise ValueError(N_("a valid GeoJSON %(kinds)s", kinds=" or ".join(kinds))) from None
         if parsed.geom_type not in kinds or parsed.is_empty or not parsed.is_valid:
-            raise ValueError(f"a valid GeoJSON {' or '.join(kinds)}")
+            raise ValueError(N_("a valid GeoJSON %(kinds)s", kinds=" or ".join(kinds)))
         minx, miny, maxx, maxy = parsed.bounds
         if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
-            raise ValueError("longitude, latitude in degrees")
+            raise ValueError(N_("longitude, latitude in degrees"))
         return value
 
     return check
@@ -104,7 +110,7 @@ def _geometry(kinds: tuple[str, ...]) -> Callable[[Any], Any]:
 def _count(low: int, high: int) -> Callable[[Any], Any]:
     def check(value: Any) -> Any:
         if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-            raise ValueError(f"a whole number from {low} to {high}")
+            raise ValueError(N_("a whole number from %(low)s to %(high)s", low=low, high=high))
         return value
 
     return check
@@ -113,7 +119,7 @@ def _count(low: int, high: int) -> Callable[[Any], Any]:
 def _choice(*options: str) -> Callable[[Any], Any]:
     def check(value: Any) -> Any:
         if value not in options:
-            raise ValueError(f"one of {', '.join(options)}")
+            raise ValueError(N_("one of %(options)s", options=", ".join(options)))
         return value
 
     return check
@@ -203,19 +209,28 @@ def check_fields(form_name: str, fields: Any) -> dict[str, Any]:
         try:
             checked[name] = check(fields[name])
         except ValueError as exc:
-            problems.append({"field": name, "message": f"must be {exc}"})
+            # What the field must be travels inside this sentence: a Text, so a page translates
+            # it too (a message without parameters is a plain str).
+            what = exc.args[0] if isinstance(exc.args[0], Text) else Text(str(exc), {})
+            problems.append({"field": name, "message": N_("must be %(what)s", what=what)})
     for name in sorted(set(fields) - set(form.fields)):
-        problems.append({"field": name, "message": "not a field of this template"})
+        problems.append({"field": name, "message": N_("not a field of this template")})
     if (
         not problems
         and form_name == "activity_notification"
         and _parse(checked["ends_at"]) <= _parse(checked["starts_at"])
     ):
-        problems.append({"field": "ends_at", "message": "must be after starts_at"})
+        problems.append({"field": "ends_at", "message": N_("must be after starts_at")})
     if problems:
         first = problems[0]
         raise InvalidInput(
-            f"template {form_name}: {first['field']} {first['message']}", errors=problems
+            N_(
+                "template %(template)s: %(field)s %(problem)s",
+                template=form_name,
+                field=first["field"],
+                problem=first["message"],
+            ),
+            errors=problems,
         )
     return checked
 

@@ -34,6 +34,7 @@ from fusioncell.ledger.context import ledger_context
 from fusioncell.ledger.entries import audience, b64, log_time
 from fusioncell.ledger.models import LogCheckpoint
 from fusioncell.ledger.record import ByLog, record
+from fusioncell.text import N_
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
@@ -74,17 +75,17 @@ def _check_content(
 ) -> tuple[str | None, dict[str, Any] | None]:
     if form == forms.TEXT:
         if not isinstance(text, str) or not text.strip():
-            raise InvalidInput("a text message needs text")
+            raise InvalidInput(N_("a text message needs text"))
         if len(text) > policy.max_text_chars:
             raise InvalidInput(
-                f"the text may be at most {policy.max_text_chars} characters",
+                N_("the text may be at most %(limit)s characters", limit=policy.max_text_chars),
                 limit=policy.max_text_chars,
             )
         if fields is not None:
-            raise InvalidInput("give either text or a template with fields, not both")
+            raise InvalidInput(N_("give either text or a template with fields, not both"))
         return text, None
     if text is not None:
-        raise InvalidInput("give either text or a template with fields, not both")
+        raise InvalidInput(N_("give either text or a template with fields, not both"))
     return None, forms.check_fields(form, fields)
 
 

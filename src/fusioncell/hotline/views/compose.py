@@ -19,7 +19,7 @@ from fusioncell.hotline.actions.messages import do_send_message
 from fusioncell.hotline.views.form import Compose, compose_context, compose_from, template_fields
 from fusioncell.hotline.views.inbox import render_inbox
 from fusioncell.hotline.views.render import parse_uuid
-from fusioncell.i18n import translate
+from fusioncell.i18n import localize, translate
 from fusioncell.web.deps import AppClock, CurrentViewer, Db
 from fusioncell.web.pages import page
 
@@ -44,14 +44,17 @@ def _send(request: Request, viewer: Viewer, db: Session, now: datetime, data: Fo
         )
     except (InvalidInput, NotFound, IdempotencyConflict) as error:
         compose.error = translate(viewer.language, error.title)
-        compose.detail = error.detail
+        compose.detail = localize(viewer.language, error.detail)
         if isinstance(error, IdempotencyConflict):
             # A stale form (the back button) reused a sent message's id for new content.
             compose.id = uuid.uuid4()
         for problem in error.extensions.get("errors", []):
-            message_text = str(problem.get("message", ""))
-            if message_text == "missing":
-                message_text = translate(viewer.language, "This field is required.")
+            message = problem.get("message", "")
+            message_text = (
+                translate(viewer.language, "This field is required.")
+                if message == "missing"
+                else localize(viewer.language, message)
+            )
             compose.field_errors[f"{compose.form}.{problem.get('field')}"] = message_text
         if partial:
             return page(
