@@ -112,7 +112,10 @@ def test_the_list_is_newest_first_with_the_time_author_and_custody_of_each_entry
     indexes = list(rows(page))
     assert indexes == sorted(indexes, reverse=True)
     enrolment = page[page.index('id="entry-8"') : page.index('id="entry-7"')]
-    assert re.search(r'<time class="ltr" datetime="\d{4}-\d\d-\d\dT[\d:.]+Z">', enrolment)
+    # The time as the page's language writes it, the instant itself in the attribute.
+    assert re.search(
+        r'<time datetime="\d{4}-\d\d-\d\dT[\d:.]+Z">\w{3} \d+, \d{4}, [^<]* UTC</time>', enrolment
+    )
     key = author_of(enrolment)
     assert f'<a class="entry-author mono" href="/record?author={key}"' in enrolment
     assert "Custodial key" in enrolment
@@ -355,7 +358,7 @@ def test_a_newest_checkpoint_without_the_quorum_is_named_with_the_missing_witnes
     assert f'data-size="{newest.size}"' in notice
     assert re.findall(r'<code class="witness">([^<]+)</code>', notice) == [WITNESS.name]
     since = log_time(newest.created_at)
-    assert f'Since <time class="ltr" datetime="{since}">{since}</time>' in notice
+    assert f'Since <time datetime="{since}">Jan 6, 2026, 8:01:00\u202fAM UTC</time>' in notice
     assert "has been cosigned by 1 of the 2 witnesses it needs" in notice
 
 
