@@ -384,11 +384,25 @@
   var caughtTimer = null;
   var noticeTimer = null;
 
+  // In UTC, as the header's clock and the log's times, written as the page's language
+  // writes a time, with the zone named ("09:41 UTC"; minutes are enough, and a phone's
+  // header has no room for more).
   function timeOfDay(moment) {
     var pad = function (n) {
       return (n < 10 ? "0" : "") + n;
     };
-    return pad(moment.getHours()) + ":" + pad(moment.getMinutes()) + ":" + pad(moment.getSeconds());
+    try {
+      return new Intl.DateTimeFormat(document.documentElement.lang || "en", {
+        hour: "2-digit",
+        minute: "2-digit",
+        hourCycle: "h23",
+        timeZone: "UTC",
+        timeZoneName: "short",
+        numberingSystem: "latn"
+      }).format(moment);
+    } catch (err) {
+      return [moment.getUTCHours(), moment.getUTCMinutes()].map(pad).join(":") + " UTC";
+    }
   }
 
   function setState(next) {
