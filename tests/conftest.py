@@ -268,3 +268,18 @@ def log_in(client: TestClient, demo: None) -> Callable[..., str]:
         return csrf_in(account.text)
 
     return go
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On PostgreSQL, only the tests that touch a database: a test that asks for no database
+    (pure functions, parsers, the STIX validator, the Merkle tree) ran the same way on SQLite,
+    and running it again would only lengthen CI."""
+    if config.getoption("--db") != "postgresql":
+        return
+    kept, dropped = [], []
+    for item in items:
+        uses = set(getattr(item, "fixturenames", ()))
+        (kept if uses & {"database_url", "backend"} else dropped).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
