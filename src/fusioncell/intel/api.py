@@ -3,12 +3,14 @@ report not released to the viewer is 404 on every route."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query
+from pydantic import BeforeValidator
 from sqlalchemy.orm import Session
 
 from fusioncell.cell.policy import Viewer
@@ -35,6 +37,17 @@ from fusioncell.web.deps import AppClock, CurrentViewer, Db
 
 router = APIRouter(prefix="/api/v1/intel", tags=["intel"])
 IdempotencyKey = Annotated[str | None, Header(max_length=200)]
+
+
+def _rfc3339(value: object) -> object:
+    """A time given as text must be RFC 3339 (a date first): pydantic would read "0.0" as
+    seconds since 1970, which the OpenAPI document's date-time does not allow."""
+    if isinstance(value, str) and not re.match(r"\s*\d{4}-\d\d-\d\d", value):
+        raise ValueError("an RFC 3339 date and time")
+    return value
+
+
+Instant = Annotated[datetime | None, BeforeValidator(_rfc3339)]
 
 
 def _bbox(report: Report) -> list[float] | None:
@@ -134,8 +147,8 @@ def list_reports(
     db: Db,
     q: Text = "",
     type: Annotated[list[str], Query(max_length=20)] = [],  # noqa: B006
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Instant = None,
+    until: Instant = None,
     author: Text = "",
     grade: Annotated[str, Query(max_length=2)] = "",
     tlp: Annotated[str, Query(max_length=16)] = "",
@@ -157,8 +170,8 @@ def count_reports(
     db: Db,
     q: Text = "",
     type: Annotated[list[str], Query(max_length=20)] = [],  # noqa: B006
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Instant = None,
+    until: Instant = None,
     author: Text = "",
     grade: Annotated[str, Query(max_length=2)] = "",
     tlp: Annotated[str, Query(max_length=16)] = "",
