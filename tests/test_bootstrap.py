@@ -20,6 +20,7 @@ from fusioncell.cell.policy import ENTRY_READ_PERMISSION, Permission, register_r
 from fusioncell.clock import Clock, ManualClock
 from fusioncell.config import Settings
 from fusioncell.db import registry
+from fusioncell.deconfliction.entries import NotificationEntry
 from fusioncell.deescalation.entries import DeescalationEntry
 from fusioncell.hotline.engine import HotlineEngine
 from fusioncell.hotline.entries import HotlineEntry
@@ -69,6 +70,14 @@ ENTRY_TYPES = {
     "deescalation.exception.proposed": "DeescalationEntry",
     "deescalation.exception.signed": "DeescalationEntry",
     "deescalation.compliance.computed": "DeescalationEntry",
+    "deconfliction.notification.submitted": "NotificationEntry",
+    "deconfliction.notification.checked": "NotificationEntry",
+    "deconfliction.notification.acknowledged": "NotificationEntry",
+    "deconfliction.notification.amended": "NotificationEntry",
+    "deconfliction.notification.withdrawn": "NotificationEntry",
+    "deconfliction.notification.noted": "NotificationEntry",
+    "deconfliction.notification.justified": "NotificationEntry",
+    "deconfliction.notification.escalated": "NotificationEntry",
 }
 
 
@@ -98,7 +107,14 @@ def test_every_entry_type_has_a_read_permission_declared_by_the_track_that_owns_
         assert own <= declared, track.name
     assert set(ENTRY_READ_PERMISSION) == set(known_entry_types())
     assert {t for t, needed in ENTRY_READ_PERMISSION.items() if needed is not None} == {
-        kind.value for kind in (*HotlineEntry, *IntelEntry, *TaxiiEntry, *DeescalationEntry)
+        kind.value
+        for kind in (
+            *HotlineEntry,
+            *IntelEntry,
+            *TaxiiEntry,
+            *DeescalationEntry,
+            *NotificationEntry,
+        )
     }
 
 

@@ -24,6 +24,8 @@ from fusioncell.cell.policy import (
 )
 from fusioncell.cell.rules import CELL_RULES
 from fusioncell.cell.state_check import CellStateCheck
+from fusioncell.deconfliction import models as deconfliction_models
+from fusioncell.deconfliction.entries import DECONFLICTION_READ_PERMISSIONS, NotificationEntry
 from fusioncell.deescalation import api as deescalation_api
 from fusioncell.deescalation import models as deescalation_models
 from fusioncell.deescalation.entries import DEESCALATION_READ_PERMISSIONS, DeescalationEntry
@@ -140,6 +142,12 @@ TRACKS: tuple[Track, ...] = (
         state_checks=(DeescalationStateCheck(),),
         routers=(deescalation_api.router,),
         feeds=(DeescalationFeed(),),
+    ),
+    Track(
+        name="deconfliction",
+        models=(deconfliction_models,),
+        entry_types=(NotificationEntry,),
+        read_permissions=DECONFLICTION_READ_PERMISSIONS,
     ),
 )
 
