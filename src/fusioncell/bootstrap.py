@@ -28,6 +28,8 @@ from fusioncell.deconfliction import models as deconfliction_models
 from fusioncell.deconfliction.entries import DECONFLICTION_READ_PERMISSIONS, NotificationEntry
 from fusioncell.deescalation import api as deescalation_api
 from fusioncell.deescalation import models as deescalation_models
+from fusioncell.deescalation import policy as deescalation_policy
+from fusioncell.deescalation import views as deescalation_views
 from fusioncell.deescalation.entries import DEESCALATION_READ_PERMISSIONS, DeescalationEntry
 from fusioncell.deescalation.feed import DeescalationFeed
 from fusioncell.deescalation.replay import ComplianceReplay
@@ -141,6 +143,16 @@ TRACKS: tuple[Track, ...] = (
         replays=(ComplianceReplay,),
         state_checks=(DeescalationStateCheck(),),
         routers=(deescalation_api.router,),
+        pages=(deescalation_views.router,),
+        nav=(
+            NavItem(
+                "/deescalation", N_("De-escalation"), 25, requires=deescalation_policy.may_read
+            ),
+        ),
+        # Holdings at a time: the map's time slider reloads it with ``at``.
+        map_layers=(
+            MapLayer("/api/v1/deescalation/map", N_("Holdings"), deescalation_policy.may_read),
+        ),
         feeds=(DeescalationFeed(),),
     ),
     Track(

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Header, Query
+from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from fusioncell.cell.policy import Viewer
-from fusioncell.deescalation import queries
+from fusioncell.deescalation import exports, queries, views
 from fusioncell.deescalation.actions.baselines import do_accept_baseline, do_declare_baseline
 from fusioncell.deescalation.actions.exceptions import do_propose_exception, do_sign_exception
 from fusioncell.deescalation.actions.observations import do_record_observations
@@ -70,6 +71,64 @@ def compliance(
     when = clock.now() if at is None else _instant(at)
     result = queries.compliance(db, viewer, at=when, source=source)
     return ComplianceOut.model_validate({"at": when, "source": source, **result.as_dict()})
+
+
+@router.get("/map")
+def map_layer(
+    viewer: CurrentViewer,
+    db: Db,
+    clock: AppClock,
+    at: Annotated[
+        str | None, Query(max_length=40, json_schema_extra={"format": "date-time"})
+    ] = None,
+    source: Annotated[str | None, Query(max_length=16)] = None,
+) -> dict[str, Any]:
+    """The map's layer of holdings at ``at`` (default: now): an RFC 7946 FeatureCollection of
+    Points, one per unit's latest observation in each source class (or in ``source`` only),
+    released to the viewer as compliance is. Each has ``category``, ``count``, ``party``,
+    ``unit``, ``source``, ``affiliation`` (``own``, ``other`` or ``neutral``: computed for
+    the viewer, never stored), ``candidate`` and the ``rules`` of the candidates it makes.
+    Foreign members: ``timeline`` (``start``: the freeze, ``end``: now, ``at``) and
+    ``labels`` (the layer's texts in the viewer's language)."""
+    now = clock.now()
+    when = now if not at else _instant(at)
+    found = exports.situation(db, viewer, at=when, sources=exports.source_classes(source))
+    return exports.map_collection(found, now=now, labels=views.map_labels(viewer.language))
+
+
+@router.get(
+    "/export",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The zones, holdings and candidates in the format asked for.",
+            "content": {media: {} for media in exports.MEDIA_TYPES.values()},
+        }
+    },
+)
+def export(
+    viewer: CurrentViewer,
+    db: Db,
+    clock: AppClock,
+    format: Annotated[Literal["geojson", "kml", "csv"], Query()] = "geojson",
+    at: Annotated[
+        str | None, Query(max_length=40, json_schema_extra={"format": "date-time"})
+    ] = None,
+    source: Annotated[str | None, Query(max_length=16)] = None,
+) -> Response:
+    """The zones in force, the holdings at ``at`` (default: now) and the violation candidates,
+    as GeoJSON (one FeatureCollection; ``layer`` is ``zone``, ``holding`` or ``candidate``),
+    KML 2.2 (a folder of each) or CSV (a header row, then one row per zone, holding and
+    candidate), within the viewer's releasability: what compliance shows them, never more."""
+    when = clock.now() if not at else _instant(at)
+    found = exports.situation(db, viewer, at=when, sources=exports.source_classes(source))
+    return Response(
+        exports.render(found, format),
+        media_type=exports.MEDIA_TYPES[format],
+        headers={
+            "Content-Disposition": f'attachment; filename="{exports.filename(found, format)}"'
+        },
+    )
 
 
 def _instant(text: str) -> datetime:
