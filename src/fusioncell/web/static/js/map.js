@@ -73,7 +73,8 @@
     "zones-other": 425,
     "zones-separation": 430,
     sites: 450,
-    tracks: 460
+    tracks: 460,
+    holdings: 470
   };
   var BAND_FILL = { "0-10": 0.3, "10-20": 0.2, "20-25": 0.1 };
 
@@ -479,8 +480,64 @@
     if (this.sitesDrawn) {
       entry("site", this.t.layer_sites, "#ffffff", this.colours.site, null);
     }
+    this.legendHoldings(list);
     box.appendChild(list);
     box.hidden = list.childNodes.length === 0;
+  };
+
+  // The holdings' symbols in the legend: each affiliation drawn, each category's letter, the
+  // candidates' ring.
+  FusioncellMap.prototype.legendHoldings = function (list) {
+    var affiliations = {};
+    var categories = {};
+    var candidate = false;
+    var labelled = null;
+    (this.trackLayers || []).forEach(function (track) {
+      if (!track.layer) return;
+      track.layer.eachLayer(function (layer) {
+        var p = propsOf(layer.feature);
+        if (!isHolding(layer.feature)) return;
+        labelled = track;
+        affiliations[p.affiliation] = true;
+        categories[p.category] = true;
+        if (p.candidate) candidate = true;
+      });
+    });
+    if (!labelled) return;
+    var track = labelled;
+    function item(classes, letter, text) {
+      var li = document.createElement("li");
+      li.className = "map-legend-holding";
+      var symbol = document.createElement("span");
+      symbol.className = "holding-symbol holding-legend " + classes;
+      symbol.setAttribute("aria-hidden", "true");
+      var inner = document.createElement("span");
+      inner.className = "holding-letter";
+      inner.textContent = letter;
+      symbol.appendChild(inner);
+      var label = document.createElement("span");
+      label.textContent = text;
+      li.appendChild(symbol);
+      li.appendChild(label);
+      list.appendChild(li);
+    }
+    ["own", "other", "neutral"].forEach(function (affiliation) {
+      if (affiliations[affiliation]) {
+        item("holding-" + affiliation, "", labelOf(track, "affiliation." + affiliation, affiliation));
+      }
+    });
+    Object.keys(categories)
+      .sort()
+      .forEach(function (category) {
+        item(
+          "holding-neutral holding-key",
+          labelOf(track, "symbol." + category, category.charAt(0).toUpperCase()),
+          labelOf(track, "category." + category, category)
+        );
+      });
+    if (candidate) {
+      item("holding-neutral holding-candidate", "", labelOf(track, "candidate", "Violation candidate"));
+    }
   };
 
   FusioncellMap.prototype.addOverlay = function (layer, key) {
@@ -636,6 +693,14 @@
   // reports): each an overlay in the layers control, its features with a popup (title, grade,
   // TLP, a link to their page). A layer that cannot be loaded is left out; data-layers-drawn
   // says how many features each drew ("-" for one that failed).
+  //
+  // A layer whose collection carries a "timeline" member ({start, end, at}: RFC 7946 foreign
+  // members) shows a time: the page gets a time slider under the map (from the earliest start
+  // to the latest end, by the hour) and each move reloads those layers with ?at=<RFC 3339>
+  // (no at: now). Features with "affiliation" and "category" properties (holdings) are drawn
+  // as symbols: a letter per category, a colour and a shape per affiliation (own, other,
+  // neutral: computed by the server for the viewer), a ring when "candidate" is true; such a
+  // layer's texts come in its "labels" member. data-at says the time shown ("" for now).
   FusioncellMap.prototype.loadLayers = function () {
     var self = this;
     var specs = [];
@@ -644,36 +709,295 @@
     } catch (err) {
       specs = [];
     }
-    var passive = this.el.getAttribute("data-popups") === "off";
-    var colour = cssVar(this.el, "--map-track-layer", "#c2410c");
+    this.trackLayers = specs.map(function (spec) {
+      return { spec: spec, layer: null, timed: false, count: "-" };
+    });
+    return this.fetchLayers(this.trackLayers, null).then(function () {
+      self.addTimeSlider();
+    });
+  };
+
+  function withAt(url, at) {
+    if (!at) return url;
+    return url + (url.indexOf("?") >= 0 ? "&" : "?") + "at=" + encodeURIComponent(at);
+  }
+
+  // Fetch each entry's layer (at a time, for timed layers) and draw it in place.
+  FusioncellMap.prototype.fetchLayers = function (entries, at) {
+    var self = this;
     return Promise.all(
-      specs.map(function (spec) {
-        return fetchJson(spec.url).then(
+      entries.map(function (entry) {
+        return fetchJson(withAt(entry.spec.url, entry.timed ? at : null)).then(
           function (data) {
-            var layer = L.geoJSON(featuresOf(data), {
-              pane: "tracks",
-              pointToLayer: function (feature, latlng) {
-                var style = { pane: "tracks", radius: 7, color: colour, weight: 3, fillOpacity: 0.6 };
-                return L.circleMarker(latlng, style);
-              },
-              style: function () {
-                return { color: colour, weight: 2 };
-              },
-              onEachFeature: function (feature, item) {
-                if (!passive) item.bindPopup(self.layerPopup(feature));
-              }
-            });
-            self.addOverlay(layer, spec.label);
-            return String(layer.getLayers().length);
+            self.drawTrackLayer(entry, data);
           },
           function () {
-            return "-";
+            if (!entry.layer) entry.count = "-";
           }
         );
       })
-    ).then(function (counts) {
-      self.el.setAttribute("data-layers-drawn", counts.join(","));
+    ).then(function () {
+      self.el.setAttribute(
+        "data-layers-drawn",
+        self.trackLayers
+          .map(function (entry) {
+            return entry.count;
+          })
+          .join(",")
+      );
+      self.el.setAttribute("data-at", at || "");
+      self.renderLegend();
     });
+  };
+
+  FusioncellMap.prototype.drawTrackLayer = function (entry, data) {
+    var self = this;
+    var passive = this.el.getAttribute("data-popups") === "off";
+    var colour = cssVar(this.el, "--map-track-layer", "#c2410c");
+    if (data && data.timeline && data.timeline.start && data.timeline.end) {
+      entry.timed = true;
+      entry.timeline = data.timeline;
+    }
+    if (data && data.labels && typeof data.labels === "object") entry.labels = data.labels;
+    var features = featuresOf(data);
+    // Symbols that share a place are spread around it, so that each can be clicked.
+    entry.seen = {};
+    if (!entry.layer) {
+      entry.layer = L.geoJSON(null, {
+        pane: "tracks",
+        pointToLayer: function (feature, latlng) {
+          if (isHolding(feature)) {
+            var key = latlng.lat.toFixed(5) + "," + latlng.lng.toFixed(5);
+            var nth = entry.seen[key] || 0;
+            entry.seen[key] = nth + 1;
+            return self.holdingMarker(feature, latlng, nth, entry);
+          }
+          var style = { pane: "tracks", radius: 7, color: colour, weight: 3, fillOpacity: 0.6 };
+          return L.circleMarker(latlng, style);
+        },
+        style: function () {
+          return { color: colour, weight: 2 };
+        },
+        onEachFeature: function (feature, item) {
+          if (passive) return;
+          item.bindPopup(function () {
+            return isHolding(feature) ? self.holdingPopup(feature, entry) : self.layerPopup(feature);
+          });
+        }
+      });
+      this.addOverlay(entry.layer, entry.spec.label);
+    } else {
+      entry.layer.clearLayers();
+    }
+    entry.layer.addData(features);
+    entry.count = String(entry.layer.getLayers().length);
+  };
+
+  function isHolding(feature) {
+    var p = propsOf(feature);
+    return typeof p.affiliation === "string" && typeof p.category === "string";
+  }
+
+  function labelOf(entry, key, fallback) {
+    var labels = (entry && entry.labels) || {};
+    return typeof labels[key] === "string" && labels[key] ? labels[key] : fallback;
+  }
+
+  // A holding's symbol: its category's letter in a shape and colour of its affiliation
+  // (map.css: .holding-own, .holding-other, .holding-neutral), ringed when a candidate.
+  FusioncellMap.prototype.holdingMarker = function (feature, latlng, nth, entry) {
+    var p = propsOf(feature);
+    var affiliation = token(p.affiliation);
+    var category = token(p.category);
+    var classes = ["holding-symbol", "holding-" + affiliation, "holding-cat-" + category];
+    if (p.candidate) classes.push("holding-candidate");
+    var symbol = document.createElement("span");
+    symbol.className = classes.join(" ");
+    symbol.setAttribute("data-affiliation", affiliation);
+    symbol.setAttribute("data-category", category);
+    symbol.setAttribute("data-candidate", p.candidate ? "true" : "false");
+    var letter = document.createElement("span");
+    letter.className = "holding-letter";
+    letter.textContent = labelOf(entry, "symbol." + p.category, category.charAt(0).toUpperCase());
+    symbol.appendChild(letter);
+    // Spread around the place: the first at it, the next on a ring of 16 px.
+    var dx = 0;
+    var dy = 0;
+    if (nth > 0) {
+      var angle = (nth - 1) * (Math.PI / 3);
+      dx = Math.round(16 * Math.cos(angle));
+      dy = Math.round(16 * Math.sin(angle));
+    }
+    var title =
+      labelOf(entry, "category." + p.category, p.category) +
+      " " +
+      String(p.count) +
+      " · " +
+      String(p.party) +
+      (p.candidate ? " · " + labelOf(entry, "candidate", "Violation candidate") : "");
+    return L.marker(latlng, {
+      pane: "holdings",
+      title: title,
+      alt: title,
+      keyboard: true,
+      icon: L.divIcon({
+        className: "holding-icon",
+        html: symbol,
+        iconSize: [26, 26],
+        iconAnchor: [13 - dx, 13 - dy],
+        popupAnchor: [dx, dy - 12]
+      })
+    });
+  };
+
+  FusioncellMap.prototype.holdingPopup = function (feature, entry) {
+    var p = propsOf(feature);
+    var box = document.createElement("div");
+    box.className = "map-popup map-holding-popup";
+    box.setAttribute("data-affiliation", String(p.affiliation));
+    var title = document.createElement("strong");
+    title.textContent = labelOf(entry, "category." + p.category, p.category) + " · " + String(p.count);
+    box.appendChild(title);
+    var list = document.createElement("dl");
+    function row(term, value) {
+      if (value === null || value === undefined || value === "") return;
+      var dt = document.createElement("dt");
+      dt.textContent = term;
+      var dd = document.createElement("dd");
+      dd.textContent = String(value);
+      list.appendChild(dt);
+      list.appendChild(dd);
+    }
+    row(
+      labelOf(entry, "party", "Party"),
+      String(p.party) + " (" + labelOf(entry, "affiliation." + p.affiliation, p.affiliation) + ")"
+    );
+    row(labelOf(entry, "unit", "Unit"), p.unit);
+    row(labelOf(entry, "count", "Count"), p.count);
+    row(labelOf(entry, "source", "Source"), labelOf(entry, "source." + p.source, p.source));
+    row(
+      labelOf(entry, "observed", "Observed"),
+      p.observed_at && !isNaN(Date.parse(p.observed_at)) ? timeText(Date.parse(p.observed_at)) : p.observed_at
+    );
+    row(labelOf(entry, "calibre", "Calibre (mm)"), p.calibre_mm);
+    row(labelOf(entry, "range", "Range (km)"), p.range_km);
+    box.appendChild(list);
+    if (p.candidate && p.rules && p.rules.length) {
+      var note = document.createElement("div");
+      note.className = "map-popup-candidate";
+      note.textContent =
+        labelOf(entry, "candidate", "Violation candidate") +
+        ": " +
+        p.rules
+          .map(function (rule) {
+            return rule + " " + labelOf(entry, "rule." + rule, "");
+          })
+          .join("; ");
+      box.appendChild(note);
+    } else if (p.covered_by && p.covered_by.length) {
+      var covered = document.createElement("div");
+      covered.className = "map-popup-note";
+      covered.textContent = labelOf(entry, "covered", "Covered by an exception");
+      box.appendChild(covered);
+    }
+    var link = document.createElement("a");
+    link.href = "/deescalation" + (this.at ? "?at=" + encodeURIComponent(this.at) : "");
+    link.textContent = labelOf(entry, "page", this.label("open", "Open"));
+    box.appendChild(link);
+    return box;
+  };
+
+  // -- the time slider ----------------------------------------------------------------------
+
+  var HOUR = 3600000;
+
+  function timeText(ms) {
+    // 2026-03-01 14:00 UTC: the same in every language, left to right.
+    return new Date(ms).toISOString().slice(0, 16).replace("T", " ") + " UTC";
+  }
+
+  FusioncellMap.prototype.addTimeSlider = function () {
+    var timed = (this.trackLayers || []).filter(function (entry) {
+      return entry.timed;
+    });
+    if (!timed.length || this.timeBox || this.el.id !== "map") return;
+    var self = this;
+    var start = Infinity;
+    var end = -Infinity;
+    timed.forEach(function (entry) {
+      start = Math.min(start, Date.parse(entry.timeline.start));
+      end = Math.max(end, Date.parse(entry.timeline.end));
+    });
+    if (!(end > start)) return;
+    var first = timed[0];
+    var steps = Math.ceil((end - start) / HOUR);
+    var box = document.createElement("div");
+    box.className = "map-time";
+    box.id = "map-time";
+    var label = document.createElement("label");
+    label.setAttribute("for", "map-time-range");
+    label.textContent = labelOf(first, "time", "Situation at");
+    var range = document.createElement("input");
+    range.type = "range";
+    range.id = "map-time-range";
+    range.min = "0";
+    range.max = String(steps);
+    range.step = "1";
+    range.value = String(steps);
+    range.setAttribute("data-start", new Date(start).toISOString());
+    range.setAttribute("data-end", new Date(end).toISOString());
+    range.title = labelOf(first, "time_help", "");
+    var shown = document.createElement("output");
+    shown.id = "map-time-value";
+    shown.setAttribute("for", "map-time-range");
+    shown.setAttribute("dir", "ltr");
+    var now = document.createElement("button");
+    now.type = "button";
+    now.className = "secondary map-time-now";
+    now.textContent = labelOf(first, "now", "Now");
+    box.appendChild(label);
+    box.appendChild(range);
+    box.appendChild(shown);
+    box.appendChild(now);
+    this.el.parentNode.insertBefore(box, this.el.nextSibling);
+    this.timeBox = box;
+
+    function at() {
+      var step = Number(range.value);
+      return step >= steps ? null : new Date(start + step * HOUR).toISOString().replace(".000Z", "Z");
+    }
+    function describe() {
+      var moment = at();
+      var text = timeText(moment ? Date.parse(moment) : end);
+      shown.textContent = text;
+      range.setAttribute("aria-valuetext", text);
+      now.disabled = !moment;
+    }
+    var timer = null;
+    function reload() {
+      if (timer !== null) window.clearTimeout(timer);
+      timer = window.setTimeout(function () {
+        timer = null;
+        self.at = at();
+        self.fetchLayers(
+          self.trackLayers.filter(function (entry) {
+            return entry.timed;
+          }),
+          self.at
+        );
+      }, 200);
+    }
+    range.addEventListener("input", function () {
+      describe();
+      reload();
+    });
+    now.addEventListener("click", function () {
+      range.value = String(steps);
+      describe();
+      reload();
+    });
+    describe();
+    this.timeSlider = { range: range, at: at, reload: reload };
   };
 
   FusioncellMap.prototype.layerPopup = function (feature) {
