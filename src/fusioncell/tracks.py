@@ -49,7 +49,12 @@ class MapLayer:
     """A layer a track adds to the map page: where its GeoJSON (RFC 7946) is read from (a
     route that filters through the policy), its label (marked with ``N_``), and who is shown
     it (as ``NavItem.requires``). Each feature's ``properties`` may carry ``title``, ``grade``,
-    ``tlp`` and ``url`` (its page) for the popup."""
+    ``tlp`` and ``url`` (its page) for the popup.
+
+    A layer that shows a moment answers with a ``timeline`` foreign member (``start``,
+    ``end``, ``at``: RFC 3339): the map page's time slider then reloads it with ``?at=``.
+    Features with ``affiliation`` and ``category`` are drawn as holdings' symbols, with the
+    texts of the collection's ``labels`` member."""
 
     url: str
     label: str
