@@ -1,0 +1,1 @@
+"""The deconfliction track's actions: the only writers of its tables."""

@@ -1,0 +1,1 @@
+"""REST routes of the deconfliction track, one module per part of the track."""

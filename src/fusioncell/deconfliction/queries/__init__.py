@@ -1,0 +1,1 @@
+"""Reads of the deconfliction track, viewer first, one module per part of the track."""

@@ -1,0 +1,58 @@
+"""Notifications made through the real actions, and places of the demo's geometry."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from fusioncell.cell.policy import Viewer
+from fusioncell.deconfliction.actions.notifications import do_submit_notification
+from fusioncell.deconfliction.models import Notification
+
+# Places (lon, lat), measured against the demo's geometry.
+NEAR_MAJDAL_SHAMS = (35.755, 33.262)  # about 1.25 km from the site, in ALPHA's 0-10 km band
+AWAY_FROM_SITES_WEST = (35.70, 33.20)  # ALPHA's 0-10 km band, more than 5 km from any site
+IN_SEPARATION = (35.84, 33.15)  # inside the area of separation
+BRAVO_FAR = (36.10, 33.42)  # BRAVO's 20-25 km band, north of sector S
+DARAA_TO_SUWAYDA = [[36.100, 32.617], [36.30, 32.66], [36.5667, 32.7125]]
+QUNEITRA_ROUTE = [[35.78, 33.13], [35.8239, 33.1256], [35.90, 33.12]]
+
+
+def point(lon_lat: tuple[float, float]) -> dict[str, Any]:
+    return {"type": "Point", "coordinates": list(lon_lat)}
+
+
+def line(coordinates: list[list[float]]) -> dict[str, Any]:
+    return {"type": "LineString", "coordinates": coordinates}
+
+
+def notify(
+    db: Session,
+    actor: Viewer,
+    *,
+    now: datetime,
+    kind: str = "activity",
+    geometry: dict[str, Any] | None = None,
+    ahead: timedelta = timedelta(hours=80),
+    hours: float = 6,
+    notification_id: uuid.UUID | None = None,
+    **more: Any,
+) -> Notification:
+    defaults: dict[str, Any] = {"description": f"A {kind} for the tests"}
+    if kind == "movement":
+        defaults["details"] = {"vehicles": 4, "contact": "+000 100 200", "markings": "HUM-1"}
+        geometry = geometry or line(DARAA_TO_SUWAYDA)
+    return do_submit_notification(
+        db,
+        actor,
+        notification_id=notification_id or uuid.uuid4(),
+        kind=kind,
+        geometry=geometry or point(AWAY_FROM_SITES_WEST),
+        starts_at=now + ahead,
+        ends_at=now + ahead + timedelta(hours=hours),
+        now=now,
+        **{**defaults, **more},
+    )
