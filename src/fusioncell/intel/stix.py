@@ -9,6 +9,7 @@ built once (``_Validator``); STIX 2.0 objects are validated as 2.0.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import math
@@ -34,6 +35,7 @@ from referencing.jsonschema import DRAFT202012
 from stix2.confidence.scales import admiralty_credibility_to_value  # type: ignore[import-untyped]
 from stix2patterns.exceptions import STIXPatternErrorListener  # type: ignore[import-untyped]
 from stix2patterns.helpers import brackets_check  # type: ignore[import-untyped]
+from stix2patterns.inspector import _PatternData  # type: ignore[import-untyped]
 from stix2patterns.v21 import object_validator  # type: ignore[import-untyped]
 from stix2patterns.v21.grammars.STIXPatternLexer import (  # type: ignore[import-untyped]
     STIXPatternLexer,
@@ -56,6 +58,7 @@ from stix2validator.errors import ValidationError, pretty_error  # type: ignore[
 from stix2validator.v21 import musts as _musts21  # type: ignore[import-untyped]
 
 from fusioncell.errors import InvalidInput
+from fusioncell.intel import stix_fast
 
 # -- TLP 2.0 (the STIX 2.1 TLP 2.0 extension's standard marking definitions) -----------------
 
@@ -199,6 +202,13 @@ _INSPECTED: dict[str, Any] = {}
 def _pattern_errors(pattern: Any, stix_version: str = "2.1") -> list[str]:
     if stix_version != "2.1" or not isinstance(pattern, str):
         return list(_pattern_validator(pattern, stix_version))
+    # The common patterns are recognised without ANTLR (``stix_fast``): a valid one whose
+    # hashes pass is inspected as the listener would; anything else is parsed below.
+    if (comparisons := stix_fast.inspect_pattern(pattern)) is not None:
+        data = _PatternData(comparisons, set(), set())
+        if not object_validator.verify_object(data):
+            _remember(pattern, data)
+            return []
     listener = STIXPatternErrorListener()
     lexer = STIXPatternLexer(InputStream(pattern))
     lexer.removeErrorListeners()
@@ -223,10 +233,14 @@ def _pattern_errors(pattern: Any, stix_version: str = "2.1") -> list[str]:
     if not brackets_check(pattern):
         errors.insert(0, "FAIL: Error found at line 1:0. input is missing square brackets")
     if not errors:
-        if len(_INSPECTED) > 256:
-            _INSPECTED.clear()
-        _INSPECTED[pattern] = data
+        _remember(pattern, data)
     return errors
+
+
+def _remember(pattern: str, data: Any) -> None:
+    if len(_INSPECTED) > 256:
+        _INSPECTED.clear()
+    _INSPECTED[pattern] = data
 
 
 class _InspectedPattern:
@@ -299,19 +313,68 @@ class _Validator:
         ours = {_musts21.patterns: _patterns_check, _musts21.timestamp: _timestamp_check}
         self.musts = [ours.get(check, check) for check in _validator._get_musts(self.options)]
         self.validators: dict[tuple[str, str], Any] = {}
+        self.compiled = stix_fast.CompiledSchemas(self.schema_dir, _validator.patch_schema)
+
+    def _source(self, name: str, obj_type: str, default: str) -> tuple[str, str, Any]:
+        """The schema file validating an object of this type, and its content as the library
+        changes it before validating (unpatched)."""
+        path = self.paths.get(name + ".json") or self.paths[default + ".json"]
+        variant = obj_type if obj_type in ("observed-data", "bundle") else ""
+        schema = _validator.load_schema(path)
+        if obj_type == "observed-data":
+            schema["allOf"][1]["properties"]["objects"] = {
+                "objects": {"type": "object", "minProperties": 1}
+            }
+        elif obj_type == "bundle":
+            schema["properties"]["objects"] = {"objects": {"type": "array", "minItems": 1}}
+        return path, variant, schema
+
+    def _compiled(self, name: str, obj_type: str, default: str) -> Any:
+        path = self.paths.get(name + ".json") or self.paths[default + ".json"]
+        variant = obj_type if obj_type in ("observed-data", "bundle") else ""
+        found = self.compiled.compiled.get((path, variant))
+        if found is None:
+            found = self.compiled.validator(*self._source(name, obj_type, default))
+        return found
+
+    def _valid(self, obj: dict[str, Any]) -> bool:
+        """True only where the library finds no error: the compiled schemas accept the object
+        (and each of an observed-data's objects) and no MUST check objects. False says
+        nothing: the library's own path then answers."""
+        obj_type = obj["type"]
+        if not isinstance(obj_type, str) or obj_type == "bundle":
+            return False
+        core = "core"
+        if (
+            self.version > "2.0"
+            and "created" not in obj
+            and "modified" not in obj
+            and obj_type != "marking-definition"
+        ):
+            core = "cyber-observable-core"
+        if not self._compiled(obj_type, obj_type, core).is_valid(obj):
+            return False
+        if obj_type == "observed-data" and "objects" in obj:
+            if not isinstance(obj["objects"], dict):
+                return False
+            for val in obj["objects"].values():
+                if not isinstance(val, dict) or not isinstance(val.get("type"), str):
+                    return False
+                if val["type"] == "bundle":
+                    return False
+                found = self._compiled(val["type"], val["type"], "cyber-observable-core")
+                if not found.is_valid(val):
+                    return False
+        for _error in _validator._iter_errors_custom(obj, self.musts, self.options):
+            return False
+        return True
 
     def _schema(self, name: str, obj_type: str, default: str) -> Any:
         path = self.paths.get(name + ".json") or self.paths[default + ".json"]
         key = (path, obj_type if obj_type in ("observed-data", "bundle") else "")
         found = self.validators.get(key)
         if found is None:
-            schema = _validator.load_schema(path)
-            if obj_type == "observed-data":
-                schema["allOf"][1]["properties"]["objects"] = {
-                    "objects": {"type": "object", "minProperties": 1}
-                }
-            elif obj_type == "bundle":
-                schema["properties"]["objects"] = {"objects": {"type": "array", "minItems": 1}}
+            path, _variant, schema = self._source(name, obj_type, default)
             schema = _validator.patch_schema(schema, path)
             registry = self.registry.with_resource(path, DRAFT202012.create_resource(schema))
             found = _validator.STIXValidator(
@@ -364,6 +427,11 @@ class _Validator:
         """The messages of ``validate_instance(obj, ValidationOptions(version=...))``'s errors
         (empty if it is valid); raises its ``ValidationError`` where it does."""
         if isinstance(obj, dict) and "id" in obj and "type" in obj:
+            # A quick yes for a valid object; otherwise the library's own path below
+            # answers (or raises) as it does.
+            with contextlib.suppress(Exception):
+                if self._valid(obj):
+                    return []
             try:
                 fast = self._fast(obj)
             except Exception:  # the library's own call raises (or answers) as it does
