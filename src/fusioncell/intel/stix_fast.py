@@ -146,14 +146,15 @@ _KEYWORDS = frozenset(
 )  # fmt: skip
 _TOKEN = re.compile(
     r"""
-    (?P<ws>[ \t\r\n]+)
-  | (?P<string>'(?:[^'\\]|\\'|\\\\)*')
+    (?P<string>'(?:[^'\\]|\\'|\\\\)*')
   | (?P<ident>[a-zA-Z_][a-zA-Z0-9_-]*)(?P<quoted>')?
   | (?P<int>[+-]?(?:0|[1-9][0-9]*))(?P<more>[0-9.])?
   | (?P<op><=|>=|==|!=|<>|[=<>])
   | (?P<punct>[\[\]:.*])
+  | (?P<ws>[ \t\r\n]+)
+  | (?P<other>.)
     """,
-    re.VERBOSE,
+    re.VERBOSE | re.DOTALL,
 )
 _EQUALITY = frozenset({"=", "==", "!=", "<>"})
 _ORDER = frozenset({"<", "<=", ">", ">="})
@@ -163,19 +164,11 @@ def _tokens(pattern: str) -> list[tuple[str, str]] | None:
     """The pattern's tokens as (kind, text), or None if it holds anything outside the
     recognised subset."""
     out: list[tuple[str, str]] = []
-    position = 0
-    end = len(pattern)
-    while position < end:
-        found = _TOKEN.match(pattern, position)
-        if found is None:
-            return None
-        kind = found.lastgroup
-        if kind == "ws":
-            pass
-        elif found.group("string") is not None:
-            out.append(("string", found.group("string")))
-        elif (ident := found.group("ident")) is not None:
-            if found.group("quoted"):  # h'..', b'..', t'..': not recognised here
+    for string, ident, quoted, number, more, op, punct, _ws, other in _TOKEN.findall(pattern):
+        if string:
+            out.append(("string", string))
+        elif ident:
+            if quoted:  # h'..', b'..', t'..': not recognised here
                 return None
             if ident in _KEYWORDS:
                 out.append((ident, ident))
@@ -185,15 +178,16 @@ def _tokens(pattern: str) -> list[tuple[str, str]] | None:
                 out.append(("ident-", ident))
             else:
                 out.append(("ident", ident))
-        elif found.group("int") is not None:
-            if found.group("more"):  # 012, 1.5: not recognised here
+        elif number:
+            if more:  # 012, 1.5: not recognised here
                 return None
-            out.append(("int", found.group("int")))
-        elif found.group("op") is not None:
-            out.append(("op", found.group("op")))
-        else:
-            out.append((found.group("punct"), found.group("punct")))
-        position = found.end()
+            out.append(("int", number))
+        elif op:
+            out.append(("op", op))
+        elif punct:
+            out.append((punct, punct))
+        elif other:
+            return None
     return out
 
 
