@@ -119,13 +119,19 @@ def module_name(path: Path) -> str:
 
 
 def find_models(root: Path = PACKAGE) -> dict[str, frozenset[str]]:
-    """Every models module and the classes it defines."""
+    """Every models module and the classes it defines. A ``models/`` package counts module
+    by module, and as the package that re-exports them all."""
     models: dict[str, frozenset[str]] = {}
-    for path in sorted(root.rglob("models.py")):
+    paths = [*root.rglob("models.py"), *(p for p in root.rglob("models/*.py"))]
+    for path in sorted(paths):
+        if path.name == "__init__.py":
+            continue
         tree = ast.parse(path.read_text(), filename=str(path))
-        models[module_name(path)] = frozenset(
-            node.name for node in tree.body if isinstance(node, ast.ClassDef)
-        )
+        classes = frozenset(node.name for node in tree.body if isinstance(node, ast.ClassDef))
+        models[module_name(path)] = classes
+        if path.parent.name == "models":
+            package = module_name(path.parent / "__init__.py")
+            models[package] = models.get(package, frozenset()) | classes
     return models
 
 
@@ -294,7 +300,8 @@ def _in_actions(module: str) -> bool:
 
 
 def _is_queries(module: str) -> bool:
-    return module.split(".")[-1] == "queries"
+    """A ``queries.py``, or a module of a ``queries/`` package."""
+    return "queries" in module.split(".")
 
 
 def _in_db(module: str) -> bool:

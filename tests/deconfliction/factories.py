@@ -6,11 +6,16 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
+from tests.helpers.verifying import verify_database, verify_state
 
+from fusioncell import bootstrap
 from fusioncell.cell.policy import Viewer
 from fusioncell.deconfliction.actions.notifications import do_submit_notification
 from fusioncell.deconfliction.models import Notification
+from fusioncell.ledger.actions import do_sign_checkpoint
+from fusioncell.ledger.context import LedgerContext
 
 # Places (lon, lat), measured against the demo's geometry.
 NEAR_MAJDAL_SHAMS = (35.755, 33.262)  # about 1.25 km from the site, in ALPHA's 0-10 km band
@@ -56,3 +61,16 @@ def notify(
         now=now,
         **{**defaults, **more},
     )
+
+
+def assert_verifies(db: Session, engine: Engine, ledger: LedgerContext, now: datetime) -> None:
+    """A checkpoint over everything committed, then ``fusioncell verify`` on the database:
+    the rows against the log, and every track's replay (the conflicts, lead times and
+    escalations recomputed from the log)."""
+    db.commit()
+    do_sign_checkpoint(db, now=now)
+    db.commit()
+    state = verify_state(engine, ledger)
+    assert state.ok, (state.failed_index, state.reason)
+    replayed = verify_database(engine, ledger, replays=bootstrap.REPLAYS)
+    assert replayed.ok, (replayed.failed_index, replayed.reason)

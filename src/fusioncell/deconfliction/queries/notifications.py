@@ -19,8 +19,8 @@ from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from fusioncell.cell.models import Organisation, OrganisationKind
-from fusioncell.cell.policy import Viewer, console_viewer
-from fusioncell.cell.queries import list_organisations
+from fusioncell.cell.policy import Viewer
+from fusioncell.cell.queries import console_of_cell, list_organisations
 from fusioncell.deconfliction import conflicts as engine
 from fusioncell.deconfliction.models import (
     Acknowledgement,
@@ -296,20 +296,24 @@ def partners_for_engine(db: Session, notification_ids: Sequence[uuid.UUID]) -> s
 
 
 def _cell_reader(db: Session) -> Viewer | None:
-    supervisor = db.scalar(
-        select(Organisation.id).where(Organisation.kind == OrganisationKind.SUPERVISOR).limit(1)
-    )
-    return None if supervisor is None else console_viewer(supervisor)
+    """The cell's own reader (the console's): what the engine reads is shared with every
+    member, or the cell's to decide on."""
+    return console_of_cell(db)
+
+
+def _organisations(db: Session) -> Sequence[Organisation]:
+    reader = _cell_reader(db)
+    return [] if reader is None else list_organisations(db, reader)
 
 
 def organisation_ids(db: Session) -> dict[str, uuid.UUID]:
     """Every organisation's id by slug (entries name organisations by slug)."""
-    return {o.slug: o.id for o in db.scalars(select(Organisation))}
+    return {o.slug: o.id for o in _organisations(db)}
 
 
 def release_of(db: Session, notification_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
     """Who reads each notification's entries (``Directory.released_to`` of its sender)."""
-    organisations = db.scalars(select(Organisation)).all()
+    organisations = _organisations(db)
     dir_ = Directory({o.slug: o for o in organisations}, {o.id: o for o in organisations})
     senders = db.execute(
         select(Notification.id, Notification.organisation_id).where(
