@@ -26,8 +26,26 @@ class NotificationEntry(StrEnum):
     ESCALATED = "deconfliction.notification.escalated"
 
 
+class ProtectionEntry(StrEnum):
+    """The registry of protected places, the no-strike lists, incidents and early warning."""
+
+    # A protected site or community proposed by any organisation, and each signatory's
+    # consent (in force once both parties and the supervisor have signed).
+    PLACE_PROPOSED = "deconfliction.place.proposed"
+    PLACE_SIGNED = "deconfliction.place.signed"
+    # A party's no-strike list as sent (by the log, weekly or on the supervisor's demand),
+    # and its focal point's acknowledgement of receipt.
+    NO_STRIKE_LIST_SENT = "deconfliction.no_strike_list.sent"
+    NO_STRIKE_LIST_ACKNOWLEDGED = "deconfliction.no_strike_list.acknowledged"
+    INCIDENT_REPORTED = "deconfliction.incident.reported"
+    # The cell's early warning (by the log), and a recipient's receipt of it.
+    ALERT_RAISED = "deconfliction.alert.raised"
+    ALERT_ACKNOWLEDGED = "deconfliction.alert.acknowledged"
+
+
 # Each body goes to the organisations its ``released_to`` names and, within them, to those
 # who read the cell's traffic (never the operator, who sits in the supervising organisation).
-DECONFLICTION_READ_PERMISSIONS: dict[StrEnum, Permission | None] = dict.fromkeys(
-    NotificationEntry, Permission.MESSAGE_READ
-)
+DECONFLICTION_READ_PERMISSIONS: dict[StrEnum, Permission | None] = {
+    **dict.fromkeys(NotificationEntry, Permission.MESSAGE_READ),
+    **dict.fromkeys(ProtectionEntry, Permission.MESSAGE_READ),
+}

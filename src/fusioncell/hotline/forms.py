@@ -125,6 +125,17 @@ def _choice(*options: str) -> Callable[[Any], Any]:
     return check
 
 
+# An early warning's fields: the alert (the deconfliction track's id), the community, how
+# far, when and where.
+_EARLY_WARNING: dict[str, Callable[[Any], Any]] = {
+    "alert": _text(64),
+    "community": _text(200),
+    "distance_m": _count(0, 10**6),
+    "occurred_at": _moment,
+    "location": _geometry(("Point",)),
+}
+
+
 @dataclass(frozen=True)
 class Form:
     name: str
@@ -188,8 +199,43 @@ FORMS: dict[str, Form] = {
             N_("Link test number %(sequence)s: please acknowledge."),
             {"sequence": _count(0, 2**31)},
         ),
+        # The deconfliction track's early warning, one sentence per what raised it.
+        Form(
+            "early_warning_incident",
+            N_("Early warning"),
+            N_(
+                "Early warning: an incident %(distance_m)s m from the protected community %(community)s, at %(occurred_at)s. Acknowledge receipt."
+            ),
+            _EARLY_WARNING,
+        ),
+        Form(
+            "early_warning_observation",
+            N_("Early warning"),
+            N_(
+                "Early warning: military holdings observed %(distance_m)s m from the protected community %(community)s, at %(occurred_at)s. Acknowledge receipt."
+            ),
+            _EARLY_WARNING,
+        ),
+        Form(
+            "early_warning_notification",
+            N_("Early warning"),
+            N_(
+                "Early warning: a notified military activity %(distance_m)s m from the protected community %(community)s, from %(occurred_at)s. Acknowledge receipt."
+            ),
+            _EARLY_WARNING,
+        ),
     )
 }
+
+# Templates only the cell itself sends (signed by the log's key): members compose the others.
+CELL_FORMS = frozenset(
+    {
+        "link_test",
+        "early_warning_incident",
+        "early_warning_observation",
+        "early_warning_notification",
+    }
+)
 
 
 def check_fields(form_name: str, fields: Any) -> dict[str, Any]:

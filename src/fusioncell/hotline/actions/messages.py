@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from fusioncell.cell.models import Organisation, OrganisationKind
 from fusioncell.cell.policy import Permission, Viewer, author_of, require
 from fusioncell.db.transaction import atomic
-from fusioncell.errors import Conflict, Forbidden, IdempotencyConflict, InvalidInput
+from fusioncell.errors import Conflict, Forbidden, IdempotencyConflict, InvalidInput, NotFound
 from fusioncell.hotline import forms
 from fusioncell.hotline.entries import HotlineEntry
 from fusioncell.hotline.events import emit_hotline
@@ -329,6 +329,62 @@ def do_send_link_test(db: Session, *, sequence: int, now: datetime) -> list[Mess
                 )
             )
     return sent
+
+
+def do_send_cell_message(
+    db: Session,
+    *,
+    purpose: str,
+    channel_id: uuid.UUID,
+    precedence: str,
+    form: str,
+    fields: dict[str, Any],
+    now: datetime,
+) -> Message:
+    """A message the cell itself sends for another track (the deconfliction track's early
+    warnings), signed by the log's key for the supervising organisation as a link test is.
+
+    Its id is derived from ``purpose`` and a secret of the deployment: a retry (after a
+    restart, or by a second process) finds the first message, and no client can pre-empt it.
+    """
+    policy = ledger_context(db).rules(HOTLINE_RULES)
+    if precedence not in policy.precedences:
+        raise InvalidInput(
+            f"precedence {precedence!r} is not in the policy", precedences=list(policy.precedences)
+        )
+    if form not in forms.CELL_FORMS or form == "link_test":
+        raise InvalidInput(f"{form!r} is not a template another track sends")
+    checked_fields = forms.check_fields(form, fields)
+    with atomic(db):
+        message_id = _server_id(db, f"cell-message/{purpose}")
+        if (earlier := db.get(Message, message_id)) is not None:
+            return earlier
+        log_clock(db, now=now)  # the lock: a message another process sent is now visible
+        if (earlier := db.scalar(select(Message).where(Message.id == message_id))) is not None:
+            return earlier
+        channel = db.get(Channel, channel_id)
+        supervisor = db.scalar(
+            select(Organisation).where(Organisation.kind == OrganisationKind.SUPERVISOR.value)
+        )
+        if channel is None or supervisor is None:
+            raise NotFound("no such channel in a cell with a supervisor")
+        return _insert_message(
+            db,
+            message_id=message_id,
+            client_id=None,
+            channel=channel,
+            sender_id=None,
+            sender_organisation_id=supervisor.id,
+            precedence=precedence,
+            form=form,
+            text=None,
+            fields=checked_fields,
+            attachments=[],
+            relay_of=None,
+            author=ByLog(),
+            sender_name=None,
+            now=now,
+        )
 
 
 def do_mark_delivered(

@@ -85,8 +85,8 @@ PICKER_LABELS = (
     N_("A route needs at least two points."),
     N_("The text below is not GeoJSON the map can draw."),
 )
-# The cell itself sends link tests; members compose the other templates.
-COMPOSE_FORMS = [name for name in forms.FORMS if name != "link_test"]
+# The cell itself sends link tests and early warnings; members compose the other templates.
+COMPOSE_FORMS = [name for name in forms.FORMS if name not in forms.CELL_FORMS]
 
 
 @dataclass
