@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
@@ -94,9 +94,12 @@ def test_the_replay_names_recorded_candidates_that_differ_from_the_logs(
         )
     ]
     computed = [e for e in entries if e[1] == DeescalationEntry.COMPLIANCE_COMPUTED]
-    assert len(computed) == 4 and _replayed(entries) is None
-    # The cell's statement after the inspection, with one candidate's value changed.
-    index, _type, _at, text = computed[0]
+    # The batches: two scheduled inspections that counted artillery, the two inspections that
+    # found holdings above the limits, the two reports and the sensors' reading.
+    assert len(computed) == 7 and _replayed(entries) is None
+    # The cell's statement after the first inspection over a limit, with one candidate's
+    # value changed.
+    index, _type, _at, text = next(c for c in computed if c[3] and '"rule"' in c[3])
     assert text is not None
     body = json.loads(text)
     assert body["candidates"], body
@@ -108,3 +111,51 @@ def test_the_replay_names_recorded_candidates_that_differ_from_the_logs(
     # Without one of the bodies it depends on, no verdict rather than a wrong one.
     withheld = [(i, t, at, None if i == entries[0][0] else b) for i, t, at, b in edited]
     assert _replayed(withheld) is None
+
+
+def test_the_story_shows_the_schedule_in_red_requests_and_access_denied_by_each_party(
+    db: Session,
+    engine: Engine,
+    ledger: LedgerContext,
+    clock: ManualClock,
+    member: Callable[[str], Viewer],
+) -> None:
+    clock.current = datetime(2026, 3, 1, 8, tzinfo=UTC)
+    start = clock.now()
+    load_deescalation_story(db, start=start)
+    now = start + LEAD + timedelta(minutes=1)
+    for username in ("alpha.liaison", "bravo.liaison", "supervisor.chair", "verifier.lead"):
+        overview = queries.inspection_overview(db, member(username), now=now)
+        states = {(d.item.zone, d.item.side): d.state for d in overview.schedule}
+        assert states == {
+            (zone, side): state
+            for side in ("ALPHA", "BRAVO")
+            for zone, state in (
+                ("area-of-separation", "ok"),
+                (f"limitation-{side.lower()}-0-10", "ok"),
+                (f"limitation-{side.lower()}-10-20", "due-soon"),
+                (f"limitation-{side.lower()}-20-25", "overdue"),
+            )
+        }
+        overdue = [d for d in overview.schedule if d.overdue]
+        assert {d.due_by for d in overdue} == {start - timedelta(days=1)}
+        requests = [(r.zone, state.status, state.overdue) for r, state, _ in overview.requests]
+        assert sorted(requests) == [
+            ("limitation-alpha-0-10", "open", False),
+            ("limitation-alpha-10-20", "access_denied", False),
+            ("limitation-bravo-0-10", "open", False),
+            ("limitation-bravo-10-20", "access_denied", False),
+        ]
+        slugs = {o.id: o.slug for o in overview.directory.by_id.values()}
+        denied = sorted((i.zone, slugs[i.party_id]) for i in overview.incidents.values())
+        assert denied == [("limitation-alpha-10-20", "ALPHA"), ("limitation-bravo-10-20", "BRAVO")]
+        counted = [r for r in overview.reports if r.batch_id is not None]
+        assert len(counted) == 4
+    # Observers are shown none of it.
+    assert queries.inspection_overview(db, member("host.observer"), now=now).schedule == []
+    do_sign_checkpoint(db, now=now)
+    db.commit()
+    assert verify_state(engine, ledger).ok
+    before = table_counts(db)
+    load_deescalation_story(db, start=start)
+    assert table_counts(db) == before

@@ -173,10 +173,6 @@ MATRIX: dict[tuple[str, str], Access] = {
     # supervisor accepts baselines and signs; compliance is for the readers of the cell's
     # traffic, and the lists are empty for those the shared objects are not released to.
     ("POST", "/api/v1/deescalation/observations"): frozenset({Role.LIAISON}),
-    # The map layer and the exports: what compliance shows the reader, refused to the rest.
-    ("GET", "/api/v1/deescalation/map"): READERS,
-    ("GET", "/api/v1/deescalation/export"): READERS,
-    ("GET", "/deescalation"): READERS,
     ("GET", "/api/v1/deescalation/compliance"): READERS,
     ("GET", "/api/v1/deescalation/baselines"): ANY_MEMBER,
     ("POST", "/api/v1/deescalation/baselines"): frozenset({Role.LIAISON}),
@@ -184,6 +180,15 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("GET", "/api/v1/deescalation/exceptions"): ANY_MEMBER,
     ("POST", "/api/v1/deescalation/exceptions"): SIGNATORIES,
     ("POST", "/api/v1/deescalation/exceptions/{exception_id}/signatures"): SIGNATORIES,
+    # inspections (R7, R12): a party's liaison requests, the verifier reports; the schedule,
+    # requests, reports and incidents are read by the track's readers (empty for observers).
+    ("GET", "/api/v1/deescalation/inspections"): READERS,
+    ("POST", "/api/v1/deescalation/inspections/requests"): frozenset({Role.LIAISON}),
+    ("POST", "/api/v1/deescalation/inspections"): frozenset({Role.VERIFIER}),
+    ("GET", "/api/v1/deescalation/incidents"): READERS,
+    ("GET", "/deescalation/inspections"): READERS,
+    ("POST", "/deescalation/inspections/requests"): frozenset({Role.LIAISON}),
+    ("POST", "/deescalation/inspections/reports"): frozenset({Role.VERIFIER}),
 }
 
 # Endpoints that never end for an authenticated client (Server-Sent Events): only the
@@ -378,6 +383,15 @@ JSON_BODIES: dict[tuple[str, str], dict[str, Any]] = {
         "party": "ALPHA",
         "holdings": [{"zone": "limitation-alpha-0-10", "category": "tank", "count": 40}],
     },
+    ("POST", "/api/v1/deescalation/inspections/requests"): {
+        "zone": "limitation-bravo-10-20",
+        "reason": "Route matrix check",
+    },
+    ("POST", "/api/v1/deescalation/inspections"): {
+        "zone": "limitation-alpha-0-10",
+        "inspected_at": "2026-01-06T07:30:00Z",
+        "outcome": "completed",
+    },
     ("POST", "/api/v1/deescalation/exceptions"): {
         "party": "BRAVO",
         "zone": "limitation-bravo-0-10",
@@ -388,6 +402,15 @@ JSON_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     },
 }
 FORM_BODIES: dict[tuple[str, str], dict[str, str]] = {
+    ("POST", "/deescalation/inspections/requests"): {
+        "item": "limitation-bravo-10-20|BRAVO",
+        "reason": "Route matrix check",
+    },
+    ("POST", "/deescalation/inspections/reports"): {
+        "item": "limitation-alpha-0-10|ALPHA",
+        "inspected_at": "2026-01-06T07:30",
+        "outcome": "completed",
+    },
     ("POST", "/language"): {"language": "en", "next": "/"},
     ("POST", "/account/password"): {"current_password": DEMO_PASSWORD, "new_password": "short"},
     ("POST", "/account/totp"): {"step": "begin"},

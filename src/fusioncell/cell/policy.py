@@ -40,6 +40,7 @@ class Permission(StrEnum):
     INTEL_READ = "intel:report:read"
     INTEL_SUBMIT = "intel:report:submit"
     INTEL_RELEASE = "intel:report:release"
+    DEESCALATION_READ = "deescalation:track:read"
 
 
 _EVERY_MEMBER = frozenset({Permission.ORGANISATION_LIST, Permission.GEO_FEATURE_READ})
@@ -54,10 +55,14 @@ _OFFICER = frozenset({Permission.MESSAGE_READ, Permission.MESSAGE_SEND, Permissi
 # supervisors). The operator and the auditor read no content.
 _INTEL_PARTY = frozenset({Permission.INTEL_READ, Permission.INTEL_SUBMIT})
 
+# De-escalation: every role that reads the cell's traffic reads the track, each what is
+# released to its organisation (deescalation.queries); the operator and the auditor do not.
+_DEESCALATION = frozenset({Permission.DEESCALATION_READ})
+
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.LIAISON: _EVERY_MEMBER | _OFFICER | _INTEL_PARTY,
-    Role.ANALYST: _EVERY_MEMBER | {Permission.MESSAGE_READ} | _INTEL_PARTY,
-    Role.DUTY_OFFICER: _EVERY_MEMBER | _OFFICER,
+    Role.LIAISON: _EVERY_MEMBER | _OFFICER | _INTEL_PARTY | _DEESCALATION,
+    Role.ANALYST: _EVERY_MEMBER | {Permission.MESSAGE_READ} | _INTEL_PARTY | _DEESCALATION,
+    Role.DUTY_OFFICER: _EVERY_MEMBER | _OFFICER | _DEESCALATION,
     Role.SUPERVISOR: _EVERY_MEMBER
     | {
         Permission.MEMBER_LIST_ALL,
@@ -68,10 +73,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.MESSAGE_RELAY,
         Permission.INTEL_READ,
         Permission.INTEL_RELEASE,
+        Permission.DEESCALATION_READ,
     },
     Role.VERIFIER: _EVERY_MEMBER
+    | _DEESCALATION
     | {Permission.MESSAGE_READ, Permission.MESSAGE_SEND, Permission.INTEL_READ},
-    Role.OBSERVER: _EVERY_MEMBER | {Permission.MESSAGE_READ, Permission.INTEL_READ},
+    Role.OBSERVER: _EVERY_MEMBER
+    | _DEESCALATION
+    | {Permission.MESSAGE_READ, Permission.INTEL_READ},
     Role.AUDITOR: _EVERY_MEMBER,
     # The operator manages people and keys but has no content access by right; the
     # agreed geometry is shared with every member of the cell, so it is not content.

@@ -3,19 +3,20 @@ so compliance is computed from what is released to the viewer and nothing else."
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Header, Query
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from fusioncell.cell.policy import Viewer
-from fusioncell.deescalation import exports, queries, views
+from fusioncell.deescalation import exports, policy, queries, views
 from fusioncell.deescalation.actions.baselines import do_accept_baseline, do_declare_baseline
 from fusioncell.deescalation.actions.exceptions import do_propose_exception, do_sign_exception
-from fusioncell.deescalation.actions.observations import do_record_observations
+from fusioncell.deescalation.actions.observations import MAY_NOT_RECORD, do_record_observations
 from fusioncell.deescalation.models import AgreedExceptionRow, Baseline
 from fusioncell.deescalation.schemas import (
     BaselineOut,
@@ -25,7 +26,7 @@ from fusioncell.deescalation.schemas import (
     ObservationsOut,
     ProposeExceptionIn,
 )
-from fusioncell.errors import InvalidInput, NotFound
+from fusioncell.errors import InvalidInput, MalformedJson, NotFound
 from fusioncell.idempotency import resolve_id
 from fusioncell.web.deps import AppClock, CurrentViewer, Db
 
@@ -33,16 +34,44 @@ router = APIRouter(prefix="/api/v1/deescalation", tags=["deescalation"])
 IdempotencyKey = Annotated[str | None, Header(max_length=200)]
 
 
-@router.post("/observations", response_model=ObservationsOut, status_code=201)
+async def raw_body(request: Request) -> bytes:
+    return await request.body()
+
+
+def json_document(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):
+        raise MalformedJson("the body is not valid JSON") from None
+
+
+# The body is read by the route, not by FastAPI before it, so that a member who may not post
+# is refused whatever the body (403, not 422 or 400).
+COLLECTION_BODY = {
+    "required": True,
+    "content": {"application/json": {"schema": {"type": "object"}}},
+}
+
+
+@router.post(
+    "/observations",
+    response_model=ObservationsOut,
+    status_code=201,
+    openapi_extra={"requestBody": COLLECTION_BODY},
+)
 def record_observations(
     viewer: CurrentViewer,
     db: Db,
     clock: AppClock,
-    collection: Annotated[dict[str, Any], Body()],
+    raw: Annotated[bytes, Depends(raw_body)],
 ) -> ObservationsOut:
     """An RFC 7946 FeatureCollection of Points, each a unit's holding: properties ``unit``,
     ``party``, ``category``, ``count``, ``calibre_mm``, ``range_km``, ``observed_at``,
     ``source`` (and ``grade`` for a report); the feature's ``id`` is the client's."""
+    # The action asks first too; asked here so that the body is decoded only for a member who
+    # records observations.
+    policy.require(viewer, policy.may_record_any(viewer), MAY_NOT_RECORD)
+    collection = json_document(raw)
     recorded = do_record_observations(db, viewer, collection, now=clock.now())
     return ObservationsOut.model_validate(
         {
@@ -91,7 +120,7 @@ def map_layer(
     Foreign members: ``timeline`` (``start``: the freeze, ``end``: now, ``at``) and
     ``labels`` (the layer's texts in the viewer's language)."""
     now = clock.now()
-    when = now if at is None else _instant(at)
+    when = now if not at else _instant(at)
     found = exports.situation(db, viewer, at=when, sources=exports.source_classes(source))
     return exports.map_collection(found, now=now, labels=views.map_labels(viewer.language))
 
@@ -120,7 +149,7 @@ def export(
     as GeoJSON (one FeatureCollection; ``layer`` is ``zone``, ``holding`` or ``candidate``),
     KML 2.2 (a folder of each) or CSV (a header row, then one row per zone, holding and
     candidate), within the viewer's releasability: what compliance shows them, never more."""
-    when = clock.now() if at is None else _instant(at)
+    when = clock.now() if not at else _instant(at)
     found = exports.situation(db, viewer, at=when, sources=exports.source_classes(source))
     return Response(
         exports.render(found, format),

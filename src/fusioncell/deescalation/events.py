@@ -19,6 +19,8 @@ class EventKind(StrEnum):
     OBSERVATIONS = "deescalation-observations"
     BASELINE = "deescalation-baseline"
     EXCEPTION = "deescalation-exception"
+    INSPECTION = "deescalation-inspection"
+    INCIDENT = "deescalation-incident"
 
 
 def emit_deescalation(

@@ -1,6 +1,7 @@
 """Tables of the de-escalation track: observations (in signed batches, each released to named
-organisations), the freeze's baselines and the mutual-consent exceptions with their
-signatures. Every row comes from one signed entry (``state_check`` compares them)."""
+organisations), the freeze's baselines, the mutual-consent exceptions with their
+signatures, and inspections (requests, reports, and the incidents of access denied). Every
+row comes from one signed entry (``state_check`` compares them)."""
 
 from __future__ import annotations
 
@@ -147,3 +148,86 @@ class ExceptionSignature(Base):
     member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id"))
     log_index: Mapped[int] = mapped_column(BigInteger, unique=True)
     signed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class InspectionOutcome(StrEnum):
+    COMPLETED = "completed"
+    # R12: the verifier was refused access; an incident of its own, attributed to a party.
+    ACCESS_DENIED = "access_denied"
+
+
+class IncidentKind(StrEnum):
+    ACCESS_DENIED = "access_denied"
+
+
+class InspectionRequest(Base):
+    """R7: a party asks the verifier to inspect a zone and side; due within the rules' hours
+    of its log time. Carried out by the report that names it."""
+
+    __tablename__ = "deescalation_inspection_requests"
+    __table_args__ = (
+        UniqueConstraint(
+            "requested_by", "client_id", name="uq_deescalation_inspection_requests_client"
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    client_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    party_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id"))
+    zone: Mapped[str] = mapped_column(String(64))
+    side: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text)
+    requested_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id"))
+    log_index: Mapped[int] = mapped_column(BigInteger, unique=True)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class InspectionReport(Base):
+    """The verifier's report of an inspection of a zone and side: completed (its counted
+    holdings are the observations of ``batch_id``) or refused access."""
+
+    __tablename__ = "deescalation_inspection_reports"
+    __table_args__ = (
+        UniqueConstraint(
+            "reported_by", "client_id", name="uq_deescalation_inspection_reports_client"
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    client_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    zone: Mapped[str] = mapped_column(String(64))
+    side: Mapped[str] = mapped_column(String(32))
+    inspected_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    outcome: Mapped[str] = mapped_column(String(16))
+    # The request it carries out, if any: a request is carried out once.
+    request_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("deescalation_inspection_requests.id"), unique=True
+    )
+    batch_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("deescalation_observation_batches.id"), unique=True
+    )
+    note: Mapped[str] = mapped_column(Text)
+    reported_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id"))
+    log_index: Mapped[int] = mapped_column(BigInteger, unique=True)
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Incident(Base):
+    """R12: an incident of its own, attributed to the party it names (access denied to the
+    verifier, from the report that records it)."""
+
+    __tablename__ = "deescalation_incidents"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    party_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id"), index=True)
+    report_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("deescalation_inspection_reports.id"), unique=True
+    )
+    zone: Mapped[str] = mapped_column(String(64))
+    side: Mapped[str] = mapped_column(String(32))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id"))
+    log_index: Mapped[int] = mapped_column(BigInteger, unique=True)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)

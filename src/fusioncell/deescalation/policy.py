@@ -12,7 +12,7 @@ from fusioncell.errors import Forbidden, NotAuthenticated
 def may_read(viewer: Viewer | None) -> bool:
     """The same rule as reading the bodies of the track's entries
     (``DEESCALATION_READ_PERMISSIONS``), so every path agrees; never the operator."""
-    return can(viewer, Permission.MESSAGE_READ)
+    return can(viewer, Permission.DEESCALATION_READ)
 
 
 def is_party_officer(viewer: Viewer) -> bool:
@@ -28,6 +28,22 @@ def is_supervisor(viewer: Viewer) -> bool:
     return (
         viewer.organisation_kind == OrganisationKind.SUPERVISOR and Role.SUPERVISOR in viewer.roles
     )
+
+
+def may_record_any(viewer: Viewer) -> bool:
+    """Whether the viewer records observations of any source: asked before the body is read,
+    so that a member who records none is refused whatever they sent."""
+    return is_party_officer(viewer) or is_verifier(viewer)
+
+
+def may_request_inspection(viewer: Viewer) -> bool:
+    """R7: either party asks, through its liaison officer, for an inspection."""
+    return is_party_officer(viewer)
+
+
+def may_report_inspection(viewer: Viewer) -> bool:
+    """Inspections, and the access denied to them, are the verifier's to report."""
+    return is_verifier(viewer)
 
 
 def may_record(viewer: Viewer, source: str) -> bool:

@@ -17,11 +17,15 @@ from sqlalchemy.orm import Session
 from fusioncell.cell.models import Organisation, OrganisationKind
 from fusioncell.cell.policy import Viewer
 from fusioncell.cell.queries import list_organisations
-from fusioncell.deescalation import engine
+from fusioncell.deescalation import engine, inspections
 from fusioncell.deescalation.models import (
     AgreedExceptionRow,
     Baseline,
     ExceptionSignature,
+    Incident,
+    InspectionOutcome,
+    InspectionReport,
+    InspectionRequest,
     ObservationRelease,
     ObservationRow,
 )
@@ -270,4 +274,163 @@ def compliance(db: Session, viewer: Viewer, *, at: datetime, source: str) -> eng
         inputs.rules,
         at=at,
         source=source,
+    )
+
+
+# -- inspections (R7, R12) ---------------------------------------------------------------
+# Requests, reports and incidents are released to both parties, the supervisor and the
+# verifier: the same readers as baselines and exceptions.
+
+
+def list_inspection_requests(db: Session, viewer: Viewer) -> Sequence[InspectionRequest]:
+    if not _reads_shared(viewer):
+        return []
+    return db.scalars(select(InspectionRequest).order_by(InspectionRequest.log_index)).all()
+
+
+def get_inspection_request(
+    db: Session, viewer: Viewer, request_id: uuid.UUID
+) -> InspectionRequest | None:
+    if not _reads_shared(viewer):
+        return None
+    return db.get(InspectionRequest, request_id)
+
+
+def find_own_inspection_request(
+    db: Session, member_id: uuid.UUID, client_id: uuid.UUID
+) -> InspectionRequest | None:
+    return db.scalar(
+        select(InspectionRequest).where(
+            InspectionRequest.requested_by == member_id, InspectionRequest.client_id == client_id
+        )
+    )
+
+
+def inspection_request_id_taken(db: Session, request_id: uuid.UUID) -> bool:
+    return db.get(InspectionRequest, request_id) is not None
+
+
+def list_inspection_reports(db: Session, viewer: Viewer) -> Sequence[InspectionReport]:
+    if not _reads_shared(viewer):
+        return []
+    return db.scalars(
+        select(InspectionReport).order_by(InspectionReport.inspected_at, InspectionReport.log_index)
+    ).all()
+
+
+def find_own_inspection_report(
+    db: Session, member_id: uuid.UUID, client_id: uuid.UUID
+) -> InspectionReport | None:
+    return db.scalar(
+        select(InspectionReport).where(
+            InspectionReport.reported_by == member_id, InspectionReport.client_id == client_id
+        )
+    )
+
+
+def inspection_report_id_taken(db: Session, report_id: uuid.UUID) -> bool:
+    return db.get(InspectionReport, report_id) is not None
+
+
+def report_carrying_out(db: Session, request_id: uuid.UUID) -> InspectionReport | None:
+    """The report that carried out a request (the request comes from a read above)."""
+    return db.scalar(select(InspectionReport).where(InspectionReport.request_id == request_id))
+
+
+def observations_of_batch(db: Session, batch_id: uuid.UUID) -> Sequence[ObservationRow]:
+    """A batch's observations (the batch comes from a read above): an inspection's counts."""
+    return db.scalars(
+        select(ObservationRow)
+        .where(ObservationRow.batch_id == batch_id)
+        .order_by(ObservationRow.feature_id)
+    ).all()
+
+
+def counted_holdings(
+    db: Session, viewer: Viewer, batch_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[ObservationRow]]:
+    """The observations of each batch released to the viewer's organisation."""
+    found: dict[uuid.UUID, list[ObservationRow]] = {}
+    if not batch_ids or not may_read(viewer):
+        return found
+    rows = db.scalars(
+        select(ObservationRow)
+        .join(ObservationRelease, ObservationRelease.batch_id == ObservationRow.batch_id)
+        .where(
+            ObservationRelease.organisation_id == viewer.organisation_id,
+            ObservationRow.batch_id.in_(batch_ids),
+        )
+        .order_by(ObservationRow.feature_id)
+    )
+    for row in rows:
+        found.setdefault(row.batch_id, []).append(row)
+    return found
+
+
+def list_incidents(db: Session, viewer: Viewer) -> Sequence[Incident]:
+    if not _reads_shared(viewer):
+        return []
+    return db.scalars(select(Incident).order_by(Incident.occurred_at, Incident.log_index)).all()
+
+
+def incidents_of_reports(db: Session, report_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Incident]:
+    """The incident each report recorded, if any (the reports come from a read above)."""
+    if not report_ids:
+        return {}
+    return {
+        row.report_id: row
+        for row in db.scalars(select(Incident).where(Incident.report_id.in_(report_ids)))
+    }
+
+
+@dataclass(frozen=True)
+class InspectionOverview:
+    """What the inspections page and ``GET /api/v1/deescalation/inspections`` show."""
+
+    schedule: list[inspections.Due]
+    requests: list[tuple[InspectionRequest, inspections.RequestState, InspectionReport | None]]
+    reports: list[InspectionReport]
+    incidents: dict[uuid.UUID, Incident]  # by report
+    directory: Directory
+
+
+def inspection_overview(db: Session, viewer: Viewer, *, now: datetime) -> InspectionOverview:
+    """The schedule of every zone and side at ``now``, the requests with where each stands,
+    and the reports, all as the viewer may read them."""
+    require(viewer, may_read(viewer), "this needs the permission to read the de-escalation track")
+    rules = rules_in_force(db)
+    reports = list(list_inspection_reports(db, viewer))
+    done = [
+        inspections.Done(r.zone, r.side, r.inspected_at)
+        for r in reports
+        if r.outcome == InspectionOutcome.COMPLETED
+    ]
+    schedule = (
+        inspections.schedule(
+            inspections.items_of(geometry_in_force(db, viewer)),
+            done,
+            since=rules.freeze_at,
+            interval=rules.inspection_interval,
+            now=now,
+        )
+        if _reads_shared(viewer)
+        else []
+    )
+    by_request = {r.request_id: r for r in reports if r.request_id is not None}
+    requests = []
+    for request in list_inspection_requests(db, viewer):
+        report = by_request.get(request.id)
+        state = inspections.request_state(
+            request.due_at,
+            outcome=report.outcome if report else None,
+            inspected_at=report.inspected_at if report else None,
+            now=now,
+        )
+        requests.append((request, state, report))
+    return InspectionOverview(
+        schedule=schedule,
+        requests=requests,
+        reports=reports,
+        incidents=incidents_of_reports(db, [r.id for r in reports]),
+        directory=directory(db, viewer),
     )

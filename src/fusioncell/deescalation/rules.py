@@ -14,7 +14,7 @@ import hashlib
 import os
 import tomllib
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,9 @@ ENVIRONMENT = "FUSIONCELL_DEESCALATION_RULES"
 CATEGORIES = ("personnel", "tank", "artillery", "sam", "ssm", "aircraft", "uav", "other")
 WHERE = ("separation", "own-bands", "zone")
 MEASURES = ("max_count", "max_calibre_mm", "max_range_km")
+# R7's defaults (DESIGN), for a rules document adopted before it named them.
+INSPECTION_INTERVAL_DAYS = 15
+INSPECTION_REQUEST_HOURS = 48
 
 
 class RulesError(Exception):
@@ -52,6 +55,10 @@ class DeescalationRules:
     freeze_at: datetime
     categories: tuple[str, ...]
     limits: tuple[Limit, ...]
+    # R7: how long a zone and side may go without an inspection, and how long the verifier
+    # has to carry out an inspection a party requests.
+    inspection_interval: timedelta = timedelta(days=INSPECTION_INTERVAL_DAYS)
+    request_deadline: timedelta = timedelta(hours=INSPECTION_REQUEST_HOURS)
 
     @property
     def hash(self) -> str:
@@ -92,6 +99,13 @@ def _limit(raw: dict[str, Any], where_: str, categories: tuple[str, ...]) -> Lim
     )
 
 
+def _positive(document: dict[str, Any], name: str, default: int) -> float:
+    value = document.get(name, default)
+    if not isinstance(value, int | float) or isinstance(value, bool) or not 0 < value <= 10_000:
+        raise RulesError(f"{name} must be a number above 0")
+    return float(value)
+
+
 def parse_rules(document: dict[str, Any]) -> DeescalationRules:
     try:
         freeze = datetime.fromisoformat(str(document["freeze_at"]).replace("Z", "+00:00"))
@@ -108,6 +122,12 @@ def parse_rules(document: dict[str, Any]) -> DeescalationRules:
             freeze_at=freeze.astimezone(UTC),
             categories=categories,
             limits=limits,
+            inspection_interval=timedelta(
+                days=_positive(document, "inspection_interval_days", INSPECTION_INTERVAL_DAYS)
+            ),
+            request_deadline=timedelta(
+                hours=_positive(document, "inspection_request_hours", INSPECTION_REQUEST_HOURS)
+            ),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise RulesError(f"the de-escalation rules are incomplete: {exc}") from None

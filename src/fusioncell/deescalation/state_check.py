@@ -97,6 +97,45 @@ _signatures = table(
     column("member_id", Uuid),
     column("log_index", BigInteger),
 )
+_requests = table(
+    "deescalation_inspection_requests",
+    column("id", Uuid),
+    column("party_id", Uuid),
+    column("zone", String),
+    column("side", String),
+    column("reason", String),
+    column("requested_by", Uuid),
+    column("log_index", BigInteger),
+    column("requested_at", UTCDateTime),
+    column("due_at", UTCDateTime),
+)
+_reports = table(
+    "deescalation_inspection_reports",
+    column("id", Uuid),
+    column("zone", String),
+    column("side", String),
+    column("inspected_at", UTCDateTime),
+    column("outcome", String),
+    column("request_id", Uuid),
+    column("batch_id", Uuid),
+    column("note", String),
+    column("reported_by", Uuid),
+    column("log_index", BigInteger),
+    column("reported_at", UTCDateTime),
+)
+_incidents = table(
+    "deescalation_incidents",
+    column("id", Uuid),
+    column("kind", String),
+    column("party_id", Uuid),
+    column("report_id", Uuid),
+    column("zone", String),
+    column("side", String),
+    column("occurred_at", UTCDateTime),
+    column("recorded_by", Uuid),
+    column("log_index", BigInteger),
+    column("recorded_at", UTCDateTime),
+)
 _TYPES = frozenset(kind.value for kind in DeescalationEntry)
 
 
@@ -117,6 +156,7 @@ class DeescalationStateCheck:
         _check_observations(tables, log, directory)
         _check_baselines(tables, log, directory)
         _check_exceptions(tables, log, directory)
+        _check_inspections(tables, log, directory)
 
 
 def _grade(entry: Recorded) -> tuple[str | None, int | None]:
@@ -240,5 +280,61 @@ def _check_exceptions(tables: Connection, log: RecordedLog, directory: Directory
             ("exception_id", entry.body["exception"]),
             ("organisation_id", directory.organisation(entry.body["organisation"], entry.index)),
             ("member_id", entry.body["member"]),
+        ],
+    )
+
+
+def _check_inspections(tables: Connection, log: RecordedLog, directory: Directory) -> None:
+    """Each request, report and incident is its entry; a report names the batch of its
+    counted holdings and the request it carries out, an incident the report it comes from."""
+    check_rows_by_id(
+        tables,
+        _requests,
+        log.of_type(DeescalationEntry.INSPECTION_REQUESTED),
+        lambda entry: entry.body["request"],
+        lambda entry, _row: [
+            ("party_id", directory.organisation(entry.body["party"], entry.index)),
+            ("zone", entry.body["zone"]),
+            ("side", entry.body["side"]),
+            ("reason", entry.body["reason"]),
+            ("requested_by", entry.body["member"]),
+            ("log_index", entry.index),
+            ("requested_at", entry.logged_at),
+            ("due_at", parse_log_time(entry.body["due_at"])),
+        ],
+    )
+    check_rows_by_id(
+        tables,
+        _reports,
+        log.of_type(DeescalationEntry.INSPECTION_REPORTED),
+        lambda entry: entry.body["report"],
+        lambda entry, _row: [
+            ("zone", entry.body["zone"]),
+            ("side", entry.body["side"]),
+            ("inspected_at", parse_log_time(entry.body["inspected_at"])),
+            ("outcome", entry.body["outcome"]),
+            ("request_id", entry.body["request"]),
+            ("batch_id", entry.body["batch"]),
+            ("note", entry.body["note"]),
+            ("reported_by", entry.body["member"]),
+            ("log_index", entry.index),
+            ("reported_at", entry.logged_at),
+        ],
+    )
+    check_rows_by_id(
+        tables,
+        _incidents,
+        log.of_type(DeescalationEntry.INCIDENT_RECORDED),
+        lambda entry: entry.body["incident"],
+        lambda entry, _row: [
+            ("kind", entry.body["kind"]),
+            ("party_id", directory.organisation(entry.body["party"], entry.index)),
+            ("report_id", entry.body["report"]),
+            ("zone", entry.body["zone"]),
+            ("side", entry.body["side"]),
+            ("occurred_at", parse_log_time(entry.body["occurred_at"])),
+            ("recorded_by", entry.body["member"]),
+            ("log_index", entry.index),
+            ("recorded_at", entry.logged_at),
         ],
     )

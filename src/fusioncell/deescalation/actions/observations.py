@@ -23,14 +23,14 @@ from fusioncell.db.transaction import atomic
 from fusioncell.deescalation import engine
 from fusioncell.deescalation.entries import DeescalationEntry
 from fusioncell.deescalation.events import EventKind, emit_deescalation
-from fusioncell.deescalation.features import ParsedFeature, parse_collection
+from fusioncell.deescalation.features import ParsedCollection, ParsedFeature, parse_collection
 from fusioncell.deescalation.models import (
     ObservationBatch,
     ObservationRelease,
     ObservationRow,
     Source,
 )
-from fusioncell.deescalation.policy import may_record, require
+from fusioncell.deescalation.policy import may_record, may_record_any, require
 from fusioncell.deescalation.queries import (
     Directory,
     compliance,
@@ -50,7 +50,7 @@ SOURCE_CLASS = {
     Source.SENSOR: "verification",
     Source.REPORT: "report",
 }
-_MAY_NOT = N_(
+MAY_NOT_RECORD = N_(
     "Declarations and reports are a party liaison officer's; inspections and sensor readings "
     "the verifier's."
 )
@@ -84,7 +84,7 @@ def _released_to(
     dir_: Directory, actor: Viewer, source: str, release_to: tuple[str, ...]
 ) -> list[str]:
     if source != Source.REPORT:
-        return [o.slug for o in dir_.shared()]
+        return shared_release(dir_)
     unknown = [slug for slug in release_to if slug not in dir_.by_slug]
     if unknown:
         raise InvalidInput(_UNKNOWN_ORGANISATION, field="release_to", unknown=unknown)
@@ -92,7 +92,10 @@ def _released_to(
     return sorted({own, *(o.slug for o in dir_.supervisors()), *release_to})
 
 
-def _same(row: ObservationRow, feature: ParsedFeature, party_id: uuid.UUID, source: str) -> bool:
+def same_as_recorded(
+    row: ObservationRow, feature: ParsedFeature, party_id: uuid.UUID, source: str
+) -> bool:
+    """Whether a retry's feature says what the row recorded."""
     return (
         row.unit,
         row.party_id,
@@ -132,17 +135,11 @@ def _raised(before: engine.Compliance, after: engine.Compliance) -> list[dict[st
 
 
 def do_record_observations(db: Session, actor: Viewer, document: Any, *, now: datetime) -> Recorded:
-    rules = rules_in_force(db)
+    # Asked before the body is read: whoever records no source is refused whatever they sent.
+    require(actor, may_record_any(actor), MAY_NOT_RECORD)
     dir_ = directory(db, actor)
-    parsed = parse_collection(
-        document,
-        categories=rules.categories,
-        parties=dir_.parties(),
-        extent=_extent(geometry_in_force(db, actor)),
-        now=now,
-        freeze_at=rules.freeze_at,
-    )
-    require(actor, may_record(actor, parsed.source), _MAY_NOT)
+    parsed = parse_observations(db, actor, dir_, document, now=now)
+    require(actor, may_record(actor, parsed.source), MAY_NOT_RECORD)
     own = dir_.by_id[actor.organisation_id].slug
     for index, feature in enumerate(parsed.features):
         if parsed.source == Source.DECLARATION and feature.party != own:
@@ -150,106 +147,148 @@ def do_record_observations(db: Session, actor: Viewer, document: Any, *, now: da
         if parsed.source == Source.REPORT and feature.party == own:
             raise Forbidden(_OTHER_ONLY, feature=index, field="party")
     released_to = _released_to(dir_, actor, parsed.source, parsed.release_to)
-    source_class = SOURCE_CLASS[Source(parsed.source)]
-    before = compliance(db, actor, at=now, source=source_class)
+    before = compliance(db, actor, at=now, source=SOURCE_CLASS[Source(parsed.source)])
     with atomic(db):
-        existing = find_own_observations(db, actor.member_id, [f.id for f in parsed.features])
-        new: list[ParsedFeature] = []
-        for index, feature in enumerate(parsed.features):
-            earlier = existing.get(feature.id)
-            if earlier is None:
-                new.append(feature)
-            elif not _same(earlier, feature, dir_.by_slug[feature.party].id, parsed.source):
-                raise IdempotencyConflict(feature=index, feature_id=feature.id)
-        if not new:
-            batches = {row.batch_id for row in existing.values()}
-            first = next(iter(batches)) if len(batches) == 1 else None
-            return Recorded(first, None, len(parsed.features), 0, [])
-        batch_id = uuid.uuid4()
-        ids = {feature.id: uuid.uuid4() for feature in new}
-        grade = parsed.grade
-        appended = record(
-            db,
-            author_of(actor),
-            DeescalationEntry.OBSERVATIONS_RECORDED,
-            {
-                "batch": str(batch_id),
-                "source": parsed.source,
-                "grade": grade,
-                "organisation": own,
-                "member": str(actor.member_id),
-                "released_to": released_to,
-                "features": [f.as_feature(str(ids[f.id])) for f in new],
-            },
-            audience=audience(organisations=[dir_.by_slug[s].id for s in released_to]),
-            now=now,
+        return write_observations(
+            db, actor, dir_, parsed, released_to=released_to, before=before, now=now
         )
-        db.add(
-            ObservationBatch(
-                id=batch_id,
-                author_id=actor.member_id,
-                organisation_id=actor.organisation_id,
-                source=parsed.source,
-                reliability=grade[0] if grade else None,
-                credibility=int(grade[1]) if grade else None,
-                log_index=appended.index,
-                recorded_at=appended.logged_at,
-            )
-        )
-        db.flush()
-        db.add_all(
-            [
-                ObservationRelease(batch_id=batch_id, organisation_id=dir_.by_slug[s].id)
-                for s in released_to
-            ]
-        )
-        db.add_all(
-            [
-                ObservationRow(
-                    id=ids[f.id],
-                    batch_id=batch_id,
-                    author_id=actor.member_id,
-                    feature_id=f.id,
-                    reporter_id=actor.organisation_id,
-                    party_id=dir_.by_slug[f.party].id,
-                    unit=f.unit,
-                    category=f.category,
-                    count=f.count,
-                    calibre_mm=f.calibre_mm,
-                    range_km=f.range_km,
-                    lon=f.lon,
-                    lat=f.lat,
-                    observed_at=f.observed_at,
-                    source=parsed.source,
-                )
-                for f in new
-            ]
-        )
-        emit_deescalation(
-            db,
-            EventKind.OBSERVATIONS,
-            subject=str(batch_id),
+
+
+def parse_observations(
+    db: Session, actor: Viewer, dir_: Directory, document: Any, *, now: datetime
+) -> ParsedCollection:
+    """The collection read and checked against the rules and the geometry in force."""
+    rules = rules_in_force(db)
+    return parse_collection(
+        document,
+        categories=rules.categories,
+        parties=dir_.parties(),
+        extent=_extent(geometry_in_force(db, actor)),
+        now=now,
+        freeze_at=rules.freeze_at,
+    )
+
+
+def shared_release(dir_: Directory) -> list[str]:
+    """Who a declaration's or the verifier's observations are released to."""
+    return [o.slug for o in dir_.shared()]
+
+
+def write_observations(
+    db: Session,
+    actor: Viewer,
+    dir_: Directory,
+    parsed: ParsedCollection,
+    *,
+    released_to: list[str],
+    before: engine.Compliance,
+    now: datetime,
+) -> Recorded:
+    """The batch's rows, its signed entry, its live event and the cell's statement of the
+    candidates it left, inside the calling action's transaction (not an action: recording
+    observations and reporting an inspection share it). A feature the actor already
+    recorded with the same content is not written again; the same id with other content is
+    a conflict. ``before`` is the compliance the batch is compared with for the candidates
+    it raised."""
+    own = dir_.by_id[actor.organisation_id].slug
+    source_class = SOURCE_CLASS[Source(parsed.source)]
+    existing = find_own_observations(db, actor.member_id, [f.id for f in parsed.features])
+    new: list[ParsedFeature] = []
+    for index, feature in enumerate(parsed.features):
+        earlier = existing.get(feature.id)
+        if earlier is None:
+            new.append(feature)
+        elif not same_as_recorded(earlier, feature, dir_.by_slug[feature.party].id, parsed.source):
+            raise IdempotencyConflict(feature=index, feature_id=feature.id)
+    if not new:
+        batches = {row.batch_id for row in existing.values()}
+        first = next(iter(batches)) if len(batches) == 1 else None
+        return Recorded(first, None, len(parsed.features), 0, [])
+    batch_id = uuid.uuid4()
+    ids = {feature.id: uuid.uuid4() for feature in new}
+    grade = parsed.grade
+    appended = record(
+        db,
+        author_of(actor),
+        DeescalationEntry.OBSERVATIONS_RECORDED,
+        {
+            "batch": str(batch_id),
+            "source": parsed.source,
+            "grade": grade,
+            "organisation": own,
+            "member": str(actor.member_id),
+            "released_to": released_to,
+            "features": [f.as_feature(str(ids[f.id])) for f in new],
+        },
+        audience=audience(organisations=[dir_.by_slug[s].id for s in released_to]),
+        now=now,
+    )
+    db.add(
+        ObservationBatch(
+            id=batch_id,
+            author_id=actor.member_id,
+            organisation_id=actor.organisation_id,
+            source=parsed.source,
+            reliability=grade[0] if grade else None,
+            credibility=int(grade[1]) if grade else None,
             log_index=appended.index,
-            payload={"batch": str(batch_id), "source": parsed.source, "count": len(new)},
-            now=now,
+            recorded_at=appended.logged_at,
         )
-        # What the batch left, at its log time and as the poster's organisation sees it.
-        after = compliance(db, actor, at=appended.logged_at, source=source_class)
-        record(
-            db,
-            ByLog(),
-            DeescalationEntry.COMPLIANCE_COMPUTED,
-            computed_body(
-                batch=str(batch_id),
-                batch_index=appended.index,
-                organisation=own,
-                at=appended.logged_at,
-                source=source_class,
-                result=after,
-            ),
-            audience=audience(organisations=[actor.organisation_id]),
-            now=now,
-        )
+    )
+    db.flush()
+    db.add_all(
+        [
+            ObservationRelease(batch_id=batch_id, organisation_id=dir_.by_slug[s].id)
+            for s in released_to
+        ]
+    )
+    db.add_all(
+        [
+            ObservationRow(
+                id=ids[f.id],
+                batch_id=batch_id,
+                author_id=actor.member_id,
+                feature_id=f.id,
+                reporter_id=actor.organisation_id,
+                party_id=dir_.by_slug[f.party].id,
+                unit=f.unit,
+                category=f.category,
+                count=f.count,
+                calibre_mm=f.calibre_mm,
+                range_km=f.range_km,
+                lon=f.lon,
+                lat=f.lat,
+                observed_at=f.observed_at,
+                source=parsed.source,
+            )
+            for f in new
+        ]
+    )
+    emit_deescalation(
+        db,
+        EventKind.OBSERVATIONS,
+        subject=str(batch_id),
+        log_index=appended.index,
+        payload={"batch": str(batch_id), "source": parsed.source, "count": len(new)},
+        now=now,
+    )
+    # What the batch left, at its log time and as the poster's organisation sees it.
+    after = compliance(db, actor, at=appended.logged_at, source=source_class)
+    record(
+        db,
+        ByLog(),
+        DeescalationEntry.COMPLIANCE_COMPUTED,
+        computed_body(
+            batch=str(batch_id),
+            batch_index=appended.index,
+            organisation=own,
+            at=appended.logged_at,
+            source=source_class,
+            result=after,
+        ),
+        audience=audience(organisations=[actor.organisation_id]),
+        now=now,
+    )
     return Recorded(
         batch_id, appended.index, len(parsed.features), len(new), _raised(before, after)
     )
