@@ -24,8 +24,22 @@ from fusioncell.cell.policy import (
 )
 from fusioncell.cell.rules import CELL_RULES
 from fusioncell.cell.state_check import CellStateCheck
+from fusioncell.deconfliction import ack_form as deconfliction_ack_form
 from fusioncell.deconfliction import models as deconfliction_models
-from fusioncell.deconfliction.entries import DECONFLICTION_READ_PERMISSIONS, NotificationEntry
+from fusioncell.deconfliction.api import incidents as deconfliction_incidents_api
+from fusioncell.deconfliction.api import notifications as deconfliction_notifications_api
+from fusioncell.deconfliction.api import registry as deconfliction_registry_api
+from fusioncell.deconfliction.engine import NotificationEngine
+from fusioncell.deconfliction.entries import (
+    DECONFLICTION_READ_PERMISSIONS,
+    NotificationEntry,
+    ProtectionEntry,
+)
+from fusioncell.deconfliction.feed import DeconflictionFeed
+from fusioncell.deconfliction.obligations import open_obligations as deconfliction_obligations
+from fusioncell.deconfliction.protection_watch import ProtectionWatch
+from fusioncell.deconfliction.rules import DECONFLICTION_RULES
+from fusioncell.deconfliction.state_check import NotificationStateCheck
 from fusioncell.deescalation import api as deescalation_api
 from fusioncell.deescalation import api_inspections as deescalation_inspections_api
 from fusioncell.deescalation import models as deescalation_models
@@ -160,8 +174,22 @@ TRACKS: tuple[Track, ...] = (
     Track(
         name="deconfliction",
         models=(deconfliction_models,),
-        entry_types=(NotificationEntry,),
+        entry_types=(NotificationEntry, ProtectionEntry),
         read_permissions=DECONFLICTION_READ_PERMISSIONS,
+        rules=DECONFLICTION_RULES,
+        state_checks=(NotificationStateCheck(),),
+        routers=(
+            deconfliction_notifications_api.router,
+            deconfliction_registry_api.router,
+            deconfliction_incidents_api.router,
+        ),
+        feeds=(DeconflictionFeed(),),
+        obligations=deconfliction_obligations,
+        pages=(deconfliction_ack_form.router,),
+        workers=(
+            Worker("deconfliction_engine", NotificationEngine),
+            Worker("protection_watch", ProtectionWatch),
+        ),
     ),
 )
 

@@ -173,6 +173,10 @@ MATRIX: dict[tuple[str, str], Access] = {
     # supervisor accepts baselines and signs; compliance is for the readers of the cell's
     # traffic, and the lists are empty for those the shared objects are not released to.
     ("POST", "/api/v1/deescalation/observations"): frozenset({Role.LIAISON}),
+    # The map layer and the exports: what compliance shows the reader, refused to the rest.
+    ("GET", "/api/v1/deescalation/map"): READERS,
+    ("GET", "/api/v1/deescalation/export"): READERS,
+    ("GET", "/deescalation"): READERS,
     ("GET", "/api/v1/deescalation/compliance"): READERS,
     ("GET", "/api/v1/deescalation/baselines"): ANY_MEMBER,
     ("POST", "/api/v1/deescalation/baselines"): frozenset({Role.LIAISON}),

@@ -120,7 +120,7 @@ def map_layer(
     Foreign members: ``timeline`` (``start``: the freeze, ``end``: now, ``at``) and
     ``labels`` (the layer's texts in the viewer's language)."""
     now = clock.now()
-    when = now if not at else _instant(at)
+    when = now if at is None else _instant(at)
     found = exports.situation(db, viewer, at=when, sources=exports.source_classes(source))
     return exports.map_collection(found, now=now, labels=views.map_labels(viewer.language))
 
@@ -149,7 +149,7 @@ def export(
     as GeoJSON (one FeatureCollection; ``layer`` is ``zone``, ``holding`` or ``candidate``),
     KML 2.2 (a folder of each) or CSV (a header row, then one row per zone, holding and
     candidate), within the viewer's releasability: what compliance shows them, never more."""
-    when = clock.now() if not at else _instant(at)
+    when = clock.now() if at is None else _instant(at)
     found = exports.situation(db, viewer, at=when, sources=exports.source_classes(source))
     return Response(
         exports.render(found, format),
