@@ -152,7 +152,10 @@ def test_alpha_submits_to_the_supervisor_who_relays_a_sanitised_report_that_brav
 
     # The derived report, not the original, is on BRAVO's map layer.
     bravo.goto(f"{server}/map")
-    expect(bravo.locator("#map")).to_have_attribute("data-layers-drawn", "1", timeout=LIVE_MS)
+    # The intelligence layer first; then the de-escalation track's holdings (none here).
+    expect(bravo.locator("#map")).to_have_attribute(
+        "data-layers-drawn", re.compile(r"^1(,0)*$"), timeout=LIVE_MS
+    )
     bravo.locator(".leaflet-control-layers").hover()
     expect(bravo.locator(".leaflet-control-layers")).to_contain_text("Intelligence reports")
     bravo.mouse.move(0, 0)
