@@ -72,7 +72,9 @@ _NO_REQUEST = N_("The request named is not one of the cell's.")
 def zone_label(language: str, item: inspections.Item) -> str:
     if item.kind == "separation":
         return translate(language, N_("Area of separation"))
-    return translate(language, N_("Area of limitation %(band)s km"), band=item.band or "")
+    # The band is isolated left to right: after Arabic letters, "10-20" would read "20-10".
+    band = f"\u2066{item.band or ''}\u2069"
+    return translate(language, N_("Area of limitation %(band)s km"), band=band)
 
 
 @dataclass
