@@ -48,6 +48,7 @@ from fusioncell.deescalation import views as deescalation_views
 from fusioncell.deescalation import views_inspections as deescalation_inspections_views
 from fusioncell.deescalation.entries import DEESCALATION_READ_PERMISSIONS, DeescalationEntry
 from fusioncell.deescalation.feed import DeescalationFeed
+from fusioncell.deescalation.obligations import open_obligations as deescalation_obligations
 from fusioncell.deescalation.replay import ComplianceReplay
 from fusioncell.deescalation.rules import DEESCALATION_RULES
 from fusioncell.deescalation.state_check import DeescalationStateCheck
@@ -170,6 +171,8 @@ TRACKS: tuple[Track, ...] = (
             MapLayer("/api/v1/deescalation/map", N_("Holdings"), deescalation_policy.may_read),
         ),
         feeds=(DeescalationFeed(),),
+        # The inspections the verifier owes, in its header strip.
+        obligations=deescalation_obligations,
     ),
     Track(
         name="deconfliction",

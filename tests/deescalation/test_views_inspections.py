@@ -67,11 +67,15 @@ def test_a_liaison_requests_and_the_verifier_is_denied_access_through_the_forms(
     due_ms = int(request.due_at.timestamp() * 1000)
     assert f'data-deadline-ms="{due_ms}"' in shown
     assert request.due_at - request.requested_at == timedelta(hours=48)
+    owed = f'id="console-item-inspection-request-{request.id}"'
+    assert owed not in shown  # the party asked; the verifier owes it
 
     clock.advance(3600)
     csrf = _as(client, db, clock, settings, "verifier.lead")
     page = client.get(PAGE, headers=HTML).text
     assert 'id="report-form"' in page and 'id="request-form"' not in page
+    # In the verifier's header strip on every page, counted down to its due time.
+    assert owed in page and owed in client.get("/hotline", headers=HTML).text
     denied = client.post(
         f"{PAGE}/reports",
         data={
@@ -94,6 +98,7 @@ def test_a_liaison_requests_and_the_verifier_is_denied_access_through_the_forms(
     assert "Access denied by Party BRAVO" in shown
     [row] = _rows(shown, "request-row")
     assert 'data-status="access_denied"' in row
+    assert owed not in shown
 
 
 def test_the_verifier_reports_counted_holdings_and_the_schedule_shows_overdue_in_red(

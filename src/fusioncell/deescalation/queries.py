@@ -434,3 +434,19 @@ def inspection_overview(db: Session, viewer: Viewer, *, now: datetime) -> Inspec
         incidents=incidents_of_reports(db, [r.id for r in reports]),
         directory=directory(db, viewer),
     )
+
+
+def list_open_inspection_requests(
+    db: Session, viewer: Viewer, *, limit: int
+) -> Sequence[InspectionRequest]:
+    """The requests no report has carried out yet, soonest due first: what the verifier's
+    organisation owes (one statement)."""
+    if not _reads_shared(viewer) or viewer.organisation_kind != OrganisationKind.VERIFIER:
+        return []
+    return db.scalars(
+        select(InspectionRequest)
+        .outerjoin(InspectionReport, InspectionReport.request_id == InspectionRequest.id)
+        .where(InspectionReport.id.is_(None))
+        .order_by(InspectionRequest.due_at, InspectionRequest.log_index)
+        .limit(limit)
+    ).all()
