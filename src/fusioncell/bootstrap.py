@@ -38,6 +38,7 @@ from fusioncell.deconfliction.entries import (
 from fusioncell.deconfliction.feed import DeconflictionFeed
 from fusioncell.deconfliction.obligations import open_obligations as deconfliction_obligations
 from fusioncell.deconfliction.protection_watch import ProtectionWatch
+from fusioncell.deconfliction.replay import NotificationReplay
 from fusioncell.deconfliction.rules import DECONFLICTION_RULES
 from fusioncell.deconfliction.state_check import NotificationStateCheck
 from fusioncell.deescalation import api as deescalation_api
@@ -180,6 +181,7 @@ TRACKS: tuple[Track, ...] = (
         entry_types=(NotificationEntry, ProtectionEntry),
         read_permissions=DECONFLICTION_READ_PERMISSIONS,
         rules=DECONFLICTION_RULES,
+        replays=(NotificationReplay,),
         state_checks=(NotificationStateCheck(),),
         routers=(
             deconfliction_notifications_api.router,

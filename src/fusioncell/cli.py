@@ -215,6 +215,7 @@ def demo(
     forwarded_allow_ips: ForwardedOption = None,
 ) -> None:
     """Create the demo cell if the database is empty, then serve it with a witness per party."""
+    from fusioncell.scenario.deconfliction_story import load_deconfliction_story
     from fusioncell.scenario.deescalation_story import load_deescalation_story
     from fusioncell.scenario.demo import MEMBERS, load_demo
     from fusioncell.scenario.hotline_story import LEAD, load_hotline_story
@@ -238,6 +239,7 @@ def demo(
             load_hotline_story(db, start=start + timedelta(seconds=30))
             load_deescalation_story(db, start=start + timedelta(seconds=30))
             load_intel_story(db, start=start + LEAD + timedelta(seconds=35))
+            load_deconfliction_story(db, start=start + LEAD + timedelta(seconds=50))
     table = Table(title="Demo logins")
     table.add_column("username")
     table.add_column("organisation")

@@ -12,6 +12,7 @@ from tests.helpers.verifying import verify_database, verify_state
 
 from fusioncell import bootstrap
 from fusioncell.cell.policy import Viewer
+from fusioncell.deconfliction.actions.escalation import do_escalate_due_notifications
 from fusioncell.deconfliction.actions.notifications import do_submit_notification
 from fusioncell.deconfliction.models import Notification
 from fusioncell.ledger.actions import do_sign_checkpoint
@@ -68,6 +69,7 @@ def assert_verifies(db: Session, engine: Engine, ledger: LedgerContext, now: dat
     the rows against the log, and every track's replay (the conflicts, lead times and
     escalations recomputed from the log)."""
     db.commit()
+    do_escalate_due_notifications(db, now=now)  # the engine's tick, as the server runs it
     do_sign_checkpoint(db, now=now)
     db.commit()
     state = verify_state(engine, ledger)

@@ -104,6 +104,7 @@ class Zone:
     id: str
     kind: str  # separation, limitation, sector
     geometry: Mapping[str, Any]
+    name: str = ""
 
 
 @dataclass(frozen=True)

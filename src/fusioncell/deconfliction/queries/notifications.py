@@ -33,8 +33,8 @@ from fusioncell.deconfliction.models import (
     Recipient,
 )
 from fusioncell.deconfliction.policy import SHARED_KINDS, may_read
+from fusioncell.deconfliction.protected import SOURCES, current_zones
 from fusioncell.deconfliction.rules import DECONFLICTION_RULES, DeconflictionRules
-from fusioncell.geo.queries import list_sites, list_zones
 from fusioncell.ledger.context import ledger_context
 
 
@@ -324,39 +324,18 @@ def release_of(db: Session, notification_ids: Sequence[uuid.UUID]) -> dict[uuid.
 
 
 def protected_for_engine(db: Session, rules: DeconflictionRules) -> list[engine.Protected]:
-    """The protected places conflicts are checked against: the protected sites of the
-    geometry in force (the registry's sites and communities join them)."""
+    """The protected places conflicts are checked against, from every source
+    (``protected.SOURCES``)."""
     reader = _cell_reader(db)
     if reader is None:
         return []
-    places = []
-    for feature in list_sites(db, reader)["features"]:
-        properties = feature.get("properties") or {}
-        identifier = str(properties.get("id") or feature.get("id"))
-        places.append(
-            engine.Protected(
-                id=identifier,
-                name=str(properties.get("name") or identifier),
-                geometry=feature["geometry"],
-                buffer_m=float(rules.site_buffer_m),
-            )
-        )
-    return places
+    return [place for source in SOURCES for place in source.current(db, reader, rules)]
 
 
 def zones_for_engine(db: Session) -> list[engine.Zone]:
     """The zones in force (a forbidden zone is chosen from them by kind)."""
     reader = _cell_reader(db)
-    if reader is None:
-        return []
-    return [
-        engine.Zone(
-            id=str((f.get("properties") or {}).get("id") or f.get("id")),
-            kind=str((f.get("properties") or {}).get("kind")),
-            geometry=f["geometry"],
-        )
-        for f in list_zones(db, reader)["features"]
-    ]
+    return [] if reader is None else current_zones(db, reader)
 
 
 def separation_for_engine(db: Session) -> list[dict[str, Any]]:
@@ -528,13 +507,10 @@ def conflict_names(
     names: dict[tuple[str, str], str | None] = {}
     if not rows:
         return names
-    reader = _cell_reader(db)
-    if reader is not None:
-        for feature in [*list_sites(db, reader)["features"], *list_zones(db, reader)["features"]]:
-            properties = feature.get("properties") or {}
-            identifier = str(properties.get("id") or feature.get("id"))
-            kind = "zone" if properties.get("kind") != "protected_site" else "site"
-            names[(kind, identifier)] = str(properties.get("name") or identifier)
+    for place in protected_for_engine(db, rules_in_force(db)):
+        names[(ConflictWith.SITE.value, place.id)] = place.name
+    for zone in zones_for_engine(db):
+        names[(ConflictWith.ZONE.value, zone.id)] = zone.name
     others = []
     for row in rows:
         if row.other_kind == ConflictWith.NOTIFICATION:
