@@ -20,7 +20,9 @@ from fusioncell.cell.policy import ENTRY_READ_PERMISSION, Permission, register_r
 from fusioncell.clock import Clock, ManualClock
 from fusioncell.config import Settings
 from fusioncell.db import registry
-from fusioncell.deconfliction.entries import NotificationEntry
+from fusioncell.deconfliction.engine import NotificationEngine
+from fusioncell.deconfliction.entries import NotificationEntry, ProtectionEntry
+from fusioncell.deconfliction.protection_watch import ProtectionWatch
 from fusioncell.deescalation.entries import DeescalationEntry
 from fusioncell.hotline.engine import HotlineEngine
 from fusioncell.hotline.entries import HotlineEntry
@@ -81,6 +83,13 @@ ENTRY_TYPES = {
     "deconfliction.notification.noted": "NotificationEntry",
     "deconfliction.notification.justified": "NotificationEntry",
     "deconfliction.notification.escalated": "NotificationEntry",
+    "deconfliction.place.proposed": "ProtectionEntry",
+    "deconfliction.place.signed": "ProtectionEntry",
+    "deconfliction.no_strike_list.sent": "ProtectionEntry",
+    "deconfliction.no_strike_list.acknowledged": "ProtectionEntry",
+    "deconfliction.incident.reported": "ProtectionEntry",
+    "deconfliction.alert.raised": "ProtectionEntry",
+    "deconfliction.alert.acknowledged": "ProtectionEntry",
 }
 
 
@@ -117,6 +126,7 @@ def test_every_entry_type_has_a_read_permission_declared_by_the_track_that_owns_
             *TaxiiEntry,
             *DeescalationEntry,
             *NotificationEntry,
+            *ProtectionEntry,
         )
     }
 
@@ -138,6 +148,8 @@ def test_the_navigation_lists_each_tracks_link_in_its_order_and_no_placeholder()
         ("/hotline", "Hotline"),
         ("/intel", "Intelligence"),
         ("/hotline/deadlines", "Deadlines"),
+        ("/deescalation", "De-escalation"),
+        ("/deconfliction", "Deconfliction"),
         ("/map", "De-escalation map"),
     ]
     assert all(track.nav or track.pages or track.models for track in bootstrap.TRACKS)
@@ -176,6 +188,7 @@ def test_migrations_see_every_tracks_tables() -> None:
         "hotline",
         "intel",
         "deescalation",
+        "deconfliction",
     }
 
 
@@ -186,11 +199,17 @@ def test_verify_checks_state_with_one_check_per_track_that_has_tables_to_serve()
         "HotlineStateCheck",
         "IntelStateCheck",
         "DeescalationStateCheck",
+        "NotificationStateCheck",
+        "ProtectionStateCheck",
     ]
 
 
-def test_the_hotline_track_lists_its_engine_as_the_one_background_worker() -> None:
-    assert (Worker("hotline_engine", HotlineEngine),) == bootstrap.WORKERS
+def test_the_tracks_list_their_background_workers() -> None:
+    assert (
+        Worker("hotline_engine", HotlineEngine),
+        Worker("deconfliction_engine", NotificationEngine),
+        Worker("protection_watch", ProtectionWatch),
+    ) == bootstrap.WORKERS
 
 
 def test_the_app_makes_each_registered_worker_and_names_it_as_the_registry_does(

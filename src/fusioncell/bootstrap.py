@@ -26,6 +26,8 @@ from fusioncell.cell.rules import CELL_RULES
 from fusioncell.cell.state_check import CellStateCheck
 from fusioncell.deconfliction import ack_form as deconfliction_ack_form
 from fusioncell.deconfliction import models as deconfliction_models
+from fusioncell.deconfliction import policy as deconfliction_policy
+from fusioncell.deconfliction import views as deconfliction_views
 from fusioncell.deconfliction.api import incidents as deconfliction_incidents_api
 from fusioncell.deconfliction.api import notifications as deconfliction_notifications_api
 from fusioncell.deconfliction.api import registry as deconfliction_registry_api
@@ -37,6 +39,7 @@ from fusioncell.deconfliction.entries import (
 )
 from fusioncell.deconfliction.feed import DeconflictionFeed
 from fusioncell.deconfliction.obligations import open_obligations as deconfliction_obligations
+from fusioncell.deconfliction.protection_state_check import ProtectionStateCheck
 from fusioncell.deconfliction.protection_watch import ProtectionWatch
 from fusioncell.deconfliction.replay import NotificationReplay
 from fusioncell.deconfliction.rules import DECONFLICTION_RULES
@@ -182,7 +185,7 @@ TRACKS: tuple[Track, ...] = (
         read_permissions=DECONFLICTION_READ_PERMISSIONS,
         rules=DECONFLICTION_RULES,
         replays=(NotificationReplay,),
-        state_checks=(NotificationStateCheck(),),
+        state_checks=(NotificationStateCheck(), ProtectionStateCheck()),
         routers=(
             deconfliction_notifications_api.router,
             deconfliction_registry_api.router,
@@ -190,7 +193,12 @@ TRACKS: tuple[Track, ...] = (
         ),
         feeds=(DeconflictionFeed(),),
         obligations=deconfliction_obligations,
-        pages=(deconfliction_ack_form.router,),
+        pages=(deconfliction_ack_form.router, deconfliction_views.router),
+        nav=(
+            NavItem(
+                "/deconfliction", N_("Deconfliction"), 27, requires=deconfliction_policy.may_read
+            ),
+        ),
         workers=(
             Worker("deconfliction_engine", NotificationEngine),
             Worker("protection_watch", ProtectionWatch),

@@ -220,6 +220,7 @@ def demo(
     from fusioncell.scenario.demo import MEMBERS, load_demo
     from fusioncell.scenario.hotline_story import LEAD, load_hotline_story
     from fusioncell.scenario.intel_story import load_intel_story
+    from fusioncell.scenario.protection_story import load_protection_story
 
     settings = _settings(database_url)
     with _database(settings) as (_engine, db):
@@ -239,6 +240,7 @@ def demo(
             load_hotline_story(db, start=start + timedelta(seconds=30))
             load_deescalation_story(db, start=start + timedelta(seconds=30))
             load_intel_story(db, start=start + LEAD + timedelta(seconds=35))
+            load_protection_story(db, start=start + LEAD + timedelta(seconds=40))
             load_deconfliction_story(db, start=start + LEAD + timedelta(seconds=50))
     table = Table(title="Demo logins")
     table.add_column("username")

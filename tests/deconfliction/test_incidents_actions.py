@@ -305,6 +305,8 @@ def test_the_hotline_carries_an_alert_to_each_party_concerned_once(
         for language in ("en", "ar", "he")
     }
     assert "Suwayda" in text["en"] and "Early warning" in text["en"]
+    assert "Suwayda" in text["ar"] and "إنذار مبكر" in text["ar"]
+    assert "Suwayda" in text["he"] and "התרעה מוקדמת" in text["he"]
 
 
 def test_each_recipient_acknowledges_receipt_once_and_others_are_refused(
@@ -389,7 +391,46 @@ def test_an_observation_of_holdings_near_a_community_raises_an_alert_for_the_par
     # The alert says how near, never what was held.
     body = db.scalar(select(EntryBody.body).where(EntryBody.entry_index == alert.log_index))
     assert body is not None and "Hader" in body
-    assert "tank" not in body and "armoured" not in body and "12" not in body.split("distance")[0]
+    assert "tank" not in body and "armoured" not in body and '"count"' not in body
     # Looking again from the start raises nothing twice.
     again = do_scan_early_warning(db, after=0, now=clock.now())
-    assert again.alerts == [] and again.cursor == scan.cursor
+    assert again.alerts == [] and again.cursor >= scan.cursor
+
+
+def test_a_notified_military_activity_near_a_community_raises_an_alert_for_its_party(
+    db: Session, member: Callable[[str], Viewer], clock: ManualClock
+) -> None:
+    hader = agree(
+        db,
+        member,
+        do_propose_place(
+            db,
+            member("hum1.coordinator"),
+            place_id=uuid.uuid4(),
+            kind="community",
+            name="Hader",
+            geometry=polygon(HADER),
+            population="Druze residents of Hader",
+            now=clock.now(),
+        ),
+        now=clock.now(),
+    )
+    activity = notify(db, member("bravo.liaison"), now=clock.now(), geometry=point(EAST_OF_HADER))
+    # A humanitarian movement nearby is no military activity: no alert for it.
+    notify(
+        db,
+        member("hum1.coordinator"),
+        now=clock.now(),
+        kind="movement",
+        geometry={"type": "LineString", "coordinates": [[35.85, 33.27], [35.87, 33.29]]},
+        ahead=timedelta(hours=50),
+    )
+    [alert] = do_scan_early_warning(db, after=0, now=clock.now()).alerts
+    assert (alert.trigger, alert.source_id, alert.community_id) == (
+        "notification",
+        str(activity.id),
+        hader.id,
+    )
+    assert alert.occurred_at == activity.starts_at
+    recipients = {str(stable_id("organisation", s)) for s in ("SUPERVISOR", "HUM-1", "BRAVO")}
+    assert _audience(db, alert.log_index) == recipients

@@ -352,3 +352,51 @@ def test_the_no_strike_places_are_the_geometry_sites_and_the_registry_in_force(
     mine = next(f for f in features if f["id"] == str(place.id))
     assert mine["properties"]["agreed_log_index"] == place.agreed_log_index
     assert SUWAYDA  # the community ring stays the factories' own
+
+
+def test_a_place_in_force_joins_the_conflict_check_with_its_own_buffer(
+    db: Session, member: Callable[[str], Viewer], clock: ManualClock
+) -> None:
+    from tests.deconfliction.factories import notify
+
+    from fusioncell.deconfliction.models import ConflictRow
+
+    school = agree(
+        db,
+        member,
+        site(
+            db,
+            member("hum1.coordinator"),
+            now=clock.now(),
+            kind="school",
+            name="Hader school",
+            where=(35.70, 33.21),
+            buffer_m=1500,
+        ),
+        now=clock.now(),
+    )
+    # About 1.1 km from the school (ALPHA's 0-10 km band): within 1.5 km + the activity's 2 km.
+    activity = notify(db, member("alpha.liaison"), now=clock.now(), geometry=point((35.70, 33.20)))
+    [conflict] = [
+        c
+        for c in db.scalars(select(ConflictRow).where(ConflictRow.notification_id == activity.id))
+        if c.other_id == str(school.id)
+    ]
+    assert conflict.required_m == 3500.0 and 1000 < conflict.distance_m < 1200
+
+
+@pytest.mark.parametrize(
+    ("table", "problem"),
+    [
+        ({"early_warning_m": -1}, "early_warning_m"),
+        ({"alert_precedence": "SOON"}, "alert_precedence"),
+        ({"no_strike_weekday": 8}, "no_strike_weekday"),
+        ({"colour": "red"}, "colour"),
+    ],
+)
+def test_bad_protection_rules_are_refused(table: dict[str, Any], problem: str) -> None:
+    from fusioncell.deconfliction.rules import RulesError, load_rules, parse_rules
+
+    document = {**load_rules().document, "protection": table}
+    with pytest.raises(RulesError, match=problem):
+        parse_rules(document)

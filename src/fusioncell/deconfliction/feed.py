@@ -14,13 +14,17 @@ from sqlalchemy.orm import Session
 from fusioncell.cell.policy import Viewer
 from fusioncell.deconfliction.events import TRACK, EventKind
 from fusioncell.deconfliction.policy import may_read
+from fusioncell.deconfliction.protection_events import ProtectionEvent
 from fusioncell.live.feeds import Rendered
 from fusioncell.live.models import Event
 
 
 class DeconflictionFeed:
     track = TRACK
-    kinds = frozenset(kind.value for kind in EventKind)
+    # The notifications' events and the registry's, incidents' and alerts' (one feed per track).
+    kinds = frozenset(kind.value for kind in EventKind) | frozenset(
+        kind.value for kind in ProtectionEvent
+    )
 
     def visible(self, viewer: Viewer) -> ColumnElement[bool]:
         return true() if may_read(viewer) else false()

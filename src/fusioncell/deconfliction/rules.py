@@ -178,6 +178,14 @@ def parse_rules(document: dict[str, Any]) -> DeconflictionRules:
         raise RulesError(f"the deconfliction rules are incomplete: {exc!r}") from None
     if rules.default_buffer_m > rules.max_buffer_m:
         raise RulesError("buffer.default_m may not exceed buffer.max_m")
+    # The registry's and early warning's table, checked with the rest (imported here: it
+    # reads these rules in force).
+    from fusioncell.deconfliction.protection import ProtectionRulesError, parse_protection
+
+    try:
+        parse_protection(document.get("protection", {}))
+    except ProtectionRulesError as exc:
+        raise RulesError(str(exc)) from None
     return rules
 
 

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from shapely.geometry import MultiPoint, Point
+from shapely.geometry import MultiPoint, Point, shape
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import nearest_points
 from sqlalchemy.orm import Session
@@ -27,7 +27,10 @@ from fusioncell.cell.models import Organisation, OrganisationKind, Role
 from fusioncell.cell.policy import CONSOLE_ID, CONSOLE_USERNAME, Viewer, author_of
 from fusioncell.db.transaction import atomic
 from fusioncell.deconfliction.entries import ProtectionEntry
+from fusioncell.deconfliction.events import EventKind
+from fusioncell.deconfliction.feed import DeconflictionFeed
 from fusioncell.deconfliction.models.incidents import Alert, AlertAck, AlertRecipient, Trigger
+from fusioncell.deconfliction.models.notifications import NotificationKind
 from fusioncell.deconfliction.protection import (
     may_acknowledge_alerts,
     metric,
@@ -43,6 +46,7 @@ from fusioncell.deconfliction.queries.incidents import (
     party_recipients,
     recipients_of,
 )
+from fusioncell.deconfliction.queries.notifications import get_notification
 from fusioncell.deconfliction.queries.registry import (
     Directory,
     agreed_communities,
@@ -67,6 +71,7 @@ _NOT_RECIPIENT = N_(
     "acknowledges an alert."
 )
 OBSERVATIONS = "deescalation-observations"
+NOTIFICATIONS = EventKind.NOTIFICATION.value
 
 
 def watch_viewer(db: Session, supervisor: Organisation | None = None) -> Viewer | None:
@@ -139,6 +144,8 @@ def raise_alerts(db: Session, viewer: Viewer, source: Source, *, now: datetime) 
             continue
         near, _ = nearest_points(source.geometry, community.geometry)
         recipients = _recipients(dir_, source.parties)
+        # Due the precedence's time after the entry's own log time.
+        deadline = log_clock(db, now=now) + ack_within
         body = {
             "alert": str(alert_id),
             "trigger": source.trigger.value,
@@ -149,6 +156,7 @@ def raise_alerts(db: Session, viewer: Viewer, source: Source, *, now: datetime) 
             "location": {"type": "Point", "coordinates": [near.x, near.y]},
             "occurred_at": log_time(source.occurred_at),
             "precedence": rules.alert_precedence,
+            "ack_deadline": log_time(deadline),
             "parties": [p.slug for p in source.parties],
             "released_to": [o.slug for o, _party in recipients],
         }
@@ -170,7 +178,7 @@ def raise_alerts(db: Session, viewer: Viewer, source: Source, *, now: datetime) 
             lat=near.y,
             occurred_at=source.occurred_at,
             precedence=rules.alert_precedence,
-            ack_deadline=appended.logged_at + ack_within,
+            ack_deadline=deadline,
             log_index=appended.index,
             raised_at=appended.logged_at,
         )
@@ -284,20 +292,48 @@ def _observation_sources(
     return sources
 
 
+def _notification_sources(
+    db: Session, watch: Viewer, dir_: Directory, notifications: set[str]
+) -> list[Source]:
+    """One source per notified military activity that stands: its geometry over its window,
+    concerning the party that notified it."""
+    sources = []
+    for notification_id in sorted(notifications):
+        found = get_notification(db, watch, uuid.UUID(notification_id))
+        if found is None or found.kind != NotificationKind.ACTIVITY or found.closed is not None:
+            continue
+        sender = dir_.by_id.get(found.organisation_id)
+        parties = (sender,) if sender is not None and sender.kind == OrganisationKind.PARTY else ()
+        sources.append(
+            Source(
+                trigger=Trigger.NOTIFICATION,
+                id=str(found.id),
+                geometry=shape(found.geometry),
+                occurred_at=found.starts_at,
+                parties=parties,
+            )
+        )
+    return sources
+
+
 def do_scan_early_warning(db: Session, *, after: int, now: datetime) -> Scan:
-    """The cell looks at the observations recorded since event ``after`` (the de-escalation
-    track's live events, read as the supervisor reads them) and raises what they call for."""
+    """The cell looks at the observations recorded and the notifications submitted or
+    amended since event ``after`` (the de-escalation and deconfliction tracks' live events,
+    read as the supervisor reads them) and raises what they call for."""
     watch = watch_viewer(db)
     if watch is None:
         return Scan(cursor=after)
-    events = events_since(db, watch, [DeescalationFeed()], after, limit=500)
+    events = events_since(db, watch, [DeescalationFeed(), DeconflictionFeed()], after, limit=500)
     scan = Scan(cursor=events[-1].id if events else after)
     batches = {str(e.subject) for e in events if e.kind == OBSERVATIONS and e.subject}
-    if not batches:
+    notifications = {str(e.subject) for e in events if e.kind == NOTIFICATIONS and e.subject}
+    if not batches and not notifications:
         return scan
     with atomic(db):
         dir_ = directory(db, watch)
-        for source in _observation_sources(db, watch, dir_, batches):
+        sources = _observation_sources(db, watch, dir_, batches)
+        sources += _notification_sources(db, watch, dir_, notifications)
+        for source in sources:
             scan.alerts += raise_alerts(db, watch, source, now=now)
     return scan
 

@@ -53,7 +53,7 @@ from fusioncell.deconfliction.queries.registry import (
 )
 from fusioncell.errors import IdempotencyConflict, InvalidInput
 from fusioncell.ledger.append import log_clock
-from fusioncell.ledger.entries import audience, canonical
+from fusioncell.ledger.entries import audience, canonical, log_time
 from fusioncell.ledger.record import ByLog, record
 from fusioncell.text import N_
 
@@ -320,6 +320,8 @@ def _send(
     sent = []
     for party in parties:
         list_id = uuid.uuid5(_LISTS, f"{party.id}/{period}")
+        # The entry's own log time: the acknowledgement is due a fixed time after it.
+        ack_due = log_clock(db, now=now) + rules.no_strike_ack
         appended = record(
             db,
             ByLog(),
@@ -330,6 +332,7 @@ def _send(
                 "period": period,
                 "content": content,
                 "digest": digest,
+                "ack_due": log_time(ack_due),
                 "released_to": released_to,
             },
             audience=audience_,
@@ -344,7 +347,7 @@ def _send(
             places=len(content["features"]),
             log_index=appended.index,
             sent_at=appended.logged_at,
-            ack_due_at=appended.logged_at + rules.no_strike_ack,
+            ack_due_at=ack_due,
         )
         db.add(row)
         emit_protection(
