@@ -18,7 +18,7 @@ from fusioncell.clock import ManualClock
 from fusioncell.db.engine import make_sessionmaker
 from fusioncell.deconfliction.actions.acknowledgements import do_acknowledge_notification
 from fusioncell.deconfliction.actions.escalation import do_escalate_due_notifications
-from fusioncell.deconfliction.actions.notifications import do_justify_notification
+from fusioncell.deconfliction.actions.follow_up import do_justify_notification
 from fusioncell.deconfliction.engine import NotificationEngine
 from fusioncell.deconfliction.models import NotificationEscalation
 from fusioncell.deconfliction.obligations import open_obligations

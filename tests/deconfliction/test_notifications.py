@@ -26,12 +26,12 @@ from tests.deconfliction.factories import (
 from fusioncell.cell.policy import Viewer
 from fusioncell.clock import ManualClock
 from fusioncell.deconfliction.actions.acknowledgements import do_acknowledge_notification
-from fusioncell.deconfliction.actions.notifications import (
-    do_amend_notification,
+from fusioncell.deconfliction.actions.follow_up import (
     do_justify_notification,
     do_note_conflicts,
     do_withdraw_notification,
 )
+from fusioncell.deconfliction.actions.notifications import do_amend_notification
 from fusioncell.deconfliction.entries import NotificationEntry
 from fusioncell.deconfliction.models import (
     Acknowledgement,

@@ -25,12 +25,14 @@ from starlette.datastructures import FormData
 from fusioncell.cell.policy import Viewer
 from fusioncell.deconfliction import lead_time, view_rows
 from fusioncell.deconfliction.actions.early_warning import carry_alerts, do_acknowledge_alert
+from fusioncell.deconfliction.actions.follow_up import (
+    do_note_conflicts,
+    do_withdraw_notification,
+)
 from fusioncell.deconfliction.actions.incidents import do_report_incident
 from fusioncell.deconfliction.actions.notifications import (
     do_amend_notification,
-    do_note_conflicts,
     do_submit_notification,
-    do_withdraw_notification,
 )
 from fusioncell.deconfliction.actions.registry import (
     do_acknowledge_no_strike_list,

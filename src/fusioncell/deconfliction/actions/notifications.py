@@ -32,14 +32,12 @@ from fusioncell.deconfliction.fields import (
 )
 from fusioncell.deconfliction.models import (
     Amendment,
-    Closed,
     Notification,
     Recipient,
 )
 from fusioncell.deconfliction.policy import kinds_sendable, may_send, require
 from fusioncell.deconfliction.queries.notifications import (
     Directory,
-    conflicts_for_engine,
     directory,
     find_own_notification,
     get_notification,
@@ -63,16 +61,14 @@ _NOT_SENDER = N_("Only the sender's organisation amends, withdraws or notes a no
 _OVER = N_("This notification's window is over: it can no longer be changed.")
 _CLOSED = N_("This notification was withdrawn: it can no longer be changed.")
 _REASON = N_("A reason is text of at most %(limit)s characters.")
-_NO_CONFLICTS = N_("This notification has no conflicts to note.")
 _NOT_FLASH = N_("Only a FLASH emergency is justified.")
-_JUSTIFIED = N_("This notification's justification was already given.")
 
 
-def _audience(dir_: Directory, released_to: list[str]) -> dict[str, Any]:
+def audience_of(dir_: Directory, released_to: list[str]) -> dict[str, Any]:
     return audience(organisations=dir_.ids(released_to))
 
 
-def _reason(text: Any, *, required: bool) -> str:
+def check_reason(text: Any, *, required: bool) -> str:
     if text is None and not required:
         return ""
     if not isinstance(text, str) or (required and not text.strip()) or len(text) > MAX_REASON_CHARS:
@@ -120,7 +116,7 @@ def _refuse_unless_sender(actor: Viewer, notification: Notification) -> None:
         raise Forbidden(_NOT_SENDER)
 
 
-def _refuse_unless_open(notification: Notification, now: datetime) -> None:
+def refuse_unless_open(notification: Notification, now: datetime) -> None:
     if notification.closed is not None:
         raise Conflict(_CLOSED, state=notification.closed)
     if now >= notification.ends_at:
@@ -224,7 +220,7 @@ def do_submit_notification(
             conflict_status="clear",
         )
         _apply(notification, content)
-        at = _logged_now(db, now)
+        at = logged_now(db, now)
         verdict = lead_time.judge(
             kind=kind,
             flash=is_flash,
@@ -257,7 +253,7 @@ def do_submit_notification(
                 "acknowledgement": terms,
                 "released_to": released_to,
             },
-            audience=_audience(dir_, released_to),
+            audience=audience_of(dir_, released_to),
             now=at,
         )
         assert appended.logged_at == at  # the lock is held: the clock cannot have moved
@@ -297,7 +293,7 @@ def do_submit_notification(
     return notification
 
 
-def _logged_now(db: Session, now: datetime) -> datetime:
+def logged_now(db: Session, now: datetime) -> datetime:
     """The log time the transaction's next entry gets (the log's clock never runs
     backwards); taking it holds the log's lock until commit, so it cannot move: the verdict
     and the deadlines judged at it are judged at the entry's own log time."""
@@ -315,7 +311,7 @@ def _apply(notification: Notification, content: Content) -> None:
     notification.details = content.details
 
 
-def _owned(db: Session, actor: Viewer, notification_id: uuid.UUID) -> Notification:
+def owned_by_sender(db: Session, actor: Viewer, notification_id: uuid.UUID) -> Notification:
     notification = get_notification(db, actor, notification_id)
     if notification is None:
         raise NotFound()
@@ -344,14 +340,14 @@ def do_amend_notification(
     lead time (``lead_time.judge_amendment``) and checked again. ``version`` is the one the
     sender amends: a retry of an amendment already made returns the notification."""
     rules = rules_in_force(db)
-    why = _reason(reason, required=False)
+    why = check_reason(reason, required=False)
     with atomic(db):
-        notification = _owned(db, actor, notification_id)
+        notification = owned_by_sender(db, actor, notification_id)
         if version is not None and version != notification.version:
             if version < notification.version:
                 return notification  # a retry: that version was already amended
             raise Conflict(N_("There is no such version to amend."), version=notification.version)
-        _refuse_unless_open(notification, now)
+        refuse_unless_open(notification, now)
         content = check_content(
             notification.kind,
             category=category,
@@ -368,7 +364,7 @@ def do_amend_notification(
         dir_ = directory(db, actor)
         released_to = dir_.released_to(notification.organisation_id)
         near = _near_line(content, db, rules)
-        at = _logged_now(db, now)
+        at = logged_now(db, now)
         verdict = lead_time.judge_amendment(
             previous=lead_time.Verdict(
                 timedelta(seconds=notification.required_lead_s), notification.lead_time
@@ -402,7 +398,7 @@ def do_amend_notification(
                 "acknowledgement": terms,
                 "released_to": released_to,
             },
-            audience=_audience(dir_, released_to),
+            audience=audience_of(dir_, released_to),
             now=at,
         )
         _apply(notification, content)
@@ -440,160 +436,5 @@ def do_amend_notification(
             organisations={s: o.id for s, o in dir_.by_slug.items()},
             first=frozenset({notification.id}),
             now=at,
-        )
-    return notification
-
-
-def do_withdraw_notification(
-    db: Session, actor: Viewer, notification_id: uuid.UUID, *, reason: Any = None, now: datetime
-) -> Notification:
-    """Withdrawn before its window begins, cancelled once it has; either way it no longer
-    stands, and the notifications it conflicted with are checked again. A second withdrawal
-    returns the first."""
-    why = _reason(reason, required=False)
-    with atomic(db):
-        notification = _owned(db, actor, notification_id)
-        if notification.closed is not None:
-            return notification
-        _refuse_unless_open(notification, now)
-        dir_ = directory(db, actor)
-        released_to = dir_.released_to(notification.organisation_id)
-        at = _logged_now(db, now)
-        closed = Closed.WITHDRAWN if at < notification.starts_at else Closed.CANCELLED
-        appended = record(
-            db,
-            author_of(actor),
-            NotificationEntry.WITHDRAWN,
-            {
-                "notification": str(notification.id),
-                "notification_index": notification.log_index,
-                "version": notification.version,
-                "closed": closed.value,
-                "reason": why,
-                "member": str(actor.member_id),
-                "released_to": released_to,
-            },
-            audience=_audience(dir_, released_to),
-            now=at,
-        )
-        notification.closed = closed.value
-        notification.closed_at = appended.logged_at
-        notification.closed_log_index = appended.index
-        notification.closed_reason = why
-        db.flush()
-        emit_deconfliction(
-            db,
-            EventKind.NOTIFICATION,
-            notification=str(notification.id),
-            log_index=appended.index,
-            payload={"step": closed.value},
-            now=at,
-        )
-        recheck_after(
-            db,
-            [notification],
-            released_to={},
-            organisations={s: o.id for s, o in dir_.by_slug.items()},
-            first=frozenset(),
-            now=at,
-        )
-    return notification
-
-
-def do_note_conflicts(
-    db: Session, actor: Viewer, notification_id: uuid.UUID, *, note: Any, now: datetime
-) -> Notification:
-    """The sender keeps the notification as it is, having noted the conflicts the latest
-    check lists (each named in the entry); the verdict becomes "noted". Noting them again
-    changes nothing."""
-    why = _reason(note, required=True)
-    with atomic(db):
-        notification = _owned(db, actor, notification_id)
-        _refuse_unless_open(notification, now)
-        rows = conflicts_for_engine(db, [notification.id])[notification.id]
-        if not rows:
-            raise Conflict(_NO_CONFLICTS)
-        fresh = sorted(
-            (r for r in rows if r.noted_log_index is None),
-            key=lambda r: (engine.ORDER[r.other_kind], r.other_id),
-        )
-        if not fresh:
-            return notification
-        dir_ = directory(db, actor)
-        released_to = dir_.released_to(notification.organisation_id)
-        appended = record(
-            db,
-            author_of(actor),
-            NotificationEntry.NOTED,
-            {
-                "notification": str(notification.id),
-                "notification_index": notification.log_index,
-                "version": notification.version,
-                "checked_index": notification.checked_log_index,
-                "conflicts": [{"with": r.other_kind, "id": r.other_id} for r in fresh],
-                "note": why,
-                "member": str(actor.member_id),
-                "released_to": released_to,
-            },
-            audience=_audience(dir_, released_to),
-            now=now,
-        )
-        for row in fresh:
-            row.noted_log_index = appended.index
-        notification.conflict_status = "noted"
-        emit_deconfliction(
-            db,
-            EventKind.NOTIFICATION,
-            notification=str(notification.id),
-            log_index=appended.index,
-            payload={"step": "noted"},
-            now=now,
-        )
-    return notification
-
-
-def do_justify_notification(
-    db: Session, actor: Viewer, notification_id: uuid.UUID, *, justification: Any, now: datetime
-) -> Notification:
-    """A FLASH emergency's written justification (R8), due within the rules' period; given
-    late, it is still recorded, and its lateness counts."""
-    rules = rules_in_force(db)
-    text = check_justification(justification, rules)
-    if text is None:
-        raise InvalidInput(N_("A justification is text."), field="justification")
-    with atomic(db):
-        notification = _owned(db, actor, notification_id)
-        if not notification.flash:
-            raise Conflict(_NOT_FLASH)
-        if notification.justified_at is not None:
-            if notification.justification == text:
-                return notification
-            raise Conflict(_JUSTIFIED)
-        dir_ = directory(db, actor)
-        released_to = dir_.released_to(notification.organisation_id)
-        appended = record(
-            db,
-            author_of(actor),
-            NotificationEntry.JUSTIFIED,
-            {
-                "notification": str(notification.id),
-                "notification_index": notification.log_index,
-                "justification": text,
-                "member": str(actor.member_id),
-                "released_to": released_to,
-            },
-            audience=_audience(dir_, released_to),
-            now=now,
-        )
-        notification.justification = text
-        notification.justified_at = appended.logged_at
-        notification.justification_log_index = appended.index
-        emit_deconfliction(
-            db,
-            EventKind.NOTIFICATION,
-            notification=str(notification.id),
-            log_index=appended.index,
-            payload={"step": "justified"},
-            now=now,
         )
     return notification

@@ -20,12 +20,14 @@ from fusioncell.deconfliction.actions.acknowledgements import (
     MEANING,
     do_acknowledge_notification,
 )
-from fusioncell.deconfliction.actions.notifications import (
-    do_amend_notification,
+from fusioncell.deconfliction.actions.follow_up import (
     do_justify_notification,
     do_note_conflicts,
-    do_submit_notification,
     do_withdraw_notification,
+)
+from fusioncell.deconfliction.actions.notifications import (
+    do_amend_notification,
+    do_submit_notification,
 )
 from fusioncell.deconfliction.api.notification_schemas import (
     AcknowledgeIn,
