@@ -67,6 +67,14 @@ SUBMITTERS = frozenset({Role.LIAISON, Role.ANALYST})
 INTEL_ALPHA = SUBMITTERS | {Role.SUPERVISOR}
 # Who signs a de-escalation exception: a party's liaison officer and the supervisor.
 SIGNATORIES = frozenset({Role.LIAISON, Role.SUPERVISOR})
+# Deconfliction: who proposes a protected place (each organisation's lead: here ALPHA's
+# liaison, the supervisor, the verifier and the host's observer), who reports an incident
+# (the verifier, a party's liaison; HUM-1 has no role of its own here), who receives the
+# alert attributed to ALPHA (ALPHA and the supervisor) and who acknowledges it.
+PROPOSERS = frozenset({Role.LIAISON, Role.SUPERVISOR, Role.VERIFIER, Role.OBSERVER})
+REPORTERS = frozenset({Role.LIAISON, Role.VERIFIER})
+ALERTED = PARTY_ROLES | {Role.SUPERVISOR}
+ALERT_ACKNOWLEDGERS = frozenset({Role.LIAISON, Role.DUTY_OFFICER, Role.SUPERVISOR})
 
 # Who may use each route. The target member of ``{member_id}`` belongs to ALPHA, so ALPHA's
 # members see them as well as those who see every member.
@@ -193,6 +201,42 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("GET", "/deescalation/inspections"): READERS,
     ("POST", "/deescalation/inspections/requests"): frozenset({Role.LIAISON}),
     ("POST", "/deescalation/inspections/reports"): frozenset({Role.VERIFIER}),
+    # deconfliction's registry, no-strike lists, incidents and alerts: read by the readers of
+    # the cell's traffic; places proposed by each organisation's lead and signed by a party's
+    # liaison and the supervisor; ALPHA's list acknowledged by its liaison; incidents reported
+    # by the verifier and a party's liaison; the alert (near a community, attributed to
+    # ALPHA) read by ALPHA and the supervisor and acknowledged by their officers.
+    ("GET", "/api/v1/protected-places"): READERS,
+    ("POST", "/api/v1/protected-places"): PROPOSERS,
+    ("GET", "/api/v1/protected-places/{place_id}"): READERS,
+    ("POST", "/api/v1/protected-places/{place_id}/signatures"): SIGNATORIES,
+    ("GET", "/api/v1/no-strike-list"): READERS,
+    ("GET", "/api/v1/no-strike-lists"): READERS,
+    ("POST", "/api/v1/no-strike-lists"): frozenset({Role.SUPERVISOR}),
+    ("GET", "/api/v1/no-strike-lists/{list_id}"): READERS,
+    ("GET", "/api/v1/no-strike-lists/{list_id}/export"): READERS,
+    ("POST", "/api/v1/no-strike-lists/{list_id}/acknowledge"): frozenset({Role.LIAISON}),
+    ("GET", "/api/v1/incidents"): READERS,
+    ("POST", "/api/v1/incidents"): REPORTERS,
+    ("GET", "/api/v1/incidents/{incident_id}"): READERS,
+    ("GET", "/api/v1/early-warnings"): READERS,
+    ("GET", "/api/v1/early-warnings/{alert_id}"): ALERTED,
+    ("POST", "/api/v1/early-warnings/{alert_id}/acknowledge"): ALERT_ACKNOWLEDGERS,
+    ("GET", "/deconfliction"): READERS,
+    ("GET", "/deconfliction/preview"): READERS,
+    ("POST", "/deconfliction/notifications"): frozenset({Role.LIAISON}),
+    # ALPHA's own activity: amended, noted or withdrawn by ALPHA's liaison only.
+    ("POST", "/deconfliction/notifications/{notification_id}/amend"): frozenset({Role.LIAISON}),
+    ("POST", "/deconfliction/notifications/{notification_id}/note"): frozenset({Role.LIAISON}),
+    ("POST", "/deconfliction/notifications/{notification_id}/withdraw"): frozenset({Role.LIAISON}),
+    ("GET", "/deconfliction/registry"): READERS,
+    ("POST", "/deconfliction/registry/places"): PROPOSERS,
+    ("POST", "/deconfliction/registry/places/{place_id}/sign"): SIGNATORIES,
+    ("POST", "/deconfliction/registry/lists"): frozenset({Role.SUPERVISOR}),
+    ("POST", "/deconfliction/registry/lists/{list_id}/acknowledge"): frozenset({Role.LIAISON}),
+    ("GET", "/deconfliction/incidents"): READERS,
+    ("POST", "/deconfliction/incidents"): REPORTERS,
+    ("POST", "/deconfliction/alerts/{alert_id}/acknowledge"): ALERT_ACKNOWLEDGERS,
 }
 
 # Endpoints that never end for an authenticated client (Server-Sent Events): only the
@@ -229,6 +273,29 @@ HIDDEN: dict[tuple[str, str], frozenset[Role]] = {
             ("POST", "/intel/reports/{report_id}/responses"),
         ],
         frozenset(Role) - INTEL_ALPHA,
+    ),
+    # Deconfliction: the registry, lists and incidents do not exist for those who read no
+    # traffic; the alert for those it was not sent to; ALPHA's activity for the host's
+    # observer too (a notification goes to the parties, the supervisor and the verifier).
+    **dict.fromkeys(
+        [
+            ("GET", "/api/v1/protected-places/{place_id}"),
+            ("GET", "/api/v1/no-strike-lists/{list_id}"),
+            ("GET", "/api/v1/no-strike-lists/{list_id}/export"),
+            ("POST", "/api/v1/no-strike-lists/{list_id}/acknowledge"),
+            ("POST", "/deconfliction/registry/lists/{list_id}/acknowledge"),
+            ("GET", "/api/v1/incidents/{incident_id}"),
+        ],
+        frozenset(Role) - READERS,
+    ),
+    ("GET", "/api/v1/early-warnings/{alert_id}"): frozenset(Role) - ALERTED,
+    **dict.fromkeys(
+        [
+            ("POST", "/deconfliction/notifications/{notification_id}/amend"),
+            ("POST", "/deconfliction/notifications/{notification_id}/note"),
+            ("POST", "/deconfliction/notifications/{notification_id}/withdraw"),
+        ],
+        frozenset({Role.OBSERVER, Role.AUDITOR, Role.ADMIN}),
     ),
 }
 
@@ -321,6 +388,18 @@ KEY = base64.b64encode(
 # What each request carries. Bodies are valid enough to reach the action (so a refusal is
 # the policy's, not the validator's) and harmless for the caller's own account.
 JSON_BODIES: dict[tuple[str, str], dict[str, Any]] = {
+    ("POST", "/api/v1/protected-places"): {
+        "kind": "hospital",
+        "name": "Route matrix clinic",
+        "geometry": {"type": "Point", "coordinates": [36.5, 32.7]},
+    },
+    ("POST", "/api/v1/incidents"): {
+        "kind": "threat",
+        "affects": "site",
+        "target": "quneitra-crossing",
+        "occurred_at": "2026-01-06T07:00:00Z",
+        "description": "Route matrix check",
+    },
     ("PUT", "/api/v1/me/language"): {"language": "en"},
     ("POST", "/api/v1/me/password"): {"current_password": DEMO_PASSWORD, "new_password": "short"},
     ("POST", "/api/v1/me/totp/confirm"): {"code": "abcdef"},
@@ -406,6 +485,32 @@ JSON_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     },
 }
 FORM_BODIES: dict[tuple[str, str], dict[str, str]] = {
+    ("POST", "/deconfliction/notifications"): {
+        "kind": "activity",
+        "geometry": '{"type": "Point", "coordinates": [35.70, 33.20]}',
+        "starts_at": "2026-01-09T08:00",
+        "ends_at": "2026-01-09T10:00",
+        "description": "Route matrix activity",
+    },
+    ("POST", "/deconfliction/notifications/{notification_id}/amend"): {
+        "geometry": '{"type": "Point", "coordinates": [35.69, 33.19]}',
+        "starts_at": "2026-01-09T08:00",
+        "ends_at": "2026-01-09T12:00",
+        "description": "Route matrix amendment",
+    },
+    ("POST", "/deconfliction/notifications/{notification_id}/note"): {"note": "Route matrix"},
+    ("POST", "/deconfliction/registry/places"): {
+        "kind": "school",
+        "name": "Route matrix school",
+        "geometry": '{"type": "Point", "coordinates": [36.5, 32.7]}',
+    },
+    ("POST", "/deconfliction/incidents"): {
+        "kind": "threat",
+        "affects": "site",
+        "target": "quneitra-crossing",
+        "occurred_at": "2026-01-06T07:00",
+        "description": "Route matrix check",
+    },
     ("POST", "/deescalation/inspections/requests"): {
         "item": "limitation-bravo-10-20|BRAVO",
         "reason": "Route matrix check",
@@ -553,9 +658,11 @@ def cast(db: Session, clock: ManualClock, demo: None) -> dict[str, str]:
     added = do_add_objects(
         db, alpha, collection=submissions, envelope={"objects": [kept, withdrawn]}, now=clock.now()
     )
+    protection = _protection_cast(db, clock)
     db.commit()
     return {
         **PATH_PARAMETERS,
+        **protection,
         "taxii_object": kept["id"],
         "taxii_withdrawn": withdrawn["id"],
         "status_id": added.status.id,
@@ -564,6 +671,72 @@ def cast(db: Session, clock: ManualClock, demo: None) -> dict[str, str]:
         "report_id": str(report.id),
         "baseline_id": str(baseline.id),
         "exception_id": str(exception.id),
+    }
+
+
+def _protection_cast(db: Session, clock: ManualClock) -> dict[str, str]:
+    """A place HUM-1 proposed, ALPHA's no-strike list, an incident near a community in force
+    attributed to ALPHA with its alert, and an activity ALPHA notified."""
+    from tests.deconfliction.factories import notify
+
+    from fusioncell.deconfliction.actions.incidents import do_report_incident
+    from fusioncell.deconfliction.actions.registry import (
+        do_propose_place,
+        do_send_no_strike_lists,
+        do_sign_place,
+    )
+
+    def viewer(username: str) -> Any:
+        found = viewer_of(get_member_by_username(db, console(), username))
+        db.commit()
+        return found
+
+    hum = viewer("hum1.coordinator")
+    ring = [[36.54, 32.69], [36.60, 32.69], [36.60, 32.74], [36.54, 32.74], [36.54, 32.69]]
+    community = do_propose_place(
+        db,
+        hum,
+        place_id=uuid.uuid4(),
+        kind="community",
+        name="Route matrix community",
+        population="Its residents",
+        geometry={"type": "Polygon", "coordinates": [ring]},
+        now=clock.now(),
+    )
+    for username in ("alpha.liaison", "bravo.liaison", "supervisor.chair"):
+        do_sign_place(db, viewer(username), place_id=community.id, now=clock.now())
+    place = do_propose_place(
+        db,
+        hum,
+        place_id=uuid.uuid4(),
+        kind="warehouse",
+        name="Route matrix warehouse",
+        geometry={"type": "Point", "coordinates": [36.58, 32.72]},
+        now=clock.now(),
+    )
+    sent = do_send_no_strike_lists(
+        db, viewer("supervisor.chair"), request_id=uuid.uuid4(), now=clock.now()
+    )
+    alpha_list = next(s for s in sent if s.party_id == stable_id("organisation", "ALPHA"))
+    reported = do_report_incident(
+        db,
+        hum,
+        incident_id=uuid.uuid4(),
+        kind="threat",
+        affects="community",
+        target=str(community.id),
+        occurred_at=clock.now(),
+        description="Route matrix threat",
+        attributed_to="ALPHA",
+        now=clock.now(),
+    )
+    activity = notify(db, viewer("alpha.liaison"), now=clock.now())
+    return {
+        "place_id": str(place.id),
+        "list_id": str(alpha_list.id),
+        "incident_id": str(reported.incident.id),
+        "alert_id": str(reported.alerts[0].id),
+        "notification_id": str(activity.id),
     }
 
 
