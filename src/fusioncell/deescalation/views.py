@@ -23,6 +23,7 @@ from fusioncell.cell.policy import Viewer
 from fusioncell.deescalation import engine, exports, queries
 from fusioncell.deescalation.models import ObservationRow
 from fusioncell.deescalation.policy import may_read, require
+from fusioncell.deescalation.rules import DeescalationRules
 from fusioncell.errors import InvalidInput
 from fusioncell.i18n import translate
 from fusioncell.text import N_, Text
@@ -194,7 +195,7 @@ def _row_label(kind: str, name: str, names: dict[str, str]) -> str:
 
 
 def count_limits(
-    geometry: engine.Geometry, rules: Any, parties: list[str]
+    geometry: engine.Geometry, rules: DeescalationRules, parties: list[str]
 ) -> dict[tuple[str, str, str], float]:
     """The least ``max_count`` that applies to each (party, zone, category)."""
     limits: dict[tuple[str, str, str], float] = {}
