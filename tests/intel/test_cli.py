@@ -94,6 +94,35 @@ def test_submit_signs_with_the_members_own_key_or_by_custody_and_a_retry_adds_no
     assert held_body["released_to"] == ["ALPHA", "SUPERVISOR"] and custody.group(4) == "AMBER"
 
 
+def test_submit_takes_many_bundles_each_a_report_in_one_request(
+    server: str, engine: Engine, tmp_path: Path
+) -> None:
+    folder = tmp_path / "bundles"
+    folder.mkdir()
+    for n in range(3):
+        (folder / f"{n}.json").write_text(json.dumps(located_report(f"Folder report {n}")))
+    lines = tmp_path / "more.jsonl"
+    lines.write_text("\n".join(json.dumps(located_report(f"Line {n}")) for n in range(2)) + "\n")
+    count = reports(engine)
+    result = run(
+        "submit", str(folder), str(lines), "--server", server, "--user", "alpha.analyst",
+        "--release-to", "BRAVO", "--grade", "B2",
+    )  # fmt: skip
+    assert result.exit_code == 0, f"{result.output}{result.exception!r}"
+    assert result.stdout.count("submitted ") == 6 and "submitted 5 bundles" in result.stdout
+    assert f"{lines}:2 as " in result.stdout
+    assert reports(engine) == count + 5
+    with Session(engine) as db:
+        titles = set(db.scalars(select(Report.title)))
+    assert {"Folder report 0", "Folder report 2", "Line 1"} <= titles
+
+    # One bad bundle refuses its request: nothing of it is written, and it is named.
+    (folder / "3.json").write_text(json.dumps({"type": "bundle", "objects": [{"type": 7}]}))
+    refused = run("submit", str(folder), "--server", server, "--user", "alpha.analyst")
+    assert refused.exit_code != 0 and "bundle 3" in refused.output
+    assert reports(engine) == count + 5
+
+
 def test_export_writes_exactly_what_is_released_to_the_member(server: str, tmp_path: Path) -> None:
     shared, private = tmp_path / "shared.json", tmp_path / "private.json"
     shared_bundle, private_bundle = located_report(), located_report()

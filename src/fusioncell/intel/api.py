@@ -18,10 +18,12 @@ from fusioncell.idempotency import resolve_id
 from fusioncell.intel import queries, stix
 from fusioncell.intel.actions.reports import (
     Observation,
+    Submission,
     do_release_report,
     do_respond_to_report,
     do_submit_observation,
     do_submit_report,
+    do_submit_reports,
 )
 from fusioncell.intel.models import Report
 from fusioncell.intel.schemas import (
@@ -32,6 +34,8 @@ from fusioncell.intel.schemas import (
     RespondIn,
     SubmitObservationIn,
     SubmitReportIn,
+    SubmitReportsIn,
+    SubmittedBatchOut,
 )
 from fusioncell.web.deps import AppClock, CurrentViewer, Db
 
@@ -203,6 +207,39 @@ def submit_report(
         now=clock.now(),
     )
     return one_out(db, viewer, report)
+
+
+@router.post("/reports/batch", response_model=SubmittedBatchOut, status_code=201)
+def submit_reports(body: SubmitReportsIn, viewer: CurrentViewer, db: Db, clock: AppClock) -> Any:
+    """Several bundles (``fusioncell intel submit`` with several files): each its own report
+    and signed entry, in one transaction; one refused bundle refuses them all, naming it. A
+    report without an id gets a new one; send ids to retry safely."""
+    done = do_submit_reports(
+        db,
+        viewer,
+        [
+            Submission(
+                report_id=item.id or uuid.uuid4(),
+                bundle=item.bundle,
+                release_to=item.release_to,
+                tlp=item.tlp,
+                grade=item.grade,
+            )
+            for item in body.reports
+        ],
+        now=clock.now(),
+    )
+    return {
+        "reports": [
+            {
+                "id": d.report_id,
+                "client_id": d.client_id,
+                "log_index": d.log_index,
+                "retried": d.retried,
+            }
+            for d in done
+        ]
+    }
 
 
 @router.post("/observations", response_model=ReportOut, status_code=201)

@@ -74,9 +74,73 @@ def _release_list(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
+BATCH = 500  # bundles per request when submitting many
+
+
+def _bundles(paths: list[Path]) -> list[tuple[str, Any]]:
+    """Each bundle given, named for messages: a JSON file, every ``*.json`` of a folder (by
+    name), or each line of a JSON-lines file (``.jsonl``)."""
+    found: list[tuple[str, Any]] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend((str(p), _read_bundle(p)) for p in sorted(path.glob("*.json")))
+        elif path.suffix == ".jsonl":
+            try:
+                lines = path.read_text(encoding="utf-8").splitlines()
+            except (OSError, UnicodeDecodeError) as exc:
+                raise ClientError(f"cannot read {path}: {exc}") from None
+            for number, line in enumerate(lines, start=1):
+                if line.strip():
+                    try:
+                        found.append((f"{path}:{number}", json.loads(line)))
+                    except ValueError as exc:
+                        raise ClientError(f"{path}:{number} is not JSON: {exc}") from None
+        else:
+            found.append((str(path), _read_bundle(path)))
+    if not found:
+        raise ClientError("no bundle found in " + ", ".join(str(p) for p in paths))
+    return found
+
+
+def _submit_many(
+    client: CellClient,
+    bundles: list[tuple[str, Any]],
+    names: list[str],
+    tlp: str,
+    grade: str | None,
+) -> None:
+    """Many bundles, a request of up to ``BATCH`` at a time: each request is one transaction
+    (a refused bundle refuses its request, named; earlier requests stay submitted)."""
+    for first in range(0, len(bundles), BATCH):
+        part = bundles[first : first + BATCH]
+        request = {
+            "reports": [
+                {"id": str(uuid.uuid4()), "bundle": data, "release_to": names, "tlp": tlp,
+                 "grade": grade}
+                for _name, data in part
+            ]
+        }  # fmt: skip
+        try:
+            made = client.post(f"{API}/reports/batch", json=request)
+        except ClientError as exc:
+            raise ClientError(
+                f"{exc} (bundles {first + 1}-{first + len(part)}: "
+                f"{part[0][0]} ... {part[-1][0]}; the {first} before were submitted)"
+            ) from None
+        for (name, _data), report in zip(part, made["reports"], strict=True):
+            out.print(f"submitted {name} as {report['id']}, entry {report['log_index']}")
+    out.print(f"submitted {len(bundles)} bundles")
+
+
 @intel_app.command("submit")
 def submit(
-    file: Annotated[Path, typer.Argument(help="A STIX 2.1 bundle (JSON).")],
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="STIX 2.1 bundles (JSON): files, folders of *.json, or JSON-lines files "
+            "(.jsonl, a bundle a line). Several are submitted together, a report each."
+        ),
+    ],
     server: Server,
     user: User,
     release_to: Annotated[
@@ -100,10 +164,18 @@ def submit(
         uuid.UUID | None, typer.Option("--id", help="The report id (to retry a submit safely).")
     ] = None,
 ) -> None:
-    """Submit a bundle; print the report's id, log index, grade and audience."""
-    bundle = _read_bundle(file)
+    """Submit a bundle; print the report's id, log index, grade and audience. Several
+    bundles: one report each, submitted together (a request per 500)."""
     private = load_key_file(key) if key is not None else None
     names = _release_list(release_to)
+    bundles = _bundles(files)
+    if len(bundles) > 1:
+        if private is not None or report_id is not None:
+            raise ClientError("--key and --id take one bundle: submit the files one by one")
+        with _connect(server, user) as client:
+            _submit_many(client, bundles, names, tlp, grade)
+        return
+    file, bundle = Path(bundles[0][0]), bundles[0][1]
     report_id = report_id or uuid.uuid4()
     request = {
         "id": str(report_id),

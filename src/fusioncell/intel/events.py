@@ -4,12 +4,13 @@ report's releasability."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy.orm import Session
 
-from fusioncell.intel.models import Report
+from fusioncell.intel.models import Report, ReportKind
 from fusioncell.live.emit import emit
 
 TRACK = "intel"
@@ -21,14 +22,33 @@ class EventKind(StrEnum):
 
 
 def emit_intel(db: Session, report: Report, *, now: datetime) -> None:
-    kind = EventKind.RESPONSE if report.responds_to is not None else EventKind.REPORT
+    emit_report(
+        db,
+        report_id=report.id,
+        kind=ReportKind(report.kind),
+        responds_to=report.responds_to,
+        log_index=report.log_index,
+        now=now,
+    )
+
+
+def emit_report(
+    db: Session,
+    *,
+    report_id: uuid.UUID,
+    kind: ReportKind,
+    responds_to: uuid.UUID | None,
+    log_index: int,
+    now: datetime,
+) -> None:
+    event = EventKind.RESPONSE if responds_to is not None else EventKind.REPORT
     emit(
         db,
         track=TRACK,
-        kind=kind.value,
-        scope=str(report.responds_to or report.id),
-        subject=str(report.id),
-        log_index=report.log_index,
-        payload={"report": str(report.id), "kind": report.kind, "log_index": report.log_index},
+        kind=event.value,
+        scope=str(responds_to or report_id),
+        subject=str(report_id),
+        log_index=log_index,
+        payload={"report": str(report_id), "kind": kind.value, "log_index": log_index},
         now=now,
     )

@@ -339,6 +339,27 @@ def own_earlier_report(db: Session, viewer: Viewer, client_id: uuid.UUID) -> Rep
     )
 
 
+def own_earlier_reports(
+    db: Session, viewer: Viewer, client_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, Report]:
+    """The viewer's own reports sent with these client ids, by client id."""
+    if not client_ids:
+        return {}
+    found = db.scalars(
+        select(Report).where(
+            Report.author_id == viewer.member_id, Report.client_id.in_(list(set(client_ids)))
+        )
+    )
+    return {report.client_id: report for report in found if report.client_id is not None}
+
+
+def reports_with_ids(db: Session, report_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of these ids a report already holds (anyone's: a client id is only a wish)."""
+    if not report_ids:
+        return set()
+    return set(db.scalars(select(Report.id).where(Report.id.in_(list(set(report_ids))))))
+
+
 def preview_release(
     db: Session,
     viewer: Viewer,

@@ -19,6 +19,25 @@ class SubmitReportIn(BaseModel):
     grade: str | None = Field(default=None, max_length=4)
 
 
+class SubmitReportsIn(BaseModel):
+    """Several bundles at once, each its own report, in one transaction."""
+
+    model_config = ConfigDict(extra="forbid")
+    reports: list[SubmitReportIn] = Field(min_length=1, max_length=5_000)
+
+
+class SubmittedOut(BaseModel):
+    id: uuid.UUID
+    client_id: uuid.UUID
+    log_index: int
+    # An earlier submission with this id: nothing new was written.
+    retried: bool
+
+
+class SubmittedBatchOut(BaseModel):
+    reports: list[SubmittedOut]
+
+
 class SubmitObservationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: uuid.UUID | None = None

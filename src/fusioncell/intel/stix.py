@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import functools
+import inspect
 import math
 import os
 import pathlib
@@ -312,6 +313,11 @@ class _Validator:
         self.registry = Registry(retrieve=retrieve).with_resources(resources).crawl()  # type: ignore[call-arg]
         ours = {_musts21.patterns: _patterns_check, _musts21.timestamp: _timestamp_check}
         self.musts = [ours.get(check, check) for check in _validator._get_musts(self.options)]
+        self.must_calls = [
+            (check, not check.__code__.co_flags & inspect.CO_VARARGS
+             and check.__code__.co_argcount >= 2)
+            for check in self.musts
+        ]  # fmt: skip
         self.validators: dict[tuple[str, str], Any] = {}
         self.compiled = stix_fast.CompiledSchemas(self.schema_dir, _validator.patch_schema)
 
@@ -365,9 +371,31 @@ class _Validator:
                 found = self._compiled(val["type"], val["type"], "cyber-observable-core")
                 if not found.is_valid(val):
                     return False
-        for _error in _validator._iter_errors_custom(obj, self.musts, self.options):
-            return False
-        return True
+        return not self._must_fails(obj)
+
+    def _must_fails(self, instance: dict[str, Any]) -> bool:
+        """Whether any MUST check yields an error: ``_iter_errors_custom``'s walk (each check
+        on the object, then on the STIX objects in its lists), stopping at the first error,
+        calling with the options only the checks that take them (the library tries without
+        them first and retries on ``TypeError``)."""
+        for check, with_options in self.must_calls:
+            result = check(instance, self.options) if with_options else check(instance)
+            if isinstance(result, Iterable):
+                for _error in result:
+                    return True
+            elif result is not None:
+                return True
+        for value in instance.values():
+            if type(value) is list:
+                for item in value:
+                    if (
+                        isinstance(item, dict)
+                        and "id" in item
+                        and "type" in item
+                        and self._must_fails(item)
+                    ):
+                        return True
+        return False
 
     def _schema(self, name: str, obj_type: str, default: str) -> Any:
         path = self.paths.get(name + ".json") or self.paths[default + ".json"]

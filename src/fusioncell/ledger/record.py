@@ -62,10 +62,14 @@ Author = ByLog | ByMember | Presigned
 _POLICY_SEEN = "fusioncell_policy_seen"
 
 
+_CUSTODIAL_SIGNERS = "fusioncell_custodial_signers"
+
+
 @event.listens_for(Session, "after_transaction_end")
 def _forget_policy_seen(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:
         session.info.pop(_POLICY_SEEN, None)
+        session.info.pop(_CUSTODIAL_SIGNERS, None)
 
 
 # -- signing -----------------------------------------------------------------------------
@@ -153,12 +157,26 @@ def record(
         signer = _log_entry_signer(ctx.keyring.log_signer)
         custodial = False
     else:
-        signer = EntrySigner(custodial_private_key(db, by.member_id))
+        signer = _custodial_signer(db, by.member_id)
         custodial = True
     signed = _sign_with(
         signer, ctx, entry_type, body, custodial=custodial, now=now, key=key, audience_=audience
     )
     return append(db, signed, now=now, verify=False)
+
+
+def _custodial_signer(db: Session, member_id: uuid.UUID) -> EntrySigner:
+    """A member's custodial key, unsealed once per transaction (a batch of reports signs
+    many entries with it), with its key row held so each append finds it in the session.
+    Forgotten when the transaction ends (a revocation commits in its own)."""
+    signers: dict[uuid.UUID, tuple[EntrySigner, LogKey | None]] = db.info.setdefault(
+        _CUSTODIAL_SIGNERS, {}
+    )
+    found = signers.get(member_id)
+    if found is None:
+        signer = EntrySigner(custodial_private_key(db, member_id))
+        found = signers[member_id] = (signer, db.get(LogKey, signer.key_id))
+    return found[0]
 
 
 def enrol_custodial_key(

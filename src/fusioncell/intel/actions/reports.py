@@ -16,55 +16,60 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, tuple_
+from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from fusioncell.cell.models import Organisation, OrganisationKind
-from fusioncell.cell.policy import Viewer, author_of
+from fusioncell.cell.policy import Viewer
 from fusioncell.db.transaction import atomic
 from fusioncell.errors import Conflict, IdempotencyConflict, InvalidInput, PayloadTooLarge
 from fusioncell.intel import policy, stix
+from fusioncell.intel.actions.storing import (
+    Audience,
+    ToStore,
+    report_body,
+    store_reports,
+    version_key,
+)
 from fusioncell.intel.entries import IntelEntry
-from fusioncell.intel.events import emit_intel
 from fusioncell.intel.models import Release, Report, ReportKind, StixObject
-from fusioncell.intel.queries import get_report, organisations, own_earlier_report
-from fusioncell.ledger.entries import audience, canonical
-from fusioncell.ledger.record import record
+from fusioncell.intel.queries import (
+    get_report,
+    organisations,
+    own_earlier_report,
+    own_earlier_reports,
+    reports_with_ids,
+)
+from fusioncell.ledger.entries import canonical
 
 # Limits on what one report may hold.
 MAX_BUNDLE_BYTES = 2_000_000
 MAX_OBJECTS = 2_000
 MAX_TEXT = 20_000
 DEFAULT_TLP = "amber"
-
-
-@dataclass(frozen=True)
-class Audience:
-    organisations: list[Organisation]
-
-    @property
-    def ids(self) -> list[uuid.UUID]:
-        return [o.id for o in self.organisations]
-
-    @property
-    def slugs(self) -> list[str]:
-        return sorted(o.slug for o in self.organisations)
+MAX_BATCH = 5_000
 
 
 def _audience(
-    db: Session, actor: Viewer, release_to: Iterable[str], *, always: Iterable[uuid.UUID] = ()
+    db: Session,
+    actor: Viewer,
+    release_to: Iterable[str],
+    *,
+    always: Iterable[uuid.UUID] = (),
+    known: Sequence[Organisation] | None = None,
 ) -> Audience:
     """The named organisations (by slug), with the actor's own, the supervisor's and
-    ``always`` added; an unknown name is refused."""
-    known = {o.slug: o for o in organisations(db, actor)}
-    by_id = {o.id: o for o in known.values()}
+    ``always`` added; an unknown name is refused. ``known``: the cell's organisations, if
+    already read."""
+    known_by_slug = {o.slug: o for o in (known or organisations(db, actor))}
+    by_id = {o.id: o for o in known_by_slug.values()}
     chosen: dict[uuid.UUID, Organisation] = {}
     unknown = []
     for name in release_to:
         name = name.strip()
         if not name:
             continue
-        found = known.get(name) or known.get(name.upper())
+        found = known_by_slug.get(name) or known_by_slug.get(name.upper())
         if found is None:
             unknown.append(name)
         else:
@@ -75,11 +80,11 @@ def _audience(
             errors=[
                 {"field": "release_to", "message": f"unknown organisation {u!r}"} for u in unknown
             ],
-            organisations=sorted(known),
+            organisations=sorted(known_by_slug),
         )
     for organisation_id in (actor.organisation_id, *always):
         chosen[organisation_id] = by_id[organisation_id]
-    for organisation in known.values():
+    for organisation in known_by_slug.values():
         if organisation.kind == OrganisationKind.SUPERVISOR.value:
             chosen[organisation.id] = organisation
     return Audience(sorted(chosen.values(), key=lambda o: o.slug))
@@ -94,35 +99,48 @@ def _check_tlp(tlp: str) -> str:
     return tlp
 
 
-def _check_size(data: Any) -> None:
-    size = len(canonical(data)) if not isinstance(data, bytes | str) else len(data)
-    if size > MAX_BUNDLE_BYTES:
-        raise PayloadTooLarge(
-            f"a report may be at most {MAX_BUNDLE_BYTES} bytes", limit=MAX_BUNDLE_BYTES
-        )
-
-
 def _fingerprint(*parts: Any) -> str:
     return hashlib.sha256(canonical(list(parts))).hexdigest()
-
-
-def _version_key(item: dict[str, Any]) -> tuple[str, str]:
-    return str(item["id"]), str(item.get("modified") or item.get("created") or "")
 
 
 def _content_hash(item: dict[str, Any]) -> str:
     return hashlib.sha256(canonical(item)).hexdigest()
 
 
+@dataclass(frozen=True)
+class _Checked:
+    """A submitted bundle, validated: its objects, grade, the request's fingerprint and each
+    object's content hash (as submitted, by ``id`` and version), from one canonical
+    serialisation of each object."""
+
+    objects: list[dict[str, Any]]
+    grade: stix.Grade | None
+    fingerprint: str
+    hashes: dict[str, str]
+
+
+def _version_hashes(objects: Sequence[dict[str, Any]]) -> tuple[dict[str, str], bytes]:
+    """Each object's content hash by ``id`` and version, and the objects' canonical array."""
+    encoded = [canonical(item) for item in objects]
+    hashes = {
+        str(item.get("id")) + "\n" + version_key(item)[1]: hashlib.sha256(data).hexdigest()
+        for item, data in zip(objects, encoded, strict=True)
+        if isinstance(item, dict) and "id" in item
+    }
+    return hashes, b"[" + b",".join(encoded) + b"]"
+
+
 def _check_versions(
-    db: Session, organisation_id: uuid.UUID, objects: Sequence[dict[str, Any]]
+    db: Session,
+    organisation_id: uuid.UUID,
+    objects: Sequence[dict[str, Any]],
+    hashes: dict[str, str] | None = None,
 ) -> dict[str, str]:
     """Each object's content hash (as submitted, before marking), refusing a version (id and
     ``modified``) the organisation already stored with other content."""
-    hashes = {
-        str(item["id"]) + "\n" + _version_key(item)[1]: _content_hash(item) for item in objects
-    }
-    keys = [_version_key(item) for item in objects if item.get("type") != "marking-definition"]
+    if hashes is None:
+        hashes = _version_hashes(objects)[0]
+    keys = [version_key(item) for item in objects if item.get("type") != "marking-definition"]
     if keys:
         for stix_id, modified, content_hash in db.execute(
             select(StixObject.stix_id, StixObject.modified, StixObject.content_hash).where(
@@ -140,63 +158,23 @@ def _check_versions(
     return hashes
 
 
-def _source_of(objects: Sequence[dict[str, Any]]) -> str | None:
-    """The source: the identity the report's objects are created by (the most cited)."""
-    identities = {o["id"] for o in objects if o.get("type") == "identity"}
-    cited: dict[str, int] = {}
-    for item in objects:
-        ref = item.get("created_by_ref")
-        if isinstance(ref, str) and ref in identities:
-            cited[ref] = cited.get(ref, 0) + 1
-    if cited:
-        return max(sorted(cited), key=lambda ref: cited[ref])
-    return None
-
-
-def report_body(
-    *,
-    report_id: uuid.UUID,
-    kind: ReportKind,
-    author_organisation: uuid.UUID,
-    released_to: list[str],
-    tlp: str,
-    grade: stix.Grade | None,
-    objects: list[dict[str, Any]],
-    fingerprint: str,
-    derived_from: uuid.UUID | None = None,
-    responds_to: uuid.UUID | None = None,
-    extra: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """The body of a report's entry: what its author signs (a client with its own key builds
-    the same body, ``submission_body``), holding the bundle as released."""
-    return {
-        "report": str(report_id),
-        "kind": kind.value,
-        "author_organisation": str(author_organisation),
-        "released_to": released_to,
-        "tlp": tlp,
-        "grade": str(grade) if grade else None,
-        "source": _source_of(objects),
-        "derived_from": str(derived_from) if derived_from else None,
-        "responds_to": str(responds_to) if responds_to else None,
-        "request": fingerprint,
-        **(extra or {}),
-        "bundle": {"type": "bundle", "id": f"bundle--{report_id}", "objects": objects},
-    }
-
-
-def _submission(
-    bundle: Any, release_to: Sequence[str], tlp: str, grade: str | None
-) -> tuple[list[dict[str, Any]], stix.Grade | None, str]:
-    """A submitted bundle's objects (validated), its grade and the request's fingerprint."""
-    _check_size(bundle)
+def _submission(bundle: Any, release_to: Sequence[str], tlp: str, grade: str | None) -> _Checked:
+    """A submitted bundle validated, graded and fingerprinted (each object serialised once)."""
     objects = stix.objects_of(bundle)
+    if len(objects) > MAX_OBJECTS:
+        raise InvalidInput(f"a report holds at most {MAX_OBJECTS} objects", limit=MAX_OBJECTS)
+    hashes, encoded = _version_hashes(objects)
+    rest = canonical({**bundle, "objects": []})  # the bundle without its objects' bytes
+    if len(rest) - 2 + len(encoded) > MAX_BUNDLE_BYTES:  # len(canonical(bundle))
+        raise PayloadTooLarge(
+            f"a report may be at most {MAX_BUNDLE_BYTES} bytes", limit=MAX_BUNDLE_BYTES
+        )
     stix.validate(objects, max_objects=MAX_OBJECTS)
     checked_grade = stix.parse_grade(grade) if grade else None
-    fingerprint = _fingerprint(
-        "bundle", objects, sorted(set(release_to)), tlp, str(checked_grade or "")
-    )
-    return objects, checked_grade, fingerprint
+    # canonical(["bundle", objects, release, tlp, grade]), with the objects' bytes reused
+    tail = canonical([sorted(set(release_to)), tlp, str(checked_grade or "")])
+    fingerprint = hashlib.sha256(b'["bundle",' + encoded + b"," + tail[1:]).hexdigest()
+    return _Checked(objects, checked_grade, fingerprint, hashes)
 
 
 def submission_body(
@@ -212,7 +190,7 @@ def submission_body(
     """The ``intel.report.submitted`` body ``do_submit_report`` will record for this request,
     for a client that signs it with its own key: ``released_to`` is the audience's slugs as
     the cell completes it (the named organisations, the author's and the supervisor's)."""
-    objects, checked_grade, fingerprint = _submission(bundle, release_to, tlp, grade)
+    checked = _submission(bundle, release_to, tlp, grade)
     slugs = sorted(set(released_to))
     return report_body(
         report_id=report_id,
@@ -220,112 +198,19 @@ def submission_body(
         author_organisation=author_organisation,
         released_to=slugs,
         tlp=tlp,
-        grade=checked_grade,
-        objects=stix.mark(objects, tlp=_check_tlp(tlp), organisations=slugs, grade=checked_grade),
-        fingerprint=fingerprint,
+        grade=checked.grade,
+        objects=stix.mark(
+            checked.objects, tlp=_check_tlp(tlp), organisations=slugs, grade=checked.grade
+        ),
+        fingerprint=checked.fingerprint,
     )
 
 
-def _store(
-    db: Session,
-    actor: Viewer,
-    *,
-    entry_type: IntelEntry,
-    kind: ReportKind,
-    report_id: uuid.UUID,
-    client_id: uuid.UUID,
-    objects: list[dict[str, Any]],
-    release: Audience,
-    tlp: str,
-    grade: stix.Grade | None,
-    fingerprint: str,
-    hashes: dict[str, str],
-    derived_from: Report | None = None,
-    responds_to: Report | None = None,
-    extra: dict[str, Any] | None = None,
-    now: datetime,
-) -> Report:
-    summary = stix.summarise(objects)
-    source = _source_of(objects)
-    body = report_body(
-        report_id=report_id,
-        kind=kind,
-        author_organisation=actor.organisation_id,
-        released_to=release.slugs,
-        tlp=tlp,
-        grade=grade,
-        objects=objects,
-        fingerprint=fingerprint,
-        derived_from=derived_from.id if derived_from else None,
-        responds_to=responds_to.id if responds_to else None,
-        extra=extra,
-    )
-    bundle = body["bundle"]
-    appended = record(
-        db,
-        author_of(actor),
-        entry_type,
-        body,
-        audience=audience(organisations=release.ids),
-        now=now,
-    )
-    bbox = summary.bbox
-    report = Report(
-        id=report_id,
-        client_id=client_id,
-        kind=kind.value,
-        author_id=actor.member_id,
-        author_organisation_id=actor.organisation_id,
-        derived_from=derived_from.id if derived_from else None,
-        responds_to=responds_to.id if responds_to else None,
-        title=summary.title or kind.value,
-        tlp=tlp,
-        reliability=grade.reliability if grade else None,
-        credibility=grade.credibility if grade else None,
-        source_ref=source,
-        opinion=summary.opinion if kind == ReportKind.RESPONSE else None,
-        bundle=bundle,
-        request_hash=fingerprint,
-        search_text=summary.text[:100_000],
-        observed_at=summary.observed_at or appended.logged_at,
-        west=bbox[0] if bbox else None,
-        south=bbox[1] if bbox else None,
-        east=bbox[2] if bbox else None,
-        north=bbox[3] if bbox else None,
-        log_index=appended.index,
-        leaf_hash=appended.leaf_hash,
-        submitted_at=appended.logged_at,
-    )
-    if db.get_bind().dialect.name == "postgresql":
-        report.search_vector = func.to_tsvector("simple", report.search_text)
-    db.add(report)
-    db.flush()  # the report, then the rows that point at it (no ORM relationships order them)
-    db.add_all(Release(report_id=report_id, organisation_id=o) for o in release.ids)
-    # One INSERT for all the report's object versions (executemany), not one unit-of-work
-    # object each.
-    rows = []
-    for item in objects:
-        key = _version_key(item)
-        located = item.get("type") == "location"
-        rows.append(
-            {
-                "id": uuid.uuid4(),
-                "report_id": report_id,
-                "author_organisation_id": actor.organisation_id,
-                "stix_id": key[0],
-                "stix_type": str(item["type"]),
-                "spec_version": stix.spec_version_of(item),
-                "modified": key[1],
-                "content_hash": hashes.get(key[0] + "\n" + key[1], _content_hash(item)),
-                "body": item,
-                "date_added": appended.logged_at,
-                "latitude": item.get("latitude") if located else None,
-                "longitude": item.get("longitude") if located else None,
-            }
-        )
-    db.execute(insert(StixObject), rows)
-    db.flush()
-    emit_intel(db, report, now=now)
+def _store(db: Session, actor: Viewer, *, now: datetime, **fields: Any) -> Report:
+    """One report through ``storing.store_reports``, read back as a Report."""
+    ((report_id, _index),) = store_reports(db, actor, [ToStore(**fields)], now=now)
+    report = db.get(Report, report_id)
+    assert report is not None
     return report
 
 
@@ -355,29 +240,154 @@ def do_submit_report(
     """A party's analyst or liaison submits a STIX 2.1 bundle (or a TAXII envelope's
     objects), released to the named organisations, the party itself and the supervisor."""
     policy.require(actor, policy.may_submit(actor), "only a party's analyst or liaison submits")
-    objects, checked_grade, fingerprint = _submission(bundle, release_to, tlp, grade)
+    submission = Submission(report_id, bundle, tuple(release_to), tlp, grade)
+    checked = _submission(bundle, release_to, tlp, grade)
     with atomic(db):
-        if (earlier := _earlier(db, actor, report_id, fingerprint)) is not None:
+        ((found, _index, earlier),) = _submit_all(db, actor, [(submission, checked)], now=now)
+        if earlier is not None:
             return earlier
-        release = _audience(db, actor, release_to)
-        marked = stix.mark(
-            objects, tlp=_check_tlp(tlp), organisations=release.slugs, grade=checked_grade
+        report = db.get(Report, found)
+        assert report is not None
+        return report
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One report of a batch: a bundle with its client-chosen id, releasability, TLP and
+    grade (as ``do_submit_report`` takes them)."""
+
+    report_id: uuid.UUID
+    bundle: Any
+    release_to: Sequence[str] = ()
+    tlp: str = DEFAULT_TLP
+    grade: str | None = None
+
+
+@dataclass(frozen=True)
+class Submitted:
+    report_id: uuid.UUID
+    log_index: int
+    client_id: uuid.UUID
+    retried: bool  # an earlier submission with this id: nothing new was written
+
+
+def do_submit_reports(
+    db: Session, actor: Viewer, submissions: Sequence[Submission], *, now: datetime
+) -> list[Submitted]:
+    """Many bundles at once (``fusioncell intel submit`` with several files): each is checked
+    as ``do_submit_report`` checks it and becomes its own report with its own signed entry,
+    all in one transaction; one refused bundle refuses the batch (its index is named) and
+    nothing is written. A retried batch returns the first reports."""
+    policy.require(actor, policy.may_submit(actor), "only a party's analyst or liaison submits")
+    if not submissions:
+        raise InvalidInput("give at least one bundle")
+    if len(submissions) > MAX_BATCH:
+        raise InvalidInput(f"a batch holds at most {MAX_BATCH} bundles", limit=MAX_BATCH)
+    checked = []
+    for index, submission in enumerate(submissions):
+        try:
+            checked.append(
+                (
+                    submission,
+                    _submission(
+                        submission.bundle, submission.release_to, submission.tlp, submission.grade
+                    ),
+                )
+            )
+        except (InvalidInput, PayloadTooLarge) as refusal:
+            if len(submissions) == 1:
+                raise
+            raise type(refusal)(
+                f"bundle {index}: {refusal.detail}", submission=index, **refusal.extensions
+            ) from None
+    with atomic(db):
+        done = _submit_all(db, actor, checked, now=now)
+    return [
+        Submitted(
+            report_id=report_id,
+            log_index=log_index,
+            client_id=submission.report_id,
+            retried=earlier is not None,
         )
-        return _store(
-            db,
-            actor,
-            entry_type=IntelEntry.REPORT_SUBMITTED,
-            kind=ReportKind.REPORT,
-            report_id=_unclaimed(db, report_id),
-            client_id=report_id,
-            objects=marked,
-            release=release,
-            tlp=tlp,
-            grade=checked_grade,
-            fingerprint=fingerprint,
-            hashes=_check_versions(db, actor.organisation_id, objects),
-            now=now,
+        for (submission, _checked), (report_id, log_index, earlier) in zip(
+            checked, done, strict=True
         )
+    ]
+
+
+def _submit_all(
+    db: Session,
+    actor: Viewer,
+    checked: Sequence[tuple[Submission, _Checked]],
+    *,
+    now: datetime,
+) -> list[tuple[uuid.UUID, int, Report | None]]:
+    """Inside the caller's transaction: each submission's report id and log index, and the
+    earlier report for a retried one (nothing written for it). Audiences, retries, stored versions and taken
+    ids are looked up once for the whole batch."""
+    client_ids = [submission.report_id for submission, _ in checked]
+    earlier = own_earlier_reports(db, actor, client_ids)
+    taken = reports_with_ids(db, client_ids)
+    known = organisations(db, actor)
+    audiences: dict[tuple[str, ...], Audience] = {}
+    first: dict[uuid.UUID, tuple[str, uuid.UUID]] = {}  # client id -> fingerprint, report id
+    hashes: dict[str, str] = {}
+    fresh: list[dict[str, Any]] = []
+    results: list[tuple[uuid.UUID, Report | None]] = []  # report id, earlier report
+    to_store: list[ToStore] = []
+    for submission, found in checked:
+        client_id = submission.report_id
+        if (before := earlier.get(client_id)) is not None:
+            if before.request_hash != found.fingerprint:
+                raise IdempotencyConflict(report_id=str(client_id))
+            results.append((before.id, before))
+            continue
+        if (again := first.get(client_id)) is not None:  # twice in this batch
+            if again[0] != found.fingerprint:
+                raise IdempotencyConflict(report_id=str(client_id))
+            results.append((again[1], None))
+            continue
+        key = tuple(submission.release_to)
+        release = audiences.get(key)
+        if release is None:
+            release = audiences[key] = _audience(db, actor, key, known=known)
+        for version, content_hash in found.hashes.items():
+            if hashes.setdefault(version, content_hash) != content_hash:
+                stix_id, modified = version.split("\n", 1)
+                raise Conflict(
+                    f"{stix_id} version {modified} is in this batch twice with other content",
+                    object=stix_id,
+                    modified=modified,
+                )
+        fresh.extend(found.objects)
+        report_id = uuid.uuid4() if client_id in taken else client_id
+        first[client_id] = (found.fingerprint, report_id)
+        to_store.append(
+            ToStore(
+                entry_type=IntelEntry.REPORT_SUBMITTED,
+                kind=ReportKind.REPORT,
+                report_id=report_id,
+                client_id=client_id,
+                objects=stix.mark(
+                    found.objects,
+                    tlp=_check_tlp(submission.tlp),
+                    organisations=release.slugs,
+                    grade=found.grade,
+                ),
+                release=release,
+                tlp=submission.tlp,
+                grade=found.grade,
+                fingerprint=found.fingerprint,
+                hashes=found.hashes,
+            )
+        )
+        results.append((report_id, None))
+    _check_versions(db, actor.organisation_id, fresh, hashes)
+    indexes = dict(store_reports(db, actor, to_store, now=now))
+    return [
+        (report_id, before.log_index if before is not None else indexes[report_id], before)
+        for report_id, before in results
+    ]
 
 
 @dataclass(frozen=True)
