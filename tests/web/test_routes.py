@@ -164,6 +164,7 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("GET", "/api/v1/intel/export"): ANY_MEMBER,
     ("GET", "/api/v1/intel/reports/{report_id}"): INTEL_ALPHA,
     ("POST", "/api/v1/intel/reports"): SUBMITTERS,
+    ("POST", "/api/v1/intel/reports/batch"): SUBMITTERS,
     ("POST", "/api/v1/intel/observations"): SUBMITTERS,
     # ALPHA releases its own report; the supervisor any it reads.
     ("POST", "/api/v1/intel/reports/{report_id}/preview"): INTEL_ALPHA,
@@ -429,6 +430,9 @@ JSON_BODIES: dict[tuple[str, str], dict[str, Any]] = {
         "kind": "call",
     },
     ("POST", "/api/v1/intel/reports"): {"bundle": located_report("Route matrix report")},
+    ("POST", "/api/v1/intel/reports/batch"): {
+        "reports": [{"bundle": located_report("Route matrix batch")}]
+    },
     ("POST", "/api/v1/intel/observations"): {
         "title": "Route matrix observation",
         "description": "Two trucks at the junction",
