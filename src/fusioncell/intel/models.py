@@ -104,6 +104,8 @@ class StixObject(Base):
         UniqueConstraint("report_id", "stix_id", "modified", name="uq_intel_objects_version"),
         Index("ix_intel_objects_added", "date_added", "id"),
         Index("ix_intel_objects_author_version", "author_organisation_id", "stix_id", "modified"),
+        # A party's submission collection, page by page in the order added.
+        Index("ix_intel_objects_author_added", "author_organisation_id", "date_added", "id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)

@@ -9,6 +9,11 @@ credentials with a secret of the process: the credentials themselves are never k
 later request with them costs one token lookup. Whatever ends the token (a password change,
 disabling the member, revoking it) ends the cached login with it, and the next request
 verifies the password again.
+
+The member a cached login (or a bearer token) lets in is remembered too, with the credential
+epoch it was read at and the token's expiry: while no credential changed anywhere in the cell
+(``cell.queries.credential_epoch``, one small read) and the token has not expired, a request
+costs that read rather than the token's lookup.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from sqlalchemy.orm import Session
 
 from fusioncell.cell.actions.auth import do_issue_token
 from fusioncell.cell.policy import Viewer
-from fusioncell.cell.queries import viewer_for_token
+from fusioncell.cell.queries import credential_epoch, credential_holder
 from fusioncell.config import Settings
 from fusioncell.errors import InvalidToken, NotAuthenticated
 from fusioncell.web.deps import AppClock, AppSettings, Db, bearer_secret
@@ -46,6 +51,8 @@ class BasicLogins:
     ttl: float = CACHE_SECONDS
     key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
     held: dict[bytes, tuple[str, float]] = field(default_factory=dict)
+    # HMAC of a token's secret -> whom it let in, the credential epoch then, its expiry.
+    seen: dict[bytes, tuple[Viewer, int, datetime]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     # How many passwords were verified (the rest were answered from the cache).
     verified: int = 0
@@ -68,7 +75,7 @@ class BasicLogins:
         with self.lock:
             found = self.held.get(mac)
         if found is not None and found[1] > time.monotonic():
-            viewer = viewer_for_token(db, found[0], now=clock_now)
+            viewer = self.token_viewer(db, found[0], now=clock_now)
             if viewer is not None:
                 return viewer
         with self.lock:
@@ -93,10 +100,29 @@ class BasicLogins:
                 if len(self.held) >= MAX_CACHED:
                     self.held.clear()
             self.held[mac] = (issued.secret, expires)
-        viewer = viewer_for_token(db, issued.secret, now=clock_now)
+        viewer = self.token_viewer(db, issued.secret, now=clock_now)
         if viewer is None:  # the member was disabled in between
             raise NotAuthenticated()
         return viewer
+
+    def token_viewer(self, db: Session, secret: str, *, now: datetime) -> Viewer | None:
+        """``viewer_for_token``, remembered while no credential changes and the token lasts."""
+        mac = hmac.new(self.key, b"token\x00" + secret.encode(), hashlib.sha256).digest()
+        epoch = credential_epoch(db)
+        with self.lock:
+            seen = self.seen.get(mac)
+        if seen is not None and seen[1] == epoch and now < seen[2]:
+            return seen[0]
+        held = credential_holder(db, token=secret, now=now)
+        if held is None:
+            with self.lock:
+                self.seen.pop(mac, None)
+            return None
+        with self.lock:
+            if len(self.seen) >= MAX_CACHED:
+                self.seen.clear()
+            self.seen[mac] = (held[0], epoch, held[1])
+        return held[0]
 
 
 def basic_logins(request: Request) -> BasicLogins:
@@ -123,7 +149,7 @@ def taxii_viewer(request: Request, db: Db, clock: AppClock, settings: AppSetting
     header = request.headers.get("authorization", "")
     now = clock.now()
     if (secret := bearer_secret(request)) is not None:
-        viewer = viewer_for_token(db, secret, now=now)
+        viewer = basic_logins(request).token_viewer(db, secret, now=now)
         if viewer is None:
             raise InvalidToken()
     elif (credentials := _basic(header)) is not None:

@@ -11,16 +11,20 @@ is "not found".
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     Select,
     String,
+    Uuid,
+    bindparam,
     case,
     cast,
     exists,
@@ -36,6 +40,7 @@ from sqlalchemy.orm import Session, aliased
 
 from fusioncell.cell.models import OrganisationKind
 from fusioncell.cell.policy import Viewer
+from fusioncell.db.base import UTCDateTime
 from fusioncell.errors import NotFound
 from fusioncell.intel import policy
 from fusioncell.intel.models import Release, StixObject
@@ -289,12 +294,35 @@ def taxii_time(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _released_object(viewer: Viewer, entity: Any) -> ColumnElement[bool]:
+@dataclass(frozen=True)
+class _Scope:
+    """What the releasability and the collection filter depend on: values, or bind
+    parameters in a statement built once and kept (``_page_statement``)."""
+
+    may_read: bool
+    kind: str
+    viewer_organisation: Any
+    collection_organisation: Any
+    collection_id: Any
+
+    @classmethod
+    def of(cls, viewer: Viewer, collection: Collection) -> _Scope:
+        return cls(
+            policy.may_read(viewer),
+            collection.kind,
+            viewer.organisation_id,
+            collection.organisation_id,
+            collection.id,
+        )
+
+
+def _released_object(scope: _Scope, entity: Any) -> ColumnElement[bool]:
     """The releasability of an object version (``intel.queries``' rule on its report)."""
-    if not policy.may_read(viewer):
+    if not scope.may_read:
         return false()
     return exists().where(
-        Release.report_id == entity.report_id, Release.organisation_id == viewer.organisation_id
+        Release.report_id == entity.report_id,
+        Release.organisation_id == scope.viewer_organisation,
     )
 
 
@@ -306,15 +334,15 @@ def _not_withdrawn(entity: Any) -> ColumnElement[bool]:
     )
 
 
-def _intel_scope(viewer: Viewer, collection: Collection, entity: Any) -> list[ColumnElement[bool]]:
-    conditions = [_released_object(viewer, entity), _not_withdrawn(entity)]
-    if collection.kind == CollectionKind.SUBMITTED:
-        conditions.append(entity.author_organisation_id == collection.organisation_id)
-    elif collection.kind == CollectionKind.IMPORTED:
+def _intel_scope(scope: _Scope, entity: Any) -> list[ColumnElement[bool]]:
+    conditions = [_released_object(scope, entity), _not_withdrawn(entity)]
+    if scope.kind == CollectionKind.SUBMITTED:
+        conditions.append(entity.author_organisation_id == scope.collection_organisation)
+    elif scope.kind == CollectionKind.IMPORTED:
         conditions.append(
             entity.report_id.in_(
                 select(TaxiiCollectionReport.report_id).where(
-                    TaxiiCollectionReport.collection_id == collection.id
+                    TaxiiCollectionReport.collection_id == scope.collection_id
                 )
             )
         )
@@ -339,14 +367,14 @@ def _sortable(version: Any) -> ColumnElement[str]:
 
 
 def _spec_filter(
-    spec_versions: Sequence[str], this: Any, other: Any, same_scope: list[ColumnElement[bool]]
+    spec_versions: Any, this: Any, other: Any, same_scope: list[ColumnElement[bool]]
 ) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
-    """``match[spec_version]``: the spec versions named, or without one the latest spec
-    version of each object (TAXII 2.1, 3.4.2); and the condition on the other versions of an
-    object that "first" and "last" are chosen among (the same spec version's)."""
-    if spec_versions:
-        named = list(spec_versions)
-        return this.spec_version.in_(named), other.spec_version.in_(named)
+    """``match[spec_version]``: the spec versions named (a bind parameter), or without one
+    (None) the latest spec version of each object (TAXII 2.1, 3.4.2); and the condition on
+    the other versions of an object that "first" and "last" are chosen among (the same spec
+    version's)."""
+    if spec_versions is not None:
+        return this.spec_version.in_(spec_versions), other.spec_version.in_(spec_versions)
     latest = ~exists().where(
         other.stix_id == this.stix_id, other.spec_version > this.spec_version, *same_scope
     )
@@ -354,10 +382,14 @@ def _spec_filter(
 
 
 def _version_filter(
-    versions: Sequence[str], this: Any, other: Any, same_scope: list[ColumnElement[bool]]
+    versions: frozenset[str],
+    named: Any,
+    this: Any,
+    other: Any,
+    same_scope: list[ColumnElement[bool]],
 ) -> ColumnElement[bool] | None:
     """``match[version]``: first, last (comparing ``modified`` as instants, not as text),
-    all, or the versions named (as instants)."""
+    all, or the versions named (``named``: a bind parameter of their ``sortable_version``)."""
     if not versions or "all" in versions:
         return None
     chosen: list[ColumnElement[bool]] = []
@@ -371,16 +403,71 @@ def _version_filter(
         chosen.append(
             ~exists().where(other.stix_id == this.stix_id, other_version < version_of, *same_scope)
         )
-    named = [sortable_version(v) for v in versions if v not in ("first", "last")]
-    if named:
+    if "named" in versions:
         chosen.append(version_of.in_(named))
     return or_(*chosen)
 
 
-def _intel_rows(viewer: Viewer, collection: Collection, filters: Filters) -> Select[Any]:
+@dataclass(frozen=True)
+class _Shape:
+    """What a page's statement is built from; everything else is a bind parameter."""
+
+    may_read: bool
+    kind: str
+    ids: bool
+    types: bool
+    versions: frozenset[str]  # first, last, all, named
+    spec_versions: bool
+    added_after: bool
+    after: bool
+    limit: int
+
+    @classmethod
+    def of(
+        cls,
+        viewer: Viewer,
+        collection: Collection,
+        filters: Filters,
+        after: tuple[datetime, uuid.UUID] | None,
+        limit: int,
+    ) -> _Shape:
+        words = {v for v in filters.versions if v in ("first", "last", "all")}
+        if any(v not in ("first", "last", "all") for v in filters.versions):
+            words.add("named")
+        return cls(
+            policy.may_read(viewer),
+            collection.kind,
+            bool(filters.ids),
+            bool(filters.types),
+            frozenset(words),
+            bool(filters.spec_versions),
+            filters.added_after is not None,
+            after is not None,
+            limit,
+        )
+
+
+_P_SPEC: BindParameter[str] = bindparam("spec_versions", expanding=True, type_=String())
+_P_NAMED: BindParameter[str] = bindparam("named_versions", expanding=True, type_=String())
+_P_IDS: BindParameter[str] = bindparam("ids", expanding=True, type_=String())
+_P_TYPES: BindParameter[str] = bindparam("types", expanding=True, type_=String())
+_P_ADDED_AFTER = bindparam("added_after", type_=UTCDateTime())
+_P_AFTER_ADDED = bindparam("after_added", type_=UTCDateTime())
+_P_AFTER_ID = bindparam("after_id", type_=Uuid())
+_PAGE_SCOPE = _Scope(
+    True,
+    "",
+    bindparam("viewer_organisation", type_=Uuid()),
+    bindparam("collection_organisation", type_=Uuid()),
+    bindparam("collection_id", type_=String()),
+)
+
+
+def _intel_rows(shape: _Shape) -> Select[Any]:
+    scope = replace(_PAGE_SCOPE, may_read=shape.may_read, kind=shape.kind)
     other = aliased(StixObject)
-    scope = _intel_scope(viewer, collection, StixObject)
-    other_scope = _intel_scope(viewer, collection, other)
+    this_scope = _intel_scope(scope, StixObject)
+    other_scope = _intel_scope(scope, other)
     query = select(
         StixObject.id.label("row_id"),
         StixObject.date_added.label("date_added"),
@@ -391,32 +478,40 @@ def _intel_rows(viewer: Viewer, collection: Collection, filters: Filters) -> Sel
         StixObject.body.label("body"),
         cast(null(), String).label("media_type"),
     ).where(
-        *scope,
-        # The same version in several reports is one version: the first one added.
+        *this_scope,
+        # The same version in several reports is one version: the first one added. (The
+        # other row's time through coalesce(x, x), x: no index on the time is used to find
+        # it, so SQLite looks it up by its id and version, not by every row added before.)
         ~exists().where(
             other.stix_id == StixObject.stix_id,
             other.modified == StixObject.modified,
-            tuple_(other.date_added, other.id) < tuple_(StixObject.date_added, StixObject.id),
+            tuple_(func.coalesce(other.date_added, other.date_added), other.id)
+            < tuple_(StixObject.date_added, StixObject.id),
             *other_scope,
         ),
     )
-    spec, same_spec = _spec_filter(filters.spec_versions, StixObject, other, other_scope)
+    spec, same_spec = _spec_filter(
+        _P_SPEC if shape.spec_versions else None, StixObject, other, other_scope
+    )
     query = query.where(spec)
-    versions = _version_filter(filters.versions, StixObject, other, [*other_scope, same_spec])
+    versions = _version_filter(
+        shape.versions, _P_NAMED, StixObject, other, [*other_scope, same_spec]
+    )
     if versions is not None:
         query = query.where(versions)
-    if filters.ids:
-        query = query.where(StixObject.stix_id.in_(list(filters.ids)))
-    if filters.types:
-        query = query.where(StixObject.stix_type.in_(list(filters.types)))
-    if filters.added_after is not None:
-        query = query.where(StixObject.date_added > filters.added_after)
+    if shape.ids:
+        query = query.where(StixObject.stix_id.in_(_P_IDS))
+    if shape.types:
+        query = query.where(StixObject.stix_type.in_(_P_TYPES))
+    if shape.added_after:
+        query = query.where(StixObject.date_added > _P_ADDED_AFTER)
     return query
 
 
-def _imported_rows(collection: Collection, filters: Filters) -> Select[Any]:
+def _imported_rows(shape: _Shape) -> Select[Any]:
     other = aliased(TaxiiObject)
-    same = [other.collection_id == collection.id]
+    collection_id = _PAGE_SCOPE.collection_id
+    same = [other.collection_id == collection_id]
     query = select(
         TaxiiObject.id.label("row_id"),
         TaxiiObject.date_added.label("date_added"),
@@ -426,19 +521,38 @@ def _imported_rows(collection: Collection, filters: Filters) -> Select[Any]:
         TaxiiObject.spec_version.label("spec_version"),
         TaxiiObject.body.label("body"),
         TaxiiObject.media_type.label("media_type"),
-    ).where(TaxiiObject.collection_id == collection.id)
-    spec, same_spec = _spec_filter(filters.spec_versions, TaxiiObject, other, same)
+    ).where(TaxiiObject.collection_id == collection_id)
+    spec, same_spec = _spec_filter(
+        _P_SPEC if shape.spec_versions else None, TaxiiObject, other, same
+    )
     query = query.where(spec)
-    versions = _version_filter(filters.versions, TaxiiObject, other, [*same, same_spec])
+    versions = _version_filter(shape.versions, _P_NAMED, TaxiiObject, other, [*same, same_spec])
     if versions is not None:
         query = query.where(versions)
-    if filters.ids:
-        query = query.where(TaxiiObject.stix_id.in_(list(filters.ids)))
-    if filters.types:
-        query = query.where(TaxiiObject.stix_type.in_(list(filters.types)))
-    if filters.added_after is not None:
-        query = query.where(TaxiiObject.date_added > filters.added_after)
+    if shape.ids:
+        query = query.where(TaxiiObject.stix_id.in_(_P_IDS))
+    if shape.types:
+        query = query.where(TaxiiObject.stix_type.in_(_P_TYPES))
+    if shape.added_after:
+        query = query.where(TaxiiObject.date_added > _P_ADDED_AFTER)
     return query
+
+
+@functools.lru_cache(maxsize=256)
+def _page_statement(shape: _Shape) -> Select[Any]:
+    """A page's statement, built once per shape: a TAXII client pages with the same filters,
+    so each page after the first only binds new values (SQLAlchemy's compiled cache then
+    answers too)."""
+    parts: list[Select[Any]] = [_intel_rows(shape)]
+    if shape.kind == CollectionKind.IMPORTED:
+        parts.append(_imported_rows(shape))
+    rows = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
+    query = select(rows)
+    if shape.after:
+        query = query.where(
+            tuple_(rows.c.date_added, rows.c.row_id) > tuple_(_P_AFTER_ADDED, _P_AFTER_ID)
+        )
+    return query.order_by(rows.c.date_added, rows.c.row_id).limit(shape.limit + 1)
 
 
 def list_versions_page(
@@ -454,15 +568,28 @@ def list_versions_page(
     where the previous page ended (a cursor's position)."""
     if not collection.can_read:
         raise NotFound("no such collection")  # callers say 403 first where it is known
-    parts: list[Select[Any]] = [_intel_rows(viewer, collection, filters)]
-    if collection.kind == CollectionKind.IMPORTED:
-        parts.append(_imported_rows(collection, filters))
-    rows = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
-    query = select(rows)
-    if after is not None:
-        query = query.where(tuple_(rows.c.date_added, rows.c.row_id) > tuple_(*after))
     limit = min(max(limit, 1), PAGE_LIMIT)
-    found = db.execute(query.order_by(rows.c.date_added, rows.c.row_id).limit(limit + 1)).all()
+    shape = _Shape.of(viewer, collection, filters, after, limit)
+    params: dict[str, Any] = {
+        "viewer_organisation": viewer.organisation_id,
+        "collection_organisation": collection.organisation_id,
+        "collection_id": collection.id,
+    }
+    if shape.ids:
+        params["ids"] = list(filters.ids)
+    if shape.types:
+        params["types"] = list(filters.types)
+    if shape.spec_versions:
+        params["spec_versions"] = list(filters.spec_versions)
+    if "named" in shape.versions:
+        params["named_versions"] = [
+            sortable_version(v) for v in filters.versions if v not in ("first", "last", "all")
+        ]
+    if filters.added_after is not None:
+        params["added_after"] = filters.added_after
+    if after is not None:
+        params["after_added"], params["after_id"] = after
+    found = db.execute(_page_statement(shape), params).all()
     page = [
         Row(
             row_id=r.row_id,
@@ -503,7 +630,7 @@ def withdrawable(
     query = select(StixObject.modified, StixObject.report_id).where(
         StixObject.stix_id == stix_id,
         StixObject.author_organisation_id == viewer.organisation_id,
-        *_intel_scope(viewer, collection, StixObject),
+        *_intel_scope(_Scope.of(viewer, collection), StixObject),
     )
     if versions and "all" not in versions:
         query = query.where(StixObject.modified.in_(list(versions)))

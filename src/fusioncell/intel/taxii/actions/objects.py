@@ -2,7 +2,7 @@
 action), object versions deleted by their author, paging cursors, and collections imported
 from medallion.
 
-Adding objects is ``intel.actions.reports.do_submit_report``, signed like any submission
+Adding objects is ``intel.actions.reports.do_submit_reports`` (one report), signed like any submission
 (custodially for a Basic or bearer client): the envelope's releasability and TLP markings are
 its release, and without them it is released to the party and the supervisor only. The
 report's client id is derived from the member, the collection and the envelope, and versions
@@ -26,7 +26,7 @@ from fusioncell.cell.policy import Viewer, author_of
 from fusioncell.db.transaction import atomic
 from fusioncell.errors import Forbidden, NotFound
 from fusioncell.intel import policy, stix
-from fusioncell.intel.actions.reports import DEFAULT_TLP, do_submit_report
+from fusioncell.intel.actions.reports import DEFAULT_TLP, Submission, do_submit_reports
 from fusioncell.intel.taxii import queries
 from fusioncell.intel.taxii.entries import TaxiiEntry
 from fusioncell.intel.taxii.models import (
@@ -92,22 +92,29 @@ def do_add_objects(
         item
         for item in objects
         if not isinstance(item, dict)
-        or present.get((str(item.get("id")), _version_of(item))) != _content_hash(item)
+        or (key := (str(item.get("id")), _version_of(item))) not in present
+        or present[key] != _content_hash(item)
     ]
     report_id: uuid.UUID | None = None
     if fresh:
         digest = hashlib.sha256(canonical(objects)).hexdigest()
         client_id = uuid.uuid5(_NAMESPACE, f"{actor.member_id}/{collection.key}/{digest}")
-        report = do_submit_report(
+        # The batch action, for one report: it answers with the report's id, without
+        # reading the stored report back.
+        (submitted,) = do_submit_reports(
             db,
             actor,
-            report_id=client_id,
-            bundle={"objects": fresh},
-            release_to=stix.released_to(typed),
-            tlp=tlp_of(typed),
+            [
+                Submission(
+                    report_id=client_id,
+                    bundle={"objects": fresh},
+                    release_to=stix.released_to(typed),
+                    tlp=tlp_of(typed),
+                )
+            ],
             now=now,
         )
-        report_id = report.id
+        report_id = submitted.report_id
     successes = [
         {
             "id": str(item.get("id")),
