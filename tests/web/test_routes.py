@@ -75,6 +75,8 @@ PROPOSERS = frozenset({Role.LIAISON, Role.SUPERVISOR, Role.VERIFIER, Role.OBSERV
 REPORTERS = frozenset({Role.LIAISON, Role.VERIFIER})
 ALERTED = PARTY_ROLES | {Role.SUPERVISOR}
 ALERT_ACKNOWLEDGERS = frozenset({Role.LIAISON, Role.DUTY_OFFICER, Role.SUPERVISOR})
+# Who reads a party's notification: the parties, the supervisor and the verifier.
+NOTIFIED = PARTY_ROLES | {Role.SUPERVISOR, Role.VERIFIER}
 
 # Who may use each route. The target member of ``{member_id}`` belongs to ALPHA, so ALPHA's
 # members see them as well as those who see every member.
@@ -223,6 +225,20 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("GET", "/api/v1/early-warnings"): READERS,
     ("GET", "/api/v1/early-warnings/{alert_id}"): ALERTED,
     ("POST", "/api/v1/early-warnings/{alert_id}/acknowledge"): ALERT_ACKNOWLEDGERS,
+    # Notifications: read by the track's readers (ALPHA's activity by the parties, the
+    # supervisor and the verifier); sent by a party's liaison; ALPHA's own activity is
+    # acknowledged by none of these (ALPHA is not its recipient), and amended, withdrawn,
+    # noted or justified by ALPHA's liaison only.
+    ("GET", "/api/v1/notifications"): READERS,
+    ("GET", "/api/v1/notifications/statistics"): READERS,
+    ("GET", "/api/v1/notifications/{notification_id}"): NOTIFIED,
+    ("POST", "/api/v1/notifications"): frozenset({Role.LIAISON}),
+    ("POST", "/api/v1/notifications/{notification_id}/acknowledge"): frozenset(),
+    ("POST", "/api/v1/notifications/{notification_id}/amend"): frozenset({Role.LIAISON}),
+    ("POST", "/api/v1/notifications/{notification_id}/justify"): frozenset({Role.LIAISON}),
+    ("POST", "/api/v1/notifications/{notification_id}/note"): frozenset({Role.LIAISON}),
+    ("POST", "/api/v1/notifications/{notification_id}/withdraw"): frozenset({Role.LIAISON}),
+    ("POST", "/deconfliction/notifications/{notification_id}/acknowledge"): frozenset(),
     ("GET", "/deconfliction"): READERS,
     ("GET", "/deconfliction/preview"): READERS,
     ("POST", "/deconfliction/notifications"): frozenset({Role.LIAISON}),
@@ -295,6 +311,11 @@ HIDDEN: dict[tuple[str, str], frozenset[Role]] = {
             ("POST", "/deconfliction/notifications/{notification_id}/amend"),
             ("POST", "/deconfliction/notifications/{notification_id}/note"),
             ("POST", "/deconfliction/notifications/{notification_id}/withdraw"),
+            ("GET", "/api/v1/notifications/{notification_id}"),
+            ("POST", "/api/v1/notifications/{notification_id}/amend"),
+            ("POST", "/api/v1/notifications/{notification_id}/justify"),
+            ("POST", "/api/v1/notifications/{notification_id}/note"),
+            ("POST", "/api/v1/notifications/{notification_id}/withdraw"),
         ],
         frozenset({Role.OBSERVER, Role.AUDITOR, Role.ADMIN}),
     ),
@@ -389,6 +410,23 @@ KEY = base64.b64encode(
 # What each request carries. Bodies are valid enough to reach the action (so a refusal is
 # the policy's, not the validator's) and harmless for the caller's own account.
 JSON_BODIES: dict[tuple[str, str], dict[str, Any]] = {
+    ("POST", "/api/v1/notifications"): {
+        "kind": "activity",
+        "geometry": {"type": "Point", "coordinates": [35.70, 33.20]},
+        "starts_at": "2026-01-09T09:00:00Z",
+        "ends_at": "2026-01-09T11:00:00Z",
+        "description": "Route matrix activity",
+    },
+    ("POST", "/api/v1/notifications/{notification_id}/acknowledge"): {},
+    ("POST", "/api/v1/notifications/{notification_id}/amend"): {
+        "geometry": {"type": "Point", "coordinates": [35.69, 33.19]},
+        "starts_at": "2026-01-09T09:00:00Z",
+        "ends_at": "2026-01-09T12:00:00Z",
+        "description": "Route matrix amendment",
+    },
+    ("POST", "/api/v1/notifications/{notification_id}/justify"): {"justification": "Route matrix"},
+    ("POST", "/api/v1/notifications/{notification_id}/note"): {"note": "Route matrix"},
+    ("POST", "/api/v1/notifications/{notification_id}/withdraw"): {"reason": "Route matrix"},
     ("POST", "/api/v1/protected-places"): {
         "kind": "hospital",
         "name": "Route matrix clinic",

@@ -48,6 +48,7 @@ from fusioncell.deconfliction.api.notification_schemas import (
     WithdrawNotificationIn,
 )
 from fusioncell.deconfliction.models import Acknowledgement, ConflictWith, Notification
+from fusioncell.deconfliction.policy import may_read, require
 from fusioncell.deconfliction.queries import notifications as queries
 from fusioncell.errors import InvalidInput, NotFound
 from fusioncell.i18n import translate
@@ -55,6 +56,7 @@ from fusioncell.idempotency import resolve_id
 from fusioncell.web.deps import AppClock, CurrentViewer, Db
 
 router = APIRouter(prefix="/api/v1/notifications", tags=["deconfliction"])
+_READERS = "this needs the permission to read the cell's traffic"
 IdempotencyKey = Annotated[str | None, Header(max_length=200)]
 
 
@@ -215,6 +217,7 @@ def list_notifications(
     current: Annotated[bool, Query(description="only those whose window is not over")] = False,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[NotificationOut]:
+    require(viewer, may_read(viewer), _READERS)
     now = clock.now()
     found = queries.list_notifications(
         db, viewer, kind=kind, ending_after=now if current else None, limit=limit
@@ -228,6 +231,7 @@ def notification_statistics(
 ) -> list[PartyStatisticsOut]:
     """Per organisation, one method for every party (R13): notifications on time and late,
     FLASH justifications, acknowledgements in time, late and missed."""
+    require(viewer, may_read(viewer), _READERS)
     return [
         PartyStatisticsOut(
             organisation=s.organisation,
