@@ -60,7 +60,7 @@ CATEGORY_LABELS = {
 STATE_LABELS = {
     "distributed": N_("Distributed"),
     "ack_overdue": N_("Acknowledgement overdue"),
-    "clear": N_("Clear"),
+    "clear": N_("No conflict"),
     "conflict_flagged": N_("Conflict flagged"),
     "noted": N_("Conflicts noted"),
     "amended": N_("Amended"),
