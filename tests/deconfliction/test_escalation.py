@@ -138,3 +138,39 @@ def test_a_flash_emergency_is_acknowledged_in_minutes_and_its_justification_esca
     assert do_escalate_due_notifications(db, now=clock.now()) == []
     assert open_obligations(db, alpha, clock.now()) == []
     assert_verifies(db, engine, ledger, clock.now())
+
+
+def test_a_place_coming_into_force_is_checked_against_the_notifications_that_stand(
+    db: Session, member: Member, clock: ManualClock, engine: Engine, ledger: LedgerContext
+) -> None:
+    from tests.deconfliction.protection_factories import agree, site
+
+    from fusioncell.deconfliction.models import ConflictRow
+
+    alpha = member("alpha.liaison")
+    n = notify(db, alpha, now=clock.now())  # AWAY_FROM_SITES_WEST, a 2 km buffer
+    db.commit()
+    worker = NotificationEngine(make_sessionmaker(engine, ledger=ledger), clock)
+    worker.run_once()  # start-up: everything checked, nothing changed
+    db.commit()
+    assert db.scalars(select(ConflictRow)).all() == []
+    # A school 1.1 km away comes into force: the engine checks again and flags it.
+    school = agree(
+        db,
+        member,
+        site(db, member("hum1.coordinator"), now=clock.now(), kind="school", where=(35.70, 33.21)),
+        now=clock.now(),
+    )
+    db.commit()
+    clock.advance(1)
+    worker.run_once()
+    db.commit()
+    [row] = db.scalars(select(ConflictRow)).all()
+    assert (row.other_kind, row.other_id) == ("site", str(school.id))
+    db.refresh(n)
+    assert n.conflict_status == "flagged"
+    # Nothing changed since: the next tick records nothing.
+    count = len(db.scalars(select(ConflictRow)).all())
+    worker.run_once()
+    assert len(db.scalars(select(ConflictRow)).all()) == count
+    assert_verifies(db, engine, ledger, clock.now())

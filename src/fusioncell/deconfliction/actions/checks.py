@@ -40,6 +40,7 @@ from fusioncell.deconfliction.queries.notifications import (
     zones_for_engine,
 )
 from fusioncell.deconfliction.rules import DeconflictionRules
+from fusioncell.ledger.append import log_clock
 from fusioncell.ledger.entries import audience
 from fusioncell.ledger.record import ByLog, record
 
@@ -243,12 +244,14 @@ def inputs_fingerprint(db: Session) -> str:
 def do_recheck_conflicts(db: Session, *, now: datetime) -> list[Notification]:
     """Check every notification that stands and has not ended, recording those whose
     conflicts changed: the engine runs it at start-up and whenever the protected places, the
-    zones or the rules change."""
+    zones or the rules change. It holds the log's lock from the start (``log_clock``), so two
+    processes rechecking at once take turns and the second finds nothing left to record."""
     with atomic(db):
         rules = rules_in_force(db)
-        standing = list(open_for_engine(db))
-        if not standing:
+        if not open_for_engine(db):
             return []
+        now = log_clock(db, now=now)
+        standing = list(open_for_engine(db))
         index = _index(db, standing, rules)
         current = [n for n in standing if n.ends_at > now]
         found = index.check_ids([str(n.id) for n in current])
