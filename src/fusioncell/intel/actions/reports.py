@@ -278,6 +278,22 @@ def do_submit_reports(
     as ``do_submit_report`` checks it and becomes its own report with its own signed entry,
     all in one transaction; one refused bundle refuses the batch (its index is named) and
     nothing is written. A retried batch returns the first reports."""
+    prepared = prepare_submissions(actor, submissions)
+    with atomic(db):
+        return submit_prepared(db, actor, prepared, now=now)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Submissions checked before any transaction (``prepare_submissions``)."""
+
+    items: list[tuple[Submission, _Checked]]
+
+
+def prepare_submissions(actor: Viewer, submissions: Sequence[Submission]) -> Prepared:
+    """The first step of ``do_submit_reports``, shared with actions that submit inside their
+    own transaction (TAXII's ``do_add_objects``): the permission, then each bundle validated,
+    graded and fingerprinted; a refusal names the bundle when there are several."""
     policy.require(actor, policy.may_submit(actor), "only a party's analyst or liaison submits")
     if not submissions:
         raise InvalidInput("give at least one bundle")
@@ -300,8 +316,15 @@ def do_submit_reports(
             raise type(refusal)(
                 f"bundle {index}: {refusal.detail}", submission=index, **refusal.extensions
             ) from None
-    with atomic(db):
-        done = _submit_all(db, actor, checked, now=now)
+    return Prepared(checked)
+
+
+def submit_prepared(
+    db: Session, actor: Viewer, prepared: Prepared, *, now: datetime
+) -> list[Submitted]:
+    """The second step, inside the caller's action transaction (not an action): the reports,
+    their entries and rows."""
+    done = _submit_all(db, actor, prepared.items, now=now)
     return [
         Submitted(
             report_id=report_id,
@@ -310,7 +333,7 @@ def do_submit_reports(
             retried=earlier is not None,
         )
         for (submission, _checked), (report_id, log_index, earlier) in zip(
-            checked, done, strict=True
+            prepared.items, done, strict=True
         )
     ]
 

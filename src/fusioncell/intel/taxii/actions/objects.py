@@ -2,7 +2,8 @@
 action), object versions deleted by their author, paging cursors, and collections imported
 from medallion.
 
-Adding objects is ``intel.actions.reports.do_submit_reports`` (one report), signed like any submission
+Adding objects is ``intel.actions.reports.do_submit_reports``' two steps (one report, in
+the same transaction as the envelope's status), signed like any submission
 (custodially for a Basic or bearer client): the envelope's releasability and TLP markings are
 its release, and without them it is released to the party and the supervisor only. The
 report's client id is derived from the member, the collection and the envelope, and versions
@@ -26,7 +27,12 @@ from fusioncell.cell.policy import Viewer, author_of
 from fusioncell.db.transaction import atomic
 from fusioncell.errors import Forbidden, NotFound
 from fusioncell.intel import policy, stix
-from fusioncell.intel.actions.reports import DEFAULT_TLP, Submission, do_submit_reports
+from fusioncell.intel.actions.reports import (
+    DEFAULT_TLP,
+    Submission,
+    prepare_submissions,
+    submit_prepared,
+)
 from fusioncell.intel.taxii import queries
 from fusioncell.intel.taxii.entries import TaxiiEntry
 from fusioncell.intel.taxii.models import (
@@ -95,14 +101,11 @@ def do_add_objects(
         or (key := (str(item.get("id")), _version_of(item))) not in present
         or present[key] != _content_hash(item)
     ]
-    report_id: uuid.UUID | None = None
+    prepared = None
     if fresh:
         digest = hashlib.sha256(canonical(objects)).hexdigest()
         client_id = uuid.uuid5(_NAMESPACE, f"{actor.member_id}/{collection.key}/{digest}")
-        # The batch action, for one report: it answers with the report's id, without
-        # reading the stored report back.
-        (submitted,) = do_submit_reports(
-            db,
+        prepared = prepare_submissions(
             actor,
             [
                 Submission(
@@ -112,9 +115,7 @@ def do_add_objects(
                     tlp=tlp_of(typed),
                 )
             ],
-            now=now,
         )
-        report_id = submitted.report_id
     successes = [
         {
             "id": str(item.get("id")),
@@ -124,6 +125,11 @@ def do_add_objects(
         for item in typed
     ]
     with atomic(db):
+        # The report (``do_submit_reports``' steps) and the status: one transaction.
+        report_id: uuid.UUID | None = None
+        if prepared is not None:
+            (submitted,) = submit_prepared(db, actor, prepared, now=now)
+            report_id = submitted.report_id
         status = TaxiiStatus(
             id=str(uuid.uuid4()),
             api_root=collection.api_root,
