@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fusioncell.cell.models import Organisation, OrganisationKind
@@ -140,14 +140,18 @@ def _check_versions(
     ``modified``) the organisation already stored with other content."""
     if hashes is None:
         hashes = _version_hashes(objects)[0]
-    keys = [version_key(item) for item in objects if item.get("type") != "marking-definition"]
+    keys = {version_key(item) for item in objects if item.get("type") != "marking-definition"}
     if keys:
+        # By id (the index on organisation, id and version finds each), then the versions
+        # asked: a tuple IN is a scan of all the organisation's versions on SQLite.
         for stix_id, modified, content_hash in db.execute(
             select(StixObject.stix_id, StixObject.modified, StixObject.content_hash).where(
                 StixObject.author_organisation_id == organisation_id,
-                tuple_(StixObject.stix_id, StixObject.modified).in_(keys),
+                StixObject.stix_id.in_(list({stix_id for stix_id, _version in keys})),
             )
         ):
+            if (stix_id, modified) not in keys:
+                continue
             if hashes.get(stix_id + "\n" + modified, content_hash) != content_hash:
                 raise Conflict(
                     f"{stix_id} version {modified} is already stored with other content: a "
