@@ -13,16 +13,18 @@ rounded to the decimetre. Two things conflict when that distance is at most the 
 their buffers ask for together (``required_m``): the two buffers for a protected place or
 another notification, nothing for a forbidden zone (touching it is a conflict).
 
-Candidates come from shapely 2's STRtree (``dwithin`` queries with each geometry's own
-reach), then every candidate pair is decided by arrays (numpy), never by a Python loop over
-pairs.
+Candidates come from shapely 2's STRtree (protected places: ``dwithin`` queries with each
+geometry's own reach; other notifications: envelopes grown by the largest clearance, then the
+kinds and the time windows compared as arrays before any exact distance), and every candidate
+pair is decided by arrays (numpy), never by a Python loop over pairs.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -30,7 +32,6 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 from pyproj import CRS, Transformer
-from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from fusioncell.deconfliction.models import ConflictWith
@@ -40,6 +41,7 @@ from fusioncell.ledger.entries import log_time
 # Distances are stated to the decimetre: enough for a buffer in metres, and the same on
 # every machine that recomputes them.
 DECIMALS = 1
+ROUNDING = 0.1
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,13 @@ class Frame:
             array, self._forward.transform, interleaved=False
         )
         return projected
+
+    def parse(self, geometries: Sequence[Mapping[str, Any]]) -> NDArray[Any]:
+        """RFC 7946 geometries, parsed in one call and projected in another."""
+        if not geometries:
+            return np.asarray([], dtype=object)
+        parsed = shapely.from_geojson([json.dumps(g) for g in geometries])
+        return self.to_metric(list(parsed))
 
     @classmethod
     def of(cls, rules: DeconflictionRules) -> Frame:
@@ -135,10 +144,6 @@ def _seconds(moment: datetime) -> float:
     return moment.timestamp()
 
 
-def _instant(seconds: float) -> datetime:
-    return datetime.fromtimestamp(seconds, UTC)
-
-
 def _round(values: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.round(values, DECIMALS)
 
@@ -186,7 +191,7 @@ class ConflictIndex:
         projected = dict(
             zip(
                 (s.id for s in missing),
-                self.frame.to_metric([shape(s.geometry) for s in missing]),
+                self.frame.parse([s.geometry for s in missing]),
                 strict=True,
             )
         )
@@ -198,7 +203,7 @@ class ConflictIndex:
         self.reach = float(self.buffers.max()) if self.buffers.size else 0.0
         self.protected = _Places(
             [p.id for p in protected],
-            self.frame.to_metric([shape(p.geometry) for p in protected]),
+            self.frame.parse([p.geometry for p in protected]),
             np.array([float(p.buffer_m) for p in protected], dtype=np.float64),
         )
         self.zones: list[tuple[frozenset[str], _Places]] = []
@@ -209,7 +214,7 @@ class ConflictIndex:
                     frozenset({rule.kind}),
                     _Places(
                         [z.id for z in chosen],
-                        self.frame.to_metric([shape(z.geometry) for z in chosen]),
+                        self.frame.parse([z.geometry for z in chosen]),
                         np.zeros(len(chosen), dtype=np.float64),
                     ),
                 )
@@ -256,9 +261,9 @@ class ConflictIndex:
         mine = chosen[self.site_kind[chosen]]
         if mine.size == 0 or not places.ids:
             return
-        pairs = places.tree.query(
-            self.geometries[mine], predicate="dwithin", distance=self.buffers[mine] + places.reach
-        )
+        # A little more than the clearance: a distance that rounds down to it conflicts.
+        reach = self.buffers[mine] + places.reach + ROUNDING
+        pairs = places.tree.query(self.geometries[mine], predicate="dwithin", distance=reach)
         subject, place = mine[pairs[0]], pairs[1]
         distance = _round(shapely.distance(self.geometries[subject], places.geometries[place]))
         required = self.buffers[subject] + places.buffers[place]
@@ -278,9 +283,15 @@ class ConflictIndex:
     def _against_notifications(
         self, chosen: NDArray[np.int64], found: dict[str, list[Conflict]]
     ) -> None:
-        pairs = self.tree.query(
-            self.geometries[chosen], predicate="dwithin", distance=self.buffers[chosen] + self.reach
+        """Candidates by their envelopes grown by the largest clearance they could need
+        (no exact distance yet); then the kinds and the time windows, as arrays; then the
+        exact distance, only for the pairs left."""
+        reach = self.buffers[chosen] + self.reach
+        bounds = shapely.bounds(self.geometries[chosen])
+        boxes = shapely.box(
+            bounds[:, 0] - reach, bounds[:, 1] - reach, bounds[:, 2] + reach, bounds[:, 3] + reach
         )
+        pairs = self.tree.query(boxes)
         a, b = chosen[pairs[0]], pairs[1]
         keep = a != b
         keep &= self.pair_allowed[self.kind_codes[a], self.kind_codes[b]]
@@ -290,8 +301,10 @@ class ConflictIndex:
         required = self.buffers[a] + self.buffers[b]
         keep = distance <= required
         a, b, distance, required = a[keep], b[keep], distance[keep], required[keep]
-        since = np.maximum(self.starts[a], self.starts[b])
-        until = np.minimum(self.ends[a], self.ends[b])
+        # The overlap begins with the later start and ends with the earlier end.
+        since = np.where(self.starts[a] >= self.starts[b], a, b)
+        until = np.where(self.ends[a] <= self.ends[b], a, b)
+        subjects = self.subjects
         for i, j, d, r, f, u in zip(
             a.tolist(),
             b.tolist(),
@@ -301,14 +314,14 @@ class ConflictIndex:
             until.tolist(),
             strict=True,
         ):
-            found[self.subjects[i].id].append(
+            found[subjects[i].id].append(
                 Conflict(
                     ConflictWith.NOTIFICATION,
-                    self.subjects[j].id,
+                    subjects[j].id,
                     d,
                     r,
-                    _instant(f),
-                    _instant(u),
+                    subjects[f].starts_at,
+                    subjects[u].ends_at,
                 )
             )
 
@@ -357,6 +370,6 @@ def near_line(
     if not separation:
         return False
     frame = Frame.of(rules)
-    projected = frame.to_metric([shape(geometry), *(shape(g) for g in separation)])
+    projected = frame.parse([geometry, *separation])
     distance = shapely.distance(projected[0], projected[1:])
     return bool(np.min(_round(np.asarray(distance, dtype=np.float64))) <= rules.near_line_m)
