@@ -434,3 +434,31 @@ def test_a_notified_military_activity_near_a_community_raises_an_alert_for_its_p
     assert alert.occurred_at == activity.starts_at
     recipients = {str(stable_id("organisation", s)) for s in ("SUPERVISOR", "HUM-1", "BRAVO")}
     assert _audience(db, alert.log_index) == recipients
+
+
+def test_a_partys_receipt_of_an_alert_acknowledges_the_hotline_message_that_carried_it(
+    db: Session, member: Callable[[str], Viewer], clock: ManualClock
+) -> None:
+    from fusioncell.deconfliction.actions.early_warning import (
+        acknowledge_alert_and_its_hotline_message,
+    )
+    from fusioncell.hotline.models import Ack
+
+    place = agreed_community(db, member, now=clock.now())
+    [alert] = report(
+        db, member("hum1.coordinator"), now=clock.now(), target=place, attributed_to="BRAVO"
+    ).alerts
+    carry_alerts(db, [alert], now=clock.now())
+    [message] = db.scalars(select(Message).where(Message.form == "early_warning_incident")).all()
+    duty = member("bravo.duty")
+    acknowledge_alert_and_its_hotline_message(db, duty, alert_id=alert.id, now=clock.now())
+    [ack] = db.scalars(select(Ack).where(Ack.message_id == message.id)).all()
+    assert ack.organisation_id == BRAVO and ack.member_id == duty.member_id
+    # Again: the alert's receipt is returned, the hotline's is not made twice.
+    acknowledge_alert_and_its_hotline_message(db, duty, alert_id=alert.id, now=clock.now())
+    assert len(db.scalars(select(Ack).where(Ack.message_id == message.id)).all()) == 1
+    # HUM-1 has no hotline message to acknowledge: its receipt is the alert's alone.
+    acknowledge_alert_and_its_hotline_message(
+        db, member("hum1.coordinator"), alert_id=alert.id, now=clock.now()
+    )
+    assert len(db.scalars(select(AlertAck)).all()) == 2

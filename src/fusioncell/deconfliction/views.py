@@ -24,7 +24,10 @@ from starlette.datastructures import FormData
 
 from fusioncell.cell.policy import Viewer
 from fusioncell.deconfliction import lead_time, view_rows
-from fusioncell.deconfliction.actions.early_warning import carry_alerts, do_acknowledge_alert
+from fusioncell.deconfliction.actions.early_warning import (
+    acknowledge_alert_and_its_hotline_message,
+    carry_alerts,
+)
 from fusioncell.deconfliction.actions.follow_up import (
     do_note_conflicts,
     do_withdraw_notification,
@@ -621,7 +624,7 @@ async def acknowledge_alert(
     return await run_in_threadpool(
         _run,
         request,
-        lambda: do_acknowledge_alert(db, viewer, alert_id=alert_id, now=now),
+        lambda: acknowledge_alert_and_its_hotline_message(db, viewer, alert_id=alert_id, now=now),
         f"/deconfliction/incidents#alert-{alert_id}",
         lambda error, status: incidents_page(
             request, viewer, db, now, error=error, status_code=status

@@ -24,7 +24,14 @@ from shapely.ops import nearest_points
 from sqlalchemy.orm import Session
 
 from fusioncell.cell.models import Organisation, OrganisationKind, Role
-from fusioncell.cell.policy import CONSOLE_ID, CONSOLE_USERNAME, Viewer, author_of
+from fusioncell.cell.policy import (
+    CONSOLE_ID,
+    CONSOLE_USERNAME,
+    Permission,
+    Viewer,
+    author_of,
+    can,
+)
 from fusioncell.db.transaction import atomic
 from fusioncell.deconfliction.entries import ProtectionEntry
 from fusioncell.deconfliction.events import EventKind
@@ -56,7 +63,8 @@ from fusioncell.deconfliction.queries.registry import (
 from fusioncell.deescalation.feed import DeescalationFeed
 from fusioncell.deescalation.queries import list_observations
 from fusioncell.hotline.actions.channels import bilateral_channel_id
-from fusioncell.hotline.actions.messages import do_send_cell_message
+from fusioncell.hotline.actions.messages import do_acknowledge_message, do_send_cell_message
+from fusioncell.hotline.queries import list_messages
 from fusioncell.hotline.rules import HOTLINE_RULES
 from fusioncell.ledger.append import log_clock
 from fusioncell.ledger.context import ledger_context
@@ -249,6 +257,38 @@ def do_acknowledge_alert(
             },
             now=now,
         )
+    return ack
+
+
+def acknowledge_alert_and_its_hotline_message(
+    db: Session, actor: Viewer, *, alert_id: uuid.UUID, now: datetime
+) -> AlertAck:
+    """What the page's and the API's button does: the alert's acknowledgement, then, for a
+    party, the hotline message that carried it (the hotline's own action, in its own
+    transaction), so that one receipt stops the hotline's escalation too. A message already
+    acknowledged by this member, or none carried yet, is left as it is."""
+    ack = do_acknowledge_alert(db, actor, alert_id=alert_id, now=now)
+    if actor.organisation_kind != OrganisationKind.PARTY or not can(actor, Permission.MESSAGE_ACK):
+        return ack
+    owed = list_messages(
+        db,
+        actor,
+        channel_id=bilateral_channel_id(actor.organisation_id),
+        unacknowledged=True,
+        limit=500,
+    )
+    for message in owed:
+        if message.form.startswith("early_warning_") and (message.fields or {}).get("alert") == str(
+            alert_id
+        ):
+            do_acknowledge_message(
+                db,
+                actor,
+                message_id=message.id,
+                ack_id=uuid.uuid5(_ALERTS, f"hotline-ack/{message.id}/{actor.member_id}"),
+                checkpoint_size=None,
+                now=now,
+            )
     return ack
 
 

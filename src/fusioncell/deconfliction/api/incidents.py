@@ -14,7 +14,10 @@ from fastapi import APIRouter, Header, Query
 from sqlalchemy.orm import Session
 
 from fusioncell.cell.policy import Viewer
-from fusioncell.deconfliction.actions.early_warning import carry_alerts, do_acknowledge_alert
+from fusioncell.deconfliction.actions.early_warning import (
+    acknowledge_alert_and_its_hotline_message,
+    carry_alerts,
+)
 from fusioncell.deconfliction.actions.incidents import do_report_incident
 from fusioncell.deconfliction.models.incidents import Alert, Incident
 from fusioncell.deconfliction.protection import may_read, require
@@ -196,5 +199,5 @@ def acknowledge_alert(
     """A recipient organisation acknowledges receipt of an alert (a party also acknowledges
     the hotline message that carried it, on the hotline). An acknowledgement is receipt,
     never approval."""
-    do_acknowledge_alert(db, viewer, alert_id=alert_id, now=clock.now())
+    acknowledge_alert_and_its_hotline_message(db, viewer, alert_id=alert_id, now=clock.now())
     return alerts_out(db, viewer, [queries.get_alert(db, viewer, alert_id)])[0]
