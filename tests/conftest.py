@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import replace
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 
@@ -152,12 +153,25 @@ def client(app: FastAPI) -> Iterator[TestClient]:
         yield test_client
 
 
+# The demo's rows as ``load_demo`` first wrote them, per (database, keys, clock): loading it
+# signs some hundred entries and hashes a dozen passwords, a third of a second that most tests
+# paid again. Its output depends only on those three (the ids are stable, the clock manual),
+# so later tests get the same rows back; the signing keys they verify against stay in the
+# session's key folder.
+_DEMO_ROWS: dict[tuple[str, str, datetime], tables.Rows] = {}
+
+
 @pytest.fixture
-def demo(db: Session, clock: ManualClock) -> None:
+def demo(db: Session, clock: ManualClock, engine: Engine, settings: Settings) -> None:
     from fusioncell.scenario.demo import load_demo
 
+    key = (settings.database_url, str(settings.key_dir), clock.now())
+    if (rows := _DEMO_ROWS.get(key)) is not None:
+        tables.restore(engine, rows)
+        return
     load_demo(db, password=DEMO_PASSWORD, now=clock.now(), hash_profile="fast-insecure")
     db.commit()
+    _DEMO_ROWS[key] = tables.snapshot(engine)
 
 
 @pytest.fixture

@@ -55,6 +55,10 @@ def serve_cell(
             except httpx.TransportError:
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
+                # A server still starting at the deadline is stopped first: reading its
+                # standard error waits for the end of the stream.
+                if process.poll() is None:
+                    process.kill()
                 stderr = process.stderr.read().decode() if process.stderr else ""
                 raise RuntimeError(f"the server did not start:\n{stderr[-3000:]}")
             time.sleep(0.05)
