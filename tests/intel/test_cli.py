@@ -119,7 +119,9 @@ def test_submit_takes_many_bundles_each_a_report_in_one_request(
     # One bad bundle refuses its request: nothing of it is written, and it is named.
     (folder / "3.json").write_text(json.dumps({"type": "bundle", "objects": [{"type": 7}]}))
     refused = run("submit", str(folder), "--server", server, "--user", "alpha.analyst")
-    assert refused.exit_code != 0 and "bundle 3" in refused.output
+    assert refused.exit_code != 0 and isinstance(refused.exception, ClientError)
+    message = str(refused.exception)
+    assert "bundle 3: invalid STIX" in message and "3.json" in message and "\n" not in message
     assert reports(engine) == count + 5
 
 
