@@ -48,8 +48,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def server(args: list[str], *, port: int, env: dict[str, str] | None = None) -> Iterator[str]:
-    """Start a server process on 127.0.0.1:port and wait until it answers /healthz."""
+def server(
+    args: list[str], *, port: int, env: dict[str, str] | None = None, timeout: float = 30
+) -> Iterator[str]:
+    """Start a server process on 127.0.0.1:port and wait until it answers /healthz (at most
+    ``timeout`` seconds)."""
     process = subprocess.Popen(
         args,
         env={**os.environ, **(env or {})},
@@ -58,7 +61,7 @@ def server(args: list[str], *, port: int, env: dict[str, str] | None = None) -> 
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + timeout
         while True:
             try:
                 if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
@@ -66,6 +69,8 @@ def server(args: list[str], *, port: int, env: dict[str, str] | None = None) -> 
             except httpx.TransportError:
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
+                if process.poll() is None:  # reading its standard error waits for its end
+                    process.kill()
                 stderr = process.stderr.read().decode() if process.stderr else ""
                 raise RuntimeError(f"server did not start: {stderr[-2000:]}")
             time.sleep(0.1)

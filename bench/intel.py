@@ -7,11 +7,13 @@ and search.
   to a writable collection of medallion 3.0.0 (memory backend) installed from PyPI in a
   bench-only virtualenv made at run time (``--medallion-venv``, default under /tmp);
 - TAXII read: the same objects read back with ``limit=20``, page after page (``next``);
-- ingest: bundles of 5 objects through ``do_submit_report`` in process (validated, signed,
-  stored), as ``fusioncell intel submit`` would;
-- search: full-text search p99 over ``--objects`` objects (100,000 by default).
+- ingest: bundles of 5 objects through ``do_submit_reports`` in process, 500 a transaction
+  (validated, signed, stored, a report and a signed entry each), as ``fusioncell intel
+  submit FOLDER`` sends them;
+- search: full-text search p99 over ``--objects`` objects (100,000 by default), on SQLite
+  (FTS5) and on PostgreSQL (``--pg-url``; skipped if there is none).
 
-    python -m bench.intel [--objects 100000] [--indicators 2000]
+    python -m bench.intel [--objects 100000] [--indicators 2000] [--pg-url URL]
 """
 
 from __future__ import annotations
@@ -32,7 +34,16 @@ from typing import Any
 
 import httpx
 
-from bench.common import emit, free_port, latency_summary, percentile, server
+from bench.common import (
+    DEFAULT_PG_URL,
+    NoPostgres,
+    emit,
+    free_port,
+    latency_summary,
+    percentile,
+    postgres_database,
+    server,
+)
 
 PASSWORD = "bench-password-0123"
 TAXII = "application/taxii+json;version=2.1"
@@ -122,7 +133,7 @@ def medallion(venv: Path, tmp: Path) -> Iterator[tuple[str, str]]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 300
         while True:
             try:
                 found = httpx.get(
@@ -192,15 +203,22 @@ def fusioncell_taxii(tmp: Path, objects: list[dict[str, Any]]) -> dict[str, Any]
     port = free_port()
     own = collection_id(CollectionKind.SUBMITTED, stable_id("organisation", "ALPHA"))
     with server(
-        [sys.executable, "-m", "fusioncell.cli", "serve", "--port", str(port)], port=port, env=env
+        [sys.executable, "-m", "fusioncell.cli", "serve", "--port", str(port)],
+        port=port,
+        env=env,
+        timeout=300,
     ) as base:
         return write_and_read(
             f"{base}/taxii2/cell/collections/{own}/objects/", "alpha.analyst", objects
         )
 
 
-def ingest_and_search(tmp: Path, total_objects: int, queries: int) -> dict[str, Any]:
-    """Bundles of five objects through the action, then full-text search over them."""
+def ingest_and_search(
+    tmp: Path, database_url: str, total_objects: int, queries: int, *, batch: int
+) -> dict[str, Any]:
+    """Bundles of five objects through ``do_submit_reports`` in batches (validated, signed,
+    stored, a report and an entry each), as ``fusioncell intel submit FOLDER`` sends them;
+    then full-text search over them, as a member of the other party."""
     from dataclasses import replace
 
     from fusioncell.cell.models import Member
@@ -208,15 +226,15 @@ def ingest_and_search(tmp: Path, total_objects: int, queries: int) -> dict[str, 
     from fusioncell.config import Settings
     from fusioncell.db import migrate
     from fusioncell.db.engine import create_db_engine, make_sessionmaker
-    from fusioncell.intel.actions.reports import do_submit_report
+    from fusioncell.intel.actions.reports import Submission, do_submit_reports
     from fusioncell.intel.queries import Filters, list_reports
     from fusioncell.ledger.context import build_ledger_context
     from fusioncell.scenario.demo import load_demo, stable_id
 
     settings = replace(
         Settings(),
-        database_url=f"sqlite:///{tmp / 'ingest.db'}",
-        key_dir=tmp / "ingest-keys",
+        database_url=database_url,
+        key_dir=tmp / f"ingest-keys-{uuid.uuid4().hex[:6]}",
         password_hash_profile="fast-insecure",
         background_checkpoints=False,
     )
@@ -233,22 +251,28 @@ def ingest_and_search(tmp: Path, total_objects: int, queries: int) -> dict[str, 
         db.commit()
         bundles = max(1, total_objects // 5)
         made = indicators(bundles * 5)
-        timed = min(bundles, 2000)
+        timed = min(bundles, 4 * batch)
+        ingest_rate = 0.0
         started = time.perf_counter()
-        for n in range(bundles):
-            if n == timed:
+        for first in range(0, bundles, batch):
+            if first == timed:
                 ingest_rate = timed / (time.perf_counter() - started)
-            do_submit_report(
+            do_submit_reports(
                 db,
                 actor,
-                report_id=uuid.uuid4(),
-                bundle={"type": "bundle", "objects": made[n * 5 : n * 5 + 5]},
-                release_to=["BRAVO"] if n % 2 else [],
-                tlp="amber",
-                grade="B2",
-                now=now + timedelta(milliseconds=n),
+                [
+                    Submission(
+                        report_id=uuid.uuid4(),
+                        bundle={"type": "bundle", "objects": made[n * 5 : n * 5 + 5]},
+                        release_to=["BRAVO"] if n % 2 else [],
+                        tlp="amber",
+                        grade="B2",
+                    )
+                    for n in range(first, min(first + batch, bundles))
+                ],
+                now=now,
             )
-        if timed == bundles:
+        if not ingest_rate:
             ingest_rate = bundles / (time.perf_counter() - started)
         chair = viewer_of(db.get(Member, stable_id("member", "bravo.analyst")))  # type: ignore[arg-type]
         db.commit()
@@ -263,6 +287,7 @@ def ingest_and_search(tmp: Path, total_objects: int, queries: int) -> dict[str, 
     return {
         "ingest_bundles_per_s": round(ingest_rate, 1),
         "ingest_objects_per_s": round(ingest_rate * 5, 1),
+        "ingest_batch": batch,
         "objects": bundles * 5,
         "search": {**latency_summary(samples), "queries": queries},
         "search_p99_ms": round(percentile(samples, 0.99) * 1000, 3),
@@ -278,6 +303,10 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--indicators", type=int, default=2000)
     parser.add_argument("--objects", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--batch", type=int, default=500, help="bundles per ingest batch")
+    parser.add_argument(
+        "--pg-url", default=DEFAULT_PG_URL, help="PostgreSQL server for ingest and search ('')"
+    )
     parser.add_argument(
         "--medallion-venv",
         type=Path,
@@ -290,7 +319,20 @@ def main(argv: list[str]) -> None:
         ours = fusioncell_taxii(tmp, objects)
         with medallion(medallion_python(args.medallion_venv).parent.parent, tmp) as (url, user):
             theirs = write_and_read(url, user, objects)
-        rest = ingest_and_search(tmp, args.objects, args.queries)
+        sqlite = ingest_and_search(
+            tmp, f"sqlite:///{tmp / 'ingest.db'}", args.objects, args.queries, batch=args.batch
+        )
+        postgresql: dict[str, Any]
+        if args.pg_url:
+            try:
+                with postgres_database(args.pg_url) as url:
+                    postgresql = ingest_and_search(
+                        tmp, url, args.objects, args.queries, batch=args.batch
+                    )
+            except NoPostgres as skipped:
+                postgresql = {"skipped": str(skipped)}
+        else:
+            postgresql = {"skipped": "no --pg-url"}
     emit(
         {
             "bench": "intel",
@@ -301,7 +343,8 @@ def main(argv: list[str]) -> None:
                 "read": _ratio(ours["read_objects_per_s"], theirs["read_objects_per_s"]),
             },
             "targets": {"write_ratio": 2.0, "read_ratio": 50.0, "ingest_bundles_per_s": 1000},
-            **rest,
+            **sqlite,
+            "postgresql": postgresql,
         }
     )
 
