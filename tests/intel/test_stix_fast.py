@@ -28,7 +28,7 @@ from stix2patterns.v21.grammars.STIXPatternParser import (  # type: ignore[impor
 from stix2patterns.v21.inspector import InspectionListener  # type: ignore[import-untyped]
 from stix2validator import ValidationOptions, validate_instance
 
-from fusioncell.intel import stix, stix_fast
+from fusioncell.intel import stix, stix_fast, stix_validation
 
 ROOT = Path(stix2validator.__file__).parent
 
@@ -64,7 +64,7 @@ def _ours_valid(item: Any, version: str) -> bool:
 
 def _validator(version: str) -> Any:
     stix.validation_errors(_samples(version)[0], version)
-    return stix._VALIDATORS[version]
+    return stix_validation._VALIDATORS[version]
 
 
 # -- objects --------------------------------------------------------------------------------

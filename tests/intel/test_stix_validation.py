@@ -16,7 +16,7 @@ import stix2validator  # type: ignore[import-untyped]
 from stix2validator import ValidationOptions, validate_instance
 
 from fusioncell.errors import InvalidInput
-from fusioncell.intel import stix
+from fusioncell.intel import stix, stix_validation
 
 ROOT = Path(stix2validator.__file__).parent
 
@@ -111,11 +111,16 @@ def test_fast_path_matches_validate_instance(version: str) -> None:
 def test_fast_path_is_built_once_and_parses_a_pattern_once() -> None:
     item = next(i for i in _samples("2.1") if i["type"] == "indicator")
     stix.validation_errors(item)
-    validator = stix._VALIDATORS["2.1"]
+    validator = stix_validation._VALIDATORS["2.1"]
     assert validator.validators, "validators are built once and kept"
-    assert stix._patterns_check in validator.musts and stix._timestamp_check in validator.musts
+    assert (
+        stix_validation._patterns_check in validator.musts
+        and stix_validation._timestamp_check in validator.musts
+    )
     assert validator._fast(item) == [], "the fast path itself answers, not the fallback"
-    assert item["pattern"] not in stix._INSPECTED, "the inspection is used once, then dropped"
+    assert item["pattern"] not in stix_validation._INSPECTED, (
+        "the inspection is used once, then dropped"
+    )
 
 
 def test_validate_accepts_stix_20_objects_as_20() -> None:

@@ -4,7 +4,7 @@ inspection the library's ANTLR parser would.
 
 Both only ever say "valid" where stix2-validator says valid; anything else (an object the
 schemas refuse, a pattern outside the recognised subset, an exception) is answered by the
-library's own path in ``stix._Validator``, which gives its verdict and its messages. To keep
+library's own path in ``stix_validation._Validator``, which gives its verdict and its messages. To keep
 "valid here" a subset of "valid there":
 
 - the schemas are the library's files, with the library's changes (``$id`` as file URIs, its
