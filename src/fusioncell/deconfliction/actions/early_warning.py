@@ -59,6 +59,7 @@ from fusioncell.deconfliction.queries.registry import (
     agreed_communities,
     directory,
     get_place,
+    supervising_organisation_id,
 )
 from fusioncell.deescalation.feed import DeescalationFeed
 from fusioncell.deescalation.queries import list_observations
@@ -82,20 +83,14 @@ OBSERVATIONS = "deescalation-observations"
 NOTIFICATIONS = EventKind.NOTIFICATION.value
 
 
-def watch_viewer(db: Session, supervisor: Organisation | None = None) -> Viewer | None:
+def watch_viewer(db: Session) -> Viewer | None:
     """The cell's own watch, reading as the supervising organisation reads (everything
     released to it: every batch of observations is) to raise what it finds. A loud name: it
     is no member, it holds no key, and it writes only by the log's key. None before the cell
     has a supervisor."""
-    if supervisor is None:
-        from fusioncell.cell.queries import console_of_cell
-
-        console = console_of_cell(db)
-        if console is None:
-            return None
-        organisation_id = console.organisation_id
-    else:
-        organisation_id = supervisor.id
+    organisation_id = supervising_organisation_id(db)
+    if organisation_id is None:
+        return None
     return Viewer(
         member_id=CONSOLE_ID,
         username=CONSOLE_USERNAME,

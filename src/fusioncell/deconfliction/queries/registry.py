@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from fusioncell.cell.models import Organisation, OrganisationKind
 from fusioncell.cell.policy import Viewer
-from fusioncell.cell.queries import list_organisations
+from fusioncell.cell.queries import console_of_cell, list_organisations
 from fusioncell.deconfliction.models.registry import (
     NoStrikeList,
     PlaceKind,
@@ -59,6 +59,16 @@ class Directory:
             return None
         found = self.by_id.get(organisation_id)
         return found.slug if found is not None else None
+
+
+def supervising_organisation_id(db: Session) -> uuid.UUID | None:
+    """The cell's supervising organisation (the cell's own watch reads as it does), None
+    before the cell has one."""
+    console = console_of_cell(db)
+    if console is None:
+        return None
+    found = [o.id for o in list_organisations(db, console) if o.kind == OrganisationKind.SUPERVISOR]
+    return found[0] if found else None
 
 
 def directory(db: Session, viewer: Viewer) -> Directory:
