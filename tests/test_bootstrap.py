@@ -28,6 +28,7 @@ from fusioncell.hotline.engine import HotlineEngine
 from fusioncell.hotline.entries import HotlineEntry
 from fusioncell.intel.entries import IntelEntry
 from fusioncell.intel.taxii.entries import TaxiiEntry
+from fusioncell.intel.warmup import ValidationWarmup
 from fusioncell.ledger.entries import LedgerEntry, known_entry_types, register_entry_types
 from fusioncell.tracks import Worker
 
@@ -207,6 +208,7 @@ def test_verify_checks_state_with_one_check_per_track_that_has_tables_to_serve()
 def test_the_tracks_list_their_background_workers() -> None:
     assert (
         Worker("hotline_engine", HotlineEngine),
+        Worker("stix_warmup", ValidationWarmup),
         Worker("deconfliction_engine", NotificationEngine),
         Worker("protection_watch", ProtectionWatch),
     ) == bootstrap.WORKERS

@@ -81,6 +81,7 @@ from fusioncell.intel.state_check import IntelStateCheck
 from fusioncell.intel.taxii import models as taxii_models
 from fusioncell.intel.taxii import routes as taxii_routes
 from fusioncell.intel.taxii.entries import TAXII_READ_PERMISSIONS, TaxiiEntry
+from fusioncell.intel.warmup import ValidationWarmup
 from fusioncell.ledger import api as ledger_api
 from fusioncell.ledger import models as ledger_models
 from fusioncell.ledger import views as ledger_views
@@ -154,6 +155,8 @@ TRACKS: tuple[Track, ...] = (
             MapLayer("/api/v1/intel/map", N_("Intelligence reports"), intel_policy.may_read),
         ),
         feeds=(IntelFeed(),),
+        # STIX validation imported and built in the background once the app has started.
+        workers=(Worker("stix_warmup", ValidationWarmup),),
     ),
     Track(
         name="deescalation",
