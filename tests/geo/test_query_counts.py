@@ -1,6 +1,6 @@
 """The geography's lists cost the same number of SQL statements whatever their length: the
-API's zones and sites, and the map page that loads them, measured with the demo's features and
-again with more."""
+API's zones, sites and versions, and the map page that loads them and lists the versions
+awaiting signatures, measured with the demo's version and again with more."""
 
 from __future__ import annotations
 
@@ -12,51 +12,48 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 from tests.querycount import assert_constant, signed_in
 
-from fusioncell.cell.policy import console_viewer
+from fusioncell.cell.policy import Viewer
 from fusioncell.clock import ManualClock
 from fusioncell.config import Settings
-from fusioncell.geo.actions import do_define_geo_feature
-from fusioncell.geo.kinds import FeatureKind
-from fusioncell.scenario.demo import stable_id
+
+from .versions import demo_with, propose, sign
 
 Grow = Callable[[], None]
 
 
 @pytest.fixture
-def grow(db: Session, clock: ManualClock, demo: None) -> Grow:
-    """Three more sectors and three more protected sites."""
-    console = console_viewer(stable_id("organisation", "SUPERVISOR"))
+def grow(db: Session, clock: ManualClock, member: Callable[[str], Viewer]) -> Grow:
+    """A version in force with three more sectors and three more protected sites than the
+    last, and three more awaiting signatures."""
     made = 0
+    collection = demo_with()
 
     def more() -> None:
         nonlocal made
         for _ in range(3):
             made += 1
             west = 35.0 + made / 100
-            for kind, geometry in (
-                (
-                    FeatureKind.SECTOR,
-                    {
-                        "type": "Polygon",
-                        "coordinates": [
-                            [[west, 33.0], [west + 0.005, 33.0], [west, 33.005], [west, 33.0]]
-                        ],
-                    },
-                ),
-                (FeatureKind.PROTECTED_SITE, {"type": "Point", "coordinates": [west, 33.1]}),
-            ):
-                do_define_geo_feature(
-                    db,
-                    console,
-                    feature_id=f"test-{kind.value}-{made}",
-                    kind=kind,
-                    name=f"Test {kind.value} {made}",
-                    geometry=geometry,
-                    side=None,
-                    band=None,
-                    authoritative=False,
-                    now=clock.now(),
-                )
+            sector = {
+                "type": "Feature",
+                "id": f"test-sector-{made}",
+                "geometry": {
+                    "type": "Polygon",
+                    "coordinates": [
+                        [[west, 33.0], [west + 0.005, 33.0], [west, 33.005], [west, 33.0]]
+                    ],
+                },
+                "properties": {"kind": "sector", "name": f"Test sector {made}"},
+            }
+            site = {
+                "type": "Feature",
+                "id": f"test-site-{made}",
+                "geometry": {"type": "Point", "coordinates": [west, 33.1]},
+                "properties": {"kind": "protected_site", "name": f"Test site {made}"},
+            }
+            collection["features"].extend([sector, site])
+        sign(db, member, clock, propose(db, member("supervisor.chair"), clock, collection))
+        for draft in range(3):
+            propose(db, member("alpha.liaison"), clock, collection, source=f"Draft {draft}")
 
     return more
 
@@ -82,3 +79,15 @@ def test_the_map_page_costs_the_same_statements_however_many_features_there_are(
 ) -> None:
     with signed_in(app, db, clock, settings, "bravo.duty") as bravo:
         assert_constant(app.state.engine, lambda: bravo.get("/map"), grow)
+
+
+def test_the_versions_cost_the_same_statements_however_many_there_are(
+    app: FastAPI, client: TestClient, token_for: Callable[[str], dict[str, str]], grow: Grow
+) -> None:
+    bravo = token_for("bravo.duty")
+
+    assert_constant(
+        app.state.engine, lambda: client.get("/api/v1/geo/versions", headers=bravo), grow
+    )
+
+    assert len(client.get("/api/v1/geo/versions", headers=bravo).json()) == 5

@@ -69,7 +69,8 @@ def test_the_demo_scenario_is_one_signed_entry_per_change_and_every_signature_ve
     assert kinds.count(CellEntry.ORGANISATION_CREATED) == 6
     assert kinds.count(CellEntry.MEMBER_CREATED) == 12
     assert kinds.count(LedgerEntry.KEY_ENROLLED) == 12
-    assert kinds.count(GeoEntry.GEO_FEATURE_DEFINED) == 15
+    assert kinds.count(GeoEntry.GEO_VERSION_PROPOSED) == 1
+    assert kinds.count(GeoEntry.GEO_VERSION_SIGNED) == 3
     assert [entry.index for entry in logged] == list(range(len(logged)))
     for entry in logged:
         leaf = parse_leaf(entry.leaf)

@@ -162,10 +162,10 @@ def test_an_entry_type_no_state_check_answers_for_is_a_failure(
 ) -> None:
     report = verify_state(engine, ledger, checks=(CellStateCheck(), HotlineStateCheck()))
 
-    target = entry_index(engine, GeoEntry.GEO_FEATURE_DEFINED)
+    target = entry_index(engine, GeoEntry.GEO_VERSION_PROPOSED)
     assert (report.failed_index, report.reason) == (
         target,
-        "no state check answers for geo.feature.defined entries: their audience and rows "
+        "no state check answers for geo.version.proposed entries: their audience and rows "
         "cannot be checked",
     )
 

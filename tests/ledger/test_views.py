@@ -126,11 +126,12 @@ def test_the_list_is_newest_first_with_the_time_author_and_custody_of_each_entry
 # --- search and paging ---------------------------------------------------------------------
 
 
-def geo_indexes(db: Session) -> list[int]:
+def geo_indexes(db: Session, entry_type: str = "geo.") -> list[int]:
+    """The demo's geometry entries (version 1 proposed, then signed by three), newest first."""
     db.rollback()
     found = db.scalars(
         select(LogEntry.index)
-        .where(LogEntry.entry_type == "geo.feature.defined")
+        .where(LogEntry.entry_type.startswith(entry_type))
         .order_by(LogEntry.index.desc())
     )
     return list(found)
@@ -141,15 +142,15 @@ def test_searching_by_a_type_prefix_lists_only_those_entries(
 ) -> None:
     log_in("alpha.liaison")
 
-    page = record(client, type="geo.feature")
+    page = record(client, type="geo.version.s")
 
-    assert set(rows(page)) == set(geo_indexes(db))
-    assert set(rows(page).values()) == {"geo.feature.defined"}
-    assert 'value="geo.feature"' in page  # the form keeps the search
+    assert set(rows(page)) == set(geo_indexes(db, "geo.version.signed"))
+    assert set(rows(page).values()) == {"geo.version.signed"}
+    assert 'value="geo.version.s"' in page  # the form keeps the search
 
 
 def test_searching_by_author_lists_only_that_keys_entries(
-    client: TestClient, log_in: LogIn
+    client: TestClient, log_in: LogIn, db: Session
 ) -> None:
     log_in("supervisor.chair")
     enrolment = record(client, type="cell.key.enrolled", before=9)
@@ -157,7 +158,9 @@ def test_searching_by_author_lists_only_that_keys_entries(
 
     page = record(client, author=f"{key.upper()} ")
 
-    assert rows(page) == {8: "cell.key.enrolled"}
+    # ALPHA's liaison officer: its key's enrolment, and its signature of the demo's geometry
+    # (the first of the three).
+    assert rows(page) == {8: "cell.key.enrolled", geo_indexes(db)[2]: "geo.version.signed"}
 
 
 def test_a_search_that_matches_nothing_says_so(client: TestClient, log_in: LogIn) -> None:
@@ -172,7 +175,7 @@ def test_a_search_that_matches_nothing_says_so(client: TestClient, log_in: LogIn
 def test_older_entries_are_a_link_away_and_keep_the_search(
     client: TestClient, log_in: LogIn, monkeypatch: pytest.MonkeyPatch, db: Session
 ) -> None:
-    monkeypatch.setattr(views, "PAGE_SIZE", 4)
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
     log_in("alpha.liaison")
 
     first = record(client, type="geo.")
@@ -182,9 +185,9 @@ def test_older_entries_are_a_link_away_and_keep_the_search(
     second = record(client, **{k: v[0] for k, v in parse_qs(target.query).items()})
 
     newest = geo_indexes(db)
-    assert list(rows(first)) == newest[:4]
-    assert parse_qs(target.query) == {"type": ["geo."], "before": [str(newest[3])]}
-    assert list(rows(second)) == newest[4:8]
+    assert list(rows(first)) == newest[:2]
+    assert parse_qs(target.query) == {"type": ["geo."], "before": [str(newest[1])]}
+    assert list(rows(second)) == newest[2:4]
     assert 'class="newest" href="/record?type=geo."' in second
 
 

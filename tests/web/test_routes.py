@@ -118,6 +118,14 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("POST", "/api/v1/messages/{message_id}/relay"): frozenset({Role.SUPERVISOR}),
     ("GET", "/api/v1/geo/zones"): ANY_MEMBER,
     ("GET", "/api/v1/geo/sites"): ANY_MEMBER,
+    # Geometry versions: read by everyone; proposed by a party's liaison, the supervisor or
+    # the operator; signed by a party's liaison and the supervisor (the demo's version 1,
+    # with a hash that is not its own: refused as input, after the policy).
+    ("GET", "/api/v1/geo/versions"): ANY_MEMBER,
+    ("GET", "/api/v1/geo/versions/{version_id}"): ANY_MEMBER,
+    ("POST", "/api/v1/geo/versions"): frozenset({Role.LIAISON, Role.SUPERVISOR, Role.ADMIN}),
+    ("POST", "/api/v1/geo/versions/{version_id}/signatures"): SIGNATORIES,
+    ("POST", "/map/versions/{version_id}/sign"): SIGNATORIES,
     # the record: leaves, proofs and checkpoints are public; bodies follow their audience
     ("GET", "/log/checkpoint"): PUBLIC,
     ("GET", "/log/tile/{path:path}"): PUBLIC,
@@ -410,6 +418,12 @@ KEY = base64.b64encode(
 # What each request carries. Bodies are valid enough to reach the action (so a refusal is
 # the policy's, not the validator's) and harmless for the caller's own account.
 JSON_BODIES: dict[tuple[str, str], dict[str, Any]] = {
+    # An empty geometry: refused as input (no area of separation), after the policy.
+    ("POST", "/api/v1/geo/versions"): {
+        "collection": {"type": "FeatureCollection", "features": []},
+        "source": "Route matrix check",
+    },
+    ("POST", "/api/v1/geo/versions/{version_id}/signatures"): {"content_hash": "0" * 64},
     ("POST", "/api/v1/notifications"): {
         "kind": "activity",
         "geometry": {"type": "Point", "coordinates": [35.70, 33.20]},
@@ -527,6 +541,7 @@ JSON_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     },
 }
 FORM_BODIES: dict[tuple[str, str], dict[str, str]] = {
+    ("POST", "/map/versions/{version_id}/sign"): {"content_hash": "0" * 64},
     ("POST", "/deconfliction/notifications"): {
         "kind": "activity",
         "geometry": '{"type": "Point", "coordinates": [35.70, 33.20]}',
@@ -599,6 +614,8 @@ PATH_PARAMETERS = {
     "path": "entries/000.p/1",
     "index": "0",
     "channel_id": str(CELL_CHANNEL_ID),
+    # The demo's geometry, version 1.
+    "version_id": str(stable_id("geometry-version", "1")),
     # A role the target does not hold: revoking it changes nothing.
     "role": "observer",
     # "message_id": BRAVO's message to the cell, sent once the cast exists.

@@ -31,6 +31,8 @@ class Permission(StrEnum):
     ROLE_GRANT = "cell:role:grant"
     GEO_FEATURE_READ = "geo:feature:read"
     GEO_FEATURE_DEFINE = "geo:feature:define"
+    GEO_VERSION_PROPOSE = "geo:version:propose"
+    GEO_VERSION_SIGN = "geo:version:sign"
     KEY_REVOKE_ANY = "cell:key:revoke_any"
     CHANNEL_OPEN = "hotline:channel:open"
     MESSAGE_READ = "hotline:message:read"
@@ -59,11 +61,17 @@ _INTEL_PARTY = frozenset({Permission.INTEL_READ, Permission.INTEL_SUBMIT})
 # released to its organisation (deescalation.queries); the operator and the auditor do not.
 _DEESCALATION = frozenset({Permission.DEESCALATION_READ})
 
+# Geometry versions: proposed by a party's liaison officer, the supervisor or the operator;
+# signed by each party's liaison officer and the supervisor (``geo.policy`` adds the
+# organisation's kind).
+_GEO_SIGNATORY = frozenset({Permission.GEO_VERSION_PROPOSE, Permission.GEO_VERSION_SIGN})
+
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.LIAISON: _EVERY_MEMBER | _OFFICER | _INTEL_PARTY | _DEESCALATION,
+    Role.LIAISON: _EVERY_MEMBER | _OFFICER | _INTEL_PARTY | _DEESCALATION | _GEO_SIGNATORY,
     Role.ANALYST: _EVERY_MEMBER | {Permission.MESSAGE_READ} | _INTEL_PARTY | _DEESCALATION,
     Role.DUTY_OFFICER: _EVERY_MEMBER | _OFFICER | _DEESCALATION,
     Role.SUPERVISOR: _EVERY_MEMBER
+    | _GEO_SIGNATORY
     | {
         Permission.MEMBER_LIST_ALL,
         Permission.GEO_FEATURE_DEFINE,
@@ -92,6 +100,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.ROLE_GRANT,
         Permission.KEY_REVOKE_ANY,
         Permission.GEO_FEATURE_DEFINE,
+        Permission.GEO_VERSION_PROPOSE,
         Permission.CHANNEL_OPEN,
     },
 }

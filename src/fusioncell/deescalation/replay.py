@@ -4,8 +4,10 @@
 Compliance is a pure function of signed bodies, so a verifier holding them recomputes what
 the cell stated after each batch of observations:
 
-    geometry      the zones of the ``geo.feature.defined`` entries before it (the last
-                  definition of each id), as ``GET /api/v1/geo/zones`` serves them
+    geometry      the zones of the geometry version in force before it (the last whose
+                  ``geo.version.signed`` entries completed its signatories), as
+                  ``GET /api/v1/geo/zones`` serves them; in older logs, the zones of the
+                  ``geo.feature.defined`` entries (the last definition of each id)
     rules         the ``deescalation`` section of the rules adopted last before it
     observations  the features of the ``deescalation.observations.recorded`` entries before
                   it whose ``released_to`` names the poster's organisation (what it saw)
@@ -30,6 +32,7 @@ from fusioncell.cell.entries import CellEntry
 from fusioncell.deescalation import engine
 from fusioncell.deescalation.entries import DeescalationEntry
 from fusioncell.deescalation.rules import DeescalationRules, RulesError, parse_rules
+from fusioncell.geo import in_force
 from fusioncell.ledger.entries import LedgerEntry, parse_log_time
 
 GEO_DEFINED = "geo.feature.defined"
@@ -49,9 +52,12 @@ class ComplianceReplay:
         self._declared: dict[str, dict[str, Any]] = {}
         self._exceptions: dict[str, engine.AgreedException] = {}
         self._signed: dict[str, set[str]] = {}
+        self._versions = in_force.VersionsInForce()
         self._handlers = {
             CellEntry.ORGANISATION_CREATED.value: self._organisation,
             GEO_DEFINED: self._zone,
+            in_force.PROPOSED: self._geometry_proposed,
+            in_force.SIGNED: self._geometry_signed,
             LedgerEntry.POLICY_ADOPTED.value: self._policy,
             DeescalationEntry.OBSERVATIONS_RECORDED.value: self._observations,
             DeescalationEntry.BASELINE_DECLARED.value: self._declared_baseline,
@@ -99,6 +105,17 @@ class ComplianceReplay:
             geometry=shape(body["geometry"]),
         )
         self._geometry = None
+
+    def _geometry_proposed(self, index: int, body: dict[str, Any]) -> None:
+        self._versions.proposed(body)
+
+    def _geometry_signed(self, index: int, body: dict[str, Any]) -> None:
+        if not self._versions.signed(body):
+            return
+        self._zones = {}
+        self._geometry = None
+        for feature in self._versions.zones():
+            self._zone(index, {**feature["properties"], "geometry": feature["geometry"]})
 
     def _policy(self, index: int, body: dict[str, Any]) -> None:
         section = body["policy"].get("deescalation")

@@ -26,6 +26,7 @@ import shapely
 from pyproj import CRS, Transformer
 from shapely.geometry import (
     GeometryCollection,
+    LineString,
     MultiPolygon,
     Point,
     Polygon,
@@ -305,6 +306,24 @@ def demo_zone_features() -> list[dict[str, Any]]:
         )
     )
     return features
+
+
+def demo_geometry_proposal() -> dict[str, Any]:
+    """The demo geometry as a proposer sends it (geometry version 1): the area of
+    separation, lines A and B, sector S and the protected sites; the limitation areas are
+    derived when it is proposed."""
+    lines = [
+        feature(
+            LineString(demo.LINE_A),
+            _properties(demo.LINE_A_ID, FeatureKind.LINE, demo.WEST_SIDE, demo.LINE_A_NAME),
+        ),
+        feature(
+            LineString(demo.LINE_B),
+            _properties(demo.LINE_B_ID, FeatureKind.LINE, demo.EAST_SIDE, demo.LINE_B_NAME),
+        ),
+    ]
+    zones = [f for f in demo_zone_features() if f["properties"]["kind"] != FeatureKind.LIMITATION]
+    return feature_collection([*zones, *lines, *demo_site_features()])
 
 
 def demo_site_features() -> list[dict[str, Any]]:

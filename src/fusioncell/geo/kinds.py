@@ -10,6 +10,8 @@ class FeatureKind(StrEnum):
     LIMITATION = "limitation"
     SECTOR = "sector"
     PROTECTED_SITE = "protected_site"
+    # A party's line: one edge of the area of separation (a geometry version's lines).
+    LINE = "line"
 
 
 ZONE_KINDS = frozenset({FeatureKind.SEPARATION, FeatureKind.LIMITATION, FeatureKind.SECTOR})

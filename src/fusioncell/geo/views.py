@@ -1,14 +1,24 @@
 from __future__ import annotations
 
 import json
+import uuid
+from dataclasses import dataclass
+from typing import Annotated
 
-from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
 
-from fusioncell.geo.queries import map_layers
-from fusioncell.i18n import translate
+from fusioncell.cell.models import Organisation, OrganisationKind
+from fusioncell.cell.policy import Viewer
+from fusioncell.errors import FusioncellError
+from fusioncell.geo import queries
+from fusioncell.geo.actions import do_sign_geometry_version
+from fusioncell.geo.models import GeometryVersion
+from fusioncell.geo.policy import may_sign
+from fusioncell.i18n import join_list, localize, moment_text, translate
 from fusioncell.text import N_
-from fusioncell.web.deps import CurrentViewer
+from fusioncell.web.deps import AppClock, CurrentViewer, Db
 
 router = APIRouter(include_in_schema=False)
 
@@ -33,14 +43,108 @@ MAP_LABELS = [
     N_("Shown from the message"),
     N_("Open"),
 ]
+_IN_FORCE = N_("Geometry version %(number)s, signed by %(signatories)s on %(date)s.")
+_PROPOSED = N_("Version %(number)s, proposed on %(date)s.")
+_SIGNED_BY = N_("Signed by %(signatories)s.")
+_AWAITING = N_("Awaiting %(signatories)s.")
+_THE_SUPERVISOR = N_("the supervisor")
+_NO_ONE = N_("no one yet")
 
 
-@router.get("/map")
-def map_page(request: Request, viewer: CurrentViewer) -> Response:
+@dataclass(frozen=True)
+class PendingVersion:
+    id: uuid.UUID
+    number: int
+    content_hash: str
+    source: str
+    proposed: str
+    signed: str
+    awaiting: str
+    # Whether the viewer signs it for their organisation now.
+    signable: bool
+
+
+def _names(language: str, slugs: list[str], organisations: dict[str, Organisation]) -> str:
+    """Parties by their short names, the supervisor as such, joined as the language joins a
+    list ("ALPHA, BRAVO and the supervisor")."""
+    named = [
+        translate(language, _THE_SUPERVISOR)
+        if (o := organisations.get(slug)) is not None and o.kind == OrganisationKind.SUPERVISOR
+        else slug
+        for slug in slugs
+    ]
+    return join_list(language, named) if named else translate(language, _NO_ONE)
+
+
+def _version_texts(
+    db: Session, viewer: Viewer
+) -> tuple[GeometryVersion | None, str | None, list[PendingVersion]]:
+    """The version in force and its sentence, and the versions awaiting signatures."""
+    language = viewer.language
+    current = queries.version_in_force(db, viewer)
+    organisations = {o.slug: o for o in queries.signatory_organisations(db, viewer)}
+    by_id = {o.id: o.slug for o in organisations.values()}
+    waiting = [
+        v
+        for v in queries.list_versions(db, viewer)
+        if v.in_force_log_index is None and (current is None or v.number > current.number)
+    ]
+    shown = [*waiting, *([current] if current is not None else [])]
+    signatures = queries.signatures_of(db, viewer, [v.id for v in shown])
+    in_force_text = None
+    if current is not None and current.in_force_from is not None:
+        signed = [by_id[s.organisation_id] for s in signatures[current.id]]
+        in_force_text = translate(
+            language,
+            _IN_FORCE,
+            number=current.number,
+            signatories=_names(
+                language, [s for s in current.signatories if s in signed], organisations
+            ),
+            date=moment_text(current.in_force_from, language),
+        )
+    own = next((o.slug for o in organisations.values() if o.id == viewer.organisation_id), None)
+    pending = []
+    for version in waiting:
+        signed = [by_id[s.organisation_id] for s in signatures[version.id]]
+        awaiting = [s for s in version.signatories if s not in signed]
+        pending.append(
+            PendingVersion(
+                id=version.id,
+                number=version.number,
+                content_hash=version.content_hash,
+                source=version.source,
+                proposed=translate(
+                    language,
+                    _PROPOSED,
+                    number=version.number,
+                    date=moment_text(version.proposed_at, language),
+                ),
+                signed=translate(
+                    language, _SIGNED_BY, signatories=_names(language, signed, organisations)
+                ),
+                awaiting=translate(
+                    language, _AWAITING, signatories=_names(language, awaiting, organisations)
+                ),
+                signable=may_sign(viewer) and own is not None and own in awaiting,
+            )
+        )
+    return current, in_force_text, pending
+
+
+def _map_page(
+    request: Request,
+    viewer: Viewer,
+    db: Session,
+    *,
+    status_code: int = 200,
+    error: str | None = None,
+    error_detail: str | None = None,
+) -> Response:
     from fusioncell.bootstrap import MAP_LAYERS
     from fusioncell.web.pages import page
 
-    layers = map_layers(viewer)
+    layers = queries.map_layers(viewer)
     labels = {label: translate(viewer.language, label) for label in MAP_LABELS}
     # The tracks' layers (intelligence reports...), each for whoever may read it.
     extra = [
@@ -48,11 +152,49 @@ def map_page(request: Request, viewer: CurrentViewer) -> Response:
         for layer in MAP_LAYERS
         if layer.shown_to(viewer)
     ]
+    current, in_force_text, pending = _version_texts(db, viewer)
     return page(
         request,
         viewer,
         "geo/map.html",
+        status_code=status_code,
         layers=layers,
         map_labels=json.dumps(labels, ensure_ascii=False),
         track_layers=json.dumps(extra, ensure_ascii=False),
+        version=current,
+        in_force_text=in_force_text,
+        pending=pending,
+        error=error,
+        error_detail=error_detail,
     )
+
+
+@router.get("/map")
+def map_page(request: Request, viewer: CurrentViewer, db: Db) -> Response:
+    return _map_page(request, viewer, db)
+
+
+@router.post("/map/versions/{version_id}/sign")
+def sign_version(
+    request: Request,
+    version_id: uuid.UUID,
+    viewer: CurrentViewer,
+    db: Db,
+    clock: AppClock,
+    content_hash: Annotated[str, Form(max_length=64)],
+) -> Response:
+    """A signatory signs the content hash the page showed them."""
+    try:
+        do_sign_geometry_version(
+            db, viewer, version_id=version_id, content_hash=content_hash, now=clock.now()
+        )
+    except FusioncellError as error:
+        return _map_page(
+            request,
+            viewer,
+            db,
+            status_code=error.status,
+            error=translate(viewer.language, error.title),
+            error_detail=localize(viewer.language, error.detail),
+        )
+    return RedirectResponse("/map", status_code=303)

@@ -11,11 +11,12 @@ from sqlalchemy.orm import Session
 from fusioncell.cell.actions.members import do_create_member
 from fusioncell.cell.actions.organisations import do_create_organisation
 from fusioncell.cell.models import OrganisationKind, Role
-from fusioncell.cell.policy import console_viewer
-from fusioncell.geo.actions import do_define_geo_feature
-from fusioncell.geo.derive import demo_site_features, demo_zone_features
-from fusioncell.geo.kinds import FeatureKind
+from fusioncell.cell.policy import Viewer, console_viewer
+from fusioncell.cell.queries import get_member_by_username, viewer_of
+from fusioncell.geo.actions import do_propose_geometry_version, do_sign_geometry_version
+from fusioncell.geo.derive import demo_geometry_proposal
 from fusioncell.hotline.actions.channels import do_open_channels
+from fusioncell.scenario import geometry
 
 # Stable ids, so loading the scenario twice changes nothing.
 _NS = uuid.UUID("0b7f4a8e-5f3c-4d5e-8a8c-5c2b8c1f9e10")
@@ -134,17 +135,34 @@ def load_demo(db: Session, *, password: str, now: datetime, hash_profile: str) -
     # The host state sits in the cell-wide channel; the humanitarian organisation is in none
     # until the supervisor adds it, so observers see only what they are members of.
     do_open_channels(db, console, observers=["HOST"], now=now)
-    for feature in [*demo_zone_features(), *demo_site_features()]:
-        properties = feature["properties"]
-        do_define_geo_feature(
+    load_demo_geometry(db, now=now)
+
+
+def load_demo_geometry(db: Session, *, now: datetime) -> None:
+    """Geometry version 1: the demo's lines, zones and sites, proposed by the chair and
+    signed by ALPHA's and BRAVO's liaison officers and the chair, so it is in force."""
+    console = console_viewer(stable_id("organisation", "SUPERVISOR"))
+
+    def viewer(username: str) -> Viewer:
+        found = viewer_of(get_member_by_username(db, console, username))
+        db.commit()
+        return found
+
+    chair = viewer("supervisor.chair")
+    version = do_propose_geometry_version(
+        db,
+        chair,
+        version_id=stable_id("geometry-version", "1"),
+        collection=demo_geometry_proposal(),
+        authoritative=False,
+        source=geometry.SOURCE,
+        now=now,
+    )
+    for username in ("alpha.liaison", "bravo.liaison", "supervisor.chair"):
+        do_sign_geometry_version(
             db,
-            console,
-            feature_id=properties["id"],
-            kind=FeatureKind(properties["kind"]),
-            name=properties["name"],
-            geometry=feature["geometry"],
-            side=properties["side"],
-            band=properties["band"],
-            authoritative=properties["authoritative"],
+            viewer(username),
+            version_id=version.id,
+            content_hash=version.content_hash,
             now=now,
         )

@@ -50,6 +50,11 @@ SEPARATION_RING: tuple[LonLat, ...] = (
 
 LINE_A: tuple[LonLat, ...] = SEPARATION_RING[:8]
 LINE_B: tuple[LonLat, ...] = SEPARATION_RING[8:-1]
+LINE_A_ID, LINE_A_NAME = "line-a", "Line A"
+LINE_B_ID, LINE_B_NAME = "line-b", "Line B"
+
+# The demo geometry's provenance, as geometry version 1 records it.
+SOURCE = "Demo scenario (fusioncell DESIGN.md): illustrative lines, not the 1974 map."
 
 
 @dataclass(frozen=True)
