@@ -178,11 +178,19 @@ def list_reports(
 ) -> Sequence[Report]:
     """Newest first. ``before``: only reports older than this one, which must be one the
     viewer may see (a cursor cannot probe ids)."""
-    query = _filtered(db, viewer, filters or Filters())
+    filters = filters or Filters()
+    query = _filtered(db, viewer, filters)
     if before is not None:
         pivot = get_report(db, viewer, before)
         query = query.where(Report.log_index < pivot.log_index)
-    return db.scalars(query.order_by(Report.log_index.desc()).limit(min(max(limit, 1), 500))).all()
+    order = Report.log_index.desc()
+    if _WORD.search(filters.text) and db.get_bind().dialect.name == "sqlite":
+        # The same order: reports are only appended, in log order, so their rowids follow
+        # their log indexes. By rowid, SQLite reads the full-text matches newest first and
+        # stops at the page, instead of sorting every match (64 ms -> 1.4 ms for a word in
+        # 10,000 of 20,000 reports).
+        order = literal_column("intel_reports.rowid").desc()
+    return db.scalars(query.order_by(order).limit(min(max(limit, 1), 500))).all()
 
 
 def count_reports(db: Session, viewer: Viewer, filters: Filters | None = None) -> int:
