@@ -106,8 +106,13 @@ def build_collection(given: Any, *, parties: Sequence[str], authoritative: bool)
             west_side=str(west.side),
             east_side=str(east.side),
         )
-    except ValueError as exc:
+    except (ValueError, ShapelyError) as exc:
         raise InvalidInput(NOT_DERIVABLE, field="features", reason=str(exc)) from None
+    # Lines that bound the area oddly can leave a side with no band, or a band that rounding
+    # broke: the engine measures every holding against every zone, so each must be a zone.
+    for zone in derived:
+        if zone.geometry.is_empty or not zone.geometry.is_valid:
+            raise InvalidInput(NOT_DERIVABLE, field="features", zone=zone.id)
     out = [
         feature(f.geometry, _properties(f.id, f.kind, f.side, f.name, None, authoritative))
         for f in features
