@@ -13,8 +13,10 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from tests.conftest import DEMO_PASSWORD
 from tests.helpers.tables import table_counts
 
 from fusioncell.cell.policy import Viewer
@@ -437,3 +439,19 @@ def test_the_version_rows_keep_every_version(
     assert numbers == [1, 2, 3, 4]
     in_force = queries.version_in_force(db, member("alpha.liaison"))
     assert in_force is not None and in_force.number == 4
+
+
+def test_loading_the_demo_again_from_a_fresh_session_changes_nothing(
+    db: Session, clock: ManualClock, demo: None, app: FastAPI
+) -> None:
+    """Version 1 and its three signatures are found again by their ids: no new version, no
+    new signature, no new entry."""
+    from fusioncell.scenario.demo import load_demo
+
+    before = table_counts(db)
+    with app.state.sessions() as fresh:
+        clock.advance(3600)
+        load_demo(fresh, password=DEMO_PASSWORD, now=clock.now(), hash_profile="fast-insecure")
+        fresh.commit()
+
+    assert table_counts(db) == before
