@@ -56,6 +56,8 @@ ENTRY_TYPES = {
     "cell.login.throttled": "CellEntry",
     "cell.language.set": "CellEntry",
     "geo.feature.defined": "GeoEntry",
+    "geo.version.proposed": "GeoEntry",
+    "geo.version.signed": "GeoEntry",
     "hotline.channel.opened": "HotlineEntry",
     "hotline.message.sent": "HotlineEntry",
     "hotline.message.delivered": "HotlineEntry",

@@ -86,9 +86,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.VERIFIER: _EVERY_MEMBER
     | _DEESCALATION
     | {Permission.MESSAGE_READ, Permission.MESSAGE_SEND, Permission.INTEL_READ},
-    Role.OBSERVER: _EVERY_MEMBER
-    | _DEESCALATION
-    | {Permission.MESSAGE_READ, Permission.INTEL_READ},
+    Role.OBSERVER: _EVERY_MEMBER | _DEESCALATION | {Permission.MESSAGE_READ, Permission.INTEL_READ},
     Role.AUDITOR: _EVERY_MEMBER,
     # The operator manages people and keys but has no content access by right; the
     # agreed geometry is shared with every member of the cell, so it is not content.

@@ -71,7 +71,9 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["batch_id"],
             ["deescalation_observation_batches.id"],
-            name=op.f("fk_deescalation_inspection_reports_batch_id_deescalation_observation_batches"),
+            name=op.f(
+                "fk_deescalation_inspection_reports_batch_id_deescalation_observation_batches"
+            ),
         ),
         sa.ForeignKeyConstraint(
             ["reported_by"],
@@ -87,9 +89,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_deescalation_inspection_reports")),
         sa.UniqueConstraint("batch_id", name=op.f("uq_deescalation_inspection_reports_batch_id")),
-        sa.UniqueConstraint(
-            "log_index", name=op.f("uq_deescalation_inspection_reports_log_index")
-        ),
+        sa.UniqueConstraint("log_index", name=op.f("uq_deescalation_inspection_reports_log_index")),
         sa.UniqueConstraint(
             "request_id", name=op.f("uq_deescalation_inspection_reports_request_id")
         ),
