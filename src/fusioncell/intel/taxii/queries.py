@@ -239,6 +239,30 @@ def list_collections(db: Session, viewer: Viewer, api_root: str) -> list[Collect
     ]
 
 
+def collection_to_read(db: Session, viewer: Viewer, api_root: str, collection: str) -> Collection:
+    """The collection a read of its objects names, as ``get_collection`` finds it, without
+    its title: one of the viewer's own collections of the cell's API root is known by its id
+    alone (no read of the organisations); an alias or an imported collection is looked up."""
+    if api_root == CELL_ROOT and policy.may_read(viewer):
+        own = viewer.organisation_id
+        party = viewer.organisation_kind == OrganisationKind.PARTY
+        for kind in (CollectionKind.RELEASED, CollectionKind.SUBMITTED):
+            if kind == CollectionKind.SUBMITTED and not party:
+                continue
+            if collection == collection_id(kind, own):
+                return Collection(
+                    id=collection,
+                    api_root=CELL_ROOT,
+                    kind=kind,
+                    title="",
+                    description=None,
+                    can_read=True,
+                    can_write=kind == CollectionKind.SUBMITTED and policy.may_submit(viewer),
+                    organisation_id=own,
+                )
+    return get_collection(db, viewer, api_root, collection)
+
+
 def get_collection(db: Session, viewer: Viewer, api_root: str, collection: str) -> Collection:
     for found in list_collections(db, viewer, api_root):
         if collection in (found.id, found.alias):

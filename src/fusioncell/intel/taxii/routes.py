@@ -135,7 +135,7 @@ def _limit(request: Request) -> int:
 
 
 def _readable(db: Db, viewer: Viewer, api_root: str, collection_id: str) -> Collection:
-    collection = queries.get_collection(db, viewer, api_root, collection_id)
+    collection = queries.collection_to_read(db, viewer, api_root, collection_id)
     if not collection.can_read:
         raise Forbidden("this collection is not readable for you")
     return collection
