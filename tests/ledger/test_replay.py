@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine, func, select
 
 from fusioncell import bootstrap
+from fusioncell.deconfliction.replay import NotificationReplay
 from fusioncell.deescalation.replay import ComplianceReplay
 from fusioncell.hotline.replay import EscalationReplay
 from fusioncell.ledger.context import LedgerContext
@@ -78,5 +79,5 @@ def test_without_replays_the_ledger_judges_only_its_own_rules(
     assert run(engine, ledger) == (True, None, "")
 
 
-def test_the_registry_gives_verify_the_hotlines_escalation_replay() -> None:
-    assert (EscalationReplay, ComplianceReplay) == bootstrap.REPLAYS
+def test_the_registry_gives_verify_each_tracks_replay() -> None:
+    assert (EscalationReplay, ComplianceReplay, NotificationReplay) == bootstrap.REPLAYS
