@@ -112,12 +112,14 @@ def test_fast_path_is_built_once_and_parses_a_pattern_once() -> None:
     item = next(i for i in _samples("2.1") if i["type"] == "indicator")
     stix.validation_errors(item)
     validator = stix_validation._VALIDATORS["2.1"]
-    assert validator.validators, "validators are built once and kept"
+    assert validator.compiled.compiled, "the compiled schemas are built once and kept"
+    assert validator._valid(item), "a valid object is answered by the compiled schemas"
     assert (
         stix_validation._patterns_check in validator.musts
         and stix_validation._timestamp_check in validator.musts
     )
     assert validator._fast(item) == [], "the fast path itself answers, not the fallback"
+    assert validator.validators, "the library's validators are built once and kept"
     assert item["pattern"] not in stix_validation._INSPECTED, (
         "the inspection is used once, then dropped"
     )
