@@ -59,10 +59,12 @@ from fusioncell.ledger.entries import LedgerEntry, SignedEntry, b64, key_id, kno
 from fusioncell.ledger.key_entries import custodial_private_key
 from fusioncell.ledger.models import LogAudience, LogEntry, LogKey
 from fusioncell.ledger.signing import possession_claim, sign_entry
+from fusioncell.scenario.deconfliction_story import load_deconfliction_story
 from fusioncell.scenario.deescalation_story import load_deescalation_story
 from fusioncell.scenario.demo import stable_id
 from fusioncell.scenario.hotline_story import load_hotline_story
 from fusioncell.scenario.intel_story import load_intel_story
+from fusioncell.scenario.protection_story import load_protection_story
 
 HOTLINE_READERS = frozenset(
     {
@@ -150,12 +152,15 @@ def _fail_logins(db: Session, settings: Settings, clock: ManualClock, username: 
 
 @pytest.fixture
 def every_kind_of_entry(db: Session, clock: ManualClock, settings: Settings, demo: None) -> None:
-    """The demo and its stories (the hotline's, de-escalation's and intelligence's entries),
-    then every other action once, so the log holds each entry type at least once."""
+    """The demo and its stories (the hotline's, de-escalation's, intelligence's, protection's
+    and deconfliction's entries, as ``fusioncell demo`` tells them), then every other action
+    once, so the log holds each entry type at least once."""
     start = clock.now()
     load_hotline_story(db, start=start)
     load_deescalation_story(db, start=start)
     load_intel_story(db, start=start + timedelta(minutes=31))
+    load_protection_story(db, start=start + timedelta(minutes=31, seconds=5))
+    load_deconfliction_story(db, start=start + timedelta(minutes=31, seconds=15))
     db.commit()
     clock.advance(32 * 60)
     add_member_at_console(db, clock, "alpha.auditor", organisation="ALPHA", roles=[Role.AUDITOR])
@@ -233,7 +238,7 @@ def _expected(reader: Viewer, entry_type: str, audience: set[tuple[str, str]]) -
         or ("member", str(reader.member_id)) in audience
         or any(("role", role.value) in audience for role in reader.roles)
     )
-    if entry_type.startswith(("hotline.", "deescalation.")):
+    if entry_type.startswith(("hotline.", "deescalation.", "deconfliction.")):
         return in_audience and bool(reader.roles & HOTLINE_READERS)
     if entry_type.startswith("intel."):
         return in_audience and bool(reader.roles & INTEL_READERS)
@@ -319,12 +324,27 @@ def _credentials(client: TestClient, username: str) -> dict[str, str]:
 # read permission, as these readers read intelligence. geo.feature.defined is in older logs
 # only (zones defined one by one before geometry versions): nothing writes it any more, and
 # its audience is everyone's, as the geometry versions' entries are.
-ELSEWHERE = frozenset({"intel.taxii.imported", "intel.taxii.withdrawn", "geo.feature.defined"})
+# The deconfliction stories leave six follow-ups unwritten (a withdrawal, a noted conflict, a
+# FLASH justification, an escalation, a no-strike list sent on demand and its receipt): their
+# audiences and readers are checked in tests/deconfliction, not yet on every read path here.
+ELSEWHERE = frozenset(
+    {
+        "intel.taxii.imported",
+        "intel.taxii.withdrawn",
+        "geo.feature.defined",
+        "deconfliction.notification.withdrawn",
+        "deconfliction.notification.noted",
+        "deconfliction.notification.justified",
+        "deconfliction.notification.escalated",
+        "deconfliction.no_strike_list.sent",
+        "deconfliction.no_strike_list.acknowledged",
+    }
+)
 
 
 def test_the_log_holds_every_entry_type(db: Session, every_kind_of_entry: None) -> None:
     present = set(db.scalars(select(LogEntry.entry_type).distinct()))
-    assert set(known_entry_types()) - present - ELSEWHERE == set()
+    assert sorted(set(known_entry_types()) - present - ELSEWHERE) == []
     assert set(known_entry_types()) >= ELSEWHERE
 
 
