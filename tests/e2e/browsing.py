@@ -16,6 +16,21 @@ def log_in(page: Page, server: str, username: str, password: str) -> None:
     expect(page.locator("a.account-link")).to_have_text(username)
 
 
+def switch_language(page: Page, language: str) -> None:
+    """From the header, or from the menu it folds into on a phone.
+
+    The page script marks <html> with `js` once it has run; until then the phone's menu is
+    neither folded nor offered, so wait for it before asking whether there is a menu to open.
+    """
+    page.wait_for_selector("html.js", state="attached")
+    toggle = page.locator(".menu-toggle")
+    if toggle.is_visible():
+        toggle.click()
+    page.select_option("#language-select", language)
+    page.click("form.language-switch button[name=switch]")
+    expect(page.locator("html")).to_have_attribute("lang", language)
+
+
 class Requests:
     """Every request the watched pages make, to prove none left the host."""
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page
 from sqlalchemy.orm import Session
-from tests.e2e.browsing import log_in
+from tests.e2e.browsing import log_in, switch_language
 from tests.e2e.conftest import ARTIFACTS
 from tests.servers import serve_cell
 
@@ -43,16 +43,6 @@ def cell(
     db.rollback()
     with serve_cell(database_url, settings) as (base, _process):
         yield base
-
-
-def switch_language(page: Page, language: str) -> None:
-    """From the header, or from the menu it folds into on a phone."""
-    toggle = page.locator(".menu-toggle")
-    if toggle.is_visible():
-        toggle.click()
-    page.select_option("#language-select", language)
-    page.click("form.language-switch button[name=switch]")
-    expect(page.locator("html")).to_have_attribute("lang", language)
 
 
 def one_row(page: Page) -> bool:

@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
-from tests.e2e.browsing import Requests, log_in
+from tests.e2e.browsing import Requests, log_in, switch_language
 from tests.e2e.conftest import ARTIFACTS
 
 VIEWPORTS = {"desktop": {"width": 1366, "height": 768}, "phone": {"width": 390, "height": 844}}
@@ -26,12 +26,7 @@ def open_record(
     page = context.new_page()
     log_in(page, server, "alpha.liaison", password)
     if language != "en":
-        menu = page.locator(".menu-toggle")  # the phone header folds its tools away
-        if menu.count() and menu.is_visible():
-            menu.click()
-        page.select_option("#language-select", language)
-        page.click(".language-switch button[type=submit]")
-        expect(page.locator("html")).to_have_attribute("lang", language)
+        switch_language(page, language)
     page.goto(f"{server}/record")
     return page
 
