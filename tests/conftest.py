@@ -36,6 +36,10 @@ from fusioncell.db.registry import metadata
 from fusioncell.ledger.context import LedgerContext, build_ledger_context
 from fusioncell.scenario.demo import stable_id
 
+# Every app process a test starts (servers, the demo, the CLI) lives seconds: a warm-up
+# worker would only take CPU from the other tests. In-process apps take their own settings.
+os.environ["FUSIONCELL_WARM_UP"] = "0"
+
 DEMO_PASSWORD = "demo-password-for-tests"
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 ROOT = Path(__file__).resolve().parents[1]

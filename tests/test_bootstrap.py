@@ -210,7 +210,7 @@ def test_verify_checks_state_with_one_check_per_track_that_has_tables_to_serve()
 def test_the_tracks_list_their_background_workers() -> None:
     assert (
         Worker("hotline_engine", HotlineEngine),
-        Worker("stix_warmup", ValidationWarmup),
+        Worker("stix_warmup", ValidationWarmup, warm_up=True),
         Worker("deconfliction_engine", NotificationEngine),
         Worker("protection_watch", ProtectionWatch),
     ) == bootstrap.WORKERS
@@ -222,6 +222,15 @@ def test_the_app_makes_each_registered_worker_and_names_it_as_the_registry_does(
     assert list(app.state.workers) == [worker.name for worker in bootstrap.WORKERS]
     assert isinstance(app.state.workers["hotline_engine"], HotlineEngine)
     assert app.state.hotline_engine is app.state.workers["hotline_engine"]
+
+
+def test_an_app_told_not_to_warm_up_makes_every_worker_but_the_warm_ups(
+    engine: Engine, settings: Settings, clock: ManualClock
+) -> None:
+    app = create_app(replace(settings, warm_up=False), clock=clock)
+    assert list(app.state.workers) == [w.name for w in bootstrap.WORKERS if not w.warm_up]
+    assert "stix_warmup" not in app.state.workers
+    assert [w.name for w in bootstrap.WORKERS if w.warm_up] == ["stix_warmup"]
 
 
 class _Recorder:

@@ -80,7 +80,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     # tools reach the hotline's engine as ``app.state.hotline_engine``). The checkpointer is
     # not one of them: it belongs to the log, not a track, the session factory wakes it on
     # every append, and it takes the witnesses from the settings.
-    app.state.workers = workers = {w.name: w.make(sessions, clock) for w in bootstrap.WORKERS}
+    app.state.workers = workers = {
+        w.name: w.make(sessions, clock)
+        for w in bootstrap.WORKERS
+        if settings.warm_up or not w.warm_up
+    }
     for name, worker in workers.items():
         if hasattr(app.state, name):
             raise ValueError(f"a worker named {name!r} would hide app.state.{name}")

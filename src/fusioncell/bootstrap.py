@@ -156,7 +156,7 @@ TRACKS: tuple[Track, ...] = (
         ),
         feeds=(IntelFeed(),),
         # STIX validation imported and built in the background once the app has started.
-        workers=(Worker("stix_warmup", ValidationWarmup),),
+        workers=(Worker("stix_warmup", ValidationWarmup, warm_up=True),),
     ),
     Track(
         name="deescalation",

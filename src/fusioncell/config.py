@@ -64,6 +64,9 @@ class Settings:
     witness_quorum: int | None = None
     # Sign checkpoints in a background thread; the test suite signs them explicitly instead.
     background_checkpoints: bool = True
+    # Run the workers that only save time later (``Worker.warm_up``, e.g. importing STIX
+    # validation before the first envelope); the test suite's many short-lived servers skip them.
+    warm_up: bool = True
     # The hotline's deadlines and escalation ladder (TOML); default: the one shipped.
     hotline_policy: Path = field(
         default_factory=lambda: Path(__file__).parent / "hotline" / "rules.toml"
@@ -93,6 +96,7 @@ class Settings:
             cell=os.environ.get("FUSIONCELL_CELL", "cell"),
             witnesses=os.environ.get("FUSIONCELL_WITNESSES", ""),
             witness_quorum=_env_int("FUSIONCELL_WITNESS_QUORUM", -1),
+            warm_up=_env_bool("FUSIONCELL_WARM_UP", True),
         )
         if os.environ.get("FUSIONCELL_HOTLINE_POLICY"):
             settings = replace(

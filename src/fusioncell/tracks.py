@@ -108,6 +108,9 @@ class Worker:
 
     name: str
     make: Callable[[sessionmaker[Session], Clock], Running]
+    # Whether it only saves time later (a warm-up): the app skips it when ``Settings.warm_up``
+    # is off, and nothing may depend on it having run.
+    warm_up: bool = False
 
 
 @dataclass(frozen=True)
