@@ -93,6 +93,15 @@ from fusioncell.live import models as live_models
 from fusioncell.live.feeds import EventFeed, check_feeds
 from fusioncell.text import N_
 from fusioncell.tracks import MapLayer, NavItem, ObligationsProvider, Track, Worker
+from fusioncell.verification import api as verification_api
+from fusioncell.verification import models as verification_models
+from fusioncell.verification.engine import VerificationEngine
+from fusioncell.verification.entries import VERIFICATION_READ_PERMISSIONS, VerificationEntry
+from fusioncell.verification.feed import VerificationFeed
+from fusioncell.verification.obligations import open_obligations as verification_obligations
+from fusioncell.verification.replay import CaseReplay
+from fusioncell.verification.rules import VERIFICATION_RULES
+from fusioncell.verification.state_check import VerificationStateCheck
 
 TRACKS: tuple[Track, ...] = (
     Track(
@@ -206,6 +215,20 @@ TRACKS: tuple[Track, ...] = (
             Worker("deconfliction_engine", NotificationEngine),
             Worker("protection_watch", ProtectionWatch),
         ),
+    ),
+    Track(
+        name="verification",
+        models=(verification_models,),
+        entry_types=(VerificationEntry,),
+        read_permissions=VERIFICATION_READ_PERMISSIONS,
+        rules=VERIFICATION_RULES,
+        replays=(CaseReplay,),
+        state_checks=(VerificationStateCheck(),),
+        routers=(verification_api.router,),
+        feeds=(VerificationFeed(),),
+        # Deadlines owed in the header strip; sealed comments revealed and deadlines escalated.
+        obligations=verification_obligations,
+        workers=(Worker("verification_engine", VerificationEngine),),
     ),
 )
 

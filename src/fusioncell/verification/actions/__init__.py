@@ -1,0 +1,1 @@
+"""The verification track's actions: the only writers of its tables."""
