@@ -17,24 +17,28 @@ from fusioncell.hotline.rules import DEFAULT_RULES, HOTLINE_RULES, HotlineRules,
 from fusioncell.ledger.context import build_ledger_context
 from fusioncell.ledger.entries import canonical
 from fusioncell.ledger.rules import RulesSection, register_sections, registered_sections
+from fusioncell.verification.rules import load_rules as load_verification_rules
 
 # The rules hash of the shipped hotline rules and default settings. Registering the rules as
 # sections kept the hash logs had bound ("2e79e3f5..."); it changed once since, on purpose,
 # when the text limit became ``max_text_chars`` (characters, as the page counts them), and
 # once more when the de-escalation track registered its limits (``deescalation/rules.toml``),
 # and again when those rules named R7's inspection interval and request deadline, and when the
-# deconfliction track registered R8-R10 (``deconfliction/rules.toml``): a server started with
-# new rules logs their adoption. Any other change here is a mistake.
-SHIPPED_RULES_HASH = "db4837e4d4f198be0ef89a7ca0055ee1189c03ce8c83692667549f9789c81158"
+# deconfliction track registered R8-R10 (``deconfliction/rules.toml``), and when the
+# verification track registered R11's deadlines, its escalation ladder and the evidence
+# files' limits (``verification/rules.toml``): a server started with new rules logs their
+# adoption. Any other change here is a mistake.
+SHIPPED_RULES_HASH = "509d2b0f1c1b57603926a8efdb976d1869351559bd9f733fb8a6d2c8e2b850f6"
 
 
 def document_as_written_before_sections(settings: Settings) -> dict[str, Any]:
     """The document ``ledger/context.py`` hard-coded before the sections were registered
-    (with the de-escalation and deconfliction sections registered since)."""
+    (with the de-escalation, deconfliction and verification sections registered since)."""
     return {
         "hotline": load_rules(settings.hotline_policy).document,
         "deescalation": load_deescalation_rules().document,
         "deconfliction": load_deconfliction_rules().document,
+        "verification": load_verification_rules().document,
         "version": 1,
         "cell": {
             "login_backoff_threshold": settings.login_backoff_threshold,
@@ -83,7 +87,7 @@ def test_a_track_reads_its_section_by_its_object_or_by_name(tmp_path: Path) -> N
 def test_every_registered_section_is_in_the_document_and_nothing_else(tmp_path: Path) -> None:
     context = build_ledger_context(Settings(database_url="sqlite://", key_dir=tmp_path))
     names = {section.name for section in registered_sections()}
-    assert names == {"cell", "hotline", "deescalation", "deconfliction"}
+    assert names == {"cell", "hotline", "deescalation", "deconfliction", "verification"}
     assert set(context.policy) == names | {"version"}
 
 

@@ -142,6 +142,8 @@ class CaseStep(Base):
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("verification_cases.id"), index=True)
     kind: Mapped[str] = mapped_column(String(48))
     member_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("members.id"))
+    # The signer's organisation (None for the log's own entries).
+    organisation_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organisations.id"))
     client_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 

@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from fusioncell.cell.policy import Viewer
+from fusioncell.cell.queries import list_members
 from fusioncell.deescalation.queries import Directory, directory
 from fusioncell.verification.actions.escalation import deadlines_of
 from fusioncell.verification.models import Case, EvidenceFile
@@ -100,6 +101,8 @@ def case_out(db: Session, viewer: Viewer, case: Case, dir_: Directory | None = N
 def case_detail(db: Session, viewer: Viewer, case: Case, *, now: datetime) -> CaseDetailOut:
     dir_ = directory(db, viewer)
     base = case_out(db, viewer, case, dir_)
+    # Members' names as the viewer may see them (the chair sees all; others their own).
+    names = {m.id: m.username for m in list_members(db, viewer)}
     requests = queries.access_requests_of(db, case.id)
     incidents = {i.request_id: i.id for i in queries.incidents_of(db, case.id)}
     escalations = queries.escalations_of(db, case.id)
@@ -148,7 +151,13 @@ def case_detail(db: Session, viewer: Viewer, case: Case, *, now: datetime) -> Ca
         ],
         deadlines=deadlines,
         timeline=[
-            StepOut(kind=t.kind, at=t.at, log_index=t.log_index, signed_by=t.signed_by)
+            StepOut(
+                kind=t.kind,
+                at=t.at,
+                log_index=t.log_index,
+                organisation=_slug(dir_, t.organisation_id),
+                signed_by=names.get(t.member_id) if t.member_id else None,
+            )
             for t in queries.timeline(db, viewer, case)
         ],
     )

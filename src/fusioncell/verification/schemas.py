@@ -157,6 +157,9 @@ class StepOut(BaseModel):
     kind: str
     at: datetime
     log_index: int
+    # The signer's organisation, and the member's name where the viewer may see members of
+    # that organisation (None for the log's own entries).
+    organisation: str | None
     signed_by: str | None
 
 

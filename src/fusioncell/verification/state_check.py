@@ -82,6 +82,7 @@ _steps = _t(
     column("case_id", Uuid),
     column("kind", String),
     column("member_id", Uuid),
+    column("organisation_id", Uuid),
     column("at", UTCDateTime),
 )
 _requests = _t(
@@ -149,7 +150,7 @@ class VerificationStateCheck:
     def check(self, tables: Connection, log: RecordedLog) -> None:
         directory = Directory.of(log)
         _check_cases(tables, log, directory)
-        _check_steps(tables, log)
+        _check_steps(tables, log, directory)
         _check_requests(tables, log, directory)
         _check_comments(tables, log, directory)
         _check_escalations(tables, log, directory)
@@ -247,7 +248,7 @@ def _check_cases(tables: Connection, log: RecordedLog, directory: Directory) -> 
     )
 
 
-def _check_steps(tables: Connection, log: RecordedLog) -> None:
+def _check_steps(tables: Connection, log: RecordedLog, directory: Directory) -> None:
     check_rows_by_index(
         tables,
         _steps,
@@ -257,6 +258,10 @@ def _check_steps(tables: Connection, log: RecordedLog) -> None:
             ("case_id", entry.body["case"]),
             ("kind", entry.entry_type),
             ("member_id", entry.body.get("member")),
+            (
+                "organisation_id",
+                _party(directory, entry.body.get("organisation"), entry.index),
+            ),
             ("at", entry.logged_at),
         ],
     )

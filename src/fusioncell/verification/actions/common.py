@@ -131,6 +131,7 @@ def record_step(
             case_id=case.id,
             kind=kind.value,
             member_id=actor.member_id if actor is not None else None,
+            organisation_id=actor.organisation_id if actor is not None else None,
             client_id=step_id,
             at=appended.logged_at,
         )

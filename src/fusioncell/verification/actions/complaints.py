@@ -319,6 +319,7 @@ def do_file_complaint(
                 case_id=case.id,
                 kind=VerificationEntry.COMPLAINT_FILED.value,
                 member_id=actor.member_id,
+                organisation_id=own.id,
                 client_id=None,
                 at=appended.logged_at,
             )

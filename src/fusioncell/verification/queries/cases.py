@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
-from fusioncell.cell.models import Member, OrganisationKind
+from fusioncell.cell.models import OrganisationKind
 from fusioncell.cell.policy import Viewer
 from fusioncell.cell.queries import console_of_cell
 from fusioncell.deescalation.queries import Directory, directory
@@ -213,23 +213,11 @@ def escalations_of(db: Session, case_id: uuid.UUID) -> Sequence[Escalation]:
     ).all()
 
 
-@dataclass(frozen=True)
-class TimelineItem:
-    kind: str  # the entry's type
-    at: datetime
-    log_index: int
-    signed_by: str | None  # a member's username; None for the log's own entries
-
-
-def timeline(db: Session, viewer: Viewer, case: Case) -> list[TimelineItem]:
-    """Every step of a case in log order with who signed it (the case page's file)."""
-    rows = db.execute(
-        select(CaseStep.kind, CaseStep.at, CaseStep.log_index, Member.username)
-        .outerjoin(Member, Member.id == CaseStep.member_id)
-        .where(CaseStep.case_id == case.id)
-        .order_by(CaseStep.log_index)
+def timeline(db: Session, viewer: Viewer, case: Case) -> Sequence[CaseStep]:
+    """Every step of a case in log order, with its signer (the case page's file)."""
+    return db.scalars(
+        select(CaseStep).where(CaseStep.case_id == case.id).order_by(CaseStep.log_index)
     ).all()
-    return [TimelineItem(r[0], r[1], r[2], r[3]) for r in rows]
 
 
 # -- what the engine and the header strip read ----------------------------------------------

@@ -291,6 +291,7 @@ def upgrade() -> None:
         sa.Column("case_id", sa.Uuid(), nullable=False),
         sa.Column("kind", sa.String(length=48), nullable=False),
         sa.Column("member_id", sa.Uuid(), nullable=True),
+        sa.Column("organisation_id", sa.Uuid(), nullable=True),
         sa.Column("client_id", sa.Uuid(), nullable=True),
         sa.Column("at", fusioncell.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
@@ -300,6 +301,11 @@ def upgrade() -> None:
         ),
         sa.ForeignKeyConstraint(
             ["member_id"], ["members.id"], name=op.f("fk_verification_steps_member_id_members")
+        ),
+        sa.ForeignKeyConstraint(
+            ["organisation_id"],
+            ["organisations.id"],
+            name=op.f("fk_verification_steps_organisation_id_organisations"),
         ),
         sa.PrimaryKeyConstraint("log_index", name=op.f("pk_verification_steps")),
         sa.UniqueConstraint("member_id", "client_id", name="uq_verification_steps_client"),
