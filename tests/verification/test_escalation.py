@@ -117,3 +117,57 @@ def test_the_site_visit_and_an_unanswered_access_request_escalate_until_done(
     assert do_escalate_due_deadlines(db, now=clock.now()) == []
     assert open_obligations(db, member("verifier.lead"), clock.now()) == []
     assert_verifies(db, engine, ledger, clock.now())
+
+
+def test_each_party_owes_its_comment_while_the_window_is_open_and_the_attributed_party_its_remedy(
+    db: Session, member: Member, clock: ManualClock
+) -> None:
+    from datetime import timedelta
+
+    from tests.verification.factories import to_draft
+
+    from fusioncell.verification.actions.findings import (
+        do_comment_on_finding,
+        do_issue_finding,
+        do_request_remedy,
+    )
+
+    case = to_draft(db, member, file(db, member("alpha.liaison"), now=clock.now()), now=clock.now())
+    for who in ("alpha.liaison", "bravo.liaison"):
+        [owed] = open_obligations(db, member(who), clock.now())
+        assert (owed.kind, owed.deadline) == ("comment", case.comments_close_at)
+    do_comment_on_finding(
+        db,
+        member("alpha.liaison"),
+        case.id,
+        comment_id=uuid.uuid4(),
+        comment="Yes.",
+        now=clock.now(),
+    )
+    assert open_obligations(db, member("alpha.liaison"), clock.now()) == []
+    assert len(open_obligations(db, member("bravo.liaison"), clock.now())) == 1
+    clock.advance(72 * HOUR)
+    assert open_obligations(db, member("bravo.liaison"), clock.now()) == []
+    chair = member("supervisor.chair")
+    do_issue_finding(
+        db,
+        chair,
+        case.id,
+        step_id=uuid.uuid4(),
+        outcome="substantiated_attributed",
+        party="BRAVO",
+        summary="Seen.",
+        now=clock.now(),
+    )
+    do_request_remedy(
+        db,
+        chair,
+        case.id,
+        step_id=uuid.uuid4(),
+        remedy="Withdraw.",
+        due_at=clock.now() + timedelta(days=2),
+        now=clock.now(),
+    )
+    [owed] = open_obligations(db, member("bravo.liaison"), clock.now())
+    assert owed.kind == "remedy"
+    assert open_obligations(db, member("alpha.liaison"), clock.now()) == []

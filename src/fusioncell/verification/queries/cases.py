@@ -9,8 +9,9 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, false, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from fusioncell.cell.models import OrganisationKind
@@ -290,76 +291,88 @@ class Owed:
     request: AccessRequest | None = None
 
 
+def _steps_logged(duty: str, subject: Any) -> Any:
+    """How many escalation steps of a duty are logged (a correlated count)."""
+    return (
+        select(func.count())
+        .select_from(Escalation)
+        .where(
+            Escalation.case_id == Case.id, Escalation.duty == duty, Escalation.subject == subject
+        )
+        .scalar_subquery()
+    )
+
+
 def list_owed(db: Session, viewer: Viewer, *, now: datetime, limit: int = 50) -> list[Owed]:
-    """What the viewer's organisation owes now, soonest due first (four statements)."""
+    """What the viewer's organisation owes now, soonest due first: one statement."""
     if not may_read(viewer):
         return []
     kind = viewer.organisation_kind
     found: list[Owed] = []
-    cases: list[tuple[Case, str, datetime]] = []
     if kind == OrganisationKind.SUPERVISOR:
-        cases += [(c, "triage", c.triage_due_at) for c in triage_queue(db, viewer)[:limit]]
-    if kind == OrganisationKind.VERIFIER:
-        for c in db.scalars(
-            select(Case)
+        for case, steps in db.execute(
+            select(Case, _steps_logged("triage", Case.id))
+            .where(Case.state == CaseState.FILED)
+            .order_by(Case.triage_due_at)
+            .limit(limit)
+        ):
+            found.append(Owed(case, "triage", case.triage_due_at, steps))
+    elif kind == OrganisationKind.VERIFIER:
+        for case, steps in db.execute(
+            select(Case, _steps_logged("site_visit", Case.id))
             .where(Case.state == CaseState.INVESTIGATING, Case.visited_at.is_(None))
             .order_by(Case.on_site_due_at)
             .limit(limit)
         ):
-            assert c.on_site_due_at is not None
-            cases.append((c, "site_visit", c.on_site_due_at))
-    if kind == OrganisationKind.PARTY:
-        for c in db.scalars(
-            select(Case)
+            assert case.on_site_due_at is not None
+            found.append(Owed(case, "site_visit", case.on_site_due_at, steps))
+    elif kind == OrganisationKind.PARTY:
+        own = viewer.organisation_id
+        commented = (
+            select(Comment.id)
+            .where(Comment.case_id == Case.id, Comment.organisation_id == own)
+            .exists()
+        )
+        asked = and_(
+            AccessRequest.case_id == Case.id,
+            AccessRequest.party_id == own,
+            AccessRequest.answer.is_(None),
+        )
+        for case, request, steps, has_commented in db.execute(
+            select(
+                Case,
+                AccessRequest,
+                _steps_logged("access_answer", AccessRequest.id),
+                commented.label("commented"),
+            )
+            .outerjoin(AccessRequest, asked)
             .where(
-                Case.state == CaseState.DRAFTED,
-                Case.comments_close_at > now,
-                ~select(Comment.id)
-                .where(
-                    Comment.case_id == Case.id, Comment.organisation_id == viewer.organisation_id
+                or_(
+                    and_(
+                        Case.state == CaseState.DRAFTED,
+                        Case.comments_close_at > now,
+                        ~commented,
+                    ),
+                    and_(Case.state == CaseState.REMEDY_REQUESTED, Case.remedy_party_id == own),
+                    and_(
+                        AccessRequest.id.is_not(None),
+                        Case.state.in_([CaseState.INVESTIGATING, CaseState.DRAFTED]),
+                    ),
                 )
-                .exists(),
             )
+            .order_by(Case.log_index)
             .limit(limit)
         ):
-            assert c.comments_close_at is not None
-            cases.append((c, "comment", c.comments_close_at))
-        for c in db.scalars(
-            select(Case)
-            .where(
-                Case.state == CaseState.REMEDY_REQUESTED,
-                Case.remedy_party_id == viewer.organisation_id,
-            )
-            .limit(limit)
-        ):
-            assert c.remedy_due_at is not None
-            cases.append((c, "remedy", c.remedy_due_at))
-        for r, c in db.execute(
-            select(AccessRequest, Case)
-            .join(Case, Case.id == AccessRequest.case_id)
-            .where(
-                AccessRequest.party_id == viewer.organisation_id,
-                AccessRequest.answer.is_(None),
-                Case.state.in_([CaseState.INVESTIGATING, CaseState.DRAFTED]),
-            )
-            .limit(limit)
-        ).all():
-            found.append(Owed(c, "access_answer", r.due_at, 0, r))
-    found += [Owed(c, duty, due, 0) for c, duty, due in cases]
-    if found:
-        steps = escalations_for_engine(db, [o.case.id for o in found])
-        found = [
-            Owed(
-                o.case,
-                o.duty,
-                o.deadline,
-                sum(
-                    1
-                    for d, s, _ in steps.get(o.case.id, set())
-                    if d == o.duty and s == (o.request.id if o.request else o.case.id)
-                ),
-                o.request,
-            )
-            for o in found
-        ]
+            if request is not None:
+                found.append(Owed(case, "access_answer", request.due_at, steps, request))
+            if case.state == CaseState.REMEDY_REQUESTED and case.remedy_due_at is not None:
+                found.append(Owed(case, "remedy", case.remedy_due_at, 0))
+            elif (
+                case.state == CaseState.DRAFTED
+                and case.comments_close_at is not None
+                and case.comments_close_at > now
+                and not has_commented
+                and not any(o.case.id == case.id and o.duty == "comment" for o in found)
+            ):
+                found.append(Owed(case, "comment", case.comments_close_at, 0))
     return sorted(found, key=lambda o: (o.deadline, o.case.number))[:limit]
