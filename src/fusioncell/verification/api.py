@@ -14,6 +14,7 @@ from fastapi.responses import Response
 from fusioncell.cell.policy import Viewer
 from fusioncell.errors import InvalidInput
 from fusioncell.idempotency import resolve_id
+from fusioncell.text import N_
 from fusioncell.verification import present
 from fusioncell.verification.actions import findings, investigation
 from fusioncell.verification.actions.complaints import do_file_complaint, do_store_evidence
@@ -43,7 +44,7 @@ from fusioncell.web.deps import AppClock, CurrentViewer, Db
 router = APIRouter(prefix="/api/v1/verification", tags=["verification"])
 IdempotencyKey = Annotated[str | None, Header(max_length=200)]
 _READ = "this needs the permission to read the cell's traffic"
-_NOT_STORER = "Evidence is stored by those who file complaints or investigate them."
+_NOT_STORER = N_("Evidence is stored by those who file complaints or investigate them.")
 METHOD = (
     "Per party, over the cases the viewer reads: complaints filed by the party and received "
     "(against it), findings by outcome on those received, hours from filing to triage, to "
@@ -398,7 +399,7 @@ async def store_evidence(request: Request, viewer: CurrentViewer, clock: AppCloc
         form = await request.form()
         upload = form.get("file")
         if upload is None or isinstance(upload, str):
-            raise InvalidInput("the form's file field is missing", field="file")
+            raise InvalidInput(N_("The form has no file field."), field="file")
         content, media_type = await upload.read(), upload.content_type or ""
         await form.close()
     else:

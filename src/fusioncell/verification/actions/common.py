@@ -38,7 +38,7 @@ _NOT_NOW = N_("The case is %(state)s: this step is not open to it.")
 def text(value: str | None, *, field: str, limit: int, required: bool = True) -> str:
     found = (value or "").strip()
     if (required and not found) or len(found) > limit:
-        raise InvalidInput(_NEED_TEXT, field=field, limit=limit)
+        raise InvalidInput(N_(_NEED_TEXT, field=field, limit=limit), field=field, limit=limit)
     return found
 
 
@@ -85,7 +85,7 @@ def retried(db: Session, actor: Viewer, step_id: uuid.UUID, case: Case, kind: st
 
 def require_state(case: Case, step: str) -> None:
     if not workflow.allowed(step, case.state):
-        raise Conflict(_NOT_NOW, state=case.state, field="state")
+        raise Conflict(N_(_NOT_NOW, state=case.state), state=case.state, field="state")
 
 
 def released_ids(dir_: Directory, names: list[str]) -> list[uuid.UUID]:

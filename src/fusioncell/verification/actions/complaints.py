@@ -65,7 +65,8 @@ _EMPTY = N_("The evidence file is empty.")
 _NOT_PARTY = N_("A complaint is against a party of the cell, or against an unknown party.")
 _BAD_LINK = N_("A link is one of %(kinds)s with the id of something you may see.")
 _NO_SUCH_LINK = N_("Link %(position)s names nothing you may see.")
-_TOO_MANY = N_("At most %(limit)s %(field)s.")
+_TOO_MANY_LINKS = N_("At most %(limit)s links.")
+_TOO_MANY_FILES = N_("At most %(limit)s evidence files.")
 _NO_SUCH_EVIDENCE = N_("Evidence %(sha256)s is not a file your organisation stored.")
 _NO_SUCH_CANDIDATE = N_("No violation candidate with this key is shown to you now.")
 _NEED_PLACE = N_("Give the place and time of what is alleged.")
@@ -94,10 +95,12 @@ def do_store_evidence(
     require(actor, may_store_evidence(actor), _NOT_STORER)
     rules = rules_in_force(db)
     if len(content) > rules.max_evidence_bytes:
-        raise PayloadTooLarge(_TOO_LARGE, limit=rules.max_evidence_bytes)
+        limit = rules.max_evidence_bytes
+        raise PayloadTooLarge(N_(_TOO_LARGE, limit=limit), limit=limit)
     kind = media_type.split(";", 1)[0].strip().lower()
     if kind not in rules.evidence_types:
-        raise InvalidInput(_BAD_TYPE, field="type", types=list(rules.evidence_types))
+        types = list(rules.evidence_types)
+        raise InvalidInput(N_(_BAD_TYPE, types=", ".join(types)), field="type", types=types)
     if not content:
         raise InvalidInput(_EMPTY, field="file")
     _check_content(content, kind)
@@ -156,14 +159,21 @@ def _links(
     db: Session, actor: Viewer, links: list[dict[str, Any]], *, limit: int, now: datetime
 ) -> list[dict[str, str]]:
     if len(links) > limit:
-        raise InvalidInput(_TOO_MANY, field="links", limit=limit)
+        raise InvalidInput(N_(_TOO_MANY_LINKS, limit=limit), field="links", limit=limit)
     found: list[dict[str, str]] = []
     for position, link in enumerate(links):
         kind, ident = link.get("kind"), link.get("id")
         if kind not in KINDS or not isinstance(ident, str) or not 0 < len(ident) <= 200:
-            raise InvalidInput(_BAD_LINK, field="links", position=position, kinds=list(KINDS))
+            raise InvalidInput(
+                N_(_BAD_LINK, kinds=", ".join(KINDS)),
+                field="links",
+                position=position,
+                kinds=list(KINDS),
+            )
         if not link_visible(db, actor, kind, ident, now=now):
-            raise InvalidInput(_NO_SUCH_LINK, field="links", position=position)
+            raise InvalidInput(
+                N_(_NO_SUCH_LINK, position=position), field="links", position=position
+            )
         if {"kind": kind, "id": ident} not in found:
             found.append({"kind": kind, "id": ident})
     return found
@@ -233,11 +243,14 @@ def do_file_complaint(
         linked += [link for link in extra if link not in linked]
     hashes = list(dict.fromkeys(evidence or []))
     if len(hashes) > rules.max_evidence:
-        raise InvalidInput(_TOO_MANY, field="evidence", limit=rules.max_evidence)
+        limit = rules.max_evidence
+        raise InvalidInput(N_(_TOO_MANY_FILES, limit=limit), field="evidence", limit=limit)
     files = held_by(db, actor, hashes)
     for sha256 in hashes:
         if sha256 not in files:
-            raise InvalidInput(_NO_SUCH_EVIDENCE, field="evidence", sha256=sha256[:64])
+            raise InvalidInput(
+                N_(_NO_SUCH_EVIDENCE, sha256=sha256[:64]), field="evidence", sha256=sha256[:64]
+            )
     attached = [{"sha256": h, "size": files[h].size, "type": files[h].media_type} for h in hashes]
     own = dir_.by_id[actor.organisation_id]
     released = sorted(

@@ -82,7 +82,10 @@ def commitment(nonce: str, said: str) -> str:
 
 def _outcome(dir_: Directory, outcome: str, party: str | None) -> str | None:
     if outcome not in tuple(Outcome):
-        raise InvalidInput(_BAD_OUTCOME, field="outcome", outcomes=[o.value for o in Outcome])
+        outcomes = [o.value for o in Outcome]
+        raise InvalidInput(
+            N_(_BAD_OUTCOME, outcomes=", ".join(outcomes)), field="outcome", outcomes=outcomes
+        )
     attributed = outcome == Outcome.SUBSTANTIATED_ATTRIBUTED
     if attributed != (party is not None) or (attributed and party not in dir_.parties()):
         raise InvalidInput(_NEED_PARTY, field="party", parties=dir_.parties())
@@ -162,7 +165,8 @@ def do_comment_on_finding(
         at = log_clock(db, now=now)
         assert case.comments_close_at is not None
         if at >= case.comments_close_at:
-            raise Conflict(_WINDOW_CLOSED, closed_at=log_time(case.comments_close_at))
+            closed_at = log_time(case.comments_close_at)
+            raise Conflict(N_(_WINDOW_CLOSED, closed_at=closed_at), closed_at=closed_at)
         if db.get(Comment, comment_id) is not None:
             raise IdempotencyConflict(comment_id=str(comment_id))
         nonce = secrets.token_hex(32)
@@ -256,7 +260,8 @@ def do_issue_finding(
         at = log_clock(db, now=now)
         assert case.comments_close_at is not None
         if at < case.comments_close_at:
-            raise Conflict(_WINDOW_OPEN, closes_at=log_time(case.comments_close_at))
+            closes_at = log_time(case.comments_close_at)
+            raise Conflict(N_(_WINDOW_OPEN, closes_at=closes_at), closes_at=closes_at)
         if outcome == Outcome.INCONCLUSIVE_ACCESS_DENIED and not incidents_of(db, case.id):
             raise InvalidInput(_NO_DENIAL, field="outcome")
         for comment in sealed_comments_of(db, case.id):
