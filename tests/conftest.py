@@ -7,7 +7,10 @@ head``; each test starts from empty tables.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -71,6 +74,11 @@ def _fresh_postgres_database() -> Iterator[str]:
     try:
         with admin.connect() as connection:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
+            # The suite's own database does not wait for each commit's WAL to reach the disk:
+            # a crash of the app (which the durability tests cause) loses nothing either way,
+            # only a crash of the database server would; the cell's own database keeps the
+            # server's setting.
+            connection.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
     except Exception as exc:  # pragma: no cover - the environment is broken
         pytest.exit(f"PostgreSQL is required for --db postgresql: {exc}", returncode=3)
     try:
@@ -86,7 +94,19 @@ def database_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
     if backend == "postgresql":
         yield from _fresh_postgres_database()
     else:
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'fusioncell.db'}"
+        yield f"sqlite:///{_sqlite_folder(tmp_path_factory) / 'fusioncell.db'}"
+
+
+def _sqlite_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The suite's SQLite file, in memory-backed storage where the machine has it: the app
+    syncs every commit to the disk (``synchronous=FULL``), and the suite's thousands of
+    commits need not wait for a disk that no test crashes."""
+    shared_memory = Path("/dev/shm")
+    if shared_memory.is_dir() and os.access(shared_memory, os.W_OK):
+        folder = Path(tempfile.mkdtemp(prefix="fusioncell-test-", dir=shared_memory))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        return folder
+    return tmp_path_factory.mktemp("db")
 
 
 @pytest.fixture(scope="session")
