@@ -15,16 +15,18 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import shapely
-from fastkml import containers, data, features, kml
 from pygeoif.factories import shape as kml_shape
 from shapely.geometry import shape
 
 from fusioncell.errors import InvalidInput
 from fusioncell.ledger.entries import log_time
 from fusioncell.text import N_
+
+if TYPE_CHECKING:  # fastkml takes a third of a second to import: a KML export imports it
+    from fastkml import features
 
 FORMATS = ("geojson", "kml", "csv")
 MEDIA_TYPES = {
@@ -79,6 +81,8 @@ def _text(value: Any) -> str:
 
 
 def _placemark(feature: Mapping[str, Any]) -> features.Placemark:
+    from fastkml import data, features
+
     properties = feature["properties"]
     return features.Placemark(
         id=f"place-{properties['id']}",
@@ -95,6 +99,8 @@ def _placemark(feature: Mapping[str, Any]) -> features.Placemark:
 
 
 def as_kml(listing: Listing) -> str:
+    from fastkml import containers, data, kml
+
     header = [
         data.Data(name=name, value=_text(value))
         for name, value in listing.header().items()

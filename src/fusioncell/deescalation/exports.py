@@ -18,10 +18,9 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import shapely
-from fastkml import containers, data, features, kml
 from pygeoif.factories import shape as kml_shape
 from shapely.geometry import shape
 from sqlalchemy.orm import Session
@@ -35,6 +34,9 @@ from fusioncell.errors import InvalidInput
 from fusioncell.geo.queries import list_zones
 from fusioncell.ledger.entries import log_time
 from fusioncell.text import N_
+
+if TYPE_CHECKING:  # fastkml takes a third of a second to import: a KML export imports it
+    from fastkml import data, features, kml
 
 FORMATS = ("geojson", "kml", "csv")
 MEDIA_TYPES = {
@@ -273,6 +275,8 @@ def as_geojson(found: Situation) -> str:
 
 
 def _extended(values: Mapping[str, Any]) -> data.ExtendedData:
+    from fastkml import data
+
     return data.ExtendedData(
         elements=[
             data.Data(name=name, value=_text(value))
@@ -293,6 +297,8 @@ def _text(value: Any) -> str:
 def _placemark(
     name: str, geometry: dict[str, Any] | None, values: Mapping[str, Any], *, id_: str
 ) -> features.Placemark:
+    from fastkml import features
+
     return features.Placemark(
         id=id_,
         name=name,
@@ -302,6 +308,8 @@ def _placemark(
 
 
 def kml_document(found: Situation) -> kml.KML:
+    from fastkml import containers, kml
+
     zones = [
         _placemark(
             str(feature["properties"].get("name") or feature["properties"]["id"]),

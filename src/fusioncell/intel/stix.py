@@ -18,8 +18,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from stix2.confidence.scales import admiralty_credibility_to_value  # type: ignore[import-untyped]
-
 from fusioncell.errors import InvalidInput
 
 # -- TLP 2.0 (the STIX 2.1 TLP 2.0 extension's standard marking definitions) -----------------
@@ -133,6 +131,11 @@ class Grade:
         cannot be judged", has no confidence value."""
         if self.credibility == 6:
             return None
+        # stix2 takes a third of a second to import: the first graded report pays it.
+        from stix2.confidence.scales import (  # type: ignore[import-untyped]
+            admiralty_credibility_to_value,
+        )
+
         value: int = admiralty_credibility_to_value(_CREDIBILITY_LABELS[self.credibility])
         return value
 
