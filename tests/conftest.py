@@ -55,6 +55,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=os.environ.get("FUSIONCELL_TEST_DB", "sqlite"),
         help="database backend for the tests",
     )
+    parser.addoption(
+        "--share-browser-stories",
+        action="store_true",
+        help="run each browser story (tests/e2e) on one of the two databases only, alternating "
+        "in collection order: SQLite takes the first, PostgreSQL the second (make test)",
+    )
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -312,6 +318,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """On PostgreSQL, only the tests that touch a database: a test that asks for no database
     (pure functions, parsers, the STIX validator, the Merkle tree) ran the same way on SQLite,
     and running it again would only lengthen CI."""
+    if config.getoption("--share-browser-stories"):
+        _share_browser_stories(config, items)
     if config.getoption("--db") != "postgresql":
         return
     kept, dropped = [], []
@@ -321,3 +329,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
+
+
+def _share_browser_stories(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A browser story drives the same pages and scripts over either database, and every route
+    it calls is tested on both by the in-process tests; run one after another, each story on
+    both would take a third of CI's time. So ``make test`` runs each on one database: the
+    stories are taken in collection order and dealt out in turn."""
+    stories = sorted(
+        (item for item in items if item.nodeid.startswith("tests/e2e/")), key=lambda i: i.nodeid
+    )
+    turn = 0 if config.getoption("--db") == "sqlite" else 1
+    elsewhere = {item.nodeid for n, item in enumerate(stories) if n % 2 != turn}
+    if elsewhere:
+        config.hook.pytest_deselected(items=[i for i in items if i.nodeid in elsewhere])
+        items[:] = [item for item in items if item.nodeid not in elsewhere]
