@@ -110,11 +110,11 @@ def do_draft_finding(
     party = _outcome(dir_, outcome, party)
     said = text(summary, field="summary", limit=rules.max_text_chars)
     with atomic(db):
+        at = log_clock(db, now=now)
         case = for_update(db, case.id)
         if retried(db, actor, step_id, case, E.FINDING_DRAFTED):
             return case
         require_state(case, E.FINDING_DRAFTED)
-        at = log_clock(db, now=now)
         case.state = CaseState.DRAFTED
         case.drafted_at, case.draft_outcome, case.draft_text = at, outcome, said
         case.draft_party_id = dir_.by_slug[party].id if party else None
@@ -153,6 +153,7 @@ def do_comment_on_finding(
     said = text(comment, field="comment", limit=rules.max_text_chars)
     dir_ = directory(db, actor)
     with atomic(db):
+        at = log_clock(db, now=now)
         case = for_update(db, case.id)
         earlier = own_comment(db, case.id, actor.organisation_id)
         if earlier is not None:
@@ -162,7 +163,6 @@ def do_comment_on_finding(
                 return earlier
             raise Conflict(_ONE_COMMENT, field="comment")
         require_state(case, E.COMMENT_SEALED)
-        at = log_clock(db, now=now)
         assert case.comments_close_at is not None
         if at >= case.comments_close_at:
             closed_at = log_time(case.comments_close_at)
@@ -253,11 +253,11 @@ def do_issue_finding(
     party = _outcome(dir_, outcome, party)
     said = text(summary, field="summary", limit=rules.max_text_chars)
     with atomic(db):
+        at = log_clock(db, now=now)
         case = for_update(db, case.id)
         if retried(db, actor, step_id, case, E.FINDING_ISSUED):
             return case
         require_state(case, E.FINDING_ISSUED)
-        at = log_clock(db, now=now)
         assert case.comments_close_at is not None
         if at < case.comments_close_at:
             closes_at = log_time(case.comments_close_at)
@@ -302,6 +302,7 @@ def do_request_remedy(
         raise InvalidInput(_BAD_DUE, field="due_at")
     due = ms(due_at.astimezone(UTC))
     with atomic(db):
+        at = log_clock(db, now=now)
         case = for_update(db, case.id)
         if retried(db, actor, step_id, case, E.REMEDY_REQUESTED):
             return case
@@ -314,7 +315,6 @@ def do_request_remedy(
             party is not None and party not in dir_.parties()
         ):
             raise InvalidInput(_REMEDY_PARTY, field="party")
-        at = log_clock(db, now=now)
         if due <= at:
             raise InvalidInput(_BAD_DUE, field="due_at")
         case.state = CaseState.REMEDY_REQUESTED
@@ -347,11 +347,11 @@ def do_verify_remedy(
     said = text(note, field="note", limit=rules_in_force(db).max_text_chars)
     dir_ = directory(db, actor)
     with atomic(db):
+        at = log_clock(db, now=now)
         case = for_update(db, case.id)
         if retried(db, actor, step_id, case, E.REMEDY_VERIFIED):
             return case
         require_state(case, E.REMEDY_VERIFIED)
-        at = log_clock(db, now=now)
         case.state, case.remedy_verified_at = CaseState.REMEDY_VERIFIED, at
         record_step(
             db, actor, dir_, case, E.REMEDY_VERIFIED, {"note": said}, step_id=step_id, at=at
@@ -373,11 +373,11 @@ def do_close_case(
     said = text(note, field="note", limit=rules_in_force(db).max_text_chars, required=False)
     dir_ = directory(db, actor)
     with atomic(db):
+        at = log_clock(db, now=now)
         case = for_update(db, case.id)
         if retried(db, actor, step_id, case, E.CASE_CLOSED):
             return case
         require_state(case, E.CASE_CLOSED)
-        at = log_clock(db, now=now)
         case.state, case.closed_at = CaseState.CLOSED, at
         record_step(db, actor, dir_, case, E.CASE_CLOSED, {"note": said}, step_id=step_id, at=at)
     return case

@@ -103,11 +103,11 @@ def do_triage_complaint(
         raise InvalidInput(_NOT_DUPLICATE, field="duplicate_of")
     dir_ = directory(db, actor)
     with atomic(db):
+        at = log_clock(db, now=now)
         case = for_update(db, case.id)
         if retried(db, actor, step_id, case, E.COMPLAINT_TRIAGED):
             return case
         require_state(case, E.COMPLAINT_TRIAGED)
-        at = log_clock(db, now=now)
         case.state = CaseState.TRIAGED if triage == Triage.ADMISSIBLE else CaseState.DISMISSED
         case.triage, case.triage_reasons, case.duplicate_of = triage, why, duplicate_of
         case.triaged_at = at
@@ -157,11 +157,11 @@ def do_task_verifier(
     rules = rules_in_force(db)
     dir_ = directory(db, actor)
     with atomic(db):
+        at = log_clock(db, now=now)
         case = for_update(db, case.id)
         if retried(db, actor, step_id, case, E.VERIFIER_TASKED):
             return case
         require_state(case, E.VERIFIER_TASKED)
-        at = log_clock(db, now=now)
         case.state = CaseState.INVESTIGATING
         case.tasked_member_id, case.tasked_at = tasked, at
         case.on_site_due_at = at + rules.on_site
@@ -197,13 +197,13 @@ def do_record_site_visit(
     place = point(location) if location is not None else None
     dir_ = directory(db, actor)
     with atomic(db):
+        at = log_clock(db, now=now)
         case = for_update(db, case.id)
         if retried(db, actor, step_id, case, E.SITE_VISITED):
             return case
         require_state(case, E.SITE_VISITED)
         if case.tasked_at is not None and when < case.tasked_at:
             raise InvalidInput(_BEFORE_TASKING, field="visited_at")
-        at = log_clock(db, now=now)
         if case.visited_at is None:
             case.visited_at = at
         record_step(
@@ -243,11 +243,11 @@ def do_request_access(
         raise InvalidInput(_NOT_PARTY, field="party", parties=dir_.parties())
     where = text(place, field="place", limit=rules.max_reason_chars)
     with atomic(db):
+        at = log_clock(db, now=now)
         case = for_update(db, case.id)
         if retried(db, actor, step_id, case, E.ACCESS_REQUESTED):
             return request_of_step(db, actor, step_id)
         require_state(case, E.ACCESS_REQUESTED)
-        at = log_clock(db, now=now)
         request = AccessRequest(
             id=step_id if not access_request_id_taken(db, step_id) else uuid.uuid4(),
             case_id=case.id,
@@ -300,6 +300,7 @@ def do_answer_access(
     said = text(note, field="note", limit=rules.max_reason_chars, required=False)
     dir_ = directory(db, actor)
     with atomic(db):
+        at = log_clock(db, now=now)
         case = for_update(db, case.id)
         request = db.get(AccessRequest, request.id, populate_existing=True) or request
         if retried(db, actor, step_id, case, E.ACCESS_ANSWERED):
@@ -307,7 +308,6 @@ def do_answer_access(
         if request.answer is not None:
             raise Conflict(_ANSWERED, field="request")
         require_state(case, E.ACCESS_ANSWERED)
-        at = log_clock(db, now=now)
         appended = record_step(
             db,
             actor,
