@@ -9,6 +9,8 @@ import struct
 from collections.abc import Callable
 
 from fastapi.testclient import TestClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tests.helpers.problems import assert_problem
 from tests.verification.factories import point
 
@@ -170,3 +172,14 @@ def test_a_file_too_large_of_a_refused_type_or_not_what_it_says_is_refused(
         headers={**token_for("cell.admin"), "Content-Type": "text/plain"},
     )
     assert_problem(response, 403, "forbidden")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=400), st.integers(min_value=0, max_value=300), st.binary(max_size=8))
+def test_read_exif_never_fails_on_a_damaged_file(noise: bytes, at: int, patch: bytes) -> None:
+    """Whatever the bytes, the parser answers (values or None), never raises."""
+    good = bytearray(jpeg_with_exif(33.15, 35.84, "2026:01:06 07:10:00"))
+    good[at : at + len(patch)] = patch
+    for data in (bytes(good), b"\xff\xd8\xff\xe1" + noise, b"\xff\xd8" + noise):
+        found = read_exif(data)
+        assert found is None or set(found) == {"lat", "lon", "taken_at"}
