@@ -100,17 +100,14 @@ def list_complaints(
 ) -> list[CaseOut]:
     """The cases the viewer reads, the latest filed first; ``state`` narrows them."""
     require(viewer, may_read(viewer), _READ)
-    return [
-        present.case_out(db, viewer, c)
-        for c in queries.list_cases(db, viewer, state=state, limit=limit)
-    ]
+    return present.cases_out(db, viewer, queries.list_cases(db, viewer, state=state, limit=limit))
 
 
 @router.get("/triage-queue", response_model=list[CaseOut])
 def triage_queue(viewer: CurrentViewer, db: Db) -> list[CaseOut]:
     """Filed complaints awaiting triage, the soonest due first."""
     require(viewer, may_read(viewer), _READ)
-    return [present.case_out(db, viewer, c) for c in queries.triage_queue(db, viewer)]
+    return present.cases_out(db, viewer, queries.triage_queue(db, viewer))
 
 
 @router.get("/complaints/{case_id}", response_model=CaseDetailOut)

@@ -3,6 +3,7 @@ stored it, and to the audience of every case it is attached to."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 
 from sqlalchemy import exists, select
@@ -58,11 +59,17 @@ def find_holder(db: Session, viewer: Viewer, sha256: str) -> EvidenceHolder | No
     return db.get(EvidenceHolder, (sha256, viewer.organisation_id))
 
 
-def evidence_of(db: Session, viewer: Viewer, case: Case) -> Sequence[EvidenceFile]:
-    """A case's files (the case comes from ``get_case``)."""
-    return db.scalars(
-        select(EvidenceFile)
-        .join(CaseEvidence, CaseEvidence.sha256 == EvidenceFile.sha256)
-        .where(CaseEvidence.case_id == case.id)
-        .order_by(EvidenceFile.sha256)
-    ).all()
+def evidence_of(
+    db: Session, viewer: Viewer, cases: Sequence[Case]
+) -> dict[uuid.UUID, dict[str, EvidenceFile]]:
+    """The files of each case (the cases come from a read above), by hash: one statement."""
+    found: dict[uuid.UUID, dict[str, EvidenceFile]] = {c.id: {} for c in cases}
+    if not cases:
+        return found
+    for case_id, file in db.execute(
+        select(CaseEvidence.case_id, EvidenceFile)
+        .join(EvidenceFile, CaseEvidence.sha256 == EvidenceFile.sha256)
+        .where(CaseEvidence.case_id.in_([c.id for c in cases]))
+    ):
+        found[case_id][file.sha256] = file
+    return found
