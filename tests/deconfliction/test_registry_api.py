@@ -190,3 +190,86 @@ def test_an_incident_near_a_community_answers_with_its_alert_which_recipients_ac
     )
     assert [i["id"] for i in listed.json()] == [incident["id"]]
     assert json.loads(json.dumps(listed.json()))[0]["evidence"][0]["sha256"] == "ef" * 32
+
+
+def test_a_party_that_acknowledged_the_alerts_hotline_message_has_received_the_alert(
+    client: TestClient,
+    db: Session,
+    clock: ManualClock,
+    token_for: Callable[[str], dict[str, str]],
+    log_in: Callable[..., str],
+) -> None:
+    """The duty officer's inbox is where a party hears an alert: its receipt there is the
+    alert's receipt, on the alert's API and page."""
+    from sqlalchemy import select
+
+    from fusioncell.hotline.actions.channels import bilateral_channel_id
+    from fusioncell.hotline.models import Message
+    from fusioncell.scenario.demo import stable_id
+
+    place = client.post(
+        "/api/v1/protected-places", json=COMMUNITY, headers=token_for("hum1.coordinator")
+    ).json()
+    _agree(client, token_for, place["id"])
+    incident = client.post(
+        "/api/v1/incidents",
+        json={
+            "kind": "threat",
+            "affects": "community",
+            "target": place["id"],
+            "occurred_at": (clock.now() - timedelta(minutes=5)).isoformat(),
+            "description": "Armed men at the northern entrance",
+            "location": {"type": "Point", "coordinates": list(NEAR_SUWAYDA)},
+            "evidence": [{"sha256": "ef" * 32, "name": "photo.jpg", "size": 10}],
+            "attributed_to": "BRAVO",
+        },
+        headers=token_for("hum1.coordinator"),
+    ).json()
+    [alert_id] = incident["alerts"]
+    db.rollback()
+    [message] = db.scalars(
+        select(Message).where(
+            Message.form == "early_warning_incident",
+            Message.channel_id == bilateral_channel_id(stable_id("organisation", "BRAVO")),
+        )
+    ).all()
+
+    def receipts() -> dict[str, tuple[bool, str | None]]:
+        alert = client.get(
+            f"/api/v1/early-warnings/{alert_id}", headers=token_for("supervisor.chair")
+        ).json()
+        return {
+            r["organisation"]: (r["acknowledged"], r["acknowledged_through"])
+            for r in alert["recipients"]
+        }
+
+    assert receipts()["BRAVO"] == (False, None)
+    acked = client.post(f"/api/v1/messages/{message.id}/ack", headers=token_for("bravo.duty"))
+    assert acked.status_code == 201, acked.text
+    assert receipts() == {
+        "BRAVO": (True, "hotline"),
+        "HUM-1": (False, None),
+        "SUPERVISOR": (False, None),
+    }
+    alert = client.get(f"/api/v1/early-warnings/{alert_id}", headers=token_for("bravo.liaison"))
+    [bravo] = [r for r in alert.json()["recipients"] if r["organisation"] == "BRAVO"]
+    assert bravo["ack_log_index"] == acked.json()["log_index"]
+    # Acknowledging it here afterwards changes nothing of BRAVO's receipt.
+    again = client.post(
+        f"/api/v1/early-warnings/{alert_id}/acknowledge", headers=token_for("bravo.duty")
+    )
+    assert again.status_code == 200
+    [bravo] = [r for r in again.json()["recipients"] if r["organisation"] == "BRAVO"]
+    assert (bravo["acknowledged_through"], bravo["ack_log_index"]) == (
+        "hotline",
+        acked.json()["log_index"],
+    )
+    # The page says where BRAVO's receipt was given, to whoever reads the alert there.
+    client.cookies.clear()
+    log_in("supervisor.chair")
+    page = client.get("/deconfliction/incidents", headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    row = page.text[page.text.index(f'id="alert-{alert_id}"') :]
+    bravo_row = row[row.index('data-organisation="BRAVO"') :]
+    assert "receipt acknowledged" in bravo_row[: bravo_row.index("</li>")]
+    assert "in its hotline inbox" in bravo_row[: bravo_row.index("</li>")]

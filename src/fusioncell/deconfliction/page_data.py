@@ -161,6 +161,8 @@ class RecipientState:
     organisation: str
     party: bool
     acknowledged_at: datetime | None
+    # Where the receipt was given: "alert" (here), "hotline" (the carrying message); or None.
+    through: str | None = None
 
 
 @dataclass
@@ -228,6 +230,7 @@ def incidents_context(
                 acknowledged_at=got[r.organisation_id].acked_at
                 if r.organisation_id in got
                 else None,
+                through=got[r.organisation_id].through if r.organisation_id in got else None,
             )
             for r in sorted(
                 recipients.get(alert.id, []), key=lambda r: dir_.slug(r.organisation_id) or ""

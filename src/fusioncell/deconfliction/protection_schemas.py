@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -123,6 +123,9 @@ class AlertRecipientOut(BaseModel):
     acknowledged: bool
     acknowledged_at: datetime | None
     ack_log_index: int | None
+    # Where the receipt was given: "alert" (acknowledged here) or "hotline" (a party's
+    # acknowledgement of the hotline message that carried the alert); null until then.
+    acknowledged_through: Literal["alert", "hotline"] | None = None
 
 
 class AlertOut(BaseModel):

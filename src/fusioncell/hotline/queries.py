@@ -3,6 +3,8 @@ organisation belongs to (the supervisor belongs to all), and nothing else."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -24,6 +26,7 @@ from fusioncell.hotline.models import (
 )
 from fusioncell.hotline.recipients import owed_acknowledgements as owed_by_rule
 from fusioncell.hotline.rules import PRECEDENCES
+from fusioncell.ledger.context import ledger_context
 
 
 def _visible_channel_ids(viewer: Viewer) -> Select[uuid.UUID]:
@@ -365,3 +368,37 @@ def list_open_obligations(
         OpenObligation(message=row[0], steps=row[1], open_in_channel=row[2], open_in_all=row[3])
         for row in rows
     ]
+
+
+def server_id(db: Session, purpose: str) -> uuid.UUID:
+    """An id the cell makes for itself (link tests, the messages it sends for other tracks):
+    derived from a secret of the deployment, so the same in every app process, but not
+    guessable, and so not pre-emptable by a client."""
+    secret = ledger_context(db).keyring.log_signer.private_key().private_bytes_raw()
+    key = hashlib.sha256(b"fusioncell/server-ids/v1\n" + secret).digest()
+    digest = hmac.new(key, purpose.encode(), hashlib.sha256).digest()
+    return uuid.UUID(bytes=digest[:16], version=4)
+
+
+def cell_message_id(db: Session, purpose: str) -> uuid.UUID:
+    """The id of the message the cell sends for another track for ``purpose``
+    (``do_send_cell_message``)."""
+    return server_id(db, f"cell-message/{purpose}")
+
+
+def counting_acks_of_cell_messages(db: Session, purposes: Iterable[str]) -> dict[str, list[Ack]]:
+    """The acknowledgements that count (each organisation's first) of the messages the cell
+    sent for another track, by the purpose each was sent for: how another track reads a
+    receipt given in the hotline inbox. Not filtered for a viewer: the caller shows only
+    what its own policy lets the viewer read of the receipt (who acknowledged, and when)."""
+    by_id = {cell_message_id(db, purpose): purpose for purpose in purposes}
+    found: dict[str, list[Ack]] = {purpose: [] for purpose in by_id.values()}
+    if by_id:
+        rows = db.scalars(
+            select(Ack)
+            .where(Ack.message_id.in_(list(by_id)), Ack.counts.is_(True))
+            .order_by(Ack.log_index)
+        )
+        for ack in rows:
+            found[by_id[ack.message_id]].append(ack)
+    return found

@@ -49,6 +49,7 @@ from fusioncell.deconfliction.queries.incidents import (
     ack_of_organisation,
     alert_raised,
     alerts_raised_since,
+    carrying_purpose,
     get_alert,
     party_recipients,
     recipients_of,
@@ -392,7 +393,7 @@ def carry_alerts(db: Session, alerts: Sequence[Alert], *, now: datetime) -> int:
         community = get_place(db, watch, alert.community_id)
         do_send_cell_message(
             db,
-            purpose=f"deconfliction-alert/{alert.id}/{recipient.organisation_id}",
+            purpose=carrying_purpose(alert.id, recipient.organisation_id),
             channel_id=bilateral_channel_id(recipient.organisation_id),
             precedence=alert.precedence,
             form=f"early_warning_{alert.trigger}",

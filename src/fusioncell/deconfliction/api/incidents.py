@@ -166,6 +166,9 @@ def alerts_out(
                         ack_log_index=got[r.organisation_id].log_index
                         if r.organisation_id in got
                         else None,
+                        acknowledged_through=got[r.organisation_id].through
+                        if r.organisation_id in got
+                        else None,
                     )
                     for r in sorted(
                         recipients.get(alert.id, []),

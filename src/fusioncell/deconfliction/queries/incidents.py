@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
@@ -19,6 +21,7 @@ from fusioncell.cell.policy import Viewer
 from fusioncell.deconfliction.models.incidents import Alert, AlertAck, AlertRecipient, Incident
 from fusioncell.deconfliction.protection import may_read
 from fusioncell.errors import NotFound
+from fusioncell.hotline.queries import counting_acks_of_cell_messages
 
 
 def list_incidents(
@@ -98,15 +101,53 @@ def recipients_of(
     return found
 
 
+@dataclass(frozen=True)
+class Receipt:
+    """A recipient organisation's receipt of an alert: its acknowledgement of the alert here,
+    or (a party) of the hotline message that carried the alert, whichever the log holds first."""
+
+    organisation_id: uuid.UUID
+    member_id: uuid.UUID
+    acked_at: datetime
+    log_index: int
+    # "alert": acknowledged here; "hotline": the carrying message, in the hotline inbox.
+    through: Literal["alert", "hotline"]
+
+
+def carrying_purpose(alert_id: uuid.UUID, organisation_id: uuid.UUID) -> str:
+    """What the hotline message carrying an alert to a party is sent for (its id derives from
+    it): ``carry_alerts`` sends it, ``acks_of`` reads its acknowledgement."""
+    return f"deconfliction-alert/{alert_id}/{organisation_id}"
+
+
 def acks_of(
     db: Session, viewer: Viewer, alert_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, dict[uuid.UUID, AlertAck]]:
-    """Each alert's acknowledgements, by organisation."""
-    found: dict[uuid.UUID, dict[uuid.UUID, AlertAck]] = {a: {} for a in alert_ids}
+) -> dict[uuid.UUID, dict[uuid.UUID, Receipt]]:
+    """Each alert's receipts, by organisation: a party that acknowledged the carrying hotline
+    message in its inbox has received the alert as surely as one that acknowledged it here."""
+    found: dict[uuid.UUID, dict[uuid.UUID, Receipt]] = {a: {} for a in alert_ids}
     if not alert_ids or not may_read(viewer):
         return found
     for row in db.scalars(select(AlertAck).where(AlertAck.alert_id.in_(alert_ids))):
-        found[row.alert_id][row.organisation_id] = row
+        found[row.alert_id][row.organisation_id] = Receipt(
+            row.organisation_id, row.member_id, row.acked_at, row.log_index, "alert"
+        )
+    parties = db.execute(
+        select(AlertRecipient.alert_id, AlertRecipient.organisation_id).where(
+            AlertRecipient.alert_id.in_(alert_ids), AlertRecipient.party.is_(True)
+        )
+    ).all()
+    purposes = {carrying_purpose(a, o): (a, o) for a, o in parties}
+    for purpose, acks in counting_acks_of_cell_messages(db, purposes).items():
+        alert_id, party = purposes[purpose]
+        for ack in acks:
+            earlier = found[alert_id].get(party)
+            if ack.organisation_id == party and (
+                earlier is None or ack.log_index < earlier.log_index
+            ):
+                found[alert_id][party] = Receipt(
+                    party, ack.member_id, ack.acked_at, ack.log_index, "hotline"
+                )
     return found
 
 

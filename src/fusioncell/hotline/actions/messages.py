@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 import uuid
 from datetime import datetime
@@ -27,7 +25,7 @@ from fusioncell.hotline.models import (
     EventKind,
     Message,
 )
-from fusioncell.hotline.queries import get_channel, get_message
+from fusioncell.hotline.queries import cell_message_id, get_channel, get_message, server_id
 from fusioncell.hotline.rules import HOTLINE_RULES, HotlineRules
 from fusioncell.ledger.append import log_clock
 from fusioncell.ledger.context import ledger_context
@@ -94,15 +92,6 @@ def _unclaimed(db: Session, model: type[Message] | type[Ack], client_id: uuid.UU
     a random one. A client-chosen id is looked up only among its author's own objects, so an id
     somebody else chose first neither blocks this request nor returns their object."""
     return client_id if db.get(model, client_id) is None else uuid.uuid4()
-
-
-def _server_id(db: Session, purpose: str) -> uuid.UUID:
-    """An id the cell makes for itself (link tests): derived from a secret of the deployment,
-    so the same in every app process, but not guessable, and so not pre-emptable by a client."""
-    secret = ledger_context(db).keyring.log_signer.private_key().private_bytes_raw()
-    key = hashlib.sha256(b"fusioncell/server-ids/v1\n" + secret).digest()
-    digest = hmac.new(key, purpose.encode(), hashlib.sha256).digest()
-    return uuid.UUID(bytes=digest[:16], version=4)
 
 
 def _message_body(message: Message, sender: str | None) -> dict[str, Any]:
@@ -306,7 +295,7 @@ def do_send_link_test(db: Session, *, sequence: int, now: datetime) -> list[Mess
             return []
         channels = db.scalars(select(Channel).where(Channel.kind == "bilateral")).all()
         for channel in channels:
-            message_id = _server_id(db, f"link-test/{channel.id}/{sequence}")
+            message_id = server_id(db, f"link-test/{channel.id}/{sequence}")
             if db.get(Message, message_id) is not None:
                 continue
             sent.append(
@@ -356,7 +345,7 @@ def do_send_cell_message(
         raise InvalidInput(f"{form!r} is not a template another track sends")
     checked_fields = forms.check_fields(form, fields)
     with atomic(db):
-        message_id = _server_id(db, f"cell-message/{purpose}")
+        message_id = cell_message_id(db, purpose)
         if (earlier := db.get(Message, message_id)) is not None:
             return earlier
         log_clock(db, now=now)  # the lock: a message another process sent is now visible
