@@ -124,3 +124,20 @@ def test_a_deadline_missed_while_nobody_wrote_is_named_once_the_log_moves_on(
     assert problem is not None and "triage deadline" in problem[1] and "never logged" in problem[1]
     do_escalate_due_deadlines(db, now=clock.now())
     assert _replay(_log(db)) is None
+
+
+def test_a_denial_without_its_incident_and_evidence_never_stored_are_named(
+    db: Session, member: Member, clock: ManualClock
+) -> None:
+    tell_story(db, member, clock)
+    log = _log(db)
+    incident = next(p for p, e in enumerate(log) if e[1] == "verification.incident.recorded")
+    answered = next(e[0] for e in log if e[1] == "verification.access.answered")
+    assert _replay(log[:incident] + log[incident + 1 :]) == (
+        answered,
+        "a denial of access recorded no incident",
+    )
+    stored = next(p for p, e in enumerate(log) if e[1] == "verification.evidence.stored")
+    filed = next(e[0] for e in log if e[1] == "verification.complaint.filed")
+    problem = _replay(log[:stored] + log[stored + 1 :])
+    assert problem is not None and problem[0] == filed and "was not stored" in problem[1]

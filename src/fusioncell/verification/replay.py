@@ -71,6 +71,7 @@ class _Request:
     due_at: datetime
     answered_at: datetime | None = None
     denied_index: int | None = None
+    incident: bool = False
 
 
 @dataclass
@@ -110,11 +111,14 @@ class CaseReplay:
         self._rules: VerificationRules | None = None
         self._kinds: dict[str, str] = {}  # organisation slug -> kind
         self._cases: dict[str, _Case] = {}
+        # (organisation, sha256) -> (size, type), as each file's stored entry says.
+        self._stored: dict[tuple[str, str], tuple[int, str]] = {}
         self.last_logged_at: datetime | None = None
         self._ended = False
         self._handlers: dict[str, Callable[[int, datetime, dict[str, Any]], None]] = {
             CellEntry.ORGANISATION_CREATED.value: self._organisation,
             LedgerEntry.POLICY_ADOPTED.value: self._policy,
+            E.EVIDENCE_STORED.value: self._stored_file,
             E.COMPLAINT_FILED.value: self._filed,
             **{kind.value: partial(self._step, kind.value) for kind in E if kind in workflow.FROM},
             E.COMMENT_REVEALED.value: self._revealed,
@@ -197,10 +201,18 @@ class CaseReplay:
         section = body["policy"].get("verification")
         self._rules = parse_rules(section) if section is not None else None
 
+    def _stored_file(self, index: int, at: datetime, body: dict[str, Any]) -> None:
+        key = (str(body["organisation"]), str(body["sha256"]))
+        self._stored[key] = (int(body["size"]), str(body["type"]))
+
     def _filed(self, index: int, at: datetime, body: dict[str, Any]) -> None:
         rules = self._need_rules(index)
         if rules is None:
             return
+        for f in body["evidence"]:
+            stored = self._stored.get((str(body["organisation"]), str(f["sha256"])))
+            if stored != (int(f["size"]), str(f["type"])):
+                self._fault(index, f"evidence {f['sha256']} was not stored by the filer as stated")
         against = body["against"]
         if against is not None and self._kinds.get(against) != "party":
             self._fault(index, f"a complaint is against a party, not {against!r}")
@@ -341,9 +353,15 @@ class CaseReplay:
         if case is None:
             return
         request = case.requests.get(str(body["request"]))
-        if request is None or request.denied_index is None or request.party != body["party"]:
+        if (
+            request is None
+            or request.denied_index is None
+            or request.incident
+            or request.party != body["party"]
+        ):
             self._fault(index, "an incident of access denied with no denial by that party")
             return
+        request.incident = True
         case.denials += 1
 
     def _deadlines(self, case: _Case) -> list[workflow.Deadline]:
@@ -411,6 +429,9 @@ class CaseReplay:
         if end is None:
             return
         for case in self._cases.values():
+            for request in case.requests.values():
+                if request.denied_index is not None and not request.incident:
+                    self._fault(request.denied_index, "a denial of access recorded no incident")
             for comment in case.comments.values():
                 if not comment.revealed and case.closes_at and case.closes_at < end - GRACE:
                     self._fault(comment.index, "a comment whose window closed was never revealed")
