@@ -50,6 +50,12 @@ def test_discovery_names_the_cells_api_root_and_each_member_sees_their_organisat
         ).status_code
         == 404
     )
+    # A duty officer reads no intelligence: no API root is listed to it, none named default,
+    # and the cell's root answers it 404, as discovery let it expect.
+    duty = client.get("/taxii2/", headers=basic("alpha.duty"))
+    assert duty.status_code == 200, duty.text
+    assert duty.json()["api_roots"] == [] and "default" not in duty.json()
+    assert client.get(f"{ROOT}/", headers=basic("alpha.duty")).status_code == 404
 
 
 def test_a_party_adds_an_envelope_reads_it_back_and_a_retry_adds_nothing(

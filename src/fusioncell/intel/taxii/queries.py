@@ -127,20 +127,24 @@ def _granted_roots(db: Session, viewer: Viewer) -> list[TaxiiApiRoot]:
 
 
 def discovery(db: Session, viewer: Viewer, *, base_url: str) -> dict[str, Any]:
-    """The discovery resource: the cell's API root and the imported ones the viewer has a
-    collection in; the imported server's title, description and default if there was one."""
+    """The discovery resource: the API roots the viewer may open (the cell's, to those who
+    read the track's intelligence; the imported ones the viewer has a collection in); the
+    imported server's title, description and default if there was one. A root the viewer
+    would get a 404 from is not listed, and no default is named when none is listed."""
     imported = db.scalar(select(TaxiiDiscovery))
-    roots = [CELL_ROOT, *(root.path for root in _granted_roots(db, viewer))]
-    default = CELL_ROOT
+    cell = [CELL_ROOT] if policy.may_read(viewer) else []
+    roots = [*cell, *(root.path for root in _granted_roots(db, viewer))]
+    default = roots[0] if roots else None
     if imported is not None and imported.default_root in roots:
         default = imported.default_root
     out: dict[str, Any] = {
         "title": imported.title if imported else "fusioncell TAXII 2.1",
         "description": (imported.description if imported else None)
         or "Intelligence of the cell, as released to each organisation.",
-        "default": f"{base_url}{default}/",
         "api_roots": [f"{base_url}{root}/" for root in roots],
     }
+    if default is not None:
+        out["default"] = f"{base_url}{default}/"
     if imported is not None and imported.contact:
         out["contact"] = imported.contact
     return out
