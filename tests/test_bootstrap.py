@@ -31,6 +31,8 @@ from fusioncell.intel.taxii.entries import TaxiiEntry
 from fusioncell.intel.warmup import ValidationWarmup
 from fusioncell.ledger.entries import LedgerEntry, known_entry_types, register_entry_types
 from fusioncell.tracks import Worker
+from fusioncell.verification.engine import VerificationEngine
+from fusioncell.verification.entries import VerificationEntry
 
 # Every entry type ever defined. Values are signed: this list only grows, and a value once
 # here never changes meaning or owner.
@@ -93,6 +95,22 @@ ENTRY_TYPES = {
     "deconfliction.incident.reported": "ProtectionEntry",
     "deconfliction.alert.raised": "ProtectionEntry",
     "deconfliction.alert.acknowledged": "ProtectionEntry",
+    "verification.evidence.stored": "VerificationEntry",
+    "verification.complaint.filed": "VerificationEntry",
+    "verification.complaint.triaged": "VerificationEntry",
+    "verification.verifier.tasked": "VerificationEntry",
+    "verification.site.visited": "VerificationEntry",
+    "verification.access.requested": "VerificationEntry",
+    "verification.access.answered": "VerificationEntry",
+    "verification.incident.recorded": "VerificationEntry",
+    "verification.finding.drafted": "VerificationEntry",
+    "verification.comment.sealed": "VerificationEntry",
+    "verification.comment.revealed": "VerificationEntry",
+    "verification.finding.issued": "VerificationEntry",
+    "verification.remedy.requested": "VerificationEntry",
+    "verification.remedy.verified": "VerificationEntry",
+    "verification.case.closed": "VerificationEntry",
+    "verification.deadline.escalated": "VerificationEntry",
 }
 
 
@@ -130,6 +148,7 @@ def test_every_entry_type_has_a_read_permission_declared_by_the_track_that_owns_
             *DeescalationEntry,
             *NotificationEntry,
             *ProtectionEntry,
+            *VerificationEntry,
         )
     }
 
@@ -192,6 +211,7 @@ def test_migrations_see_every_tracks_tables() -> None:
         "intel",
         "deescalation",
         "deconfliction",
+        "verification",
     }
 
 
@@ -204,6 +224,7 @@ def test_verify_checks_state_with_one_check_per_track_that_has_tables_to_serve()
         "DeescalationStateCheck",
         "NotificationStateCheck",
         "ProtectionStateCheck",
+        "VerificationStateCheck",
     ]
 
 
@@ -213,6 +234,7 @@ def test_the_tracks_list_their_background_workers() -> None:
         Worker("stix_warmup", ValidationWarmup, warm_up=True),
         Worker("deconfliction_engine", NotificationEngine),
         Worker("protection_watch", ProtectionWatch),
+        Worker("verification_engine", VerificationEngine),
     ) == bootstrap.WORKERS
 
 

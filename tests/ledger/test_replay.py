@@ -16,6 +16,7 @@ from fusioncell.hotline.replay import EscalationReplay
 from fusioncell.ledger.context import LedgerContext
 from fusioncell.ledger.models import LogEntry
 from fusioncell.ledger.verify import DatabaseSource, Replay, verify_log
+from fusioncell.verification.replay import CaseReplay
 
 
 @pytest.fixture
@@ -80,4 +81,9 @@ def test_without_replays_the_ledger_judges_only_its_own_rules(
 
 
 def test_the_registry_gives_verify_each_tracks_replay() -> None:
-    assert (EscalationReplay, ComplianceReplay, NotificationReplay) == bootstrap.REPLAYS
+    assert (
+        EscalationReplay,
+        ComplianceReplay,
+        NotificationReplay,
+        CaseReplay,
+    ) == bootstrap.REPLAYS

@@ -77,6 +77,9 @@ ALERTED = PARTY_ROLES | {Role.SUPERVISOR}
 ALERT_ACKNOWLEDGERS = frozenset({Role.LIAISON, Role.DUTY_OFFICER, Role.SUPERVISOR})
 # Who reads a party's notification: the parties, the supervisor and the verifier.
 NOTIFIED = PARTY_ROLES | {Role.SUPERVISOR, Role.VERIFIER}
+# Verification: who tasks the verifier, drafts and issues findings, asks for and verifies
+# remedies.
+FINDERS = frozenset({Role.SUPERVISOR, Role.VERIFIER})
 
 # Who may use each route. The target member of ``{member_id}`` belongs to ALPHA, so ALPHA's
 # members see them as well as those who see every member.
@@ -262,6 +265,36 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("GET", "/deconfliction/incidents"): READERS,
     ("POST", "/deconfliction/incidents"): REPORTERS,
     ("POST", "/deconfliction/alerts/{alert_id}/acknowledge"): ALERT_ACKNOWLEDGERS,
+    # Verification (issue 13): ALPHA's complaint against BRAVO, triaged and investigated, with
+    # an access request to ALPHA and a file attached. Cases are read by the track's readers in
+    # the parties, the supervisor and the verifier (the host's and the operator's do not
+    # exist for them); complaints filed by a party's liaison or the verifier; only the
+    # supervisor triages and closes; the supervisor or the verifier tasks, drafts and issues
+    # findings and remedies; the verifier investigates; a party's liaison comments and
+    # answers the requests made to its party; evidence stored by those who file or find.
+    ("GET", "/api/v1/verification/complaints"): READERS,
+    ("POST", "/api/v1/verification/complaints"): frozenset({Role.LIAISON, Role.VERIFIER}),
+    ("GET", "/api/v1/verification/triage-queue"): READERS,
+    ("GET", "/api/v1/verification/stats"): READERS,
+    ("GET", "/api/v1/verification/complaints/{case_id}"): NOTIFIED,
+    ("POST", "/api/v1/verification/complaints/{case_id}/triage"): frozenset({Role.SUPERVISOR}),
+    ("POST", "/api/v1/verification/complaints/{case_id}/tasking"): FINDERS,
+    ("POST", "/api/v1/verification/complaints/{case_id}/site-visits"): frozenset({Role.VERIFIER}),
+    ("POST", "/api/v1/verification/complaints/{case_id}/access-requests"): frozenset(
+        {Role.VERIFIER}
+    ),
+    (
+        "POST",
+        "/api/v1/verification/complaints/{case_id}/access-requests/{request_id}/answer",
+    ): frozenset({Role.LIAISON}),
+    ("POST", "/api/v1/verification/complaints/{case_id}/draft-finding"): FINDERS,
+    ("POST", "/api/v1/verification/complaints/{case_id}/comments"): frozenset({Role.LIAISON}),
+    ("POST", "/api/v1/verification/complaints/{case_id}/finding"): FINDERS,
+    ("POST", "/api/v1/verification/complaints/{case_id}/remedy"): FINDERS,
+    ("POST", "/api/v1/verification/complaints/{case_id}/remedy/verification"): FINDERS,
+    ("POST", "/api/v1/verification/complaints/{case_id}/close"): frozenset({Role.SUPERVISOR}),
+    ("POST", "/api/v1/verification/evidence"): FINDERS | {Role.LIAISON},
+    ("GET", "/api/v1/verification/evidence/{sha256}"): NOTIFIED,
 }
 
 # Endpoints that never end for an authenticated client (Server-Sent Events): only the
@@ -324,6 +357,14 @@ HIDDEN: dict[tuple[str, str], frozenset[Role]] = {
             ("POST", "/api/v1/notifications/{notification_id}/justify"),
             ("POST", "/api/v1/notifications/{notification_id}/note"),
             ("POST", "/api/v1/notifications/{notification_id}/withdraw"),
+        ],
+        frozenset({Role.OBSERVER, Role.AUDITOR, Role.ADMIN}),
+    ),
+    # A case, and the file attached to it, do not exist for the host or the operator.
+    **dict.fromkeys(
+        [
+            ("GET", "/api/v1/verification/complaints/{case_id}"),
+            ("GET", "/api/v1/verification/evidence/{sha256}"),
         ],
         frozenset({Role.OBSERVER, Role.AUDITOR, Role.ADMIN}),
     ),
@@ -446,6 +487,46 @@ JSON_BODIES: dict[tuple[str, str], dict[str, Any]] = {
         "name": "Route matrix clinic",
         "geometry": {"type": "Point", "coordinates": [36.5, 32.7]},
     },
+    ("POST", "/api/v1/verification/complaints"): {
+        "allegation": "Route matrix check",
+        "against": "BRAVO",
+        "rule": "R1",
+        "location": {"type": "Point", "coordinates": [35.84, 33.15]},
+        "occurred_at": "2026-01-06T07:00:00Z",
+    },
+    ("POST", "/api/v1/verification/complaints/{case_id}/triage"): {
+        "triage": "admissible",
+        "reasons": "Route matrix check",
+    },
+    ("POST", "/api/v1/verification/complaints/{case_id}/tasking"): {},
+    ("POST", "/api/v1/verification/complaints/{case_id}/site-visits"): {
+        "visited_at": "2026-01-06T07:00:00Z"
+    },
+    ("POST", "/api/v1/verification/complaints/{case_id}/access-requests"): {
+        "place": "Route matrix check"
+    },
+    ("POST", "/api/v1/verification/complaints/{case_id}/access-requests/{request_id}/answer"): {
+        "answer": "granted"
+    },
+    ("POST", "/api/v1/verification/complaints/{case_id}/draft-finding"): {
+        "outcome": "not_substantiated",
+        "summary": "Route matrix check",
+    },
+    ("POST", "/api/v1/verification/complaints/{case_id}/comments"): {
+        "comment": "Route matrix check"
+    },
+    ("POST", "/api/v1/verification/complaints/{case_id}/finding"): {
+        "outcome": "not_substantiated",
+        "summary": "Route matrix check",
+    },
+    ("POST", "/api/v1/verification/complaints/{case_id}/remedy"): {
+        "remedy": "Route matrix check",
+        "due_at": "2026-02-01T00:00:00Z",
+    },
+    ("POST", "/api/v1/verification/complaints/{case_id}/remedy/verification"): {},
+    ("POST", "/api/v1/verification/complaints/{case_id}/close"): {},
+    # JSON, not one of the evidence types: refused as input, after the policy.
+    ("POST", "/api/v1/verification/evidence"): {},
     ("POST", "/api/v1/incidents"): {
         "kind": "threat",
         "affects": "site",
@@ -718,10 +799,12 @@ def cast(db: Session, clock: ManualClock, demo: None) -> dict[str, str]:
         db, alpha, collection=submissions, envelope={"objects": [kept, withdrawn]}, now=clock.now()
     )
     protection = _protection_cast(db, clock)
+    verification = _verification_cast(db, clock)
     db.commit()
     return {
         **PATH_PARAMETERS,
         **protection,
+        **verification,
         "taxii_object": kept["id"],
         "taxii_withdrawn": withdrawn["id"],
         "status_id": added.status.id,
@@ -797,6 +880,53 @@ def _protection_cast(db: Session, clock: ManualClock) -> dict[str, str]:
         "alert_id": str(reported.alerts[0].id),
         "notification_id": str(activity.id),
     }
+
+
+def _verification_cast(db: Session, clock: ManualClock) -> dict[str, str]:
+    """ALPHA's complaint against BRAVO with a file attached, triaged, the verifier tasked, and
+    its access request to ALPHA."""
+    from fusioncell.verification.actions.complaints import do_file_complaint, do_store_evidence
+    from fusioncell.verification.actions.investigation import (
+        do_request_access,
+        do_task_verifier,
+        do_triage_complaint,
+    )
+
+    def viewer(username: str) -> Any:
+        found = viewer_of(get_member_by_username(db, console(), username))
+        db.commit()
+        return found
+
+    alpha, verifier = viewer("alpha.liaison"), viewer("verifier.lead")
+    stored = do_store_evidence(
+        db, alpha, b"Route matrix evidence", media_type="text/plain", now=clock.now()
+    )
+    case = do_file_complaint(
+        db,
+        alpha,
+        case_id=uuid.uuid4(),
+        allegation="Route matrix complaint",
+        against="BRAVO",
+        rule="R1",
+        location={"type": "Point", "coordinates": [35.84, 33.15]},
+        occurred_at=clock.now(),
+        evidence=[stored.sha256],
+        now=clock.now(),
+    )
+    do_triage_complaint(
+        db,
+        viewer("supervisor.chair"),
+        case.id,
+        step_id=uuid.uuid4(),
+        triage="admissible",
+        reasons="Route matrix",
+        now=clock.now(),
+    )
+    do_task_verifier(db, verifier, case.id, step_id=uuid.uuid4(), now=clock.now())
+    request = do_request_access(
+        db, verifier, case.id, step_id=uuid.uuid4(), party="ALPHA", place="A hill", now=clock.now()
+    )
+    return {"case_id": str(case.id), "request_id": str(request.id), "sha256": stored.sha256}
 
 
 def _is_api(path: str) -> bool:
