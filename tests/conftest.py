@@ -320,6 +320,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     and running it again would only lengthen CI."""
     if config.getoption("--share-browser-stories"):
         _share_browser_stories(config, items)
+    # The long tests first, then the browser stories, then the rest (each in its order): the
+    # workers start on what takes longest instead of finishing on it one by one.
+    items.sort(
+        key=lambda item: (item.get_closest_marker("long") is None, "/e2e/" not in item.nodeid)
+    )
     if config.getoption("--db") != "postgresql":
         return
     kept, dropped = [], []

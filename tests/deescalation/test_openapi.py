@@ -17,6 +17,9 @@ from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 from tests.web.test_routes import registered_routes
 
+pytestmark = pytest.mark.long
+
+
 EXAMPLES = 30
 ACCEPTED = [positive_data_acceptance]
 

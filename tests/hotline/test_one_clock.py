@@ -42,6 +42,8 @@ from fusioncell.ledger.context import LedgerContext
 from fusioncell.ledger.entries import parse_leaf
 from fusioncell.ledger.models import LogEntry
 
+pytestmark = pytest.mark.long
+
 
 def logged_at(db: Session, index: int) -> datetime:
     """The log time the leaf commits to, as ``verify`` reads it."""

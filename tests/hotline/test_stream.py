@@ -37,6 +37,9 @@ from fusioncell.hotline.models import Delivery, Message
 from fusioncell.live.models import Event as LiveEvent
 from fusioncell.scenario.demo import stable_id
 
+pytestmark = pytest.mark.long
+
+
 BRAVO = stable_id("organisation", "BRAVO")
 ALPHA_CHANNEL = bilateral_channel_id(stable_id("organisation", "ALPHA"))
 

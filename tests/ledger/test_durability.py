@@ -21,6 +21,9 @@ from fusioncell.config import Settings
 from fusioncell.ledger import tree
 from fusioncell.ledger.models import EntryBody, LogCheckpoint, LogEntry
 
+pytestmark = pytest.mark.long
+
+
 MEMBERS = ["alpha.liaison", "alpha.duty", "bravo.liaison", "bravo.duty"]
 
 

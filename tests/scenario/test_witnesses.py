@@ -25,6 +25,9 @@ from tests.servers import free_port
 from fusioncell.ledger.witness_cli import default_state_path
 from fusioncell.scenario import witnesses as demo_witnesses
 
+pytestmark = pytest.mark.long
+
+
 NAMES = ("witness.alpha", "witness.bravo", "witness.verifier")
 WAIT_SECONDS = 30.0
 

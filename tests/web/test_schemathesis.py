@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 import schemathesis
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -25,6 +26,8 @@ from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from fusioncell.web.problems import DOCUMENTED_ERRORS, PROBLEM_JSON
+
+pytestmark = pytest.mark.long
 
 # Per operation and per kind (valid, invalid): about 35 operations, within a minute.
 EXAMPLES = 25

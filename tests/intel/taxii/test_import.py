@@ -25,6 +25,9 @@ from fusioncell.config import Settings
 from fusioncell.intel.taxii.models import TaxiiObject
 from fusioncell.ledger.models import LogEntry
 
+pytestmark = pytest.mark.long
+
+
 READABLE = "0b8e5f3c-5d2e-4c61-9a3e-7c1d2e3f4a50"
 HIDDEN = "5a6b7c8d-1e2f-4a3b-8c4d-9e0f1a2b3c4d"
 MALWARE = "malware--2c4e6a8b-1d3f-4b5a-9c7e-0f2a4c6e8b1d"
