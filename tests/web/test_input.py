@@ -213,6 +213,30 @@ def test_a_nul_in_a_page_form_is_a_422_page(client: TestClient, demo: None, db: 
     assert entries(db) == before
 
 
+def test_a_multipart_form_refused_for_odd_text_closes_the_files_it_spooled(
+    client: TestClient, token_for: Headers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from starlette.datastructures import FormData
+
+    closed: list[list[str]] = []
+    close = FormData.close
+
+    async def recording_close(form: FormData) -> None:
+        closed.append([key for key, _value in form.multi_items()])
+        await close(form)
+
+    monkeypatch.setattr(FormData, "close", recording_close)
+    response = client.post(
+        "/api/v1/verification/evidence",
+        files={"file": ("note.txt", b"seen at the crossing", "text/plain")},
+        data={"caption": "north\x00gate"},
+        headers=token_for("alpha.liaison"),
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["location"] == ["body", "caption"]
+    assert closed and "file" in closed[0]
+
+
 def test_a_nul_in_a_page_query_is_a_422_page(client: TestClient, token_for: Headers) -> None:
     response = client.get("/hotline?precedence=%00", headers={**HTML, **token_for("bravo.duty")})
     assert response.status_code == 422

@@ -79,9 +79,12 @@ async def _unsafe_body(request: Request) -> tuple[Location, str] | None:
     content_type = request.headers.get("content-type", "")
     if content_type.startswith(FORM_TYPES):
         form = await request.form()
-        return _unsafe_pairs(
+        found = _unsafe_pairs(
             [(key, value) for key, value in form.multi_items() if isinstance(value, str)], "body"
         )
+        if found is not None:  # refused before any route: close the files the form spooled
+            await form.close()
+        return found
     media = content_type.partition(";")[0].strip().lower()
     if media and media != "application/json" and not media.endswith("+json"):
         return None
