@@ -101,6 +101,11 @@ def test_the_map_mirrors_its_controls_and_folds_its_legend_on_a_phone(
         expect(legend).to_have_attribute("open", "")
         expect(entries.first).to_be_visible()
         shoot(page, f"map-{language}-{viewport}-open")
+        # A layer arriving now redraws the entries, and the focus stays on the summary.
+        page.evaluate("document.querySelector('#map').fusioncellMap.renderLegend()")
+        assert page.evaluate(
+            "document.activeElement && document.activeElement.matches('summary.map-legend-title')"
+        )
         page.keyboard.press("Space")
         expect(entries.first).to_be_hidden()
     else:

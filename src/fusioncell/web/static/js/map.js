@@ -429,12 +429,19 @@
   FusioncellMap.prototype.renderLegend = function () {
     var box = this.legendBox;
     if (!box) return;
-    while (box.firstChild) box.removeChild(box.firstChild);
-    var self = this;
-    var title = document.createElement("summary");
-    title.className = "map-legend-title";
+    // The summary stays the same element (a layer arriving later redraws the entries): a
+    // keyboard user who opened the legend keeps the focus on it.
+    var title = box.querySelector("summary.map-legend-title");
+    if (!title) {
+      title = document.createElement("summary");
+      title.className = "map-legend-title";
+      box.appendChild(title);
+    }
     title.textContent = this.t.legend;
-    box.appendChild(title);
+    Array.prototype.slice.call(box.children).forEach(function (child) {
+      if (child !== title) box.removeChild(child);
+    });
+    var self = this;
     var list = document.createElement("ul");
     function entry(cls, text, stroke, fill, fillOpacity, dashed) {
       var item = document.createElement("li");
