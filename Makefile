@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 DEMO_DB ?= var/demo.db
 T ?= tests
-PYTEST_ARGS ?= -n 3 --dist worksteal
+PYTEST_ARGS ?= -n 2 --dist worksteal
 
 .PHONY: help demo test setup static chromium postgres lint fmt typecheck bench i18n clean
 
