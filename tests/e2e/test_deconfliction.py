@@ -188,6 +188,10 @@ def story(database_url: str, demo: None, settings: Settings, db: Session) -> Ite
         yield base
 
 
+# How the browser writes "minutes" in each language (Intl's short unit), in a countdown.
+MINUTES = {"en": "9 min", "ar": "د", "he": "\N{HEBREW LETTER DALET}\N{HEBREW LETTER QOF}"}
+
+
 def test_the_deconfliction_pages_are_photographed_in_every_language(
     browser: Browser, story: str, demo_password: str
 ) -> None:
@@ -213,6 +217,15 @@ def test_the_deconfliction_pages_are_photographed_in_every_language(
                     if name == "incidents":
                         expect(page.locator(".dc-alert")).to_have_count(1)
                         expect(page.locator(".dc-incident")).to_have_count(3)
+                    if name == "incidents":  # a countdown says its units in the page's language
+                        page.evaluate(
+                            """() => { const t = document.createElement("time");
+                            t.className = "dc-countdown"; t.id = "probe-countdown";
+                            t.setAttribute("data-deadline", String(Date.now() + 9.5 * 60000));
+                            document.querySelector("main").appendChild(t); }"""
+                        )
+                        expect(page.locator("#probe-countdown")).to_contain_text(MINUTES[language])
+                        page.evaluate("document.getElementById('probe-countdown').remove()")
                     width = page.evaluate("document.documentElement.scrollWidth")
                     assert width <= size["width"], (name, language, viewport, width)
                     page.screenshot(

@@ -228,15 +228,34 @@
 
   // -- countdowns ------------------------------------------------------------------------------
 
+  // Units in the page's language ("9 דק׳ 38 שנ׳", "9 د 38 ث"), as the browser's Intl names
+  // them; the short Latin units where it cannot.
+  var LATIN_UNITS = { day: "d", hour: "h", minute: "min", second: "s" };
+  var unitFormats = {};
+  function unit(value, name) {
+    try {
+      if (!unitFormats[name]) {
+        unitFormats[name] = new Intl.NumberFormat(document.documentElement.lang || "en", {
+          style: "unit",
+          unit: name,
+          unitDisplay: "short"
+        });
+      }
+      return unitFormats[name].format(value);
+    } catch (err) {
+      return value + " " + LATIN_UNITS[name];
+    }
+  }
+
   function span(ms) {
     var s = Math.max(0, Math.round(ms / 1000));
     var d = Math.floor(s / 86400);
     var h = Math.floor((s % 86400) / 3600);
     var m = Math.floor((s % 3600) / 60);
     var sec = s % 60;
-    if (d) return d + " d " + h + " h";
-    if (h) return h + " h " + m + " min";
-    return m + " min " + (sec < 10 ? "0" : "") + sec + " s";
+    if (d) return unit(d, "day") + " " + unit(h, "hour");
+    if (h) return unit(h, "hour") + " " + unit(m, "minute");
+    return unit(m, "minute") + " " + unit(sec, "second");
   }
 
   function tick() {
