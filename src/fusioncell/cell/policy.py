@@ -43,6 +43,11 @@ class Permission(StrEnum):
     INTEL_SUBMIT = "intel:report:submit"
     INTEL_RELEASE = "intel:report:release"
     DEESCALATION_READ = "deescalation:track:read"
+    COMMERCIAL_READ = "commercial:project:read"
+    PROJECT_MANAGE = "commercial:project:manage"
+    MILESTONE_DECIDE = "commercial:milestone:decide"
+    SHIPMENT_DECLARE = "commercial:shipment:declare"
+    SHIPMENT_INSPECT = "commercial:shipment:inspect"
 
 
 _EVERY_MEMBER = frozenset({Permission.ORGANISATION_LIST, Permission.GEO_FEATURE_READ})
@@ -66,10 +71,26 @@ _DEESCALATION = frozenset({Permission.DEESCALATION_READ})
 # organisation's kind).
 _GEO_SIGNATORY = frozenset({Permission.GEO_VERSION_PROPOSE, Permission.GEO_VERSION_SIGN})
 
+# Commercial projects: every role that reads the cell's traffic reads the projects released
+# to its organisation (``commercial.queries``); a party's liaison officer and the supervisor
+# propose and run projects; a party's liaison officer declares its shipments; the supervisor
+# and the verifier decide milestones; the verifier inspects, passes and refuses shipments.
+_COMMERCIAL = frozenset({Permission.COMMERCIAL_READ})
+
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.LIAISON: _EVERY_MEMBER | _OFFICER | _INTEL_PARTY | _DEESCALATION | _GEO_SIGNATORY,
-    Role.ANALYST: _EVERY_MEMBER | {Permission.MESSAGE_READ} | _INTEL_PARTY | _DEESCALATION,
-    Role.DUTY_OFFICER: _EVERY_MEMBER | _OFFICER | _DEESCALATION,
+    Role.LIAISON: _EVERY_MEMBER
+    | _OFFICER
+    | _INTEL_PARTY
+    | _DEESCALATION
+    | _GEO_SIGNATORY
+    | _COMMERCIAL
+    | {Permission.PROJECT_MANAGE, Permission.SHIPMENT_DECLARE},
+    Role.ANALYST: _EVERY_MEMBER
+    | {Permission.MESSAGE_READ}
+    | _INTEL_PARTY
+    | _DEESCALATION
+    | _COMMERCIAL,
+    Role.DUTY_OFFICER: _EVERY_MEMBER | _OFFICER | _DEESCALATION | _COMMERCIAL,
     Role.SUPERVISOR: _EVERY_MEMBER
     | _GEO_SIGNATORY
     | {
@@ -82,11 +103,24 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.INTEL_READ,
         Permission.INTEL_RELEASE,
         Permission.DEESCALATION_READ,
+        Permission.COMMERCIAL_READ,
+        Permission.PROJECT_MANAGE,
+        Permission.MILESTONE_DECIDE,
     },
     Role.VERIFIER: _EVERY_MEMBER
     | _DEESCALATION
-    | {Permission.MESSAGE_READ, Permission.MESSAGE_SEND, Permission.INTEL_READ},
-    Role.OBSERVER: _EVERY_MEMBER | _DEESCALATION | {Permission.MESSAGE_READ, Permission.INTEL_READ},
+    | _COMMERCIAL
+    | {
+        Permission.MESSAGE_READ,
+        Permission.MESSAGE_SEND,
+        Permission.INTEL_READ,
+        Permission.MILESTONE_DECIDE,
+        Permission.SHIPMENT_INSPECT,
+    },
+    Role.OBSERVER: _EVERY_MEMBER
+    | _DEESCALATION
+    | _COMMERCIAL
+    | {Permission.MESSAGE_READ, Permission.INTEL_READ},
     Role.AUDITOR: _EVERY_MEMBER,
     # The operator manages people and keys but has no content access by right; the
     # agreed geometry is shared with every member of the cell, so it is not content.
