@@ -56,6 +56,7 @@ from fusioncell.deescalation.obligations import open_obligations as deescalation
 from fusioncell.deescalation.replay import ComplianceReplay
 from fusioncell.deescalation.rules import DEESCALATION_RULES
 from fusioncell.deescalation.state_check import DeescalationStateCheck
+from fusioncell.diplomacy import models as diplomacy_models
 from fusioncell.geo import api as geo_api
 from fusioncell.geo import models as geo_models
 from fusioncell.geo import views as geo_views
@@ -229,6 +230,10 @@ TRACKS: tuple[Track, ...] = (
         # Deadlines owed in the header strip; sealed comments revealed and deadlines escalated.
         obligations=verification_obligations,
         workers=(Worker("verification_engine", VerificationEngine),),
+    ),
+    Track(
+        name="diplomacy",
+        models=(diplomacy_models,),
     ),
 )
 
