@@ -43,6 +43,7 @@ class Permission(StrEnum):
     INTEL_SUBMIT = "intel:report:submit"
     INTEL_RELEASE = "intel:report:release"
     DEESCALATION_READ = "deescalation:track:read"
+    DIPLOMACY_READ = "diplomacy:track:read"
     COMMERCIAL_READ = "commercial:project:read"
     PROJECT_MANAGE = "commercial:project:manage"
     MILESTONE_DECIDE = "commercial:milestone:decide"
@@ -66,6 +67,11 @@ _INTEL_PARTY = frozenset({Permission.INTEL_READ, Permission.INTEL_SUBMIT})
 # released to its organisation (deescalation.queries); the operator and the auditor do not.
 _DEESCALATION = frozenset({Permission.DEESCALATION_READ})
 
+# Diplomacy: agreements, commitments and meetings are read by the parties' staff (each its
+# own agreements), the supervisor and the verifier (who assesses milestones); the host, the
+# humanitarian organisations, the operator and the auditor read none by right.
+_DIPLOMACY = frozenset({Permission.DIPLOMACY_READ})
+
 # Geometry versions: proposed by a party's liaison officer, the supervisor or the operator;
 # signed by each party's liaison officer and the supervisor (``geo.policy`` adds the
 # organisation's kind).
@@ -83,16 +89,19 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     | _INTEL_PARTY
     | _DEESCALATION
     | _GEO_SIGNATORY
+    | _DIPLOMACY
     | _COMMERCIAL
     | {Permission.PROJECT_MANAGE, Permission.SHIPMENT_DECLARE},
     Role.ANALYST: _EVERY_MEMBER
     | {Permission.MESSAGE_READ}
     | _INTEL_PARTY
     | _DEESCALATION
+    | _DIPLOMACY
     | _COMMERCIAL,
-    Role.DUTY_OFFICER: _EVERY_MEMBER | _OFFICER | _DEESCALATION | _COMMERCIAL,
+    Role.DUTY_OFFICER: _EVERY_MEMBER | _OFFICER | _DEESCALATION | _DIPLOMACY | _COMMERCIAL,
     Role.SUPERVISOR: _EVERY_MEMBER
     | _GEO_SIGNATORY
+    | _DIPLOMACY
     | {
         Permission.MEMBER_LIST_ALL,
         Permission.GEO_FEATURE_DEFINE,
@@ -109,6 +118,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     },
     Role.VERIFIER: _EVERY_MEMBER
     | _DEESCALATION
+    | _DIPLOMACY
     | _COMMERCIAL
     | {
         Permission.MESSAGE_READ,
