@@ -221,6 +221,7 @@ def demo(
     from fusioncell.scenario.hotline_story import LEAD, load_hotline_story
     from fusioncell.scenario.intel_story import load_intel_story
     from fusioncell.scenario.protection_story import load_protection_story
+    from fusioncell.scenario.verification_story import STORY_LEAD, load_verification_story
 
     settings = _settings(database_url)
     with _database(settings) as (_engine, db):
@@ -228,15 +229,18 @@ def demo(
         given = os.environ.get("FUSIONCELL_DEMO_PASSWORD")
         password = given or credentials.generate_password()
         if fresh:
-            # The cell is set up a little over half an hour ago, so that the hotline's story
-            # has happened by now: its deadlines met, missed and escalated.
+            # The hotline's story starts a little over half an hour ago, so that it has
+            # happened by now: its deadlines met, missed and escalated. The cell is set up
+            # days before, for the disputes' story (a comment window lasts 72 hours).
             start = SystemClock().now() - LEAD - timedelta(minutes=1)
+            set_up = start - STORY_LEAD - timedelta(minutes=5)
             load_demo(
                 db,
                 password=password,
-                now=start,
+                now=set_up,
                 hash_profile=settings.password_hash_profile,
             )
+            load_verification_story(db, start=set_up + timedelta(minutes=1), end=start)
             load_hotline_story(db, start=start + timedelta(seconds=30))
             load_deescalation_story(db, start=start + timedelta(seconds=30))
             load_intel_story(db, start=start + LEAD + timedelta(seconds=35))
