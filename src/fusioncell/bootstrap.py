@@ -24,6 +24,11 @@ from fusioncell.cell.policy import (
 )
 from fusioncell.cell.rules import CELL_RULES
 from fusioncell.cell.state_check import CellStateCheck
+from fusioncell.commercial import api as commercial_api
+from fusioncell.commercial import models as commercial_models
+from fusioncell.commercial.entries import COMMERCIAL_READ_PERMISSIONS, CommercialEntry
+from fusioncell.commercial.feed import CommercialFeed
+from fusioncell.commercial.rules import COMMERCIAL_RULES
 from fusioncell.deconfliction import ack_form as deconfliction_ack_form
 from fusioncell.deconfliction import models as deconfliction_models
 from fusioncell.deconfliction import policy as deconfliction_policy
@@ -234,6 +239,15 @@ TRACKS: tuple[Track, ...] = (
     Track(
         name="diplomacy",
         models=(diplomacy_models,),
+    ),
+    Track(
+        name="commercial",
+        models=(commercial_models,),
+        entry_types=(CommercialEntry,),
+        read_permissions=COMMERCIAL_READ_PERMISSIONS,
+        rules=COMMERCIAL_RULES,
+        routers=(commercial_api.router,),
+        feeds=(CommercialFeed(),),
     ),
 )
 

@@ -1,0 +1,1 @@
+"""The commercial track's actions: the only writers of its tables."""
