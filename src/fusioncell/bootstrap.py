@@ -29,6 +29,7 @@ from fusioncell.commercial import models as commercial_models
 from fusioncell.commercial.entries import COMMERCIAL_READ_PERMISSIONS, CommercialEntry
 from fusioncell.commercial.feed import CommercialFeed
 from fusioncell.commercial.rules import COMMERCIAL_RULES
+from fusioncell.commercial.state_check import CommercialStateCheck
 from fusioncell.deconfliction import ack_form as deconfliction_ack_form
 from fusioncell.deconfliction import models as deconfliction_models
 from fusioncell.deconfliction import policy as deconfliction_policy
@@ -61,7 +62,13 @@ from fusioncell.deescalation.obligations import open_obligations as deescalation
 from fusioncell.deescalation.replay import ComplianceReplay
 from fusioncell.deescalation.rules import DEESCALATION_RULES
 from fusioncell.deescalation.state_check import DeescalationStateCheck
+from fusioncell.diplomacy import api as diplomacy_api
 from fusioncell.diplomacy import models as diplomacy_models
+from fusioncell.diplomacy.engine import DiplomacyEngine
+from fusioncell.diplomacy.entries import DIPLOMACY_READ_PERMISSIONS, DiplomacyEntry
+from fusioncell.diplomacy.feed import DiplomacyFeed
+from fusioncell.diplomacy.obligations import open_obligations as diplomacy_obligations
+from fusioncell.diplomacy.rules import DIPLOMACY_RULES
 from fusioncell.geo import api as geo_api
 from fusioncell.geo import models as geo_models
 from fusioncell.geo import views as geo_views
@@ -101,6 +108,8 @@ from fusioncell.text import N_
 from fusioncell.tracks import MapLayer, NavItem, ObligationsProvider, Track, Worker
 from fusioncell.verification import api as verification_api
 from fusioncell.verification import models as verification_models
+from fusioncell.verification import policy as verification_policy
+from fusioncell.verification import views as verification_views
 from fusioncell.verification.engine import VerificationEngine
 from fusioncell.verification.entries import VERIFICATION_READ_PERMISSIONS, VerificationEntry
 from fusioncell.verification.feed import VerificationFeed
@@ -231,6 +240,8 @@ TRACKS: tuple[Track, ...] = (
         replays=(CaseReplay,),
         state_checks=(VerificationStateCheck(),),
         routers=(verification_api.router,),
+        pages=(verification_views.router,),
+        nav=(NavItem("/verification", N_("Disputes"), 28, requires=verification_policy.may_read),),
         feeds=(VerificationFeed(),),
         # Deadlines owed in the header strip; sealed comments revealed and deadlines escalated.
         obligations=verification_obligations,
@@ -239,6 +250,15 @@ TRACKS: tuple[Track, ...] = (
     Track(
         name="diplomacy",
         models=(diplomacy_models,),
+        entry_types=(DiplomacyEntry,),
+        read_permissions=DIPLOMACY_READ_PERMISSIONS,
+        rules=DIPLOMACY_RULES,
+        routers=(diplomacy_api.router,),
+        feeds=(DiplomacyFeed(),),
+        # Versions to sign, milestones due, comment windows open and assessments owed.
+        obligations=diplomacy_obligations,
+        # Sealed comments revealed when their window closes.
+        workers=(Worker("diplomacy_engine", DiplomacyEngine),),
     ),
     Track(
         name="commercial",
@@ -246,6 +266,7 @@ TRACKS: tuple[Track, ...] = (
         entry_types=(CommercialEntry,),
         read_permissions=COMMERCIAL_READ_PERMISSIONS,
         rules=COMMERCIAL_RULES,
+        state_checks=(CommercialStateCheck(),),
         routers=(commercial_api.router,),
         feeds=(CommercialFeed(),),
     ),
