@@ -30,6 +30,7 @@ from fusioncell.commercial.entries import COMMERCIAL_READ_PERMISSIONS, Commercia
 from fusioncell.commercial.feed import CommercialFeed
 from fusioncell.commercial.rules import COMMERCIAL_RULES
 from fusioncell.commercial.state_check import CommercialStateCheck
+from fusioncell.commercial.state_check import CommercialStateCheck
 from fusioncell.deconfliction import ack_form as deconfliction_ack_form
 from fusioncell.deconfliction import models as deconfliction_models
 from fusioncell.deconfliction import policy as deconfliction_policy
