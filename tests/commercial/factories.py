@@ -114,8 +114,10 @@ def tell_story(db: Session, member: Member, clock: ManualClock) -> Project:
     """Every commercial entry type once or more: evidence stored, a project proposed and
     made active, two milestones (one met on a file put before it, one missed), a shipment
     declared on time, inspected and passed, and one declared late and refused."""
-    alpha, chair, verifier = member("alpha.liaison"), member("supervisor.chair"), member(
-        "verifier.lead"
+    alpha, chair, verifier = (
+        member("alpha.liaison"),
+        member("supervisor.chair"),
+        member("verifier.lead"),
     )
     crossing_id = crossing(db, member, now=clock.now())
     found = project(db, alpha, now=clock.now())
@@ -163,7 +165,13 @@ def tell_story(db: Session, member: Member, clock: ManualClock) -> Project:
     )
     passed = declare(db, alpha, found, crossing_id, now=clock.now())
     do_inspect_shipment(
-        db, verifier, found.id, passed.id, step_id=uuid.uuid4(), note="Seals intact.", now=clock.now()
+        db,
+        verifier,
+        found.id,
+        passed.id,
+        step_id=uuid.uuid4(),
+        note="Seals intact.",
+        now=clock.now(),
     )
     do_pass_shipment(db, verifier, found.id, passed.id, step_id=uuid.uuid4(), now=clock.now())
     late = declare(db, alpha, found, crossing_id, now=clock.now(), ahead=timedelta(hours=20))

@@ -5,7 +5,6 @@ nothing, and ``fusioncell verify`` over the whole."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -22,6 +21,7 @@ from tests.commercial.factories import (
 )
 
 from fusioncell.clock import ManualClock
+from fusioncell.commercial.actions.shipments import do_inspect_shipment
 from fusioncell.commercial.entries import CommercialEntry
 from fusioncell.commercial.models import Milestone, Shipment
 from fusioncell.commercial.queries.projects import get_project, list_projects
@@ -40,7 +40,9 @@ def test_the_story_leaves_its_rows_entries_and_events_and_verifies(
     db: Session, engine: Engine, ledger: LedgerContext, member: Member, clock: ManualClock
 ) -> None:
     found = tell_story(db, member, clock)
-    types = set(db.scalars(select(LogEntry.entry_type).where(LogEntry.entry_type.like("commercial.%"))))
+    types = set(
+        db.scalars(select(LogEntry.entry_type).where(LogEntry.entry_type.like("commercial.%")))
+    )
     assert types == {t.value for t in CommercialEntry}
     milestones = {m.title: m for m in db.scalars(select(Milestone))}
     assert milestones["Contracts signed"].status == "met"
@@ -105,12 +107,16 @@ def test_a_party_declares_for_itself_and_only_the_verifier_inspects(
     assert db.get(Shipment, shipment.id) is not None
     assert shipment.party_id != found.party_id  # BRAVO's shipment counts for BRAVO
     before = _log_size(db)
-    from fusioncell.commercial.actions.shipments import do_inspect_shipment
-
     for who in ("supervisor.chair", "alpha.liaison"):
         with pytest.raises(Forbidden):
             do_inspect_shipment(
-                db, member(who), found.id, shipment.id, step_id=uuid.uuid4(), note="x", now=clock.now()
+                db,
+                member(who),
+                found.id,
+                shipment.id,
+                step_id=uuid.uuid4(),
+                note="x",
+                now=clock.now(),
             )
     assert _log_size(db) == before
 
@@ -134,10 +140,10 @@ def test_the_lead_time_is_judged_from_the_log_time_of_the_declaration(
     crossing_id = crossing(db, member, now=clock.now())
     found = project(db, member("alpha.liaison"), now=clock.now())
     activate(db, member("alpha.liaison"), found, now=clock.now())
-    alpha: Callable[[], object] = lambda: member("alpha.liaison")  # noqa: E731
-    exact = declare(db, alpha(), found, crossing_id, now=clock.now(), ahead=timedelta(hours=44))
+    alpha = member("alpha.liaison")
+    exact = declare(db, alpha, found, crossing_id, now=clock.now(), ahead=timedelta(hours=44))
     short = declare(
-        db, alpha(), found, crossing_id, now=clock.now(), ahead=timedelta(hours=44, seconds=-1)
+        db, alpha, found, crossing_id, now=clock.now(), ahead=timedelta(hours=44, seconds=-1)
     )
     assert (exact.lead_time, short.lead_time) == ("on_time", "late")
     assert exact.required_lead_s == 44 * 3600
