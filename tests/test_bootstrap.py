@@ -24,6 +24,8 @@ from fusioncell.deconfliction.engine import NotificationEngine
 from fusioncell.deconfliction.entries import NotificationEntry, ProtectionEntry
 from fusioncell.deconfliction.protection_watch import ProtectionWatch
 from fusioncell.deescalation.entries import DeescalationEntry
+from fusioncell.diplomacy.engine import DiplomacyEngine
+from fusioncell.diplomacy.entries import DiplomacyEntry
 from fusioncell.hotline.engine import HotlineEngine
 from fusioncell.hotline.entries import HotlineEntry
 from fusioncell.intel.entries import IntelEntry
@@ -111,6 +113,17 @@ ENTRY_TYPES = {
     "verification.remedy.verified": "VerificationEntry",
     "verification.case.closed": "VerificationEntry",
     "verification.deadline.escalated": "VerificationEntry",
+    "diplomacy.agreement.proposed": "DiplomacyEntry",
+    "diplomacy.amendment.proposed": "DiplomacyEntry",
+    "diplomacy.version.signed": "DiplomacyEntry",
+    "diplomacy.milestone.verification_requested": "DiplomacyEntry",
+    "diplomacy.comment.sealed": "DiplomacyEntry",
+    "diplomacy.comment.revealed": "DiplomacyEntry",
+    "diplomacy.milestone.assessed": "DiplomacyEntry",
+    "diplomacy.meeting.requested": "DiplomacyEntry",
+    "diplomacy.minutes.drafted": "DiplomacyEntry",
+    "diplomacy.minutes.commented": "DiplomacyEntry",
+    "diplomacy.minutes.signed": "DiplomacyEntry",
 }
 
 
@@ -149,6 +162,7 @@ def test_every_entry_type_has_a_read_permission_declared_by_the_track_that_owns_
             *NotificationEntry,
             *ProtectionEntry,
             *VerificationEntry,
+            *DiplomacyEntry,
         )
     }
 
@@ -212,6 +226,7 @@ def test_migrations_see_every_tracks_tables() -> None:
         "deescalation",
         "deconfliction",
         "verification",
+        "diplomacy",
     }
 
 
@@ -235,6 +250,7 @@ def test_the_tracks_list_their_background_workers() -> None:
         Worker("deconfliction_engine", NotificationEngine),
         Worker("protection_watch", ProtectionWatch),
         Worker("verification_engine", VerificationEngine),
+        Worker("diplomacy_engine", DiplomacyEngine),
     ) == bootstrap.WORKERS
 
 
