@@ -18,10 +18,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
-from fusioncell import (
-    __version__,
-    bootstrap,
-)
+from fusioncell import __version__
 from fusioncell.cell import credentials
 from fusioncell.cell.actions.members import do_create_member, do_disable_member
 from fusioncell.cell.actions.organisations import do_create_organisation
@@ -40,7 +37,7 @@ from fusioncell.intel.cli import intel_app
 from fusioncell.intel.taxii_cli import taxii_app
 from fusioncell.ledger.context import build_ledger_context
 from fusioncell.ledger.keyring import KeyFileError
-from fusioncell.ledger.verify_cli import verify_command
+from fusioncell.ledger.verify_cli import Tracks, verify_command
 from fusioncell.ledger.witness_cli import WitnessSetupError, witness_app
 
 app = typer.Typer(
@@ -58,8 +55,17 @@ app.add_typer(witness_app, name="witness")
 app.add_typer(hotline_app, name="hotline")
 app.add_typer(intel_app, name="intel")
 app.add_typer(taxii_app, name="taxii")
-# Each track's check of its rows and audiences against the log: the only list of them.
-app.command("verify")(verify_command(bootstrap.STATE_CHECKS, bootstrap.REPLAYS))
+
+
+def _tracks() -> Tracks:
+    """Each track's check of its rows and audiences against the log, and its replay: the
+    only list of them (imported when ``verify`` runs: the other commands need no track)."""
+    from fusioncell import bootstrap
+
+    return bootstrap.STATE_CHECKS, bootstrap.REPLAYS
+
+
+app.command("verify")(verify_command(_tracks))
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -112,6 +118,10 @@ def _settings(database_url: str | None) -> Settings:
 
 @contextmanager
 def _database(settings: Settings, *, upgrade: bool = True) -> Iterator[tuple[Engine, Session]]:
+    # Every track registers its entry types, read permissions and rules sections: the rules
+    # document the ledger context binds into each entry is made of them.
+    from fusioncell import bootstrap  # noqa: F401
+
     normalise_url(settings.database_url)
     engine = create_db_engine(settings.database_url)
     try:

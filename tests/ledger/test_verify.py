@@ -655,7 +655,7 @@ def test_the_command_exits_2_in_one_line_when_it_cannot_read_the_log(
 ) -> None:
     stand_in = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
     stand_in.callback()(lambda: None)
-    stand_in.command("verify")(verify_command(STATE_CHECKS))
+    stand_in.command("verify")(verify_command(lambda: (STATE_CHECKS, ())))
 
     result = CliRunner().invoke(stand_in, ["verify", *args])
 

@@ -39,11 +39,13 @@ class SetupError(Exception):
     """Why verification cannot start, in one line."""
 
 
-def verify_command(
-    state_checks: Sequence[StateCheck], replays: Sequence[ReplayFactory] = ()
-) -> Callable[..., None]:
-    """The command, checking a database's served state with the tracks' ``state_checks`` and
-    replaying the log with their ``replays``."""
+Tracks = tuple[Sequence[StateCheck], Sequence[ReplayFactory]]
+
+
+def verify_command(tracks: Callable[[], Tracks]) -> Callable[..., None]:
+    """The command, checking a database's served state with the tracks' state checks and
+    replaying the log with their replays: ``tracks()`` gives both, called only when the
+    command runs, so the other commands do not import every track."""
 
     def verify(
         url: Annotated[
@@ -76,6 +78,7 @@ def verify_command(
     ) -> None:
         """Check the log: checkpoint, tree, every signature, the key history and the bodies;
         from a database, also every served row and audience against the bodies."""
+        state_checks, replays = tracks()
         _run(url, database_url, log_key, witness, quorum, state_checks, replays)
 
     return verify
