@@ -295,6 +295,24 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("POST", "/api/v1/verification/complaints/{case_id}/close"): frozenset({Role.SUPERVISOR}),
     ("POST", "/api/v1/verification/evidence"): FINDERS | {Role.LIAISON},
     ("GET", "/api/v1/verification/evidence/{sha256}"): NOTIFIED,
+    # The disputes pages: the same policy as the API's routes.
+    ("GET", "/verification"): READERS,
+    ("GET", "/verification/stats"): READERS,
+    ("POST", "/verification/complaints"): frozenset({Role.LIAISON, Role.VERIFIER}),
+    ("GET", "/verification/cases/{case_id}"): NOTIFIED,
+    ("POST", "/verification/cases/{case_id}/triage"): frozenset({Role.SUPERVISOR}),
+    ("POST", "/verification/cases/{case_id}/tasking"): FINDERS,
+    ("POST", "/verification/cases/{case_id}/site-visits"): frozenset({Role.VERIFIER}),
+    ("POST", "/verification/cases/{case_id}/access-requests"): frozenset({Role.VERIFIER}),
+    ("POST", "/verification/cases/{case_id}/access-requests/{request_id}/answer"): frozenset(
+        {Role.LIAISON}
+    ),
+    ("POST", "/verification/cases/{case_id}/draft-finding"): FINDERS,
+    ("POST", "/verification/cases/{case_id}/comments"): frozenset({Role.LIAISON}),
+    ("POST", "/verification/cases/{case_id}/finding"): FINDERS,
+    ("POST", "/verification/cases/{case_id}/remedy"): FINDERS,
+    ("POST", "/verification/cases/{case_id}/remedy-verification"): FINDERS,
+    ("POST", "/verification/cases/{case_id}/close"): frozenset({Role.SUPERVISOR}),
 }
 
 # Endpoints that never end for an authenticated client (Server-Sent Events): only the
@@ -368,6 +386,8 @@ HIDDEN: dict[tuple[str, str], frozenset[Role]] = {
         ],
         frozenset({Role.OBSERVER, Role.AUDITOR, Role.ADMIN}),
     ),
+    # The case page: the host's observer reads the track, and the case does not exist for it.
+    ("GET", "/verification/cases/{case_id}"): frozenset({Role.OBSERVER}),
 }
 
 # TAXII 2.1 (the intelligence track's server) speaks TAXII, not problem+json, and takes HTTP
@@ -648,6 +668,14 @@ FORM_BODIES: dict[tuple[str, str], dict[str, str]] = {
         "target": "quneitra-crossing",
         "occurred_at": "2026-01-06T07:00",
         "description": "Route matrix check",
+    },
+    ("POST", "/verification/complaints"): {
+        "allegation": "Route matrix check",
+        "against": "BRAVO",
+        "rule": "R1",
+        "lon": "35.84",
+        "lat": "33.15",
+        "occurred_at": "2026-01-06T07:00",
     },
     ("POST", "/deescalation/inspections/requests"): {
         "item": "limitation-bravo-10-20|BRAVO",

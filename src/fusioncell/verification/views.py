@@ -30,7 +30,19 @@ from fusioncell.text import N_
 from fusioncell.verification import page_data
 from fusioncell.verification.actions import findings, investigation
 from fusioncell.verification.actions.complaints import do_file_complaint, do_store_evidence
-from fusioncell.verification.policy import is_verifier, may_file, may_read, may_task, require
+from fusioncell.verification.policy import (
+    is_verifier,
+    may_answer_access,
+    may_close,
+    may_comment,
+    may_file,
+    may_find,
+    may_investigate,
+    may_read,
+    may_task,
+    may_triage,
+    require,
+)
 from fusioncell.verification.queries import cases as queries
 from fusioncell.web.deps import AppClock, CurrentViewer, Db
 from fusioncell.web.pages import page
@@ -44,6 +56,7 @@ _BAD_TIME = N_("Give a date and a time (UTC).")
 _BAD_PLACE = N_("Give the place as longitude and latitude in decimal degrees.")
 _BAD_LINK = N_("Give each link on its own line: its kind, then its id.")
 _BAD_FORM = N_("The form could not be read; send it again.")
+_NOT_YOURS = N_("Your role may not take this step.")
 _NOT_FILER = N_(
     "A complaint is filed by a party's liaison officer, the verifier or the humanitarian "
     "organisation."
@@ -451,26 +464,29 @@ def _close(db: Session, viewer: Viewer, case_id: uuid.UUID, d: FormData, now: da
     )
 
 
-STEPS: dict[str, tuple[Step, str]] = {
-    "triage": (_triage, "timeline"),
-    "tasking": (_task, "timeline"),
-    "site-visits": (_visit, "timeline"),
-    "access-requests": (_access, "access"),
-    "draft-finding": (_draft, "finding"),
-    "comments": (_comment, "comments"),
-    "finding": (_finding, "finding"),
-    "remedy": (_remedy, "finding"),
-    "remedy-verification": (_verify, "finding"),
-    "close": (_close, "timeline"),
+# Each step: the action's policy (asked before the form is read, as the API's actions ask it
+# before the body), what it calls, and the part of the page to return to.
+STEPS: dict[str, tuple[Callable[[Viewer], bool], Step, str]] = {
+    "triage": (may_triage, _triage, "timeline"),
+    "tasking": (may_task, _task, "timeline"),
+    "site-visits": (may_investigate, _visit, "timeline"),
+    "access-requests": (may_investigate, _access, "access"),
+    "draft-finding": (may_find, _draft, "finding"),
+    "comments": (may_comment, _comment, "comments"),
+    "finding": (may_find, _finding, "finding"),
+    "remedy": (may_find, _remedy, "finding"),
+    "remedy-verification": (may_find, _verify, "finding"),
+    "close": (may_close, _close, "timeline"),
 }
 
 
 def _step_route(name: str) -> None:
-    act, anchor = STEPS[name]
+    allowed, act, anchor = STEPS[name]
 
     async def post(
         request: Request, case_id: uuid.UUID, viewer: CurrentViewer, db: Db, clock: AppClock
     ) -> Response:
+        require(viewer, allowed(viewer), _NOT_YOURS)
         data = await request.form()
         now = clock.now()
         return await run_in_threadpool(
@@ -502,6 +518,7 @@ async def answer_access(
     db: Db,
     clock: AppClock,
 ) -> Response:
+    require(viewer, may_answer_access(viewer), _NOT_YOURS)
     data = await request.form()
     now = clock.now()
     return await run_in_threadpool(
