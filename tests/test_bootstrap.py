@@ -18,6 +18,7 @@ from fusioncell import bootstrap
 from fusioncell.app import create_app
 from fusioncell.cell.policy import ENTRY_READ_PERMISSION, Permission, register_read_permissions
 from fusioncell.clock import Clock, ManualClock
+from fusioncell.commercial.entries import CommercialEntry
 from fusioncell.config import Settings
 from fusioncell.db import registry
 from fusioncell.deconfliction.engine import NotificationEngine
@@ -113,6 +114,16 @@ ENTRY_TYPES = {
     "verification.remedy.verified": "VerificationEntry",
     "verification.case.closed": "VerificationEntry",
     "verification.deadline.escalated": "VerificationEntry",
+    "commercial.evidence.stored": "CommercialEntry",
+    "commercial.project.proposed": "CommercialEntry",
+    "commercial.project.status_changed": "CommercialEntry",
+    "commercial.milestone.added": "CommercialEntry",
+    "commercial.milestone.evidence_attached": "CommercialEntry",
+    "commercial.milestone.decided": "CommercialEntry",
+    "commercial.shipment.declared": "CommercialEntry",
+    "commercial.shipment.inspected": "CommercialEntry",
+    "commercial.shipment.passed": "CommercialEntry",
+    "commercial.shipment.refused": "CommercialEntry",
     "diplomacy.agreement.proposed": "DiplomacyEntry",
     "diplomacy.amendment.proposed": "DiplomacyEntry",
     "diplomacy.version.signed": "DiplomacyEntry",
@@ -162,6 +173,7 @@ def test_every_entry_type_has_a_read_permission_declared_by_the_track_that_owns_
             *NotificationEntry,
             *ProtectionEntry,
             *VerificationEntry,
+            *CommercialEntry,
             *DiplomacyEntry,
         )
     }
@@ -226,6 +238,7 @@ def test_migrations_see_every_tracks_tables() -> None:
         "deescalation",
         "deconfliction",
         "verification",
+        "commercial",
         "diplomacy",
     }
 
@@ -240,6 +253,7 @@ def test_verify_checks_state_with_one_check_per_track_that_has_tables_to_serve()
         "NotificationStateCheck",
         "ProtectionStateCheck",
         "VerificationStateCheck",
+        "CommercialStateCheck",
     ]
 
 

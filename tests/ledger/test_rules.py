@@ -10,9 +10,11 @@ from typing import Any
 import pytest
 
 from fusioncell.cell.rules import CELL_RULES
+from fusioncell.commercial.rules import load_rules as load_commercial_rules
 from fusioncell.config import Settings
 from fusioncell.deconfliction.rules import load_rules as load_deconfliction_rules
 from fusioncell.deescalation.rules import load_rules as load_deescalation_rules
+from fusioncell.diplomacy.rules import load_rules as load_diplomacy_rules
 from fusioncell.hotline.rules import DEFAULT_RULES, HOTLINE_RULES, HotlineRules, load_rules
 from fusioncell.ledger.context import build_ledger_context
 from fusioncell.ledger.entries import canonical
@@ -26,19 +28,23 @@ from fusioncell.verification.rules import load_rules as load_verification_rules
 # and again when those rules named R7's inspection interval and request deadline, and when the
 # deconfliction track registered R8-R10 (``deconfliction/rules.toml``), and when the
 # verification track registered R11's deadlines, its escalation ladder and the evidence
-# files' limits (``verification/rules.toml``): a server started with new rules logs their
-# adoption. Any other change here is a mistake.
-SHIPPED_RULES_HASH = "509d2b0f1c1b57603926a8efdb976d1869351559bd9f733fb8a6d2c8e2b850f6"
+# files' limits (``verification/rules.toml``), and when the diplomacy track registered its
+# rules (``diplomacy/rules.toml``) and the commercial track the shipments' lead time and its
+# evidence files' limits (``commercial/rules.toml``): a server started with new rules logs
+# their adoption. Any other change here is a mistake.
+SHIPPED_RULES_HASH = "caa643eea5a55acbaac7856b3c6d3910ca9a112d3f59a38e5819caea0b2e142f"
 
 
 def document_as_written_before_sections(settings: Settings) -> dict[str, Any]:
     """The document ``ledger/context.py`` hard-coded before the sections were registered
-    (with the de-escalation, deconfliction and verification sections registered since)."""
+    (with the sections of the tracks registered since)."""
     return {
         "hotline": load_rules(settings.hotline_policy).document,
         "deescalation": load_deescalation_rules().document,
         "deconfliction": load_deconfliction_rules().document,
         "verification": load_verification_rules().document,
+        "diplomacy": load_diplomacy_rules().document,
+        "commercial": load_commercial_rules().document,
         "version": 1,
         "cell": {
             "login_backoff_threshold": settings.login_backoff_threshold,
@@ -87,7 +93,15 @@ def test_a_track_reads_its_section_by_its_object_or_by_name(tmp_path: Path) -> N
 def test_every_registered_section_is_in_the_document_and_nothing_else(tmp_path: Path) -> None:
     context = build_ledger_context(Settings(database_url="sqlite://", key_dir=tmp_path))
     names = {section.name for section in registered_sections()}
-    assert names == {"cell", "hotline", "deescalation", "deconfliction", "verification"}
+    assert names == {
+        "cell",
+        "hotline",
+        "deescalation",
+        "deconfliction",
+        "verification",
+        "diplomacy",
+        "commercial",
+    }
     assert set(context.policy) == names | {"version"}
 
 
