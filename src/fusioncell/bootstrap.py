@@ -30,7 +30,6 @@ from fusioncell.commercial.entries import COMMERCIAL_READ_PERMISSIONS, Commercia
 from fusioncell.commercial.feed import CommercialFeed
 from fusioncell.commercial.rules import COMMERCIAL_RULES
 from fusioncell.commercial.state_check import CommercialStateCheck
-from fusioncell.commercial.state_check import CommercialStateCheck
 from fusioncell.deconfliction import ack_form as deconfliction_ack_form
 from fusioncell.deconfliction import models as deconfliction_models
 from fusioncell.deconfliction import policy as deconfliction_policy
@@ -64,6 +63,7 @@ from fusioncell.deescalation.replay import ComplianceReplay
 from fusioncell.deescalation.rules import DEESCALATION_RULES
 from fusioncell.deescalation.state_check import DeescalationStateCheck
 from fusioncell.diplomacy import api as diplomacy_api
+from fusioncell.diplomacy import api_meetings as diplomacy_meetings_api
 from fusioncell.diplomacy import models as diplomacy_models
 from fusioncell.diplomacy.engine import DiplomacyEngine
 from fusioncell.diplomacy.entries import DIPLOMACY_READ_PERMISSIONS, DiplomacyEntry
@@ -254,7 +254,7 @@ TRACKS: tuple[Track, ...] = (
         entry_types=(DiplomacyEntry,),
         read_permissions=DIPLOMACY_READ_PERMISSIONS,
         rules=DIPLOMACY_RULES,
-        routers=(diplomacy_api.router,),
+        routers=(diplomacy_api.router, diplomacy_meetings_api.router),
         feeds=(DiplomacyFeed(),),
         # Versions to sign, milestones due, comment windows open and assessments owed.
         obligations=diplomacy_obligations,

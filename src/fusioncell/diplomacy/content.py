@@ -38,7 +38,7 @@ GEOMETRY_TYPES = frozenset(
 )
 
 _NEED_TEXT = N_("Give the %(field)s (at most %(limit)s characters).")
-_BAD_KEY = N_(
+BAD_KEY = N_(
     "A key is 1 to 32 letters, digits, dots, dashes or underscores, unique in its agreement."
 )
 _BAD_PARTY = N_("Name parties of the cell: %(parties)s.")
@@ -75,7 +75,7 @@ def _text(value: Any, *, field: str, limit: int) -> str:
 
 def _key(value: Any, seen: set[str], *, field: str) -> str:
     if not isinstance(value, str) or not KEY.match(value) or value in seen:
-        raise InvalidInput(_BAD_KEY, field=field)
+        raise InvalidInput(BAD_KEY, field=field)
     seen.add(value)
     return value
 

@@ -178,3 +178,75 @@ class AgreementOut(BaseModel):
     in_force_from: datetime | None
     versions: list[VersionOut]
     commitments: list[CommitmentOut]
+
+
+class MeetingIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: uuid.UUID | None = None
+    title: str = Field(max_length=20000)
+    agenda: list[str] = Field(max_length=1000)
+    # The participating parties.
+    participants: list[str] = Field(max_length=100)
+    starts_at: AwareDatetime
+    agreement: uuid.UUID | None = None
+    # The hotline channel that carries the request (default: the cell-wide channel).
+    channel: uuid.UUID | None = None
+    precedence: str = Field(default="ROUTINE", max_length=16)
+
+
+class DecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    key: str = Field(max_length=64)
+    text: str = Field(max_length=200000)
+    # A commitment in an agreement's terms: the decision can become one in one step.
+    commitment: CommitmentIn | None = None
+
+
+class MinutesIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: uuid.UUID | None = None
+    text: str = Field(max_length=200000)
+    decisions: list[DecisionIn] = Field(default_factory=list, max_length=1000)
+
+
+class MinutesSignIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    minutes_hash: str = Field(max_length=64)
+
+
+class MinutesCommentOut(BaseModel):
+    id: uuid.UUID
+    party: str
+    minutes_hash: str
+    text: str
+    log_index: int
+    at: datetime
+
+
+class MinutesSignatureOut(BaseModel):
+    party: str
+    minutes_hash: str
+    log_index: int
+    signed_at: datetime
+
+
+class MeetingOut(BaseModel):
+    id: uuid.UUID
+    number: int
+    title: str
+    agenda: list[str]
+    participants: list[str]
+    starts_at: datetime
+    agreement: uuid.UUID | None
+    requested_by: str
+    # The hotline message that carried the request.
+    message: uuid.UUID | None
+    log_index: int
+    requested_at: datetime
+    # The current draft ({"meeting", "draft", "text", "decisions"}) and its SHA-256.
+    minutes: dict[str, Any] | None
+    minutes_hash: str | None
+    agreed: bool
+    agreed_at: datetime | None
+    comments: list[MinutesCommentOut]
+    signatures: list[MinutesSignatureOut]
