@@ -3,9 +3,9 @@
 A body is readable when the viewer is in the entry's audience *and* holds the read
 permission of the track that owns the entry type. The expectation below restates that rule
 from the roles' documented rights (README), independently of ``cell/policy.py``: the hotline's
-bodies, and the de-escalation, deconfliction and verification tracks', go to the roles that
-read messages, wherever the audience names their organisation; intelligence goes to a party's
-liaisons and analysts, the supervisor, the verifier and observers (a party's duty officer
+bodies, and the de-escalation, deconfliction, verification and commercial tracks', go to the
+roles that read messages, wherever the audience names their organisation; intelligence goes
+to a party's liaisons and analysts, the supervisor, the verifier and observers (a party's duty officer
 reads none); everything else goes by the audience alone.
 """
 
@@ -22,6 +22,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from tests.cell.factories import create_member, issue_token, start_session, totp_code
+from tests.commercial.factories import tell_story as tell_commercial_story
 from tests.conftest import DEMO_PASSWORD, add_member_at_console
 from tests.hotline.factories import acknowledge, send
 from tests.verification.factories import tell_story as tell_verification_story
@@ -223,6 +224,9 @@ def every_kind_of_entry(db: Session, clock: ManualClock, settings: Settings, dem
     # The verification track: a complaint from its evidence to a closed case, with a denial of
     # access, both parties' sealed comments revealed, an escalation (every entry type once).
     tell_verification_story(db, lambda username: _viewer(db, username), clock)
+    # The commercial track: a project, its milestones decided on a file, shipments passed and
+    # refused (every entry type).
+    tell_commercial_story(db, lambda username: _viewer(db, username), clock)
 
 
 def _audiences(db: Session) -> dict[int, set[tuple[str, str]]]:
@@ -242,7 +246,9 @@ def _expected(reader: Viewer, entry_type: str, audience: set[tuple[str, str]]) -
         or ("member", str(reader.member_id)) in audience
         or any(("role", role.value) in audience for role in reader.roles)
     )
-    if entry_type.startswith(("hotline.", "deescalation.", "deconfliction.", "verification.")):
+    if entry_type.startswith(
+        ("hotline.", "deescalation.", "deconfliction.", "verification.", "commercial.")
+    ):
         return in_audience and bool(reader.roles & HOTLINE_READERS)
     if entry_type.startswith("intel."):
         return in_audience and bool(reader.roles & INTEL_READERS)
