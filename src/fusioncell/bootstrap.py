@@ -70,6 +70,7 @@ from fusioncell.diplomacy.entries import DIPLOMACY_READ_PERMISSIONS, DiplomacyEn
 from fusioncell.diplomacy.feed import DiplomacyFeed
 from fusioncell.diplomacy.obligations import open_obligations as diplomacy_obligations
 from fusioncell.diplomacy.rules import DIPLOMACY_RULES
+from fusioncell.diplomacy.state_check import DiplomacyStateCheck
 from fusioncell.geo import api as geo_api
 from fusioncell.geo import models as geo_models
 from fusioncell.geo import views as geo_views
@@ -254,6 +255,7 @@ TRACKS: tuple[Track, ...] = (
         entry_types=(DiplomacyEntry,),
         read_permissions=DIPLOMACY_READ_PERMISSIONS,
         rules=DIPLOMACY_RULES,
+        state_checks=(DiplomacyStateCheck(),),
         routers=(diplomacy_api.router, diplomacy_meetings_api.router),
         feeds=(DiplomacyFeed(),),
         # Versions to sign, milestones due, comment windows open and assessments owed.

@@ -21,8 +21,17 @@ from fusioncell.diplomacy.actions.assessment import (
     do_comment_on_milestone,
     do_request_verification,
 )
+from fusioncell.diplomacy.actions.meetings import (
+    do_comment_on_minutes,
+    do_draft_minutes,
+    do_request_meeting,
+    do_sign_minutes,
+)
 from fusioncell.diplomacy.content import milestone_id
-from fusioncell.diplomacy.models import AgreementVersion
+from fusioncell.diplomacy.models import AgreementVersion, Meeting
+from fusioncell.hotline.actions.messages import do_send_message
+from fusioncell.hotline.models import ChannelKind
+from fusioncell.hotline.queries import list_channels
 
 Member = Callable[[str], Viewer]
 DAY = timedelta(days=1)
@@ -84,7 +93,7 @@ def sign_all(db: Session, member: Member, version: AgreementVersion, *, now: dat
 def tell_story(db: Session, member: Member, clock: ManualClock) -> AgreementVersion:
     """Every diplomacy entry type once: an agreement proposed and signed by every signatory,
     an amendment waiving a phase, a due milestone put to verification, both parties' sealed
-    comments revealed, and the assessment."""
+    comments revealed, the assessment, and a meeting whose minutes both parties agree."""
     alpha, bravo = member("alpha.liaison"), member("bravo.liaison")
     chair = member("supervisor.chair")
     version = propose(db, chair, now=clock.now())
@@ -123,4 +132,50 @@ def tell_story(db: Session, member: Member, clock: ManualClock) -> AgreementVers
         evidence=[{"kind": "document", "id": DOCUMENT}],
         now=clock.now(),
     )
+    agreed_meeting(db, member, clock, agreement_id=version.agreement_id)
     return amendment
+
+
+def agreed_meeting(
+    db: Session, member: Member, clock: ManualClock, *, agreement_id: uuid.UUID | None = None
+) -> Meeting:
+    """A meeting ALPHA requests through the hotline, whose minutes both parties agree."""
+    alpha, bravo, chair = (member(u) for u in SIGNERS)
+    [channel] = [c for c in list_channels(db, alpha) if c.kind == ChannelKind.CELL]
+    message = do_send_message(
+        db,
+        alpha,
+        message_id=uuid.uuid4(),
+        channel_id=channel.id,
+        precedence="ROUTINE",
+        text="Meeting requested: review of the withdrawal.",
+        now=clock.now(),
+    )
+    meeting = do_request_meeting(
+        db,
+        alpha,
+        meeting_id=uuid.uuid4(),
+        title="Review of the withdrawal",
+        agenda=["Phase 1"],
+        participants=["ALPHA", "BRAVO"],
+        starts_at=clock.now() + DAY,
+        message_id=message.id,
+        agreement_id=agreement_id,
+        now=clock.now(),
+    )
+    drafted = do_draft_minutes(
+        db,
+        chair,
+        meeting.id,
+        step_id=uuid.uuid4(),
+        text="The parties reviewed phase 1.",
+        decisions=[{"key": "D1", "text": "Meet again in a week.", "commitment": None}],
+        now=clock.now(),
+    )
+    do_comment_on_minutes(
+        db, bravo, meeting.id, comment_id=uuid.uuid4(), comment="Agreed.", now=clock.now()
+    )
+    assert drafted.minutes_hash is not None
+    for officer in (alpha, bravo):
+        do_sign_minutes(db, officer, meeting.id, minutes_hash=drafted.minutes_hash, now=clock.now())
+    return meeting

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from tests.cell.factories import create_member, issue_token, start_session, totp_code
 from tests.commercial.factories import tell_story as tell_commercial_story
 from tests.conftest import DEMO_PASSWORD, add_member_at_console
+from tests.diplomacy.factories import tell_story as tell_diplomacy_story
 from tests.hotline.factories import acknowledge, send
 from tests.verification.factories import tell_story as tell_verification_story
 
@@ -81,6 +82,10 @@ HOTLINE_READERS = frozenset(
 
 INTEL_READERS = frozenset(
     {Role.LIAISON, Role.ANALYST, Role.SUPERVISOR, Role.VERIFIER, Role.OBSERVER}
+)
+# Agreements and meetings: the parties' staff, the supervisor and the verifier.
+DIPLOMACY_READERS = frozenset(
+    {Role.LIAISON, Role.ANALYST, Role.DUTY_OFFICER, Role.SUPERVISOR, Role.VERIFIER}
 )
 
 # One reader per role, plus an auditor inside a party: in the audience of the party's own
@@ -227,6 +232,9 @@ def every_kind_of_entry(db: Session, clock: ManualClock, settings: Settings, dem
     # The commercial track: a project, its milestones decided on a file, shipments passed and
     # refused (every entry type).
     tell_commercial_story(db, lambda username: _viewer(db, username), clock)
+    # The diplomatic track: an agreement and an amendment signed by every signatory, a
+    # milestone assessed after both parties' sealed comments, agreed minutes (every entry type).
+    tell_diplomacy_story(db, lambda username: _viewer(db, username), clock)
 
 
 def _audiences(db: Session) -> dict[int, set[tuple[str, str]]]:
@@ -252,6 +260,8 @@ def _expected(reader: Viewer, entry_type: str, audience: set[tuple[str, str]]) -
         return in_audience and bool(reader.roles & HOTLINE_READERS)
     if entry_type.startswith("intel."):
         return in_audience and bool(reader.roles & INTEL_READERS)
+    if entry_type.startswith("diplomacy."):
+        return in_audience and bool(reader.roles & DIPLOMACY_READERS)
     return in_audience
 
 
