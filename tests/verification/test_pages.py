@@ -390,14 +390,14 @@ def test_a_refused_step_is_shown_on_the_case_and_the_wrong_member_is_refused(
     path = f"/verification/cases/{case.id}"
     csrf = log_in("supervisor.chair")
     _language(client, csrf, "he")
+    alpha = new_client()
+    alpha_csrf = log_in("alpha.liaison", on=alpha)
     before = table_counts()
     # The finding before the window closes: a conflict, shown on the case in Hebrew.
     early = _post(client, f"{path}/finding", csrf, outcome="not_substantiated", summary="No.")
     assert early.status_code == 409
-    assert 'id="vf-error"' in early.text and "התיק" in early.text
+    assert 'id="vf-error"' in early.text and "חלון ההערות" in early.text
     # A party may not find: refused as the API refuses it.
-    alpha = new_client()
-    alpha_csrf = log_in("alpha.liaison", on=alpha)
     refused = _post(alpha, f"{path}/finding", alpha_csrf, outcome="not_substantiated", summary="")
     assert refused.status_code == 403
     assert table_counts() == before
