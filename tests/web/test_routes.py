@@ -295,6 +295,32 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("POST", "/api/v1/verification/complaints/{case_id}/close"): frozenset({Role.SUPERVISOR}),
     ("POST", "/api/v1/verification/evidence"): FINDERS | {Role.LIAISON},
     ("GET", "/api/v1/verification/evidence/{sha256}"): NOTIFIED,
+    # Commercial: the project is ALPHA's, financed by the host (whose observer reads it); a
+    # party's liaison officer and the supervisor run projects; evidence is stored by them and
+    # the verifier; the supervisor and the verifier decide milestones; a party's liaison
+    # officer declares shipments, which the verifier inspects, passes and refuses.
+    ("GET", "/api/v1/projects"): READERS,
+    ("POST", "/api/v1/projects"): SIGNATORIES,
+    ("GET", "/api/v1/projects/stats"): READERS,
+    ("POST", "/api/v1/projects/evidence"): FINDERS | {Role.LIAISON},
+    ("GET", "/api/v1/projects/evidence/{sha256}"): READERS,
+    ("GET", "/api/v1/projects/{project_id}"): READERS,
+    ("POST", "/api/v1/projects/{project_id}/status"): SIGNATORIES,
+    ("POST", "/api/v1/projects/{project_id}/milestones"): SIGNATORIES,
+    ("POST", "/api/v1/projects/{project_id}/milestones/{milestone_id}/evidence"): FINDERS
+    | {Role.LIAISON},
+    ("POST", "/api/v1/projects/{project_id}/milestones/{milestone_id}/decision"): FINDERS,
+    ("POST", "/api/v1/projects/{project_id}/shipments"): frozenset({Role.LIAISON}),
+    ("GET", "/api/v1/projects/{project_id}/shipments/{shipment_id}"): READERS,
+    ("POST", "/api/v1/projects/{project_id}/shipments/{shipment_id}/inspection"): frozenset(
+        {Role.VERIFIER}
+    ),
+    ("POST", "/api/v1/projects/{project_id}/shipments/{shipment_id}/passage"): frozenset(
+        {Role.VERIFIER}
+    ),
+    ("POST", "/api/v1/projects/{project_id}/shipments/{shipment_id}/refusal"): frozenset(
+        {Role.VERIFIER}
+    ),
     # The disputes pages: the same policy as the API's routes.
     ("GET", "/verification"): READERS,
     ("GET", "/verification/stats"): READERS,
@@ -388,6 +414,18 @@ HIDDEN: dict[tuple[str, str], frozenset[Role]] = {
     ),
     # The case page: the host's observer reads the track, and the case does not exist for it.
     ("GET", "/verification/cases/{case_id}"): frozenset({Role.OBSERVER}),
+    # A project, its shipments and the files before its milestones do not exist for those
+    # who do not read the track (the auditor and the operator).
+    **dict.fromkeys(
+        [
+            ("GET", "/api/v1/projects/evidence/{sha256}"),
+            ("GET", "/api/v1/projects/{project_id}"),
+            ("POST", "/api/v1/projects/{project_id}/status"),
+            ("POST", "/api/v1/projects/{project_id}/milestones"),
+            ("GET", "/api/v1/projects/{project_id}/shipments/{shipment_id}"),
+        ],
+        frozenset(Role) - READERS,
+    ),
 }
 
 # TAXII 2.1 (the intelligence track's server) speaks TAXII, not problem+json, and takes HTTP
@@ -547,6 +585,42 @@ JSON_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/verification/complaints/{case_id}/close"): {},
     # JSON, not one of the evidence types: refused as input, after the policy.
     ("POST", "/api/v1/verification/evidence"): {},
+    # Valid enough to reach the actions; refused as input (or by the workflow) after the policy.
+    ("POST", "/api/v1/projects"): {
+        "name": "Route matrix project",
+        "description": "Route matrix check",
+        "sponsors": ["Route matrix sponsor"],
+        "starts_on": "2026-01-06",
+        "ends_on": "2026-12-31",
+    },
+    ("POST", "/api/v1/projects/evidence"): {},
+    ("POST", "/api/v1/projects/{project_id}/status"): {
+        "status": "suspended",
+        "reason": "Route matrix",
+    },
+    ("POST", "/api/v1/projects/{project_id}/milestones"): {
+        "title": "Route matrix",
+        "due_on": "2026-02-01",
+    },
+    ("POST", "/api/v1/projects/{project_id}/milestones/{milestone_id}/evidence"): {
+        "evidence": ["0" * 64]
+    },
+    ("POST", "/api/v1/projects/{project_id}/milestones/{milestone_id}/decision"): {
+        "decision": "missed",
+        "reason": "Route matrix",
+    },
+    ("POST", "/api/v1/projects/{project_id}/shipments"): {
+        "cargo": "Route matrix cargo",
+        "crossing": "not-a-crossing",
+        "planned_at": "2026-01-09T09:00:00Z",
+    },
+    ("POST", "/api/v1/projects/{project_id}/shipments/{shipment_id}/inspection"): {
+        "note": "Route matrix"
+    },
+    ("POST", "/api/v1/projects/{project_id}/shipments/{shipment_id}/passage"): {},
+    ("POST", "/api/v1/projects/{project_id}/shipments/{shipment_id}/refusal"): {
+        "reason": "Route matrix"
+    },
     ("POST", "/api/v1/incidents"): {
         "kind": "threat",
         "affects": "site",
@@ -828,11 +902,13 @@ def cast(db: Session, clock: ManualClock, demo: None) -> dict[str, str]:
     )
     protection = _protection_cast(db, clock)
     verification = _verification_cast(db, clock)
+    commercial = _commercial_cast(db, clock, verification["sha256"])
     db.commit()
     return {
         **PATH_PARAMETERS,
         **protection,
         **verification,
+        **commercial,
         "taxii_object": kept["id"],
         "taxii_withdrawn": withdrawn["id"],
         "status_id": added.status.id,
@@ -955,6 +1031,51 @@ def _verification_cast(db: Session, clock: ManualClock) -> dict[str, str]:
         db, verifier, case.id, step_id=uuid.uuid4(), party="ALPHA", place="A hill", now=clock.now()
     )
     return {"case_id": str(case.id), "request_id": str(request.id), "sha256": stored.sha256}
+
+
+def _commercial_cast(db: Session, clock: ManualClock, sha256: str) -> dict[str, str]:
+    """ALPHA's active project financed by the host, a milestone with a file put before it
+    (the same bytes as the complaint's, so one ``{sha256}`` names both), and a shipment
+    through an agreed crossing."""
+    from tests.commercial.factories import activate, crossing, declare, project
+
+    from fusioncell.commercial.actions.evidence import do_store_evidence
+    from fusioncell.commercial.actions.projects import (
+        do_add_milestone,
+        do_attach_milestone_evidence,
+    )
+
+    def viewer(username: str) -> Any:
+        found = viewer_of(get_member_by_username(db, console(), username))
+        db.commit()
+        return found
+
+    alpha = viewer("alpha.liaison")
+    crossing_id = crossing(db, viewer, now=clock.now())
+    found = project(db, alpha, now=clock.now(), financing=["HOST"])
+    activate(db, alpha, found, now=clock.now())
+    milestone = do_add_milestone(
+        db,
+        alpha,
+        found.id,
+        milestone_id=uuid.uuid4(),
+        title="Route matrix milestone",
+        due_on=clock.now().date() + timedelta(days=30),
+        now=clock.now(),
+    )
+    stored = do_store_evidence(
+        db, alpha, b"Route matrix evidence", media_type="text/plain", now=clock.now()
+    )
+    assert stored.sha256 == sha256
+    do_attach_milestone_evidence(
+        db, alpha, found.id, milestone.id, step_id=uuid.uuid4(), evidence=[sha256], now=clock.now()
+    )
+    shipment = declare(db, alpha, found, crossing_id, now=clock.now())
+    return {
+        "project_id": str(found.id),
+        "milestone_id": str(milestone.id),
+        "shipment_id": str(shipment.id),
+    }
 
 
 def _is_api(path: str) -> bool:
