@@ -405,9 +405,16 @@ def test_the_engine_reads_the_zones_of_the_version_in_force(
     assert sector_bounds() == (35.87, 32.6, 36.3, 33.35)
     sign(db, member, clock, version, SIGNATORIES[2:])
     assert sector_bounds() == (36.0, 32.7, 36.2, 33.0)
-    # A past time still reads the first version.
+    # A past time still reads the first version, and so does the engine at that time; a
+    # time before the first version came into force reads the first version too.
     past = queries.list_zones(db, verifier, at=clock.now() - timedelta(minutes=2))
     assert past["version"]["number"] == 1
+    for before in (timedelta(minutes=2), timedelta(days=300)):
+        then = geometry_in_force(db, verifier, at=clock.now() - before)
+        zones = {z.id: z for z in then.zones}
+        assert tuple(zones["sector-s"].geometry.bounds) == (35.87, 32.6, 36.3, 33.35)
+    now = {z.id: z for z in geometry_in_force(db, verifier, at=clock.now()).zones}
+    assert tuple(now["sector-s"].geometry.bounds) == (36.0, 32.7, 36.2, 33.0)
 
 
 def test_before_any_version_is_in_force_there_are_no_zones(

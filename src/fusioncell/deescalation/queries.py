@@ -32,7 +32,7 @@ from fusioncell.deescalation.models import (
 from fusioncell.deescalation.policy import may_read, require
 from fusioncell.deescalation.rules import DEESCALATION_RULES, DeescalationRules
 from fusioncell.errors import InvalidInput
-from fusioncell.geo.queries import list_zones
+from fusioncell.geo.queries import first_version_in_force, list_zones
 from fusioncell.ledger.context import ledger_context
 from fusioncell.text import N_
 
@@ -78,9 +78,18 @@ _GEOMETRIES: dict[str, engine.Geometry] = {}
 _GEOMETRIES_KEPT = 4
 
 
-def geometry_in_force(db: Session, viewer: Viewer) -> engine.Geometry:
-    """The zones as ``GET /api/v1/geo/zones`` serves them (the version in force)."""
-    zones = list_zones(db, viewer)
+def geometry_in_force(
+    db: Session, viewer: Viewer, *, at: datetime | None = None
+) -> engine.Geometry:
+    """The zones as ``GET /api/v1/geo/zones?at=`` serves them: the version in force at ``at``
+    (default: now). A time before the first version came into force (the freeze's T0 comes
+    before the cell signs its geometry) reads the first version: the agreement's lines are
+    the only ones there are."""
+    zones = list_zones(db, viewer, at=at)
+    if at is not None and zones["version"] is None:
+        first = first_version_in_force(db, viewer)
+        if first is not None:
+            zones = list_zones(db, viewer, at=first.in_force_from)
     key = hashlib.sha256(json.dumps(zones, sort_keys=True).encode()).hexdigest()
     found = _GEOMETRIES.get(key)
     if found is None:
@@ -257,7 +266,8 @@ def engine_inputs(db: Session, viewer: Viewer, *, until: datetime | None = None)
         for e in candidates
         if needed <= signed.get(e.id, set())
     ]
-    return Inputs(geometry_in_force(db, viewer), observations, baselines, exceptions, rules)
+    geometry = geometry_in_force(db, viewer, at=until)
+    return Inputs(geometry, observations, baselines, exceptions, rules)
 
 
 def compliance(db: Session, viewer: Viewer, *, at: datetime, source: str) -> engine.Compliance:

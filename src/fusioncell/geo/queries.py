@@ -35,6 +35,13 @@ def version_in_force(
     return db.scalar(query.order_by(GeometryVersion.in_force_log_index.desc()).limit(1))
 
 
+def first_version_in_force(db: Session, viewer: Viewer) -> GeometryVersion | None:
+    """The first version that came into force: the agreement's lines before it did."""
+    require(viewer, Permission.GEO_FEATURE_READ)
+    query = select(GeometryVersion).where(GeometryVersion.in_force_log_index.is_not(None))
+    return db.scalar(query.order_by(GeometryVersion.in_force_log_index).limit(1))
+
+
 def version_summary(version: GeometryVersion | None) -> dict[str, Any] | None:
     """The ``version`` member of the zones and sites: which version they are."""
     if version is None:
