@@ -28,6 +28,7 @@ from fusioncell.commercial import api as commercial_api
 from fusioncell.commercial import models as commercial_models
 from fusioncell.commercial.entries import COMMERCIAL_READ_PERMISSIONS, CommercialEntry
 from fusioncell.commercial.feed import CommercialFeed
+from fusioncell.commercial.replay import CommercialReplay
 from fusioncell.commercial.rules import COMMERCIAL_RULES
 from fusioncell.commercial.state_check import CommercialStateCheck
 from fusioncell.deconfliction import ack_form as deconfliction_ack_form
@@ -269,6 +270,7 @@ TRACKS: tuple[Track, ...] = (
         entry_types=(CommercialEntry,),
         read_permissions=COMMERCIAL_READ_PERMISSIONS,
         rules=COMMERCIAL_RULES,
+        replays=(CommercialReplay,),
         state_checks=(CommercialStateCheck(),),
         routers=(commercial_api.router,),
         feeds=(CommercialFeed(),),
