@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine, func, select
 
 from fusioncell import bootstrap
+from fusioncell.commercial.replay import CommercialReplay
 from fusioncell.deconfliction.replay import NotificationReplay
 from fusioncell.deescalation.replay import ComplianceReplay
 from fusioncell.hotline.replay import EscalationReplay
@@ -86,4 +87,5 @@ def test_the_registry_gives_verify_each_tracks_replay() -> None:
         ComplianceReplay,
         NotificationReplay,
         CaseReplay,
+        CommercialReplay,
     ) == bootstrap.REPLAYS
