@@ -321,6 +321,26 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("POST", "/api/v1/projects/{project_id}/shipments/{shipment_id}/refusal"): frozenset(
         {Role.VERIFIER}
     ),
+    # Diplomacy: agreements and meetings are read by the parties' staff, the supervisor and
+    # the verifier; a party's liaison officer and the supervisor propose and sign; the
+    # supervisor or the verifier assesses; the supervisor drafts the minutes.
+    ("GET", "/api/v1/agreements"): NOTIFIED,
+    ("POST", "/api/v1/agreements"): SIGNATORIES,
+    ("GET", "/api/v1/agreements/{agreement_id}"): NOTIFIED,
+    ("POST", "/api/v1/agreements/{agreement_id}/amendments"): SIGNATORIES,
+    ("POST", "/api/v1/agreements/{agreement_id}/versions/{number}/signatures"): SIGNATORIES,
+    ("GET", "/api/v1/milestones"): NOTIFIED,
+    ("GET", "/api/v1/milestones/{milestone}"): NOTIFIED,
+    ("POST", "/api/v1/milestones/{milestone}/verification"): FINDERS | {Role.LIAISON},
+    ("POST", "/api/v1/milestones/{milestone}/comments"): frozenset({Role.LIAISON}),
+    ("POST", "/api/v1/milestones/{milestone}/assessment"): FINDERS,
+    ("GET", "/api/v1/meetings"): NOTIFIED,
+    ("POST", "/api/v1/meetings"): SIGNATORIES,
+    ("GET", "/api/v1/meetings/{meeting_id}"): NOTIFIED,
+    ("POST", "/api/v1/meetings/{meeting_id}/minutes"): frozenset({Role.SUPERVISOR}),
+    ("POST", "/api/v1/meetings/{meeting_id}/comments"): frozenset({Role.LIAISON}),
+    ("POST", "/api/v1/meetings/{meeting_id}/signatures"): frozenset({Role.LIAISON}),
+    ("POST", "/api/v1/meetings/{meeting_id}/decisions/{decision}/commitment"): SIGNATORIES,
     # The disputes pages: the same policy as the API's routes.
     ("GET", "/verification"): READERS,
     ("GET", "/verification/stats"): READERS,
@@ -426,6 +446,16 @@ HIDDEN: dict[tuple[str, str], frozenset[Role]] = {
         ],
         frozenset(Role) - READERS,
     ),
+    # An agreement, its milestones and a meeting do not exist for those who do not read the
+    # diplomatic track (the host's observer, the auditor, the operator).
+    **dict.fromkeys(
+        [
+            ("GET", "/api/v1/agreements/{agreement_id}"),
+            ("GET", "/api/v1/milestones/{milestone}"),
+            ("GET", "/api/v1/meetings/{meeting_id}"),
+        ],
+        frozenset(Role) - NOTIFIED,
+    ),
 }
 
 # TAXII 2.1 (the intelligence track's server) speaks TAXII, not problem+json, and takes HTTP
@@ -517,6 +547,37 @@ KEY = base64.b64encode(
 # What each request carries. Bodies are valid enough to reach the action (so a refusal is
 # the policy's, not the validator's) and harmless for the caller's own account.
 JSON_BODIES: dict[tuple[str, str], dict[str, Any]] = {
+    ("POST", "/api/v1/agreements"): {
+        "title": "Route matrix",
+        "text": "The parties agree.",
+        "parties": ["ALPHA", "BRAVO"],
+        "date": "2026-01-06",
+    },
+    ("POST", "/api/v1/agreements/{agreement_id}/amendments"): {
+        "title": "Route matrix, amended",
+        "text": "The parties agree again.",
+        "date": "2026-01-07",
+    },
+    ("POST", "/api/v1/agreements/{agreement_id}/versions/{number}/signatures"): {
+        "content_hash": "0" * 64
+    },
+    ("POST", "/api/v1/milestones/{milestone}/verification"): {},
+    ("POST", "/api/v1/milestones/{milestone}/comments"): {"comment": "Route matrix"},
+    ("POST", "/api/v1/milestones/{milestone}/assessment"): {
+        "outcome": "met",
+        "reasons": "Route matrix",
+        "evidence": [{"kind": "document", "id": "0" * 64}],
+    },
+    ("POST", "/api/v1/meetings"): {
+        "title": "Route matrix",
+        "agenda": ["Route matrix"],
+        "participants": ["ALPHA", "BRAVO"],
+        "starts_at": "2026-02-01T10:00:00Z",
+    },
+    ("POST", "/api/v1/meetings/{meeting_id}/minutes"): {"text": "Route matrix"},
+    ("POST", "/api/v1/meetings/{meeting_id}/comments"): {"comment": "Route matrix"},
+    ("POST", "/api/v1/meetings/{meeting_id}/signatures"): {"minutes_hash": "0" * 64},
+    ("POST", "/api/v1/meetings/{meeting_id}/decisions/{decision}/commitment"): {},
     # An empty geometry: refused as input (no area of separation), after the policy.
     ("POST", "/api/v1/geo/versions"): {
         "collection": {"type": "FeatureCollection", "features": []},
@@ -903,12 +964,14 @@ def cast(db: Session, clock: ManualClock, demo: None) -> dict[str, str]:
     protection = _protection_cast(db, clock)
     verification = _verification_cast(db, clock)
     commercial = _commercial_cast(db, clock, verification["sha256"])
+    diplomacy = _diplomacy_cast(db, clock)
     db.commit()
     return {
         **PATH_PARAMETERS,
         **protection,
         **verification,
         **commercial,
+        **diplomacy,
         "taxii_object": kept["id"],
         "taxii_withdrawn": withdrawn["id"],
         "status_id": added.status.id,
@@ -1031,6 +1094,30 @@ def _verification_cast(db: Session, clock: ManualClock) -> dict[str, str]:
         db, verifier, case.id, step_id=uuid.uuid4(), party="ALPHA", place="A hill", now=clock.now()
     )
     return {"case_id": str(case.id), "request_id": str(request.id), "sha256": stored.sha256}
+
+
+def _diplomacy_cast(db: Session, clock: ManualClock) -> dict[str, str]:
+    """An agreement in force with ALPHA's withdrawal in phases, and a meeting whose minutes
+    both parties agreed."""
+    from tests.diplomacy.factories import agreed_meeting, propose, sign_all
+
+    def viewer(username: str) -> Any:
+        found = viewer_of(get_member_by_username(db, console(), username))
+        db.commit()
+        return found
+
+    version = propose(db, viewer("supervisor.chair"), now=clock.now())
+    sign_all(db, viewer, version, now=clock.now())
+    meeting = agreed_meeting(db, viewer, clock, agreement_id=version.agreement_id)
+    from fusioncell.diplomacy.content import milestone_id
+
+    return {
+        "agreement_id": str(version.agreement_id),
+        "number": "1",
+        "milestone": str(milestone_id(version.agreement_id, "C2", "C2.1")),
+        "meeting_id": str(meeting.id),
+        "decision": "D1",
+    }
 
 
 def _commercial_cast(db: Session, clock: ManualClock, sha256: str) -> dict[str, str]:

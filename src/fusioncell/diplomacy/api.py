@@ -14,7 +14,7 @@ from fusioncell.cell.policy import Viewer
 from fusioncell.deescalation.queries import directory
 from fusioncell.diplomacy import present
 from fusioncell.diplomacy.actions import agreements, assessment
-from fusioncell.diplomacy.policy import may_read, require
+from fusioncell.diplomacy.policy import may_read, may_sign, require
 from fusioncell.diplomacy.queries import agreements as queries
 from fusioncell.diplomacy.schemas import (
     AgreementIn,
@@ -36,6 +36,7 @@ from fusioncell.web.deps import AppClock, CurrentViewer, Db
 router = APIRouter(tags=["diplomacy"])
 IdempotencyKey = Annotated[str | None, Header(max_length=200)]
 _READ = "this needs the permission to read the diplomatic track"
+_NOT_SIGNER = "a party's liaison officer or the supervisor signs agreements"
 
 
 def _id(viewer: Viewer, given: uuid.UUID | None, key: str | None, scope: str) -> uuid.UUID:
@@ -143,6 +144,7 @@ def sign_version(
     with your custodial key, or by your own key in the entry header: ``fusioncell agreements
     sign``). A hash that is not the version's is refused (422); signing again returns the
     first signature."""
+    require(viewer, may_sign(viewer), _NOT_SIGNER)
     agreement = queries.get_agreement(db, viewer, agreement_id)
     version = next((v for v in queries.versions_of(db, [agreement.id]) if v.number == number), None)
     if version is None:
@@ -179,18 +181,18 @@ def _milestone(
     return present.milestone_detail(db, viewer, found, now=clock.now())
 
 
-@router.get("/api/v1/milestones/{milestone_id}", response_model=MilestoneDetailOut)
+@router.get("/api/v1/milestones/{milestone}", response_model=MilestoneDetailOut)
 def get_milestone(
-    milestone_id: uuid.UUID, viewer: CurrentViewer, db: Db, clock: AppClock
+    milestone: uuid.UUID, viewer: CurrentViewer, db: Db, clock: AppClock
 ) -> MilestoneDetailOut:
     """The milestone with its assessment, the engine's result beside it, and the comments
     (sealed to the other parties until the window closes)."""
-    return _milestone(db, viewer, milestone_id, clock)
+    return _milestone(db, viewer, milestone, clock)
 
 
-@router.post("/api/v1/milestones/{milestone_id}/verification", response_model=MilestoneDetailOut)
+@router.post("/api/v1/milestones/{milestone}/verification", response_model=MilestoneDetailOut)
 def request_verification(
-    milestone_id: uuid.UUID,
+    milestone: uuid.UUID,
     body: StepIn,
     viewer: CurrentViewer,
     db: Db,
@@ -201,18 +203,18 @@ def request_verification(
     assessment.do_request_verification(
         db,
         viewer,
-        milestone_id,
-        step_id=_id(viewer, body.id, idempotency_key, f"verification-{milestone_id}"),
+        milestone,
+        step_id=_id(viewer, body.id, idempotency_key, f"verification-{milestone}"),
         now=clock.now(),
     )
-    return _milestone(db, viewer, milestone_id, clock)
+    return _milestone(db, viewer, milestone, clock)
 
 
 @router.post(
-    "/api/v1/milestones/{milestone_id}/comments", response_model=MilestoneDetailOut, status_code=201
+    "/api/v1/milestones/{milestone}/comments", response_model=MilestoneDetailOut, status_code=201
 )
 def comment(
-    milestone_id: uuid.UUID,
+    milestone: uuid.UUID,
     body: CommentIn,
     viewer: CurrentViewer,
     db: Db,
@@ -223,17 +225,17 @@ def comment(
     assessment.do_comment_on_milestone(
         db,
         viewer,
-        milestone_id,
-        comment_id=_id(viewer, body.id, idempotency_key, f"comment-{milestone_id}"),
+        milestone,
+        comment_id=_id(viewer, body.id, idempotency_key, f"comment-{milestone}"),
         comment=body.comment,
         now=clock.now(),
     )
-    return _milestone(db, viewer, milestone_id, clock)
+    return _milestone(db, viewer, milestone, clock)
 
 
-@router.post("/api/v1/milestones/{milestone_id}/assessment", response_model=MilestoneDetailOut)
+@router.post("/api/v1/milestones/{milestone}/assessment", response_model=MilestoneDetailOut)
 def assess(
-    milestone_id: uuid.UUID,
+    milestone: uuid.UUID,
     body: AssessmentIn,
     viewer: CurrentViewer,
     db: Db,
@@ -245,11 +247,11 @@ def assess(
     assessment.do_assess_milestone(
         db,
         viewer,
-        milestone_id,
-        step_id=_id(viewer, body.id, idempotency_key, f"assessment-{milestone_id}"),
+        milestone,
+        step_id=_id(viewer, body.id, idempotency_key, f"assessment-{milestone}"),
         outcome=body.outcome,
         reasons=body.reasons,
         evidence=[e.model_dump() for e in body.evidence],
         now=clock.now(),
     )
-    return _milestone(db, viewer, milestone_id, clock)
+    return _milestone(db, viewer, milestone, clock)

@@ -41,6 +41,7 @@ from fusioncell.diplomacy.models import (
 from fusioncell.diplomacy.policy import (
     is_party_officer,
     may_draft_minutes,
+    may_propose,
     may_request_meeting,
     require,
 )
@@ -54,6 +55,7 @@ from fusioncell.text import N_
 from fusioncell.verification.actions.common import text as checked_text
 
 _NOT_REQUESTER = N_("A party's liaison officer or the supervisor requests meetings.")
+_NOT_PROPOSER = N_("A party's liaison officer or the supervisor proposes agreements.")
 _NOT_DRAFTER = N_("Only the supervisor drafts the minutes.")
 _NOT_PARTICIPANT = N_(
     "Only the participating parties' liaison officers comment on and sign the minutes."
@@ -253,6 +255,7 @@ def do_comment_on_minutes(
     comment: str,
     now: datetime,
 ) -> MinutesComment:
+    require(actor, is_party_officer(actor), _NOT_PARTICIPANT)
     meeting = q.get_meeting(db, actor, meeting_id)
     dir_ = directory(db, actor)
     _participant(actor, dir_, meeting)
@@ -302,6 +305,7 @@ def do_comment_on_minutes(
 def do_sign_minutes(
     db: Session, actor: Viewer, meeting_id: uuid.UUID, *, minutes_hash: str, now: datetime
 ) -> MinutesSignature:
+    require(actor, is_party_officer(actor), _NOT_PARTICIPANT)
     meeting = q.get_meeting(db, actor, meeting_id)
     dir_ = directory(db, actor)
     own = _participant(actor, dir_, meeting)
@@ -362,6 +366,7 @@ def do_adopt_decision(
     """A decision of agreed minutes that states a commitment, made an amendment of the
     meeting's agreement adding it (the version in force's content plus the commitment),
     to be signed by every signatory as any amendment is."""
+    require(actor, may_propose(actor), _NOT_PROPOSER)
     meeting = q.get_meeting(db, actor, meeting_id)
     if meeting.agreed_index is None or meeting.minutes is None:
         raise Conflict(_NOT_AGREED)
