@@ -31,6 +31,10 @@ from fusioncell.commercial.feed import CommercialFeed
 from fusioncell.commercial.replay import CommercialReplay
 from fusioncell.commercial.rules import COMMERCIAL_RULES
 from fusioncell.commercial.state_check import CommercialStateCheck
+from fusioncell.cot import models as cot_models
+from fusioncell.cot.entries import COT_READ_PERMISSIONS, CotEntry
+from fusioncell.cot.gateway import make_gateway as make_cot_gateway
+from fusioncell.cot.rules import COT_RULES
 from fusioncell.deconfliction import ack_form as deconfliction_ack_form
 from fusioncell.deconfliction import models as deconfliction_models
 from fusioncell.deconfliction import policy as deconfliction_policy
@@ -70,6 +74,7 @@ from fusioncell.diplomacy.engine import DiplomacyEngine
 from fusioncell.diplomacy.entries import DIPLOMACY_READ_PERMISSIONS, DiplomacyEntry
 from fusioncell.diplomacy.feed import DiplomacyFeed
 from fusioncell.diplomacy.obligations import open_obligations as diplomacy_obligations
+from fusioncell.diplomacy.replay import DiplomacyReplay
 from fusioncell.diplomacy.rules import DIPLOMACY_RULES
 from fusioncell.diplomacy.state_check import DiplomacyStateCheck
 from fusioncell.geo import api as geo_api
@@ -256,6 +261,7 @@ TRACKS: tuple[Track, ...] = (
         entry_types=(DiplomacyEntry,),
         read_permissions=DIPLOMACY_READ_PERMISSIONS,
         rules=DIPLOMACY_RULES,
+        replays=(DiplomacyReplay,),
         state_checks=(DiplomacyStateCheck(),),
         routers=(diplomacy_api.router, diplomacy_meetings_api.router),
         feeds=(DiplomacyFeed(),),
@@ -274,6 +280,16 @@ TRACKS: tuple[Track, ...] = (
         state_checks=(CommercialStateCheck(),),
         routers=(commercial_api.router,),
         feeds=(CommercialFeed(),),
+    ),
+    Track(
+        name="cot",
+        models=(cot_models,),
+        entry_types=(CotEntry,),
+        read_permissions=COT_READ_PERMISSIONS,
+        rules=COT_RULES,
+        # The Cursor-on-Target gateway for TAK clients: it listens when a CoT port is set
+        # (``fusioncell serve --cot-port``), and does nothing otherwise.
+        workers=(Worker("cot_gateway", make_cot_gateway),),
     ),
 )
 

@@ -29,6 +29,7 @@ from fusioncell.cell.queries import console_of_cell, is_empty, list_members
 from fusioncell.client import ClientError
 from fusioncell.clock import SystemClock
 from fusioncell.config import Settings
+from fusioncell.cot.cli import cot_app
 from fusioncell.db import migrate
 from fusioncell.db.engine import create_db_engine, make_sessionmaker, normalise_url
 from fusioncell.errors import FusioncellError
@@ -55,6 +56,7 @@ app.add_typer(witness_app, name="witness")
 app.add_typer(hotline_app, name="hotline")
 app.add_typer(intel_app, name="intel")
 app.add_typer(taxii_app, name="taxii")
+app.add_typer(cot_app, name="cot")
 
 
 def _tracks() -> Tracks:
@@ -88,6 +90,43 @@ ForwardedOption = Annotated[
         "connection's, which the login back-off counts by.",
     ),
 ]
+
+
+CotPortOption = Annotated[
+    int | None,
+    typer.Option(
+        "--cot-port",
+        help="Also listen for TAK clients (Cursor-on-Target over TLS, client certificates "
+        "from `fusioncell cot enroll`) on this port.",
+    ),
+]
+CotHostOption = Annotated[
+    str, typer.Option("--cot-host", help="Address the CoT TLS port listens on.")
+]
+CotPlainPortOption = Annotated[
+    int | None,
+    typer.Option(
+        "--cot-plain-port",
+        help="Plain CoT over TCP on loopback, acting for --cot-plain-member (tests only).",
+    ),
+]
+CotPlainMemberOption = Annotated[
+    str | None, typer.Option("--cot-plain-member", help="The member plain CoT acts for.")
+]
+
+
+def _cot_environment(
+    port: int | None, host: str, plain_port: int | None, plain_member: str | None
+) -> None:
+    """The CoT gateway is one of the app's workers: it reads its ports from the environment."""
+    if port is not None:
+        os.environ["FUSIONCELL_COT_PORT"] = str(port)
+        os.environ["FUSIONCELL_COT_HOST"] = host
+        out.print(f"TAK clients (CoT over TLS): {host}:{port}")
+    if plain_port is not None:
+        os.environ["FUSIONCELL_COT_PLAIN_PORT"] = str(plain_port)
+        if plain_member:
+            os.environ["FUSIONCELL_COT_PLAIN_MEMBER"] = plain_member
 
 
 class CliError(Exception):
@@ -205,9 +244,14 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     forwarded_allow_ips: ForwardedOption = None,
+    cot_port: CotPortOption = None,
+    cot_host: CotHostOption = "0.0.0.0",  # noqa: S104 (TAK devices connect with certificates)
+    cot_plain_port: CotPlainPortOption = None,
+    cot_plain_member: CotPlainMemberOption = None,
 ) -> None:
     """Serve the cell (migrating the database first)."""
     settings = _settings(database_url)
+    _cot_environment(cot_port, cot_host, cot_plain_port, cot_plain_member)
     with _database(settings):
         pass
     _serve(settings, host, port, forwarded_allow_ips)
@@ -223,6 +267,10 @@ def demo(
         bool, typer.Option("--no-witnesses", help="Serve without the parties' witnesses.")
     ] = False,
     forwarded_allow_ips: ForwardedOption = None,
+    cot_port: CotPortOption = None,
+    cot_host: CotHostOption = "0.0.0.0",  # noqa: S104 (TAK devices connect with certificates)
+    cot_plain_port: CotPlainPortOption = None,
+    cot_plain_member: CotPlainMemberOption = None,
 ) -> None:
     """Create the demo cell if the database is empty, then serve it with a witness per party."""
     from fusioncell.scenario.deconfliction_story import load_deconfliction_story
@@ -274,6 +322,7 @@ def demo(
         )
     if no_serve:
         return
+    _cot_environment(cot_port, cot_host, cot_plain_port, cot_plain_member)
     if no_witnesses or settings.witnesses:
         if settings.witnesses:
             out.print("Witnesses: those in FUSIONCELL_WITNESSES.")

@@ -1,0 +1,1 @@
+"""The CoT gateway's actions: the only writers of its tables."""
