@@ -13,6 +13,7 @@ from fusioncell import bootstrap
 from fusioncell.commercial.replay import CommercialReplay
 from fusioncell.deconfliction.replay import NotificationReplay
 from fusioncell.deescalation.replay import ComplianceReplay
+from fusioncell.diplomacy.replay import DiplomacyReplay
 from fusioncell.hotline.replay import EscalationReplay
 from fusioncell.ledger.context import LedgerContext
 from fusioncell.ledger.models import LogEntry
@@ -87,5 +88,6 @@ def test_the_registry_gives_verify_each_tracks_replay() -> None:
         ComplianceReplay,
         NotificationReplay,
         CaseReplay,
+        DiplomacyReplay,
         CommercialReplay,
     ) == bootstrap.REPLAYS
