@@ -246,6 +246,8 @@ def test_the_forms_take_a_complaint_from_filing_to_a_closed_case(
     }
     form = _page(alpha, "/verification")
     assert 'enctype="multipart/form-data"' in form
+    # Every form carries the session's token (a browser posts only what the page holds).
+    assert form.count(f'name="csrf_token" value="{csrf["alpha"]}"') == form.count("csrf_token")
     filed = alpha.post(
         "/verification/complaints",
         data={
@@ -276,6 +278,9 @@ def test_the_forms_take_a_complaint_from_filing_to_a_closed_case(
         assert sent.status_code == 303, sent.text
         assert sent.headers["location"] == f"{path}#{anchor}"
 
+    chair_page = _page(chair, path)
+    assert 'data-form="triage"' in chair_page
+    assert chair_page.count(f'value="{csrf["chair"]}"') == chair_page.count("csrf_token")
     step("chair", "triage", "timeline", triage="admissible", reasons="R1, placed and timed.")
     step("chair", "tasking", "timeline", verifier=_member_id(_page(chair, path)))
     step("verifier", "site-visits", "timeline", note="A berm 40 m long.")
