@@ -32,6 +32,7 @@ from fusioncell.config import Settings
 from fusioncell.cot.cli import cot_app
 from fusioncell.db import migrate
 from fusioncell.db.engine import create_db_engine, make_sessionmaker, normalise_url
+from fusioncell.diplomacy.cli import agreements_app
 from fusioncell.errors import FusioncellError
 from fusioncell.hotline.cli import hotline_app
 from fusioncell.intel.cli import intel_app
@@ -57,6 +58,7 @@ app.add_typer(hotline_app, name="hotline")
 app.add_typer(intel_app, name="intel")
 app.add_typer(taxii_app, name="taxii")
 app.add_typer(cot_app, name="cot")
+app.add_typer(agreements_app, name="agreements")
 
 
 def _tracks() -> Tracks:

@@ -276,3 +276,26 @@ def build_content(
         "date": dated,
         "commitments": built,
     }
+
+
+def signature_body(
+    *,
+    agreement_id: object,
+    version_id: object,
+    number: int,
+    digest: str,
+    organisation: str,
+    member_id: object,
+    readers: list[str],
+) -> dict[str, Any]:
+    """What a signature's entry holds: the server and a client signing with its own key
+    (``fusioncell agreements sign``) build the same body."""
+    return {
+        "agreement": str(agreement_id),
+        "version": str(version_id),
+        "number": number,
+        "content_hash": digest,
+        "organisation": organisation,
+        "member": str(member_id),
+        "released_to": readers,
+    }

@@ -242,21 +242,6 @@ def do_propose_amendment(
         )
 
 
-def signature_body(
-    version: AgreementVersion, organisation: str, member_id: uuid.UUID, readers: list[str]
-) -> dict[str, Any]:
-    """What a signature's entry holds: a client signing with its own key builds the same."""
-    return {
-        "agreement": str(version.agreement_id),
-        "version": str(version.id),
-        "number": version.number,
-        "content_hash": version.content_hash,
-        "organisation": organisation,
-        "member": str(member_id),
-        "released_to": readers,
-    }
-
-
 def do_sign_version(
     db: Session,
     actor: Viewer,
@@ -290,7 +275,15 @@ def do_sign_version(
             db,
             author_of(actor),
             E.VERSION_SIGNED,
-            signature_body(version, own, actor.member_id, readers),
+            c.signature_body(
+                agreement_id=version.agreement_id,
+                version_id=version.id,
+                number=version.number,
+                digest=version.content_hash,
+                organisation=own,
+                member_id=actor.member_id,
+                readers=readers,
+            ),
             audience=_audience(dir_, readers),
             now=at,
         )
