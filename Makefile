@@ -58,8 +58,8 @@ i18n: $(VENV)/.stamp ## Extract strings and update the ar/he catalogues
 	$(BIN)/python scripts/i18n.py update
 
 test: setup chromium postgres lint typecheck ## Everything: lint, types, the whole suite on SQLite and on PostgreSQL
-	$(BIN)/pytest $(T) --db sqlite --share-browser-stories $(PYTEST_ARGS)
-	$(BIN)/pytest $(T) --db postgresql --share-browser-stories $(PYTEST_ARGS)
+	$(BIN)/pytest $(T) --db sqlite --share-between-databases $(PYTEST_ARGS)
+	$(BIN)/pytest $(T) --db postgresql --share-between-databases $(PYTEST_ARGS)
 
 bench: setup ## Run every benchmark; each prints JSON
 	$(BIN)/python -m bench

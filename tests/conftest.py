@@ -56,10 +56,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="database backend for the tests",
     )
     parser.addoption(
-        "--share-browser-stories",
+        "--share-between-databases",
         action="store_true",
-        help="run each browser story (tests/e2e) on one of the two databases only, alternating "
-        "in collection order: SQLite takes the first, PostgreSQL the second (make test)",
+        help="run each browser story (tests/e2e) and each share of the generated requests "
+        "(marked share) on one of the two databases only, alternating in collection order: "
+        "SQLite takes the first, PostgreSQL the second (make test)",
     )
 
 
@@ -318,8 +319,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """On PostgreSQL, only the tests that touch a database: a test that asks for no database
     (pure functions, parsers, the STIX validator, the Merkle tree) ran the same way on SQLite,
     and running it again would only lengthen CI."""
-    if config.getoption("--share-browser-stories"):
-        _share_browser_stories(config, items)
+    if config.getoption("--share-between-databases"):
+        _share_between_databases(config, items)
     # The long tests first, then the browser stories, then the rest (each in its order): the
     # workers start on what takes longest instead of finishing on it one by one.
     items.sort(
@@ -336,14 +337,22 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = kept
 
 
-def _share_browser_stories(config: pytest.Config, items: list[pytest.Item]) -> None:
+def _share_between_databases(config: pytest.Config, items: list[pytest.Item]) -> None:
     """A browser story drives the same pages and scripts over either database, and every route
     it calls is tested on both by the in-process tests; run one after another, each story on
-    both would take a third of CI's time. So ``make test`` runs each on one database: the
-    stories are taken in collection order and dealt out in turn."""
-    stories = sorted(
-        (item for item in items if item.nodeid.startswith("tests/e2e/")), key=lambda i: i.nodeid
-    )
+    both would take a third of CI's time. The same holds for the requests Schemathesis
+    generates from the OpenAPI document (dealt out in shares of the operations, marked
+    ``share``). So ``make test`` runs each on one database: they are taken in collection order
+    and dealt out in turn, the stories and the shares each on their own."""
+    for shared in (
+        [item for item in items if item.nodeid.startswith("tests/e2e/")],
+        [item for item in items if item.get_closest_marker("share") is not None],
+    ):
+        _deal_out(config, items, shared)
+
+
+def _deal_out(config: pytest.Config, items: list[pytest.Item], shared: list[pytest.Item]) -> None:
+    stories = sorted(shared, key=lambda i: i.nodeid)
     turn = 0 if config.getoption("--db") == "sqlite" else 1
     elsewhere = {item.nodeid for n, item in enumerate(stories) if n % 2 != turn}
     if elsewhere:

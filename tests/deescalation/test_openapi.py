@@ -13,6 +13,8 @@ from tests.helpers.openapi import check_operations_under
 pytestmark = pytest.mark.long
 
 
+# Each role is one share: make test fuzzes it on one database (tests/conftest.py).
+@pytest.mark.share
 @pytest.mark.parametrize("username", ["alpha.liaison", "verifier.lead"])
 def test_every_deescalation_operation_answers_as_documented(
     app: FastAPI, token_for: Callable[[str], dict[str, str]], username: str

@@ -10,6 +10,8 @@ from fastapi import FastAPI
 from tests.helpers.openapi import check_operations_under
 
 
+# Each role is one share: make test fuzzes it on one database (tests/conftest.py).
+@pytest.mark.share
 @pytest.mark.parametrize("username", ["alpha.liaison", "verifier.lead"])
 def test_every_geometry_operation_answers_as_documented(
     app: FastAPI, token_for: Callable[[str], dict[str, str]], username: str
