@@ -208,6 +208,14 @@ SELF_CROSSING = {
             "locations",
         ),
         ({"locations": [{"name": "Plant", "geometry": {"type": "Circle"}}]}, "locations"),
+        (
+            {
+                "locations": [
+                    {"name": "Plant", "geometry": {"type": "Point", "coordinates": [True, 1]}}
+                ]
+            },
+            "locations",
+        ),
         ({"ends_on": "2025-01-01"}, "ends_on"),
         ({"financing": ["BRAVO"]}, "financing"),
         ({"sponsors": []}, "sponsors"),

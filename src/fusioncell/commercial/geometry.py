@@ -17,7 +17,16 @@ from shapely.validation import explain_validity
 from fusioncell.errors import InvalidInput
 from fusioncell.text import N_
 
-TYPES = ("Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon")
+# How deep each type nests its positions (RFC 7946, section 3.1).
+DEPTHS = {
+    "Point": 0,
+    "MultiPoint": 1,
+    "LineString": 1,
+    "MultiLineString": 2,
+    "Polygon": 2,
+    "MultiPolygon": 3,
+}
+TYPES = tuple(DEPTHS)
 
 _NOT_GEOMETRY = N_("Location %(position)s is not an RFC 7946 geometry.")
 _BAD_POSITION = N_(
@@ -27,14 +36,27 @@ _TOO_MANY = N_("Location %(position)s has more than %(limit)s positions.")
 _INVALID = N_("Location %(position)s is not a valid geometry: %(reason)s.")
 
 
+def _well_formed(value: Any, depth: int) -> bool:
+    """Positions (two or three numbers, never booleans) nested exactly ``depth`` lists deep."""
+    if not isinstance(value, list):
+        return False
+    if depth == 0:
+        return len(value) in (2, 3) and all(
+            isinstance(n, int | float) and not isinstance(n, bool) for n in value
+        )
+    return bool(value) and all(_well_formed(item, depth - 1) for item in value)
+
+
 def check_geometry(raw: Any, *, position: int, max_vertices: int) -> dict[str, Any]:
     """The geometry as it will be stored and signed, or ``InvalidInput`` naming what is
     wrong and where."""
     where = {"field": "locations", "position": position}
     if not isinstance(raw, Mapping) or raw.get("type") not in TYPES:
         raise InvalidInput(N_(_NOT_GEOMETRY, position=position), **where)
+    if not _well_formed(raw.get("coordinates"), DEPTHS[str(raw["type"])]):
+        raise InvalidInput(N_(_NOT_GEOMETRY, position=position), **where)
     try:
-        parsed = shape(raw)
+        parsed = shape({"type": raw["type"], "coordinates": raw["coordinates"]})
     except (KeyError, TypeError, ValueError, IndexError, AttributeError, GEOSException):
         raise InvalidInput(N_(_NOT_GEOMETRY, position=position), **where) from None
     if parsed.is_empty:
