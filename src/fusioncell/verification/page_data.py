@@ -265,6 +265,12 @@ def list_context(
     files = may_file(viewer)
     found_candidate = None
     form = complaint_state(data, candidate=candidate)
+    dir_ = directory(db, viewer)
+    own = dir_.by_id.get(viewer.organisation_id)
+    if data is None and not form["candidate"]:
+        # A party complains of the other party; anyone else chooses.
+        others = [p for p in dir_.parties() if own is None or p != own.slug]
+        form["against"] = others[0] if own is not None and own.kind == "party" and others else ""
     if files and form["candidate"]:
         found_candidate = find_candidate(db, viewer, form["candidate"], now=now)
     return {
@@ -273,7 +279,7 @@ def list_context(
         "queue": queue,
         "may_file": files,
         "may_upload": files and may_store_evidence(viewer),
-        "parties": directory(db, viewer).parties(),
+        "parties": dir_.parties(),
         "rules": RULE_SUGGESTIONS,
         "link_kinds": [(k, translate(language, LINK_LABELS[k])) for k in LINK_KINDS],
         "held": held_files(db, viewer) if files else [],
