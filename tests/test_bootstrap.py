@@ -20,6 +20,8 @@ from fusioncell.cell.policy import ENTRY_READ_PERMISSION, Permission, register_r
 from fusioncell.clock import Clock, ManualClock
 from fusioncell.commercial.entries import CommercialEntry
 from fusioncell.config import Settings
+from fusioncell.cot.entries import CotEntry
+from fusioncell.cot.gateway import make_gateway as make_cot_gateway
 from fusioncell.db import registry
 from fusioncell.deconfliction.engine import NotificationEngine
 from fusioncell.deconfliction.entries import NotificationEntry, ProtectionEntry
@@ -135,6 +137,9 @@ ENTRY_TYPES = {
     "diplomacy.minutes.drafted": "DiplomacyEntry",
     "diplomacy.minutes.commented": "DiplomacyEntry",
     "diplomacy.minutes.signed": "DiplomacyEntry",
+    "cot.certificate.issued": "CotEntry",
+    "cot.certificate.revoked": "CotEntry",
+    "cot.event.received": "CotEntry",
 }
 
 
@@ -175,6 +180,7 @@ def test_every_entry_type_has_a_read_permission_declared_by_the_track_that_owns_
             *VerificationEntry,
             *CommercialEntry,
             *DiplomacyEntry,
+            CotEntry.EVENT_RECEIVED,
         )
     }
 
@@ -198,7 +204,7 @@ def test_the_navigation_lists_each_tracks_link_in_its_order_and_no_placeholder()
         ("/hotline/deadlines", "Deadlines"),
         ("/deescalation", "De-escalation"),
         ("/deconfliction", "Deconfliction"),
-        ("/map", "De-escalation map"),
+        ("/map", "Operations room"),
     ]
     assert all(track.nav or track.pages or track.models for track in bootstrap.TRACKS)
 
@@ -240,6 +246,7 @@ def test_migrations_see_every_tracks_tables() -> None:
         "verification",
         "commercial",
         "diplomacy",
+        "cot",
     }
 
 
@@ -266,6 +273,7 @@ def test_the_tracks_list_their_background_workers() -> None:
         Worker("protection_watch", ProtectionWatch),
         Worker("verification_engine", VerificationEngine),
         Worker("diplomacy_engine", DiplomacyEngine),
+        Worker("cot_gateway", make_cot_gateway),
     ) == bootstrap.WORKERS
 
 

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from tests.cell.factories import create_member, issue_token, start_session, totp_code
 from tests.commercial.factories import tell_story as tell_commercial_story
 from tests.conftest import DEMO_PASSWORD, add_member_at_console
+from tests.cot.factories import tell_story as tell_cot_story
 from tests.diplomacy.factories import tell_story as tell_diplomacy_story
 from tests.hotline.factories import acknowledge, send
 from tests.verification.factories import tell_story as tell_verification_story
@@ -235,6 +236,9 @@ def every_kind_of_entry(db: Session, clock: ManualClock, settings: Settings, dem
     # The diplomatic track: an agreement and an amendment signed by every signatory, a
     # milestone assessed after both parties' sealed comments, agreed minutes (every entry type).
     tell_diplomacy_story(db, lambda username: _viewer(db, username), clock)
+    # The CoT gateway: a TAK client's certificate issued, an event it sent kept as received,
+    # the certificate revoked (every entry type).
+    tell_cot_story(db, lambda username: _viewer(db, username), clock, key_dir=settings.key_dir)
 
 
 def _audiences(db: Session) -> dict[int, set[tuple[str, str]]]:
@@ -255,7 +259,14 @@ def _expected(reader: Viewer, entry_type: str, audience: set[tuple[str, str]]) -
         or any(("role", role.value) in audience for role in reader.roles)
     )
     if entry_type.startswith(
-        ("hotline.", "deescalation.", "deconfliction.", "verification.", "commercial.")
+        (
+            "hotline.",
+            "deescalation.",
+            "deconfliction.",
+            "verification.",
+            "commercial.",
+            "cot.event.",
+        )
     ):
         return in_audience and bool(reader.roles & HOTLINE_READERS)
     if entry_type.startswith("intel."):
