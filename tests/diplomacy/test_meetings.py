@@ -101,3 +101,34 @@ def test_minutes_are_agreed_when_both_parties_sign_the_same_draft_and_a_decision
     assert [c["key"] for c in after["commitments"]] == ["C2", "C4"]
     # The host reads no meeting.
     assert_problem(client.get(url, headers=token_for("host.observer")), 404, "not-found")
+
+
+def test_a_refused_meeting_request_sends_no_hotline_message(
+    client: TestClient,
+    token_for: Headers,
+    clock: ManualClock,
+    table_counts: Callable[[], dict[str, int]],
+) -> None:
+    alpha = token_for("alpha.liaison")
+    counts = table_counts()
+    for wrong in (
+        {"participants": ["ALPHA"]},
+        {"agenda": []},
+        {"agreement": "00000000-0000-4000-8000-000000000000"},
+    ):
+        request = {
+            "title": "Review",
+            "agenda": ["Phase 1"],
+            "participants": ["ALPHA", "BRAVO"],
+            "starts_at": (clock.now() + DAY).isoformat(),
+            **wrong,
+        }
+        refused = client.post("/api/v1/meetings", json=request, headers=alpha)
+        assert refused.status_code in (404, 422), refused.text
+    assert table_counts() == counts
+    analyst = client.post(
+        "/api/v1/meetings",
+        json={**request, "agreement": None},
+        headers=token_for("alpha.analyst"),
+    )
+    assert_problem(analyst, 403, "forbidden")

@@ -14,7 +14,7 @@ from fusioncell.deescalation.queries import directory
 from fusioncell.diplomacy import present
 from fusioncell.diplomacy.actions import meetings
 from fusioncell.diplomacy.models import Meeting
-from fusioncell.diplomacy.policy import may_read, may_request_meeting, require
+from fusioncell.diplomacy.policy import may_read, require
 from fusioncell.diplomacy.queries import agreements as agreement_queries
 from fusioncell.diplomacy.queries import meetings as queries
 from fusioncell.diplomacy.schemas import (
@@ -39,9 +39,7 @@ from fusioncell.web.deps import AppClock, CurrentViewer, Db
 router = APIRouter(prefix="/api/v1/meetings", tags=["diplomacy"])
 IdempotencyKey = Annotated[str | None, Header(max_length=200)]
 _READ = "this needs the permission to read the diplomatic track"
-_NOT_REQUESTER = N_("A party's liaison officer or the supervisor requests meetings.")
 _NO_CHANNEL = N_("Name the hotline channel that carries the request.")
-_REQUEST = "Meeting requested: {title}, at {starts_at}, between {participants}. Agenda: {agenda}"
 _MESSAGE = uuid.UUID("5d0e3c62-8d4a-4c4e-a7f4-1c3f3b6f9a10")
 
 
@@ -110,7 +108,15 @@ def request_meeting(
     """Request a meeting: the request is sent as a hotline message on ``channel`` (default:
     the cell-wide channel) with ``precedence``, then recorded with the message's id. A retry
     with the same id sends and records nothing again."""
-    require(viewer, may_request_meeting(viewer), _NOT_REQUESTER)
+    checked = meetings.check_meeting_request(
+        db,
+        viewer,
+        title=body.title,
+        agenda=body.agenda,
+        participants=body.participants,
+        starts_at=body.starts_at,
+        agreement_id=body.agreement,
+    )
     meeting_id = _id(viewer, body.id, idempotency_key, "meeting")
     channel = body.channel
     if channel is None:
@@ -124,12 +130,7 @@ def request_meeting(
         message_id=uuid.uuid5(_MESSAGE, str(meeting_id)),
         channel_id=channel,
         precedence=body.precedence,
-        text=_REQUEST.format(
-            title=body.title.strip(),
-            starts_at=body.starts_at.isoformat(),
-            participants=", ".join(sorted(set(body.participants))),
-            agenda="; ".join(a.strip() for a in body.agenda),
-        ),
+        text=checked.message_text(),
         now=clock.now(),
     )
     meeting = meetings.do_request_meeting(

@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -76,20 +77,35 @@ def _readers(dir_: Directory, meeting: Meeting) -> list[str]:
     return released_to(dir_, list(meeting.participants))
 
 
-def do_request_meeting(
+@dataclass(frozen=True)
+class MeetingRequest:
+    """A meeting request as checked: what the request's hotline message and entry say."""
+
+    title: str
+    agenda: list[str]
+    participants: list[str]
+    starts_at: datetime
+    agreement_id: uuid.UUID | None
+
+    def message_text(self) -> str:
+        return (
+            f"Meeting requested: {self.title}, at {log_time(self.starts_at)}, between "
+            f"{', '.join(self.participants)}. Agenda: {'; '.join(self.agenda)}"
+        )
+
+
+def check_meeting_request(
     db: Session,
     actor: Viewer,
     *,
-    meeting_id: uuid.UUID,
     title: str,
     agenda: list[str],
     participants: list[str],
     starts_at: datetime,
-    message_id: uuid.UUID,
     agreement_id: uuid.UUID | None = None,
-    now: datetime,
-) -> Meeting:
-    """The meeting, carried by ``message_id``: a hotline message the actor sent."""
+) -> MeetingRequest:
+    """The request checked before its hotline message is sent (not an action: it writes
+    nothing), so that a refused request sends no message."""
     require(actor, may_request_meeting(actor), _NOT_REQUESTER)
     dir_ = directory(db, actor)
     rules = aq.rules_in_force(db)
@@ -104,9 +120,45 @@ def do_request_meeting(
     said = checked_text(title, field="title", limit=rules.max_title_chars)
     if starts_at.tzinfo is None or starts_at.utcoffset() is None:
         raise InvalidInput(_BAD_TIME, field="starts_at")
-    starts = starts_at.astimezone(UTC).replace(microsecond=0)
+    try:
+        starts = starts_at.astimezone(UTC).replace(microsecond=0)
+    except OverflowError:
+        raise InvalidInput(_BAD_TIME, field="starts_at") from None
     if agreement_id is not None:
         aq.get_agreement(db, actor, agreement_id)
+    return MeetingRequest(said, items, named, starts, agreement_id)
+
+
+def do_request_meeting(
+    db: Session,
+    actor: Viewer,
+    *,
+    meeting_id: uuid.UUID,
+    title: str,
+    agenda: list[str],
+    participants: list[str],
+    starts_at: datetime,
+    message_id: uuid.UUID,
+    agreement_id: uuid.UUID | None = None,
+    now: datetime,
+) -> Meeting:
+    """The meeting, carried by ``message_id``: a hotline message the actor sent."""
+    checked = check_meeting_request(
+        db,
+        actor,
+        title=title,
+        agenda=agenda,
+        participants=participants,
+        starts_at=starts_at,
+        agreement_id=agreement_id,
+    )
+    said, items, named, starts = (
+        checked.title,
+        checked.agenda,
+        checked.participants,
+        checked.starts_at,
+    )
+    dir_ = directory(db, actor)
     message = hotline.get_message(db, actor, message_id)
     if message.sender_id != actor.member_id:
         raise Forbidden(_NOT_YOUR_MESSAGE)
