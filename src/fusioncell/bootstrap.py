@@ -40,6 +40,7 @@ from fusioncell.deconfliction import models as deconfliction_models
 from fusioncell.deconfliction import policy as deconfliction_policy
 from fusioncell.deconfliction import views as deconfliction_views
 from fusioncell.deconfliction.api import incidents as deconfliction_incidents_api
+from fusioncell.deconfliction.api import map as deconfliction_map_api
 from fusioncell.deconfliction.api import notifications as deconfliction_notifications_api
 from fusioncell.deconfliction.api import registry as deconfliction_registry_api
 from fusioncell.deconfliction.engine import NotificationEngine
@@ -145,7 +146,7 @@ TRACKS: tuple[Track, ...] = (
         state_checks=(GeoStateCheck(),),
         routers=(geo_api.router,),
         pages=(geo_views.router,),
-        nav=(NavItem("/map", N_("De-escalation map"), 30),),
+        nav=(NavItem("/map", N_("Operations room"), 30),),
     ),
     Track(
         name="ledger",
@@ -222,6 +223,7 @@ TRACKS: tuple[Track, ...] = (
         replays=(NotificationReplay,),
         state_checks=(NotificationStateCheck(), ProtectionStateCheck()),
         routers=(
+            deconfliction_map_api.router,
             deconfliction_notifications_api.router,
             deconfliction_registry_api.router,
             deconfliction_incidents_api.router,
@@ -232,6 +234,12 @@ TRACKS: tuple[Track, ...] = (
         nav=(
             NavItem(
                 "/deconfliction", N_("Deconfliction"), 27, requires=deconfliction_policy.may_read
+            ),
+        ),
+        # The active notifications in the operations room.
+        map_layers=(
+            MapLayer(
+                "/api/v1/notifications/map", N_("Notifications"), deconfliction_policy.may_read
             ),
         ),
         workers=(

@@ -238,3 +238,57 @@ def test_the_map_page_offers_the_layer_to_whoever_reads_the_track(
         assert found is not None
         urls = [x["url"] for x in json.loads(html.unescape(found.group(1)))]
         assert ("/api/v1/deescalation/map" in urls) is shown, username
+
+
+def test_a_unit_that_moved_is_drawn_as_its_track_coloured_for_each_viewer(
+    client: TestClient, token_for: Headers
+) -> None:
+    """Its positions up to the time shown, in time order, as a LineString with its party and
+    the viewer's affiliation; a unit seen in one place has no track."""
+    west = (ALPHA_0_10[0] - 0.03, ALPHA_0_10[1])
+    post(
+        client,
+        token_for("verifier.lead"),
+        collection(
+            *(
+                point(
+                    f"p{n}",
+                    where,
+                    party="ALPHA",
+                    category="tank",
+                    count=4,
+                    unit="patrol",
+                    observed_at=f"2026-01-06T07:{20 * n:02d}:00Z",
+                )
+                for n, where in enumerate((ALPHA_0_10, west, ALPHA_0_10))
+            ),
+            point("still", ALPHA_10_20, party="ALPHA", category="tank", count=2),
+        ),
+    )
+
+    def tracks(username: str, **params: str) -> list[dict[str, Any]]:
+        answer = client.get(f"{URL}/map", params=params, headers=token_for(username))
+        assert answer.status_code == 200, answer.text
+        return [f for f in answer.json()["features"] if f["properties"].get("kind") == "track"]
+
+    for username, affiliation in (
+        ("alpha.liaison", "own"),
+        ("bravo.liaison", "other"),
+        ("supervisor.chair", "neutral"),
+    ):
+        [track] = tracks(username)
+        assert track["geometry"] == {
+            "type": "LineString",
+            "coordinates": [list(ALPHA_0_10), list(west), list(ALPHA_0_10)],
+        }
+        properties = track["properties"]
+        assert (properties["party"], properties["unit"], properties["affiliation"]) == (
+            "ALPHA",
+            "patrol",
+            affiliation,
+        )
+        assert properties["from"].startswith("2026-01-06T07:00")
+    [earlier] = tracks("alpha.liaison", at="2026-01-06T07:30:00Z")
+    assert earlier["geometry"]["coordinates"] == [list(ALPHA_0_10), list(west)]
+    assert tracks("alpha.liaison", at="2026-01-06T07:10:00Z") == []
+    assert tracks("host.observer") == []

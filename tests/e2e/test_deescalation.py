@@ -162,7 +162,7 @@ def test_the_map_shows_each_side_its_own_and_the_others_holdings_and_the_past(
         page = members.page(username)
         page.goto(f"{server}/map")
         # The intelligence layer (none released here), then the holdings.
-        expect(page.locator("#map")).to_have_attribute("data-layers-drawn", "0,2", timeout=LIVE_MS)
+        expect(page.locator("#map")).to_have_attribute("data-layers-drawn", "0,2,0", timeout=LIVE_MS)
         expect(page.locator(symbols)).to_have_count(2)
         for symbol in page.locator(symbols).all():
             expect(symbol).to_have_attribute("data-affiliation", affiliation)
@@ -186,7 +186,7 @@ def test_the_map_shows_each_side_its_own_and_the_others_holdings_and_the_past(
     slider.focus()
     page.keyboard.press("Home")
     expect(page.locator("#map")).to_have_attribute("data-at", "2026-01-06T00:00:00Z")
-    expect(page.locator("#map")).to_have_attribute("data-layers-drawn", "0,0")
+    expect(page.locator("#map")).to_have_attribute("data-layers-drawn", "0,0,0")
     expect(page.locator("#map-time-value")).to_have_text("2026-01-06 00:00 UTC")
     expect(page.locator(symbols)).to_have_count(0)
     page.locator("button.map-time-now").click()

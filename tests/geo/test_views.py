@@ -4,6 +4,7 @@ signatures with a Sign button for a signatory whose organisation has not signed 
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections.abc import Callable
 
@@ -136,3 +137,38 @@ def test_a_member_who_is_not_a_signatory_is_refused_on_the_page(
 
     assert response.status_code == 403
     assert table_counts(db) == before
+
+
+@pytest.mark.parametrize(
+    ("username", "live_kinds", "absent_kinds"),
+    [
+        ("alpha.liaison", {"deescalation-observations"}, set()),
+        ("cell.admin", set(), {"deescalation-observations"}),
+    ],
+)
+def test_the_map_is_the_operations_room_with_its_filters_timeline_and_live_layers(
+    client: TestClient,
+    log_in: Callable[..., str],
+    username: str,
+    live_kinds: set[str],
+    absent_kinds: set[str],
+) -> None:
+    """A checkbox per party, the full-screen button and the timeline; the frames that redraw
+    the map are those of the tracks whose layers the viewer is shown (and the geometry's),
+    each named by its track's page."""
+    log_in(username)
+    text = client.get("/map", headers=HTML).text
+    assert "<h1>Operations room</h1>" in text
+    room = re.search(r'<div id="ops-room"[^>]*data-tracks="([^"]*)"', text)
+    assert room is not None
+    tracks = json.loads(html.unescape(room.group(1)))
+    assert live_kinds <= set(tracks) and not absent_kinds & set(tracks)
+    if "deescalation-observations" in tracks:
+        assert tracks["deescalation-observations"] == {
+            "label": "De-escalation",
+            "url": "/deescalation",
+        }
+    boxes = re.findall(r'<input type="checkbox" value="([A-Z]+)" checked>', text)
+    assert boxes == ["ALPHA", "BRAVO"]
+    assert 'id="ops-fullscreen"' in text and 'aria-pressed="false"' in text
+    assert 'id="ops-timeline"' in text and "/static/js/ops-room.js" in text

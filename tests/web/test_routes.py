@@ -242,6 +242,7 @@ MATRIX: dict[tuple[str, str], Access] = {
     # noted or justified by ALPHA's liaison only.
     ("GET", "/api/v1/notifications"): READERS,
     ("GET", "/api/v1/notifications/statistics"): READERS,
+    ("GET", "/api/v1/notifications/map"): READERS,
     ("GET", "/api/v1/notifications/{notification_id}"): NOTIFIED,
     ("POST", "/api/v1/notifications"): frozenset({Role.LIAISON}),
     ("POST", "/api/v1/notifications/{notification_id}/acknowledge"): frozenset(),

@@ -30,6 +30,7 @@ from fusioncell.deconfliction.policy import may_acknowledge
 from fusioncell.deconfliction.queries import notifications as notification_queries
 from fusioncell.deconfliction.queries.registry import directory, list_places
 from fusioncell.i18n import translate
+from fusioncell.ledger.entries import log_time
 from fusioncell.text import N_
 
 RECEIPT = N_("An acknowledgement is receipt, never approval.")
@@ -267,29 +268,7 @@ def map_features(
     """The map's own layer: each notification's buffer and geometry (a convoy's route), its
     verdict, and the registry's places (a community's area), as the viewer reads them."""
     language = viewer.language
-    features: list[dict[str, Any]] = []
-    for row in rows:
-        out = row.out
-        common = {
-            "id": str(out.id),
-            "kind": out.kind,
-            "sender": out.sender,
-            "state": out.state,
-            "conflict": out.conflict_status == "flagged",
-            "title": f"{row.kind_label} · {out.sender}",
-            "detail": row.state_label,
-            "url": f"#notification-{out.id}",
-        }
-        features.append(
-            {
-                "type": "Feature",
-                "geometry": buffered(out.geometry, out.buffer_m, frame),
-                "properties": {**common, "role": "buffer"},
-            }
-        )
-        features.append(
-            {"type": "Feature", "geometry": out.geometry, "properties": {**common, "role": "shape"}}
-        )
+    features = notification_features(rows, frame=frame, page="")
     for place in list_places(db, viewer):
         features.append(
             {
@@ -306,6 +285,41 @@ def map_features(
             }
         )
     return {"type": "FeatureCollection", "features": features}
+
+
+def notification_features(
+    rows: Sequence[NotificationRow], *, frame: Frame, page: str
+) -> list[dict[str, Any]]:
+    """Each notification's buffer and its geometry (a convoy's route) as features, with its
+    kind, sender (also as ``party``), state, window, whether a conflict is flagged, a title
+    and a link to it on ``page`` (the notifications page's path, or "" on that page)."""
+    features: list[dict[str, Any]] = []
+    for row in rows:
+        out = row.out
+        common = {
+            "id": str(out.id),
+            "kind": out.kind,
+            "sender": out.sender,
+            "party": out.sender,
+            "state": out.state,
+            "starts_at": log_time(out.starts_at),
+            "ends_at": log_time(out.ends_at),
+            "conflict": out.conflict_status == "flagged",
+            "title": f"{row.kind_label} · {out.sender}",
+            "detail": row.state_label,
+            "url": f"{page}#notification-{out.id}",
+        }
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": buffered(out.geometry, out.buffer_m, frame),
+                "properties": {**common, "role": "buffer"},
+            }
+        )
+        features.append(
+            {"type": "Feature", "geometry": out.geometry, "properties": {**common, "role": "shape"}}
+        )
+    return features
 
 
 def parties_and_sender(db: Session, viewer: Viewer) -> tuple[list[str], str | None]:

@@ -31,7 +31,6 @@ from fusioncell.deescalation import engine, queries
 from fusioncell.deescalation.models import ObservationRow
 from fusioncell.deescalation.policy import may_read, require
 from fusioncell.errors import InvalidInput
-from fusioncell.geo.queries import list_zones
 from fusioncell.ledger.entries import log_time
 from fusioncell.text import N_
 
@@ -152,7 +151,7 @@ def situation(db: Session, viewer: Viewer, *, at: datetime, sources: Sequence[st
         at=at,
         freeze_at=inputs.rules.freeze_at,
         sources=tuple(sources),
-        zones=list_zones(db, viewer),
+        zones=queries.zones_in_force(db, viewer, at=at),
         held=tuple(held),
         holdings=tuple(sums),
         candidates=tuple(found),
@@ -208,25 +207,69 @@ def _candidate_geometry(
     return {"type": "MultiPoint", "coordinates": unique}
 
 
-def map_collection(found: Situation, *, now: datetime, labels: Mapping[str, str]) -> dict[str, Any]:
-    """The map layer: the holdings as points, each with its ``affiliation`` for this viewer
-    and whether it makes a candidate. Foreign members (RFC 7946 section 6.1): ``timeline``
-    (the freeze's date, now, and the time shown: the map's time slider reloads a layer that
-    has one with ``at``) and ``labels`` (the layer's texts in the viewer's language)."""
-    return {
-        "type": "FeatureCollection",
-        "features": [
+# A unit's track on the map: its last positions up to the time shown, at most this many.
+TRACK_POINTS = 20
+_CLASS_OF = {source: cls for cls, sources in engine.SOURCE_CLASSES.items() for source in sources}
+
+
+def unit_tracks(found: Situation) -> list[dict[str, Any]]:
+    """Each unit's track: its positions in a source class in time order (the observations
+    the viewer reads up to the time shown), as a LineString where it has moved, with the
+    unit's ``party`` and the ``affiliation`` for this viewer (never stored)."""
+    held = {(h.source_class, h.party, h.row.unit) for h in found.held}
+    positions: dict[tuple[str, str, str], list[ObservationRow]] = {}
+    for row in sorted(found.observations.values(), key=lambda r: (r.observed_at, str(r.id))):
+        key = (_CLASS_OF[row.source], found.slugs[row.party_id], row.unit)
+        if key in held:
+            positions.setdefault(key, []).append(row)
+    tracks = []
+    for (source_class, party, unit), rows in sorted(positions.items()):
+        kept = rows[-TRACK_POINTS:]
+        points = [[row.lon, row.lat] for row in kept]
+        moved = [p for n, p in enumerate(points) if n == 0 or p != points[n - 1]]
+        if len(moved) < 2:
+            continue
+        tracks.append(
             {
                 "type": "Feature",
-                "id": f"{held.source_class}:{held.row.id}",
-                "geometry": _point(held.row),
+                "id": f"track:{source_class}:{party}:{unit}",
+                "geometry": {"type": "LineString", "coordinates": moved},
                 "properties": {
-                    **holding_properties(held),
-                    "affiliation": found.affiliation(held.party),
+                    "kind": "track",
+                    "party": party,
+                    "unit": unit,
+                    "source_class": source_class,
+                    "affiliation": found.affiliation(party),
+                    "from": log_time(kept[0].observed_at),
+                    "until": log_time(kept[-1].observed_at),
                 },
             }
-            for held in found.held
-        ],
+        )
+    return tracks
+
+
+def map_collection(found: Situation, *, now: datetime, labels: Mapping[str, str]) -> dict[str, Any]:
+    """The map layer: the holdings as points, each with its ``affiliation`` for this viewer
+    and whether it makes a candidate, and each moving unit's track (``unit_tracks``: the
+    features whose ``kind`` is ``track``). Foreign members (RFC 7946 section 6.1):
+    ``timeline`` (the freeze's date, now, and the time shown: the map's time slider reloads a
+    layer that has one with ``at``) and ``labels`` (the layer's texts in the viewer's
+    language)."""
+    holdings = [
+        {
+            "type": "Feature",
+            "id": f"{held.source_class}:{held.row.id}",
+            "geometry": _point(held.row),
+            "properties": {
+                **holding_properties(held),
+                "affiliation": found.affiliation(held.party),
+            },
+        }
+        for held in found.held
+    ]
+    return {
+        "type": "FeatureCollection",
+        "features": [*unit_tracks(found), *holdings],
         "timeline": {
             "start": log_time(found.freeze_at),
             "end": log_time(now),

@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -78,9 +79,7 @@ _GEOMETRIES: dict[str, engine.Geometry] = {}
 _GEOMETRIES_KEPT = 4
 
 
-def geometry_in_force(
-    db: Session, viewer: Viewer, *, at: datetime | None = None
-) -> engine.Geometry:
+def zones_in_force(db: Session, viewer: Viewer, *, at: datetime | None = None) -> dict[str, Any]:
     """The zones as ``GET /api/v1/geo/zones?at=`` serves them: the version in force at ``at``
     (default: now). A time before the first version came into force (the freeze's T0 comes
     before the cell signs its geometry) reads the first version: the agreement's lines are
@@ -90,6 +89,14 @@ def geometry_in_force(
         first = first_version_in_force(db, viewer)
         if first is not None:
             zones = list_zones(db, viewer, at=first.in_force_from)
+    return zones
+
+
+def geometry_in_force(
+    db: Session, viewer: Viewer, *, at: datetime | None = None
+) -> engine.Geometry:
+    """The engine's geometry of ``zones_in_force``."""
+    zones = zones_in_force(db, viewer, at=at)
     key = hashlib.sha256(json.dumps(zones, sort_keys=True).encode()).hexdigest()
     found = _GEOMETRIES.get(key)
     if found is None:

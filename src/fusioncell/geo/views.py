@@ -49,6 +49,9 @@ _SIGNED_BY = N_("Signed by %(signatories)s.")
 _AWAITING = N_("Awaiting %(signatories)s.")
 _THE_SUPERVISOR = N_("the supervisor")
 _NO_ONE = N_("no one yet")
+_OPS_ROOM = N_("Operations room")
+_ENTER_FULL = N_("Full screen")
+_LEAVE_FULL = N_("Leave full screen")
 
 
 @dataclass(frozen=True)
@@ -141,7 +144,7 @@ def _map_page(
     error: str | None = None,
     error_detail: str | None = None,
 ) -> Response:
-    from fusioncell.bootstrap import MAP_LAYERS
+    from fusioncell.bootstrap import MAP_LAYERS, TRACKS
     from fusioncell.web.pages import page
 
     layers = queries.map_layers(viewer)
@@ -153,11 +156,36 @@ def _map_page(
         if layer.shown_to(viewer)
     ]
     current, in_force_text, pending = _version_texts(db, viewer)
+    # The operations room: which frames of the live stream redraw the map (those of a track
+    # with a layer the viewer is shown), named by the track's page.
+    live: dict[str, dict[str, str]] = {}
+    for track in TRACKS:
+        if not any(layer.shown_to(viewer) for layer in track.map_layers):
+            continue
+        link = next((item for item in track.nav if item.shown_to(viewer)), None)
+        label = translate(viewer.language, link.label if link else _OPS_ROOM)
+        for feed in track.feeds:
+            for kind in sorted(feed.kinds):
+                live[kind] = {"label": label, "url": link.path if link else "/map"}
+    parties = [
+        o.slug
+        for o in queries.signatory_organisations(db, viewer)
+        if o.kind == OrganisationKind.PARTY
+    ]
     return page(
         request,
         viewer,
         "geo/map.html",
         status_code=status_code,
+        parties=sorted(parties),
+        ops_labels=json.dumps(
+            {
+                "enter": translate(viewer.language, _ENTER_FULL),
+                "leave": translate(viewer.language, _LEAVE_FULL),
+            },
+            ensure_ascii=False,
+        ),
+        ops_tracks=json.dumps(live, ensure_ascii=False),
         layers=layers,
         map_labels=json.dumps(labels, ensure_ascii=False),
         track_layers=json.dumps(extra, ensure_ascii=False),

@@ -754,7 +754,44 @@
       );
       self.el.setAttribute("data-at", at || "");
       self.renderLegend();
+      if (typeof window.CustomEvent === "function") {
+        self.el.dispatchEvent(new window.CustomEvent("fusioncell:layers-drawn", { detail: { at: at || null } }));
+      }
     });
+  };
+
+  // A feature's party as a class ("party-alpha"), so that a page can hide a party's features
+  // (the operations room's filters): holdings, unit tracks, notifications.
+  function partyClass(p) {
+    return p && typeof p.party === "string" && p.party ? "party-" + token(p.party) : "party-none";
+  }
+
+  // Unit tracks (kind "track") in their affiliation's colour; notifications (role "buffer"
+  // or "shape") outlined, red where a conflict is flagged; other lines in the layer colour.
+  FusioncellMap.prototype.lineStyle = function (feature, colour) {
+    var p = propsOf(feature);
+    var party = partyClass(p);
+    if (p.kind === "track") {
+      return {
+        className: "unit-track unit-track-" + token(p.affiliation || "neutral") + " " + party,
+        color: colour,
+        weight: 3,
+        opacity: 0.9,
+        dashArray: "2 6"
+      };
+    }
+    if (p.role === "buffer" || p.role === "shape") {
+      var classes = ["notification", "notification-" + p.role, party];
+      if (p.conflict) classes.push("notification-conflict");
+      return {
+        className: classes.join(" "),
+        color: colour,
+        weight: p.role === "buffer" ? 1 : 3,
+        dashArray: p.role === "buffer" ? "4 4" : null,
+        fillOpacity: p.role === "buffer" ? 0.08 : 0.3
+      };
+    }
+    return { className: party, color: colour, weight: 2 };
   };
 
   FusioncellMap.prototype.drawTrackLayer = function (entry, data) {
@@ -782,8 +819,8 @@
           var style = { pane: "tracks", radius: 7, color: colour, weight: 3, fillOpacity: 0.6 };
           return L.circleMarker(latlng, style);
         },
-        style: function () {
-          return { color: colour, weight: 2 };
+        style: function (feature) {
+          return self.lineStyle(feature, colour);
         },
         onEachFeature: function (feature, item) {
           if (passive) return;
@@ -848,7 +885,7 @@
       alt: title,
       keyboard: true,
       icon: L.divIcon({
-        className: "holding-icon",
+        className: "holding-icon " + partyClass(p),
         html: symbol,
         iconSize: [26, 26],
         iconAnchor: [13 - dx, 13 - dy],
@@ -1012,9 +1049,17 @@
     var box = document.createElement("div");
     box.className = "map-popup map-layer-popup";
     var title = document.createElement("strong");
-    title.textContent = p.title || p.name || "";
+    title.textContent = p.title || p.name || (p.unit ? String(p.party) + " · " + String(p.unit) : "");
     box.appendChild(title);
-    var facts = [p.grade, p.tlp ? "TLP:" + String(p.tlp).toUpperCase() : ""].filter(Boolean);
+    var window_ = p.starts_at && p.ends_at ? timeText(Date.parse(p.starts_at)) + " – " + timeText(Date.parse(p.ends_at)) : "";
+    var moved = p.from && p.until ? timeText(Date.parse(p.from)) + " – " + timeText(Date.parse(p.until)) : "";
+    var facts = [
+      p.grade,
+      p.tlp ? "TLP:" + String(p.tlp).toUpperCase() : "",
+      p.detail,
+      window_,
+      moved
+    ].filter(Boolean);
     if (facts.length) {
       var line = document.createElement("div");
       line.textContent = facts.join(" · ");
