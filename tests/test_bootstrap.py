@@ -137,6 +137,7 @@ ENTRY_TYPES = {
     "diplomacy.minutes.drafted": "DiplomacyEntry",
     "diplomacy.minutes.commented": "DiplomacyEntry",
     "diplomacy.minutes.signed": "DiplomacyEntry",
+    "diplomacy.deadline.escalated": "DiplomacyEntry",
     "cot.certificate.issued": "CotEntry",
     "cot.certificate.revoked": "CotEntry",
     "cot.event.received": "CotEntry",

@@ -21,6 +21,7 @@ from fusioncell.diplomacy.actions.assessment import (
     do_comment_on_milestone,
     do_request_verification,
 )
+from fusioncell.diplomacy.actions.escalation import do_escalate_due_deadlines
 from fusioncell.diplomacy.actions.meetings import (
     do_comment_on_minutes,
     do_draft_minutes,
@@ -93,7 +94,8 @@ def sign_all(db: Session, member: Member, version: AgreementVersion, *, now: dat
 def tell_story(db: Session, member: Member, clock: ManualClock) -> AgreementVersion:
     """Every diplomacy entry type once: an agreement proposed and signed by every signatory,
     an amendment waiving a phase, a due milestone put to verification, both parties' sealed
-    comments revealed, the assessment, and a meeting whose minutes both parties agree."""
+    comments revealed, the assessment, a missed deadline escalated, and a meeting whose
+    minutes both parties agree."""
     alpha, bravo = member("alpha.liaison"), member("bravo.liaison")
     chair = member("supervisor.chair")
     version = propose(db, chair, now=clock.now())
@@ -113,6 +115,7 @@ def tell_story(db: Session, member: Member, clock: ManualClock) -> AgreementVers
     )
     sign_all(db, member, amendment, now=clock.now())
     clock.advance(10 * DAY.total_seconds())
+    do_escalate_due_deadlines(db, now=clock.now())  # C2.1 fell due: the supervisor's step 1
     first = milestone_id(version.agreement_id, "C2", "C2.1")
     do_request_verification(db, chair, first, step_id=uuid.uuid4(), now=clock.now())
     do_comment_on_milestone(

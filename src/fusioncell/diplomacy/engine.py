@@ -1,7 +1,7 @@
 """The diplomatic track's background duty, in a thread of each app process (like the
 verification track's engine): every second, reveal the sealed comments whose window has
-closed. At start-up it runs at once, so what fell due while the server was down is revealed
-on restart. Two processes take turns at the log's lock; the second finds nothing left."""
+closed and escalate the deadlines missed. At start-up it runs at once, so what fell due while
+the server was down is written on restart. Two processes take turns at the log's lock; the second finds nothing left."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from fusioncell.clock import Clock
 from fusioncell.diplomacy.actions.assessment import do_reveal_due_comments
+from fusioncell.diplomacy.actions.escalation import do_escalate_due_deadlines
 
 log = logging.getLogger("fusioncell.diplomacy")
 
@@ -39,13 +40,14 @@ class DiplomacyEngine:
     def run_once(self) -> None:
         with self.sessions() as db:
             do_reveal_due_comments(db, now=self.clock.now())
+            do_escalate_due_deadlines(db, now=self.clock.now())
 
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
                 self.run_once()
             except IntegrityError:
-                log.info("another process revealed the same comment first")
-            except Exception:  # one failure must not stop the reveals
+                log.info("another process wrote the same step first")
+            except Exception:  # one failure must not stop the deadlines
                 log.exception("diplomacy engine tick failed")
             self._stop.wait(self.interval)

@@ -28,6 +28,9 @@ class DiplomacyEntry(StrEnum):
     MINUTES_COMMENTED = "diplomacy.minutes.commented"
     # A party's signature on a draft's hash; the last party's makes the minutes agreed.
     MINUTES_SIGNED = "diplomacy.minutes.signed"
+    # A step of a missed deadline's ladder (by the log): a due milestone not put to
+    # verification, an assessment not made once the comment window closed.
+    DEADLINE_ESCALATED = "diplomacy.deadline.escalated"
 
 
 # Each body goes to the organisations of its agreement or meeting (the audience) and, within

@@ -15,6 +15,10 @@ signed bodies alone (``fusioncell.ledger.verify.replay``):
                   comment is revealed at or after the close by a nonce and a text whose
                   SHA-256 is the sealed commitment, before the assessment; the assessment
                   comes from the supervisor or the verifier, after the window, citing evidence
+    escalations   each ``diplomacy.deadline.escalated`` entry is the next step of a deadline
+                  still missed at its log time (a due milestone not put to verification, an
+                  assessment not made once the window closed), with the due time and whom to
+                  notify the rules' ladder gives, owed by the supervisor
     minutes       drafted by the supervisor; signed by the participating parties on the
                   current draft's hash
     readers       every entry is released to its agreement's or meeting's parties, the
@@ -35,6 +39,7 @@ from typing import Any
 
 from fusioncell.cell.entries import CellEntry
 from fusioncell.diplomacy.content import content_hash, milestone_id
+from fusioncell.diplomacy.deadlines import ASSESSMENT, VERIFICATION_REQUEST
 from fusioncell.diplomacy.entries import DiplomacyEntry as E
 from fusioncell.diplomacy.models import Outcome
 from fusioncell.diplomacy.rules import DiplomacyRules, RulesError, parse_rules
@@ -60,7 +65,9 @@ class _Milestone:
     agreement: str
     due_at: datetime
     state: str = "open"
+    requested_at: datetime | None = None
     closes_at: datetime | None = None
+    escalations: dict[str, int] = field(default_factory=dict)  # duty -> steps logged
     comments: dict[str, tuple[str, str]] = field(default_factory=dict)  # id -> party, hash
     revealed: set[str] = field(default_factory=set)
 
@@ -95,6 +102,7 @@ class DiplomacyReplay:
             E.MINUTES_DRAFTED.value: self._drafted,
             E.MINUTES_COMMENTED.value: self._minutes_commented,
             E.MINUTES_SIGNED.value: self._minutes_signed,
+            E.DEADLINE_ESCALATED.value: self._escalated,
         }
 
     def observe(self, index: int, entry_type: str, logged_at: datetime, body: str | None) -> None:
@@ -241,6 +249,7 @@ class DiplomacyReplay:
         if body["comments_close_at"] != log_time(closes):
             self._fault(index, f"the comment window closes at {log_time(closes)}, not as stated")
         milestone.state, milestone.closes_at = "requested", closes
+        milestone.requested_at = at
         self._check_readers(index, body, self._agreements[milestone.agreement].readers)
 
     def _sealed(self, index: int, at: datetime, body: dict[str, Any]) -> None:
@@ -292,6 +301,38 @@ class DiplomacyReplay:
         if body["outcome"] not in tuple(Outcome) or not body["evidence"]:
             self._fault(index, "an assessment has an outcome and cites its evidence")
         milestone.state = "assessed"
+        self._check_readers(index, body, self._agreements[milestone.agreement].readers)
+
+    def _escalated(self, index: int, at: datetime, body: dict[str, Any]) -> None:
+        milestone = self._milestone(index, body)
+        if milestone is None or self._rules is None:
+            if self._rules is None:
+                self._fault(index, "no diplomacy rules were adopted before it")
+            return
+        if body.get("organisation") is not None:
+            self._fault(index, "an escalation is the log's")
+        duty = str(body["duty"])
+        if duty == VERIFICATION_REQUEST and milestone.state == "open":
+            deadline = milestone.due_at
+        elif duty == ASSESSMENT and milestone.state == "requested" and milestone.closes_at:
+            deadline = milestone.closes_at
+        else:
+            self._fault(index, f"no {duty} deadline of the milestone is missed")
+            return
+        step = milestone.escalations.get(duty, 0) + 1
+        ladder = self._rules.ladder
+        if int(body["step"]) != step or step > len(ladder):
+            self._fault(index, f"the escalation is step {body['step']}, the next is {step}")
+            return
+        rung = ladder[step - 1]
+        if body["due_at"] != log_time(deadline + rung.after) or at < deadline + rung.after:
+            self._fault(index, f"step {step} falls due at {log_time(deadline + rung.after)}")
+        if body["notify"] != list(rung.notify):
+            self._fault(index, f"step {step} notifies {list(rung.notify)}")
+        supervisors = sorted(s for s, k in self._kinds.items() if k == "supervisor")
+        if not supervisors or body["owed_by"] != supervisors[0]:
+            self._fault(index, "the deadline is the supervisor's")
+        milestone.escalations[duty] = step
         self._check_readers(index, body, self._agreements[milestone.agreement].readers)
 
     def _meeting(self, index: int, at: datetime, body: dict[str, Any]) -> None:

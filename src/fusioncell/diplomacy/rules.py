@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from fusioncell.config import Settings
+from fusioncell.hotline.rules import RECIPIENTS, Rung
 from fusioncell.ledger.rules import RulesSection
 
 DEFAULT_RULES = Path(__file__).with_name("rules.toml")
@@ -31,6 +32,7 @@ class RulesError(Exception):
 class DiplomacyRules:
     document: dict[str, Any]
     comment_window: timedelta
+    ladder: tuple[Rung, ...]  # after a deadline
     max_title_chars: int
     max_text_chars: int
     max_comment_chars: int
@@ -50,9 +52,21 @@ def parse_rules(document: dict[str, Any]) -> DiplomacyRules:
     try:
         limits = document["limits"]
         hours = _whole(document["deadlines"]["comment_hours"], "deadlines.comment_hours")
+        ladder = []
+        for i, rung in enumerate(document["escalation"]["ladder"]):
+            notify = tuple(rung["notify"])
+            if not notify or not set(notify) <= RECIPIENTS:
+                raise RulesError(f"escalation rung {i + 1}: notify one of {sorted(RECIPIENTS)}")
+            after = rung["after_seconds"]
+            if not isinstance(after, int) or isinstance(after, bool) or after < 0:
+                raise RulesError(f"escalation rung {i + 1}: after_seconds is a whole number")
+            ladder.append(Rung(timedelta(seconds=after), notify))
+        if not ladder:
+            raise RulesError("the escalation ladder needs at least one rung")
         return DiplomacyRules(
             document=document,
             comment_window=timedelta(hours=hours),
+            ladder=tuple(sorted(ladder, key=lambda r: r.after)),
             **{
                 name: _whole(limits[name], f"limits.{name}")
                 for name in (

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 from fusioncell.cell.state_check import Directory, check_rows_by_id, check_rows_by_index
 from fusioncell.db.base import UTCDateTime
 from fusioncell.diplomacy.content import milestone_id
+from fusioncell.diplomacy.deadlines import escalation_id
 from fusioncell.diplomacy.entries import DiplomacyEntry as E
 from fusioncell.ledger.entries import parse_log_time
 from fusioncell.ledger.verify.state import (
@@ -40,6 +41,7 @@ _STEPS = (
     E.MINUTES_DRAFTED,
     E.MINUTES_COMMENTED,
     E.MINUTES_SIGNED,
+    E.DEADLINE_ESCALATED,
 )
 
 _agreements = table(
@@ -70,6 +72,7 @@ _steps = table(
     "diplomacy_steps",
     column("log_index", BigInteger),
     column("subject_id", Uuid),
+    column("client_id", Uuid),
     column("kind", String),
     column("member_id", Uuid),
     column("organisation_id", Uuid),
@@ -227,6 +230,7 @@ def _check_steps(tables: Connection, log: RecordedLog, directory: Directory) -> 
         lambda e, _row: [
             ("subject_id", _subject(e)),
             ("kind", e.entry_type),
+            *_escalation_id(e),
             ("member_id", e.body.get("member")),
             (
                 "organisation_id",
@@ -236,6 +240,14 @@ def _check_steps(tables: Connection, log: RecordedLog, directory: Directory) -> 
             ),
         ],
     )
+
+
+def _escalation_id(entry: Recorded) -> list[tuple[str, object]]:
+    """An escalation's step row is named by (milestone, duty, step)."""
+    if entry.entry_type != E.DEADLINE_ESCALATED:
+        return []
+    b = entry.body
+    return [("client_id", escalation_id(b["milestone"], b["duty"], b["step"]))]
 
 
 def _check_comments(tables: Connection, log: RecordedLog, directory: Directory) -> None:

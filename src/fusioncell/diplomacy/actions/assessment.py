@@ -74,7 +74,7 @@ _BAD_EVIDENCE = N_("Evidence is a list of {kind, id}: kind one of %(kinds)s.")
 _NO_FINDING = N_("No verification case %(id)s that you read.")
 
 
-def _readers(db: Session, dir_: Directory, milestone: Milestone) -> list[str]:
+def readers_of(db: Session, dir_: Directory, milestone: Milestone) -> list[str]:
     parties = [dir_.by_id[o].slug for o in q.parties_of(db, milestone.agreement_id)]
     return released_to(dir_, parties)
 
@@ -120,7 +120,7 @@ def do_request_verification(
                 "comments_close_at": log_time(milestone.comments_close_at),
             },
             subject=milestone.id,
-            readers=_readers(db, dir_, milestone),
+            readers=readers_of(db, dir_, milestone),
             step_id=step_id,
             at=at,
         )
@@ -172,7 +172,7 @@ def do_comment_on_milestone(
                 "comments_close_at": log_time(milestone.comments_close_at),
             },
             subject=milestone.id,
-            readers=_readers(db, dir_, milestone),
+            readers=readers_of(db, dir_, milestone),
             step_id=comment_id,
             at=at,
         )
@@ -209,7 +209,7 @@ def _reveal(
             "text": comment.text,
         },
         subject=milestone.id,
-        readers=_readers(db, dir_, milestone),
+        readers=readers_of(db, dir_, milestone),
         step_id=None,
         at=at,
     )
@@ -348,7 +348,7 @@ def do_assess_milestone(
                 "engine": computed,
             },
             subject=milestone.id,
-            readers=_readers(db, dir_, milestone),
+            readers=readers_of(db, dir_, milestone),
             step_id=step_id,
             at=at,
         )

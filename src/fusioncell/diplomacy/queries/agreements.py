@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, false, func, select, true
+from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from fusioncell.cell.models import OrganisationKind
@@ -360,3 +360,41 @@ def list_owed(db: Session, viewer: Viewer, *, now: datetime, limit: int = 50) ->
             assert m.comments_close_at is not None
             found.append(Owed("comment", m.id, m.agreement_id, m.title, m.comments_close_at))
     return sorted(found, key=lambda o: o.deadline)[:limit]
+
+
+# -- what the engine reads ------------------------------------------------------------------
+
+
+def milestones_for_engine(db: Session, *, now: datetime, since: datetime) -> Sequence[Milestone]:
+    """Milestones with a missed deadline that may still escalate: due and not put to
+    verification, or put to verification with the window closed and not assessed."""
+    return db.scalars(
+        select(Milestone)
+        .where(
+            Milestone.due_at >= since,
+            or_(
+                and_(Milestone.state == MilestoneState.OPEN, Milestone.due_at <= now),
+                and_(
+                    Milestone.state == MilestoneState.REQUESTED,
+                    Milestone.comments_close_at <= now,
+                ),
+            ),
+        )
+        .order_by(Milestone.due_at, Milestone.id)
+    ).all()
+
+
+def escalations_logged(db: Session, milestone_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    """The step ids of the escalations logged for these milestones."""
+    if not milestone_ids:
+        return set()
+    return {
+        client_id
+        for client_id in db.scalars(
+            select(Step.client_id).where(
+                Step.subject_id.in_(milestone_ids),
+                Step.kind == "diplomacy.deadline.escalated",
+            )
+        )
+        if client_id is not None
+    }
