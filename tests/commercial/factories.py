@@ -16,13 +16,12 @@ from fusioncell import bootstrap
 from fusioncell.cell.policy import Viewer
 from fusioncell.clock import ManualClock
 from fusioncell.commercial.actions.evidence import do_store_evidence
-from fusioncell.commercial.actions.projects import (
+from fusioncell.commercial.actions.milestones import (
     do_add_milestone,
     do_attach_milestone_evidence,
-    do_change_project_status,
     do_decide_milestone,
-    do_propose_project,
 )
+from fusioncell.commercial.actions.projects import do_change_project_status, do_propose_project
 from fusioncell.commercial.actions.shipments import (
     do_declare_shipment,
     do_inspect_shipment,

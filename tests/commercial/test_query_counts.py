@@ -15,7 +15,7 @@ from tests.querycount import assert_constant
 
 from fusioncell.clock import ManualClock
 from fusioncell.commercial.actions.evidence import do_store_evidence
-from fusioncell.commercial.actions.projects import do_add_milestone, do_attach_milestone_evidence
+from fusioncell.commercial.actions.milestones import do_add_milestone, do_attach_milestone_evidence
 
 Headers = Callable[[str], dict[str, str]]
 

@@ -1128,7 +1128,7 @@ def _commercial_cast(db: Session, clock: ManualClock, sha256: str) -> dict[str, 
     from tests.commercial.factories import activate, crossing, declare, project
 
     from fusioncell.commercial.actions.evidence import do_store_evidence
-    from fusioncell.commercial.actions.projects import (
+    from fusioncell.commercial.actions.milestones import (
         do_add_milestone,
         do_attach_milestone_evidence,
     )

@@ -13,6 +13,7 @@ from fastapi.responses import Response
 
 from fusioncell.cell.policy import Viewer
 from fusioncell.commercial import present
+from fusioncell.commercial.actions import milestones as milestone_actions
 from fusioncell.commercial.actions import projects as project_actions
 from fusioncell.commercial.actions import shipments as shipment_actions
 from fusioncell.commercial.actions.evidence import do_store_evidence
@@ -203,7 +204,7 @@ def add_milestone(
     idempotency_key: IdempotencyKey = None,
 ) -> ProjectDetailOut:
     """A milestone ``title`` due on ``due_on``, within the project's dates."""
-    project_actions.do_add_milestone(
+    milestone_actions.do_add_milestone(
         db,
         viewer,
         project_id,
@@ -227,7 +228,7 @@ def attach_evidence(
 ) -> ProjectDetailOut:
     """Put files your organisation stored (``evidence``: SHA-256) before an open milestone;
     they are then released to the project's audience."""
-    project_actions.do_attach_milestone_evidence(
+    milestone_actions.do_attach_milestone_evidence(
         db,
         viewer,
         project_id,
@@ -253,7 +254,7 @@ def decide_milestone(
     """The supervisor's or the verifier's decision, once: ``met`` on at least one file
     (``achieved_on`` by the due date: met; after it: late), or ``missed`` after the due
     date; with a ``reason``."""
-    project_actions.do_decide_milestone(
+    milestone_actions.do_decide_milestone(
         db,
         viewer,
         project_id,

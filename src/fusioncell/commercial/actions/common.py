@@ -13,15 +13,26 @@ from fusioncell.cell.policy import Viewer, author_of
 from fusioncell.commercial.entries import CommercialEntry
 from fusioncell.commercial.events import EventKind, emit_commercial
 from fusioncell.commercial.models import Project, Step
+from fusioncell.commercial.policy import is_party_officer, may_manage, require
 from fusioncell.commercial.queries.projects import find_own_step
 from fusioncell.deescalation.queries import Directory
-from fusioncell.errors import IdempotencyConflict, InvalidInput
+from fusioncell.errors import Forbidden, IdempotencyConflict, InvalidInput
 from fusioncell.ledger.append import Appended
 from fusioncell.ledger.entries import audience
 from fusioncell.ledger.record import record
 from fusioncell.text import N_
 
 _BAD_TIME = N_("Give the time with its time zone.")
+NOT_MANAGER = N_("A project is run by a party's liaison officer or the supervisor.")
+NOT_OWN_PARTY = N_("A party's liaison officer runs its own party's projects only.")
+TOO_MANY = N_("At most %(limit)s %(field)s.")
+
+
+def require_runs(actor: Viewer, project: Project) -> None:
+    """A party's liaison officer runs its own party's projects; the supervisor, any."""
+    require(actor, may_manage(actor), NOT_MANAGER)
+    if is_party_officer(actor) and project.party_id != actor.organisation_id:
+        raise Forbidden(NOT_OWN_PARTY)
 
 
 def aware(moment: datetime, *, field: str) -> datetime:
