@@ -483,3 +483,28 @@ def test_the_statistics_page_shows_the_apis_figures_on_one_scale(
         )[:2]
     )
     assert widths == {"ALPHA": "33.3%", "BRAVO": "100.0%"}
+
+
+def test_the_place_picked_on_the_map_wins_over_the_degrees(
+    client: TestClient, db: Session, clock: ManualClock, log_in: LogIn
+) -> None:
+    csrf = log_in("hum1.coordinator")
+    html = _page(client, "/verification")
+    assert 'data-input="complaint-location"' in html and "map-picker.js" in html
+    sent = _post(
+        client,
+        "/verification/complaints",
+        csrf,
+        id=str(uuid.uuid4()),
+        allegation="The convoy was held at the checkpoint",
+        against="unknown",
+        rule="R12",
+        lon="",
+        lat="",
+        location='{"type": "Point", "coordinates": [36.10, 32.62]}',
+        occurred_at=clock.now().strftime("%Y-%m-%dT%H:%M"),
+    )
+    assert sent.status_code == 303, sent.text
+    db.rollback()
+    case = db.scalar(select(Case).where(Case.rule == "R12"))
+    assert case is not None and (case.lon, case.lat, case.against_id) == (36.10, 32.62, None)

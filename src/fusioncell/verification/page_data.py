@@ -23,6 +23,7 @@ from fusioncell.deescalation.queries import Directory, directory
 from fusioncell.errors import Forbidden
 from fusioncell.geo.queries import map_layers
 from fusioncell.geo.views import MAP_LABELS
+from fusioncell.hotline.views.form import PICKER_LABELS
 from fusioncell.i18n import translate
 from fusioncell.text import N_
 from fusioncell.verification import present, workflow
@@ -229,7 +230,8 @@ def held_files(db: Session, viewer: Viewer, *, limit: int = 20) -> list[Evidence
 
 
 COMPLAINT_FIELDS = (
-    "allegation", "against", "rule", "lon", "lat", "occurred_at", "links", "candidate",
+    "allegation", "against", "rule", "lon", "lat", "location", "occurred_at", "links",
+    "candidate",
 )  # fmt: skip
 
 
@@ -283,6 +285,7 @@ def list_context(
         "rules": RULE_SUGGESTIONS,
         "link_kinds": [(k, translate(language, LINK_LABELS[k])) for k in LINK_KINDS],
         "held": held_files(db, viewer) if files else [],
+        "picker": _map(viewer, *PICKER_LABELS) if files else None,
         "form": form,
         "candidate": found_candidate,
         "now": now,
@@ -347,12 +350,14 @@ def forms_for(viewer: Viewer, detail: CaseDetailOut, *, now: datetime, own: str 
     )
 
 
-def _map(viewer: Viewer) -> dict[str, str] | None:
+def _map(viewer: Viewer, *extra: str) -> dict[str, str] | None:
+    """The map's layers and labels (with ``extra`` labels, a picker's), or None for a member
+    who may not read the cell's geometry."""
     try:
         layers = map_layers(viewer)
     except Forbidden:
         return None
-    labels = {label: translate(viewer.language, label) for label in MAP_LABELS}
+    labels = {label: translate(viewer.language, label) for label in (*MAP_LABELS, *extra)}
     return {**layers, "labels": json.dumps(labels, ensure_ascii=False)}
 
 

@@ -11,6 +11,7 @@ the page's one stream: ``verification.js`` fetches the sections again on the tra
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -80,7 +81,17 @@ def moment(value: str, field: str) -> datetime:
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
-def _place(data: FormData) -> dict[str, Any] | None:
+def _place(data: FormData) -> Any:
+    """The place: the map picker's GeoJSON when given, else longitude and latitude."""
+    geojson = _text(data, "location")
+    if geojson:
+        try:
+            parsed = json.loads(geojson)
+        except ValueError:
+            raise InvalidInput(_BAD_PLACE, field="location") from None
+        if isinstance(parsed, dict) and parsed.get("type") == "Feature":
+            return parsed.get("geometry")
+        return parsed
     lon, lat = _text(data, "lon"), _text(data, "lat")
     if not lon and not lat:
         return None
