@@ -5,6 +5,7 @@ reader of what a connection receives."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import ssl
 from collections.abc import Callable, Iterator
@@ -16,13 +17,13 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from fusioncell.cell.queries import console_of_cell
 from fusioncell.clock import ManualClock
 from fusioncell.cot import ca
 from fusioncell.cot.actions.certificates import do_issue_certificate
 from fusioncell.cot.gateway import CotGateway, GatewaySettings
 from fusioncell.cot.package import Written, write_enrolment
 from fusioncell.cot.parse import CotEvent, StreamSplitter, parse_event
-from fusioncell.cell.queries import console_of_cell
 from fusioncell.db.engine import make_sessionmaker
 from fusioncell.ledger.context import LedgerContext
 
@@ -127,3 +128,12 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+async def close(*writers: asyncio.StreamWriter) -> None:
+    """Close client connections and wait until they are (the loop ends right after)."""
+    for writer in writers:
+        writer.close()
+    for writer in writers:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(writer.wait_closed(), 2)

@@ -11,11 +11,10 @@ from collections.abc import Callable
 from configparser import ConfigParser
 from typing import Any
 
-
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from tests.cot.conftest import Received, receiving
+from tests.cot.conftest import Received, close, receiving
 from tests.cot.samples import geochat
 from tests.cot.tak import pytak
 
@@ -158,8 +157,7 @@ def test_a_tak_client_reports_positions_and_each_party_sees_only_its_picture(
 
         assert not any(e.uid.startswith("bravo-tanks-seen") for e in bravo.events)
         assert not any(e.type == "b-a-o-tbl" for e in bravo.events)
-        for writer in (alpha_out, bravo_out):
-            writer.close()
+        await close(alpha_out, bravo_out)
 
     asyncio.run(story())
 

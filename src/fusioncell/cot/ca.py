@@ -233,7 +233,7 @@ def pkcs12_bundle(name: str, issued: Issued | None, authority: Authority, passwo
     keystore still requires."""
     encryption = (
         serialization.PrivateFormat.PKCS12.encryption_builder()
-        .kdf_rounds(50_000)
+        .kdf_rounds(2048)
         .key_cert_algorithm(pkcs12.PBES.PBESv1SHA1And3KeyTripleDESCBC)
         .hmac_hash(hashes.SHA1())  # noqa: S303 (what Android's PKCS#12 reader verifies)
         .build(password.encode())

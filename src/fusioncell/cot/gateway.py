@@ -18,6 +18,7 @@ import contextlib
 import ipaddress
 import logging
 import os
+import socket
 import ssl
 import threading
 import time
@@ -51,7 +52,18 @@ PING = "t-x-c-t"
 POLL_SECONDS = 1.0
 HANDSHAKE_SECONDS = 10.0
 WRITE_BUFFER_BYTES = 256 * 1024
+SOCKET_BUFFER_BYTES = 64 * 1024
 READ_CHUNK = 65536
+
+
+class _HoldingProtocol(asyncio.StreamReaderProtocol):
+    """A stream that reads nothing until the callback starts TLS on it: the client's hello
+    must reach the TLS layer, not the stream's buffer."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        if isinstance(transport, asyncio.ReadTransport):
+            transport.pause_reading()
+        super().connection_made(transport)
 
 
 class PlainBindRefused(ValueError):
@@ -74,6 +86,10 @@ class GatewaySettings:
     queue_events: int | None = None
     max_event_bytes: int | None = None
     poll_seconds: float = POLL_SECONDS
+    # Bytes written to a client that may wait in this process and in the kernel before its
+    # queue starts to fill: together with the queue, what a slow reader may hold back.
+    write_buffer_bytes: int = WRITE_BUFFER_BYTES
+    socket_buffer_bytes: int = SOCKET_BUFFER_BYTES
 
     @classmethod
     def from_env(cls) -> GatewaySettings:
@@ -148,6 +164,8 @@ class CotGateway:
         self._stopping: asyncio.Event | None = None
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="cot-db")
         self._rules: CotRules | None = None
+        self._context: ssl.SSLContext | None = None
+        self._handlers: set[asyncio.Task[Any]] = set()
         self._chain_wake_up()
 
     # -- settings --------------------------------------------------------------------------
@@ -233,13 +251,13 @@ class CotGateway:
         del rules
         s = self.settings
         if s.tls_port is not None:
-            context = await asyncio.to_thread(self._tls_context)
-            server = await asyncio.start_server(
-                self._on_tls,
+            self._context = await asyncio.to_thread(self._tls_context)
+            # The handshake is ours (``start_tls``), so that a refused one is logged.
+            loop = asyncio.get_running_loop()
+            server = await loop.create_server(
+                lambda: _HoldingProtocol(asyncio.StreamReader(), self._on_tls),
                 s.host,
                 s.tls_port,
-                ssl=context,
-                ssl_handshake_timeout=HANDSHAKE_SECONDS,
             )
             self.tls_port = server.sockets[0].getsockname()[1]
             servers.append(server)
@@ -259,6 +277,8 @@ class CotGateway:
                 server.close()
             for client in list(self.clients):
                 self._disconnect(client, "the gateway stops")
+            if self._handlers:
+                await asyncio.wait(set(self._handlers), timeout=3)
             for server in servers:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(server.wait_closed(), 2)
@@ -302,11 +322,18 @@ class CotGateway:
 
     async def _on_tls(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         peer = self._peer(writer)
+        assert self._context is not None
+        try:
+            await asyncio.wait_for(writer.start_tls(self._context), HANDSHAKE_SECONDS)
+        except (ssl.SSLError, ConnectionError, TimeoutError, OSError) as exc:
+            log.warning("refused a TLS connection from %s: %s", peer, exc or type(exc).__name__)
+            writer.transport.abort()
+            return
         ssl_object = writer.get_extra_info("ssl_object")
         der = None if ssl_object is None else ssl_object.getpeercert(binary_form=True)
         if der is None:
             log.warning("refused %s: no client certificate", peer)
-            writer.close()
+            await _close(writer)
             return
         serial = ca.serial_of(der)
 
@@ -324,7 +351,7 @@ class CotGateway:
         viewer, why = await self._db(holder)
         if viewer is None:
             log.warning("refused %s: %s (serial %s)", peer, why, serial)
-            writer.close()
+            await _close(writer)
             return
         await self._serve(Client(viewer, peer, serial, writer, self._queue()), reader)
 
@@ -347,7 +374,7 @@ class CotGateway:
         viewer = await self._db(member)
         if viewer is None:
             log.warning("refused %s: plain CoT names no member who may log in", peer)
-            writer.close()
+            await _close(writer)
             return
         await self._serve(Client(viewer, peer, None, writer, self._queue()), reader)
 
@@ -357,9 +384,15 @@ class CotGateway:
     async def _serve(self, client: Client, reader: asyncio.StreamReader) -> None:
         rules = self.rules
         transport = client.writer.transport
-        transport.set_write_buffer_limits(high=WRITE_BUFFER_BYTES)
+        transport.set_write_buffer_limits(high=self.settings.write_buffer_bytes)
+        sock = client.writer.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, self.settings.socket_buffer_bytes)
         log.info("connected %s", client.name)
         self.clients.add(client)
+        handler = asyncio.current_task()
+        if handler is not None:
+            self._handlers.add(handler)
         writing = asyncio.create_task(self._write(client))
         try:
             await self._push(client, await self._picture(client.viewer), full=True)
@@ -368,6 +401,10 @@ class CotGateway:
         finally:
             writing.cancel()
             self._disconnect(client, None)
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(client.writer.wait_closed(), 2)
+            if handler is not None:
+                self._handlers.discard(handler)
 
     async def _read(self, client: Client, reader: asyncio.StreamReader, rules: CotRules) -> None:
         splitter = StreamSplitter(max_bytes=rules.max_event_bytes)
@@ -456,14 +493,19 @@ class CotGateway:
             while True:
                 document = await client.queue.get()
                 writer.write(document)
-                if transport_full(writer):
-                    await writer.drain()
+                await writer.drain()  # waits while the transport is above its limit
         except (ConnectionError, ssl.SSLError) as exc:
             self._disconnect(client, f"connection lost ({exc})")
 
     def _send(self, client: Client, document: bytes) -> bool:
         if client.closed:
             return False
+        transport = client.writer.transport
+        if client.queue.empty() and (
+            transport.get_write_buffer_size() < self.settings.write_buffer_bytes
+        ):
+            client.writer.write(document)  # the kernel or the transport takes it now
+            return True
         try:
             client.queue.put_nowait(document)
         except asyncio.QueueFull:
@@ -560,9 +602,10 @@ class CotGateway:
                     await self._push(client, items, full=full)
 
 
-def transport_full(writer: asyncio.StreamWriter) -> bool:
-    transport = writer.transport
-    return transport.get_write_buffer_size() >= WRITE_BUFFER_BYTES
+async def _close(writer: asyncio.StreamWriter) -> None:
+    writer.close()
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(writer.wait_closed(), 2)
 
 
 def make_gateway(sessions: sessionmaker[Session], clock: Clock) -> CotGateway:
