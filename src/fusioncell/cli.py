@@ -275,6 +275,7 @@ def demo(
     cot_plain_member: CotPlainMemberOption = None,
 ) -> None:
     """Create the demo cell if the database is empty, then serve it with a witness per party."""
+    from fusioncell.scenario.commercial_story import load_commercial_story
     from fusioncell.scenario.deconfliction_story import load_deconfliction_story
     from fusioncell.scenario.deescalation_story import load_deescalation_story
     from fusioncell.scenario.demo import MEMBERS, load_demo
@@ -301,6 +302,7 @@ def demo(
                 hash_profile=settings.password_hash_profile,
             )
             load_verification_story(db, start=set_up + timedelta(minutes=1), end=start)
+            load_commercial_story(db, start=start - timedelta(minutes=45), set_up=set_up)
             load_hotline_story(db, start=start + timedelta(seconds=30))
             load_deescalation_story(db, start=start + timedelta(seconds=30))
             load_intel_story(db, start=start + LEAD + timedelta(seconds=35))
