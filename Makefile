@@ -6,6 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+COT_PORT ?= 8089
 DEMO_DB ?= var/demo.db
 T ?= tests
 PYTEST_ARGS ?= -n 2 --dist worksteal
@@ -30,8 +31,8 @@ static: $(VENV)/.stamp node_modules/.stamp ## Copy the npm libraries and the bas
 
 setup: $(VENV)/.stamp static ## Create the venv and install Python and npm dependencies
 
-demo: setup ## Create the demo database (if new) and serve it on http://127.0.0.1:8000
-	$(BIN)/fusioncell demo --database-url sqlite:///$(DEMO_DB) --port $(PORT)
+demo: setup ## Create the demo database (if new) and serve it on http://127.0.0.1:8000 (TAK clients: TLS on 8089)
+	$(BIN)/fusioncell demo --database-url sqlite:///$(DEMO_DB) --port $(PORT) --cot-port $(COT_PORT)
 
 chromium: ## Install Debian's chromium and Noto fonts for the browser tests, if missing
 	@if ! command -v chromium >/dev/null || ! dpkg -s fonts-noto-core >/dev/null 2>&1; then \
