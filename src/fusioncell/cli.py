@@ -279,6 +279,7 @@ def demo(
     from fusioncell.scenario.deconfliction_story import load_deconfliction_story
     from fusioncell.scenario.deescalation_story import load_deescalation_story
     from fusioncell.scenario.demo import MEMBERS, load_demo
+    from fusioncell.scenario.diplomacy_story import STORY_SPAN, load_diplomacy_story
     from fusioncell.scenario.hotline_story import LEAD, load_hotline_story
     from fusioncell.scenario.intel_story import load_intel_story
     from fusioncell.scenario.protection_story import load_protection_story
@@ -292,16 +293,19 @@ def demo(
         if fresh:
             # The hotline's story starts a little over half an hour ago, so that it has
             # happened by now: its deadlines met, missed and escalated. The cell is set up
-            # days before, for the disputes' story (a comment window lasts 72 hours).
+            # days before, for the diplomatic and the disputes' stories (their comment
+            # windows last 72 hours), told one after the other.
             start = SystemClock().now() - LEAD - timedelta(minutes=1)
-            set_up = start - STORY_LEAD - timedelta(minutes=5)
+            set_up = start - STORY_LEAD - STORY_SPAN - timedelta(minutes=20)
             load_demo(
                 db,
                 password=password,
                 now=set_up,
                 hash_profile=settings.password_hash_profile,
             )
-            load_verification_story(db, start=set_up + timedelta(minutes=1), end=start)
+            load_diplomacy_story(db, start=set_up + timedelta(minutes=1))
+            disputes = set_up + STORY_SPAN + timedelta(minutes=10)
+            load_verification_story(db, start=disputes, end=start)
             load_commercial_story(db, start=start - timedelta(minutes=45), set_up=set_up)
             load_hotline_story(db, start=start + timedelta(seconds=30))
             load_deescalation_story(db, start=start + timedelta(seconds=30))
