@@ -215,6 +215,13 @@ class CotGateway:
     def start(self) -> None:
         if not self.enabled or self._thread is not None:
             return
+        if not log.handlers and not logging.getLogger().handlers:
+            # ``fusioncell serve`` configures uvicorn's loggers only: the gateway's lines
+            # (accepted, refused, disconnected) go to standard error beside them.
+            handler = logging.StreamHandler()
+            handler.setFormatter(logging.Formatter("%(levelname)s:     cot: %(message)s"))
+            log.addHandler(handler)
+            log.setLevel(logging.INFO)
         if self.settings.plain_port is not None:
             check_plain_host(self.settings.plain_host)
         self._ready.clear()
