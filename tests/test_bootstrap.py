@@ -205,6 +205,8 @@ def test_the_navigation_lists_each_tracks_link_in_its_order_and_no_placeholder()
         ("/hotline/deadlines", "Deadlines"),
         ("/deescalation", "De-escalation"),
         ("/deconfliction", "Deconfliction"),
+        ("/verification", "Disputes"),
+        ("/projects", "Projects"),
         ("/map", "Operations room"),
     ]
     assert all(track.nav or track.pages or track.models for track in bootstrap.TRACKS)

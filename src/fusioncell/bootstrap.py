@@ -26,6 +26,8 @@ from fusioncell.cell.rules import CELL_RULES
 from fusioncell.cell.state_check import CellStateCheck
 from fusioncell.commercial import api as commercial_api
 from fusioncell.commercial import models as commercial_models
+from fusioncell.commercial import policy as commercial_policy
+from fusioncell.commercial import views as commercial_views
 from fusioncell.commercial.entries import COMMERCIAL_READ_PERMISSIONS, CommercialEntry
 from fusioncell.commercial.feed import CommercialFeed
 from fusioncell.commercial.replay import CommercialReplay
@@ -35,6 +37,7 @@ from fusioncell.cot import models as cot_models
 from fusioncell.cot.entries import COT_READ_PERMISSIONS, CotEntry
 from fusioncell.cot.gateway import make_gateway as make_cot_gateway
 from fusioncell.cot.rules import COT_RULES
+from fusioncell.cot.state_check import CotStateCheck
 from fusioncell.deconfliction import ack_form as deconfliction_ack_form
 from fusioncell.deconfliction import models as deconfliction_models
 from fusioncell.deconfliction import policy as deconfliction_policy
@@ -287,6 +290,8 @@ TRACKS: tuple[Track, ...] = (
         replays=(CommercialReplay,),
         state_checks=(CommercialStateCheck(),),
         routers=(commercial_api.router,),
+        pages=(commercial_views.router,),
+        nav=(NavItem("/projects", N_("Projects"), 29, requires=commercial_policy.may_read),),
         feeds=(CommercialFeed(),),
     ),
     Track(
@@ -295,6 +300,7 @@ TRACKS: tuple[Track, ...] = (
         entry_types=(CotEntry,),
         read_permissions=COT_READ_PERMISSIONS,
         rules=COT_RULES,
+        state_checks=(CotStateCheck(),),
         # The Cursor-on-Target gateway for TAK clients: it listens when a CoT port is set
         # (``fusioncell serve --cot-port``), and does nothing otherwise.
         workers=(Worker("cot_gateway", make_cot_gateway),),
