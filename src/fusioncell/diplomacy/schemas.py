@@ -14,11 +14,11 @@ class VerificationLinksIn(BaseModel):
     # A de-escalation rule (e.g. "R6") and/or zone whose engine result is shown at the due date.
     rule: str | None = Field(default=None, max_length=64)
     zone: str | None = Field(default=None, max_length=64)
-    inspections: list[uuid.UUID] = Field(default_factory=list, max_length=1000)
+    inspections: list[uuid.UUID] = Field(default_factory=list, max_length=200)
     # Verification cases (findings).
-    findings: list[uuid.UUID] = Field(default_factory=list, max_length=1000)
+    findings: list[uuid.UUID] = Field(default_factory=list, max_length=200)
     # Documents by SHA-256 (hex).
-    evidence: list[str] = Field(default_factory=list, max_length=1000)
+    evidence: list[str] = Field(default_factory=list, max_length=200)
 
 
 class MilestoneIn(BaseModel):
@@ -38,28 +38,28 @@ class CommitmentIn(BaseModel):
     key: str = Field(max_length=64)
     debtor: str = Field(max_length=32)
     beneficiaries: list[str] = Field(default_factory=list, max_length=100)
-    obligation: str = Field(max_length=200000)
+    obligation: str = Field(max_length=100000)
     ends_at: AwareDatetime
-    milestones: list[MilestoneIn] = Field(default_factory=list, max_length=1000)
+    milestones: list[MilestoneIn] = Field(default_factory=list, max_length=200)
 
 
 class AgreementIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: uuid.UUID | None = None
     title: str = Field(max_length=20000)
-    text: str = Field(max_length=200000)
+    text: str = Field(max_length=100000)
     parties: list[str] = Field(max_length=100)
     date: date
-    commitments: list[CommitmentIn] = Field(default_factory=list, max_length=1000)
+    commitments: list[CommitmentIn] = Field(default_factory=list, max_length=200)
 
 
 class AmendmentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: uuid.UUID | None = None
     title: str = Field(max_length=20000)
-    text: str = Field(max_length=200000)
+    text: str = Field(max_length=100000)
     date: date
-    commitments: list[CommitmentIn] = Field(default_factory=list, max_length=1000)
+    commitments: list[CommitmentIn] = Field(default_factory=list, max_length=200)
 
 
 class SignIn(BaseModel):
@@ -90,7 +90,7 @@ class AssessmentIn(BaseModel):
     id: uuid.UUID | None = None
     outcome: str = Field(max_length=32)
     reasons: str = Field(max_length=20000)
-    evidence: list[EvidenceIn] = Field(default_factory=list, max_length=1000)
+    evidence: list[EvidenceIn] = Field(default_factory=list, max_length=200)
 
 
 class SignatureOut(BaseModel):
@@ -184,7 +184,7 @@ class MeetingIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: uuid.UUID | None = None
     title: str = Field(max_length=20000)
-    agenda: list[str] = Field(max_length=1000)
+    agenda: list[str] = Field(max_length=200)
     # The participating parties.
     participants: list[str] = Field(max_length=100)
     starts_at: AwareDatetime
@@ -197,7 +197,7 @@ class MeetingIn(BaseModel):
 class DecisionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     key: str = Field(max_length=64)
-    text: str = Field(max_length=200000)
+    text: str = Field(max_length=100000)
     # A commitment in an agreement's terms: the decision can become one in one step.
     commitment: CommitmentIn | None = None
 
@@ -205,8 +205,8 @@ class DecisionIn(BaseModel):
 class MinutesIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: uuid.UUID | None = None
-    text: str = Field(max_length=200000)
-    decisions: list[DecisionIn] = Field(default_factory=list, max_length=1000)
+    text: str = Field(max_length=100000)
+    decisions: list[DecisionIn] = Field(default_factory=list, max_length=200)
 
 
 class MinutesSignIn(BaseModel):
