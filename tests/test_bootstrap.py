@@ -265,6 +265,7 @@ def test_verify_checks_state_with_one_check_per_track_that_has_tables_to_serve()
         "VerificationStateCheck",
         "DiplomacyStateCheck",
         "CommercialStateCheck",
+        "CotStateCheck",
     ]
 
 
