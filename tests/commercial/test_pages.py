@@ -100,6 +100,7 @@ def test_the_three_pages_speak_the_members_language_and_the_nav_offers_them(
             assert PROMISE[language] in html, (language, path)
             assert ('dir="rtl"' in html) == (language != "en")
             assert 'href="/projects"' in html  # the navigation's "Projects"
+    html = _page(client, f"/projects/{found.id}")
     assert "Southern power plant" in html and 'id="cm-map"' in html
 
 
@@ -231,8 +232,12 @@ def test_the_forms_take_a_project_from_its_proposal_to_shipments_passed_and_refu
     milestone = db.scalars(select(Milestone)).one()
     decided = verifier.post(
         f"{path}/milestones/{milestone.id}/decision",
-        data={"csrf_token": verifier_csrf, "id": str(uuid.uuid4()), "decision": "met",
-              "reason": "The signed contract is before us."},  # fmt: skip
+        data={
+            "csrf_token": verifier_csrf,
+            "id": str(uuid.uuid4()),
+            "decision": "met",
+            "reason": "The signed contract is before us.",
+        },
         files={"file": ("contract.png", PNG, "image/png")},
         headers=HTML,
         follow_redirects=False,
@@ -333,7 +338,9 @@ def test_the_sections_and_the_statistics_are_the_apis(
     db.commit()
     log_in("host.observer")
     # The live script's request: the sections only.
-    part = client.get(f"/projects/{found.id}", headers={**HTML, "HX-Target": "commercial-project-sections"})
+    part = client.get(
+        f"/projects/{found.id}", headers={**HTML, "HX-Target": "commercial-project-sections"}
+    )
     assert part.text.lstrip().startswith('<div id="commercial-project-sections"')
     part = client.get("/projects", headers={**HTML, "HX-Target": "commercial-sections"})
     assert part.text.lstrip().startswith('<div id="commercial-sections"')

@@ -32,8 +32,8 @@ from fusioncell.commercial.models import (
 )
 from fusioncell.commercial.policy import (
     is_party_officer,
-    may_declare,
     may_decide,
+    may_declare,
     may_inspect,
     may_manage,
     may_store_evidence,
@@ -201,6 +201,9 @@ def list_context(
 # -- a project -------------------------------------------------------------------------------
 
 
+FORM_NAMES = ("status", "milestone", "decide", "declare", "inspect", "passage", "refuse")
+
+
 @dataclass
 class Forms:
     """The forms the viewer may use on a project now."""
@@ -214,12 +217,7 @@ class Forms:
     refuse: list[uuid.UUID] = field(default_factory=list)
 
     def names(self) -> list[str]:
-        return [
-            name
-            for name in ("status", "milestone", "decide", "declare", "inspect", "passage",
-                         "refuse")  # fmt: skip
-            if getattr(self, name)
-        ]
+        return [name for name in FORM_NAMES if getattr(self, name)]
 
 
 def runs(viewer: Viewer, project: Project) -> bool:
@@ -242,9 +240,7 @@ def forms_for(viewer: Viewer, project: Project, detail: Any) -> Forms:
             if running and s in TRANSITIONS[project.status]
         ],
         milestone=running and not closed,
-        decide=[
-            m.id for m in detail.milestones if may_decide(viewer) and m.status == "open"
-        ],
+        decide=[m.id for m in detail.milestones if may_decide(viewer) and m.status == "open"],
         declare=may_declare(viewer) and project.status == ProjectStatus.ACTIVE,
         inspect=[s.id for s in detail.shipments if inspects and s.state == "declared"],
         passage=[s.id for s in detail.shipments if inspects and s.state == "inspected"],

@@ -31,8 +31,8 @@ from fusioncell.commercial.actions import shipments as shipment_actions
 from fusioncell.commercial.actions.common import NOT_MANAGER
 from fusioncell.commercial.actions.evidence import do_store_evidence
 from fusioncell.commercial.policy import (
-    may_declare,
     may_decide,
+    may_declare,
     may_inspect,
     may_manage,
     may_read,
