@@ -206,6 +206,7 @@ def test_the_navigation_lists_each_tracks_link_in_its_order_and_no_placeholder()
         ("/deescalation", "De-escalation"),
         ("/deconfliction", "Deconfliction"),
         ("/verification", "Disputes"),
+        ("/agreements", "Agreements"),
         ("/projects", "Projects"),
         ("/map", "Operations room"),
     ]

@@ -74,6 +74,8 @@ from fusioncell.deescalation.state_check import DeescalationStateCheck
 from fusioncell.diplomacy import api as diplomacy_api
 from fusioncell.diplomacy import api_meetings as diplomacy_meetings_api
 from fusioncell.diplomacy import models as diplomacy_models
+from fusioncell.diplomacy import policy as diplomacy_policy
+from fusioncell.diplomacy import views as diplomacy_views
 from fusioncell.diplomacy.engine import DiplomacyEngine
 from fusioncell.diplomacy.entries import DIPLOMACY_READ_PERMISSIONS, DiplomacyEntry
 from fusioncell.diplomacy.feed import DiplomacyFeed
@@ -275,6 +277,8 @@ TRACKS: tuple[Track, ...] = (
         replays=(DiplomacyReplay,),
         state_checks=(DiplomacyStateCheck(),),
         routers=(diplomacy_api.router, diplomacy_meetings_api.router),
+        pages=(diplomacy_views.router,),
+        nav=(NavItem("/agreements", N_("Agreements"), 29, requires=diplomacy_policy.may_read),),
         feeds=(DiplomacyFeed(),),
         # Versions to sign, milestones due, comment windows open and assessments owed.
         obligations=diplomacy_obligations,
