@@ -360,6 +360,20 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("POST", "/verification/cases/{case_id}/remedy"): FINDERS,
     ("POST", "/verification/cases/{case_id}/remedy-verification"): FINDERS,
     ("POST", "/verification/cases/{case_id}/close"): frozenset({Role.SUPERVISOR}),
+    # The commercial pages: the same policy as the API's routes.
+    ("GET", "/projects"): READERS,
+    ("POST", "/projects"): SIGNATORIES,
+    ("GET", "/projects/stats"): READERS,
+    ("GET", "/projects/{project_id}"): READERS,
+    ("POST", "/projects/{project_id}/status"): SIGNATORIES,
+    ("POST", "/projects/{project_id}/milestones"): SIGNATORIES,
+    ("POST", "/projects/{project_id}/milestones/{milestone_id}/decision"): FINDERS,
+    ("POST", "/projects/{project_id}/shipments"): frozenset({Role.LIAISON}),
+    ("POST", "/projects/{project_id}/shipments/{shipment_id}/inspection"): frozenset(
+        {Role.VERIFIER}
+    ),
+    ("POST", "/projects/{project_id}/shipments/{shipment_id}/passage"): frozenset({Role.VERIFIER}),
+    ("POST", "/projects/{project_id}/shipments/{shipment_id}/refusal"): frozenset({Role.VERIFIER}),
 }
 
 # Endpoints that never end for an authenticated client (Server-Sent Events): only the

@@ -336,13 +336,13 @@ def _refuse(db: Session, v: Viewer, p: uuid.UUID, s: Any, d: FormData, now: date
 def _add_route(path: str, allowed: Callable[[Viewer], bool], act: Act, anchor: str) -> None:
     """A step's form route: the action's policy asked before the form is read (as the API's
     actions ask it before the body), then the action."""
-    with_subject = "{subject_id}" in path
+    with_subject = "{shipment_id}" in path
 
     async def post(
         request: Request, project_id: uuid.UUID, viewer: CurrentViewer, db: Db, clock: AppClock
     ) -> Response:
         require(viewer, allowed(viewer), _NOT_YOURS)
-        subject = request.path_params.get("subject_id") if with_subject else None
+        subject = request.path_params.get("shipment_id") if with_subject else None
         try:
             subject_id = uuid.UUID(subject) if subject is not None else None
         except ValueError:
@@ -368,9 +368,9 @@ def _add_route(path: str, allowed: Callable[[Viewer], bool], act: Act, anchor: s
 _add_route("status", may_manage, _status, "status")
 _add_route("milestones", may_manage, _milestone, "milestones")
 _add_route("shipments", may_declare, _declare, "shipments")
-_add_route("shipments/{subject_id}/inspection", may_inspect, _inspect, "shipment")
-_add_route("shipments/{subject_id}/passage", may_inspect, _pass, "shipment")
-_add_route("shipments/{subject_id}/refusal", may_inspect, _refuse, "shipment")
+_add_route("shipments/{shipment_id}/inspection", may_inspect, _inspect, "shipment")
+_add_route("shipments/{shipment_id}/passage", may_inspect, _pass, "shipment")
+_add_route("shipments/{shipment_id}/refusal", may_inspect, _refuse, "shipment")
 
 
 @router.post("/projects/{project_id}/milestones/{milestone_id}/decision")
