@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from tests.diplomacy.factories import tell_story
 from tests.helpers.verifying import sql, verify_database, verify_state
 
+from fusioncell import bootstrap
 from fusioncell.cell.policy import Viewer
 from fusioncell.clock import ManualClock
 from fusioncell.diplomacy.entries import DiplomacyEntry
@@ -34,7 +35,7 @@ def test_the_story_logs_every_entry_type_and_verifies(
     assert all(c.revealed_index is not None for c in db.scalars(select(Comment)))
     db.commit()
     do_sign_checkpoint(db, now=clock.now())
-    report = verify_database(engine, ledger)
+    report = verify_database(engine, ledger, replays=bootstrap.REPLAYS)
     assert report.ok, report
     assert verify_state(engine, ledger).ok
 
