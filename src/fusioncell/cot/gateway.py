@@ -602,8 +602,10 @@ class CotGateway:
         groups: dict[AudienceKey, list[Client]] = {}
         for client in list(self.clients):
             groups.setdefault(audience_key(client.viewer), []).append(client)
-        for members in groups.values():
-            items = await self._picture(members[0].viewer)
+        pictures = await asyncio.gather(
+            *(self._picture(members[0].viewer) for members in groups.values())
+        )
+        for members, items in zip(groups.values(), pictures, strict=True):
             for client in members:
                 if not client.closed:
                     await self._push(client, items, full=full)

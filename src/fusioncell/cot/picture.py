@@ -35,7 +35,7 @@ from fusioncell.hotline.queries import list_messages
 UNKNOWN = "9999999.0"
 AFFILIATION = {"own": "f", "other": "u", "neutral": "n"}
 # ATAK's colours are signed ARGB integers.
-ZONE_STROKE = {"area-of-separation": "-65536", "area-of-limitation": "-256"}
+ZONE_STROKE = {"separation": "-65536", "limitation": "-256", "sector": "-23296"}
 DEFAULT_STROKE = "-16776961"
 SITE_STROKE = "-16711936"
 
