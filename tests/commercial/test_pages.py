@@ -311,6 +311,8 @@ def test_a_refused_step_is_shown_on_the_project_and_the_wrong_role_is_refused(
                   reason="Not yet.")  # fmt: skip
     assert early.status_code == 422
     assert 'id="cm-error"' in early.text and "אבן דרך" in early.text
+    # What was typed is back in the form sent, not in the status form beside it.
+    assert early.text.count("Not yet.</textarea>") == 1
     # A party may not decide, nor refuse a shipment: refused as the API refuses it.
     for name, fields in (
         (f"milestones/{milestone.id}/decision", {"decision": "met", "reason": "Done."}),

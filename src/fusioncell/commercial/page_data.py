@@ -287,8 +287,10 @@ def project_context(
     *,
     now: datetime,
     data: FormData | None = None,
+    sent: str | None = None,
     attach: list[str] | None = None,
 ) -> dict[str, Any]:
+    """``data``: what was typed into the form ``sent`` (its anchor), refused."""
     language = viewer.language
     detail = present.project_detail(db, viewer, project)
     forms = forms_for(viewer, project, detail)
@@ -306,6 +308,7 @@ def project_context(
         "locations": json.dumps(detail.locations, ensure_ascii=False),
         "map": _map(viewer),
         "form": {n: str(data.get(n, "")).strip() for n in data} if data is not None else {},
+        "sent": sent or "",
         "attach": attach or [],
         "new_id": uuid.uuid4,
         "now": now,

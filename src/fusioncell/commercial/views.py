@@ -223,14 +223,19 @@ def project_page(
     project_id: uuid.UUID,
     *,
     data: FormData | None = None,
+    sent: str | None = None,
     attach: list[str] | None = None,
     error: str | None = None,
     status_code: int = 200,
 ) -> Response:
+    """The project's page; after a refusal, ``sent`` names the form sent (its anchor), shown
+    again with what was typed."""
     require(viewer, may_read(viewer), _READ)
     db.rollback()  # a fresh read, past a refused action's transaction
     project = queries.get_project(db, viewer, project_id)
-    context = page_data.project_context(db, viewer, project, now=now, data=data, attach=attach)
+    context = page_data.project_context(
+        db, viewer, project, now=now, data=data, sent=sent, attach=attach
+    )
     return _sectioned(
         request,
         viewer,
@@ -273,6 +278,7 @@ def _step(
             now,
             project_id,
             data=data,
+            sent=anchor,
             attach=attach() if attach is not None else None,
             error=problem.detail,
             status_code=problem.status,
