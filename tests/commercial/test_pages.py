@@ -154,9 +154,10 @@ def test_each_member_sees_only_the_forms_their_role_may_use(
             who in ("alpha.liaison", "bravo.liaison", "supervisor.chair")
         ), who
     assert seen == {
-        # ALPHA runs its own project; BRAVO may only declare its own party's shipments.
-        "alpha.liaison": {"status", "milestone", "declare"},
-        "bravo.liaison": {"declare"},
+        # ALPHA runs its own project; BRAVO may only declare its own party's shipments; a
+        # party's liaison officer puts files before a milestone, the deciders cite theirs.
+        "alpha.liaison": {"status", "milestone", "attach", "declare"},
+        "bravo.liaison": {"attach", "declare"},
         "supervisor.chair": {"status", "milestone", "decide"},
         "verifier.lead": {"decide", "inspect", "refuse"},
         "bravo.analyst": set(),
@@ -230,6 +231,16 @@ def test_the_forms_take_a_project_from_its_proposal_to_shipments_passed_and_refu
     step(verifier, verifier_csrf, f"shipments/{late.id}/refusal", f"shipment-{late.id}",
          reason="The cargo is not what was declared.")  # fmt: skip
     milestone = db.scalars(select(Milestone)).one()
+    contract = b"Contract no. 1, signed."
+    attached = alpha.post(
+        f"{path}/milestones/{milestone.id}/evidence",
+        data={"csrf_token": alpha_csrf, "id": str(uuid.uuid4()), "note": "The contract."},
+        files={"file": ("contract.txt", contract, "text/plain")},
+        headers=HTML,
+        follow_redirects=False,
+    )
+    assert attached.status_code == 303, attached.text
+    assert attached.headers["location"] == f"{path}#milestone-{milestone.id}"
     decided = verifier.post(
         f"{path}/milestones/{milestone.id}/decision",
         data={
@@ -250,6 +261,7 @@ def test_the_forms_take_a_project_from_its_proposal_to_shipments_passed_and_refu
         "commercial.shipment.inspected",
         "commercial.shipment.passed",
         "commercial.shipment.refused",
+        "commercial.milestone.evidence_attached",
         "commercial.milestone.decided",
     ]
     assert db.get(Milestone, milestone.id).status == "met"  # type: ignore[union-attr]
@@ -258,6 +270,10 @@ def test_the_forms_take_a_project_from_its_proposal_to_shipments_passed_and_refu
     image = re.findall(r'<img src="(/api/v1/projects/evidence/([0-9a-f]{64}))"', html)
     assert len(image) == 1 and f"SHA-256 {image[0][1]}" in html
     assert alpha.get(image[0][0]).content == PNG
+    text = re.findall(
+        r'<a href="(/api/v1/projects/evidence/[0-9a-f]{64})" class="cm-file-link"', html
+    )
+    assert len(text) == 1 and alpha.get(text[0]).content == contract
     assert "The cargo is not what was declared." in html
     assert re.search(rf'id="shipment-{late.id}"[^>]*data-state="refused"', html)
     assert re.search(rf'id="shipment-{on_time.id}"[^>]*data-state="passed"', html)

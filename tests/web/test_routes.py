@@ -342,6 +342,25 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("POST", "/api/v1/meetings/{meeting_id}/comments"): frozenset({Role.LIAISON}),
     ("POST", "/api/v1/meetings/{meeting_id}/signatures"): frozenset({Role.LIAISON}),
     ("POST", "/api/v1/meetings/{meeting_id}/decisions/{decision}/commitment"): SIGNATORIES,
+    # The diplomatic pages: the same policy as the API's routes.
+    ("GET", "/agreements"): NOTIFIED,
+    ("GET", "/agreements/dashboard"): NOTIFIED,
+    ("GET", "/agreements/dashboard.csv"): NOTIFIED,
+    ("GET", "/agreements/dashboard.html"): NOTIFIED,
+    ("GET", "/agreements/{agreement_id}"): NOTIFIED,
+    ("POST", "/agreements/{agreement_id}/versions/{number}/signatures"): SIGNATORIES,
+    ("POST", "/agreements/{agreement_id}/milestones/{milestone}/verification"): FINDERS
+    | {Role.LIAISON},
+    ("POST", "/agreements/{agreement_id}/milestones/{milestone}/comments"): frozenset(
+        {Role.LIAISON}
+    ),
+    ("POST", "/agreements/{agreement_id}/milestones/{milestone}/assessment"): FINDERS,
+    ("GET", "/meetings"): NOTIFIED,
+    ("GET", "/meetings/{meeting_id}"): NOTIFIED,
+    ("POST", "/meetings/{meeting_id}/minutes"): frozenset({Role.SUPERVISOR}),
+    ("POST", "/meetings/{meeting_id}/comments"): frozenset({Role.LIAISON}),
+    ("POST", "/meetings/{meeting_id}/signatures"): frozenset({Role.LIAISON}),
+    ("POST", "/meetings/{meeting_id}/decisions"): SIGNATORIES,
     # The disputes pages: the same policy as the API's routes.
     ("GET", "/verification"): READERS,
     ("GET", "/verification/stats"): READERS,
@@ -368,6 +387,7 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("POST", "/projects/{project_id}/status"): SIGNATORIES,
     ("POST", "/projects/{project_id}/milestones"): SIGNATORIES,
     ("POST", "/projects/{project_id}/milestones/{milestone_id}/decision"): FINDERS,
+    ("POST", "/projects/{project_id}/milestones/{milestone_id}/evidence"): FINDERS | {Role.LIAISON},
     ("POST", "/projects/{project_id}/shipments"): frozenset({Role.LIAISON}),
     ("POST", "/projects/{project_id}/shipments/{shipment_id}/inspection"): frozenset(
         {Role.VERIFIER}

@@ -201,7 +201,7 @@ def list_context(
 # -- a project -------------------------------------------------------------------------------
 
 
-FORM_NAMES = ("status", "milestone", "decide", "declare", "inspect", "passage", "refuse")
+FORM_NAMES = ("status", "milestone", "attach", "decide", "declare", "inspect", "passage", "refuse")
 
 
 @dataclass
@@ -210,6 +210,9 @@ class Forms:
 
     status: list[tuple[str, str]] = field(default_factory=list)  # (status, label)
     milestone: bool = False
+    # Files put before an open milestone: a party's liaison officer's form (the supervisor
+    # and the verifier cite files with their decision).
+    attach: list[uuid.UUID] = field(default_factory=list)
     decide: list[uuid.UUID] = field(default_factory=list)
     declare: bool = False
     inspect: list[uuid.UUID] = field(default_factory=list)
@@ -240,6 +243,11 @@ def forms_for(viewer: Viewer, project: Project, detail: Any) -> Forms:
             if running and s in TRANSITIONS[project.status]
         ],
         milestone=running and not closed,
+        attach=[
+            m.id
+            for m in detail.milestones
+            if may_store_evidence(viewer) and not may_decide(viewer) and m.status == "open"
+        ],
         decide=[m.id for m in detail.milestones if may_decide(viewer) and m.status == "open"],
         declare=may_declare(viewer) and project.status == ProjectStatus.ACTIVE,
         inspect=[s.id for s in detail.shipments if inspects and s.state == "declared"],
@@ -302,8 +310,8 @@ def project_context(
         "lead_labels": {k: translate(language, v) for k, v in LEAD_LABELS.items()},
         "due": {m.id: due_end(m.due_on) for m in detail.milestones},
         "forms": forms,
-        "may_upload": bool(forms.decide) and may_store_evidence(viewer),
-        "held": held_files(db, viewer) if forms.decide else [],
+        "may_upload": may_store_evidence(viewer),
+        "held": held_files(db, viewer) if forms.decide or forms.attach else [],
         "crossings": crossings(db, viewer) if forms.declare else [],
         "locations": json.dumps(detail.locations, ensure_ascii=False),
         "map": _map(viewer),

@@ -36,6 +36,7 @@ from fusioncell.commercial.policy import (
     may_inspect,
     may_manage,
     may_read,
+    may_store_evidence,
     require,
 )
 from fusioncell.commercial.queries import projects as queries
@@ -55,6 +56,10 @@ _BAD_PLACE = N_("Give the place as longitude and latitude in decimal degrees.")
 _BAD_FORM = N_("The form could not be read; send it again.")
 _NOT_YOURS = N_("Your role may not take this step.")
 _NOT_DECIDER = N_("Only the supervisor or the verifier decides a milestone.")
+_NOT_STORER = N_(
+    "Evidence is put before a milestone by a party's liaison officer, the supervisor or the "
+    "verifier."
+)
 
 
 def _text(data: FormData, name: str) -> str:
@@ -379,6 +384,96 @@ _add_route("shipments/{shipment_id}/passage", may_inspect, _pass, "shipment")
 _add_route("shipments/{shipment_id}/refusal", may_inspect, _refuse, "shipment")
 
 
+async def _uploads(data: FormData) -> list[tuple[bytes, str]]:
+    try:
+        return [
+            (await value.read(), value.content_type or "")
+            for value in data.getlist("file")
+            if isinstance(value, UploadFile) and value.filename
+        ]
+    finally:
+        await data.close()
+
+
+# A milestone's step that carries files: the files stored, every file cited, the form.
+WithFiles = Callable[[Session, Viewer, uuid.UUID, uuid.UUID, list[str], FormData, datetime], Any]
+
+
+def _with_files(
+    request: Request,
+    viewer: Viewer,
+    db: Session,
+    now: datetime,
+    ids: tuple[uuid.UUID, uuid.UUID],
+    data: FormData,
+    uploads: list[tuple[bytes, str]],
+    act: WithFiles,
+) -> Response:
+    """The files chosen are stored first (each its own signed entry, so a step refused
+    afterwards leaves them offered on the form, ticked), then the step cites them with the
+    stored files ticked."""
+    project_id, milestone_id = ids
+    attach = [str(v) for v in data.getlist("attach") if isinstance(v, str)]
+    stored: list[str] = []
+
+    def step() -> None:
+        for content, media_type in uploads:
+            stored.append(
+                do_store_evidence(db, viewer, content, media_type=media_type, now=now).sha256
+            )
+        act(db, viewer, project_id, milestone_id, list(dict.fromkeys(attach + stored)), data, now)
+
+    return _step(
+        request,
+        viewer,
+        db,
+        now,
+        project_id,
+        data,
+        step,
+        f"milestone-{milestone_id}",
+        attach=lambda: attach + stored,
+    )
+
+
+def _decision(
+    db: Session,
+    v: Viewer,
+    p: uuid.UUID,
+    m: uuid.UUID,
+    files: list[str],
+    d: FormData,
+    now: datetime,
+) -> Any:
+    achieved = _text(d, "achieved_on")
+    return milestone_actions.do_decide_milestone(
+        db,
+        v,
+        p,
+        m,
+        step_id=form_id(d),
+        decision=_text(d, "decision"),
+        reason=_text(d, "reason"),
+        evidence=files,
+        achieved_on=_date(achieved, "achieved_on") if achieved else None,
+        now=now,
+    )
+
+
+def _attachment(
+    db: Session,
+    v: Viewer,
+    p: uuid.UUID,
+    m: uuid.UUID,
+    files: list[str],
+    d: FormData,
+    now: datetime,
+) -> Any:
+    return milestone_actions.do_attach_milestone_evidence(
+        db, v, p, m, step_id=form_id(d), evidence=files, note=_text(d, "note"), now=now
+    )
+
+
 @router.post("/projects/{project_id}/milestones/{milestone_id}/decision")
 async def decide(
     request: Request,
@@ -388,66 +483,30 @@ async def decide(
     db: Db,
     clock: AppClock,
 ) -> Response:
-    """The decision form: a file chosen is stored first (its own signed entry, so a decision
-    refused afterwards leaves it offered on the form, ticked), then the milestone is decided
-    citing it and the stored files ticked."""
+    """The supervisor's or the verifier's decision, with files uploaded or stored before."""
     require(viewer, may_decide(viewer), _NOT_DECIDER)
     data = await _form(request)
-    try:
-        uploads = [
-            (await value.read(), value.content_type or "")
-            for value in data.getlist("file")
-            if isinstance(value, UploadFile) and value.filename
-        ]
-    finally:
-        await data.close()
-    now = clock.now()
+    uploads = await _uploads(data)
+    ids = (project_id, milestone_id)
     return await run_in_threadpool(
-        _decide, request, viewer, db, now, project_id, milestone_id, data, uploads
+        _with_files, request, viewer, db, clock.now(), ids, data, uploads, _decision
     )
 
 
-def _decide(
+@router.post("/projects/{project_id}/milestones/{milestone_id}/evidence")
+async def attach(
     request: Request,
-    viewer: Viewer,
-    db: Session,
-    now: datetime,
     project_id: uuid.UUID,
     milestone_id: uuid.UUID,
-    data: FormData,
-    uploads: list[tuple[bytes, str]],
+    viewer: CurrentViewer,
+    db: Db,
+    clock: AppClock,
 ) -> Response:
-    attach = [str(v) for v in data.getlist("attach") if isinstance(v, str)]
-    stored: list[str] = []
-
-    def act() -> None:
-        achieved = _text(data, "achieved_on")
-        achieved_on = _date(achieved, "achieved_on") if achieved else None
-        for content, media_type in uploads:
-            stored.append(
-                do_store_evidence(db, viewer, content, media_type=media_type, now=now).sha256
-            )
-        milestone_actions.do_decide_milestone(
-            db,
-            viewer,
-            project_id,
-            milestone_id,
-            step_id=form_id(data),
-            decision=_text(data, "decision"),
-            reason=_text(data, "reason"),
-            evidence=list(dict.fromkeys(attach + stored)),
-            achieved_on=achieved_on,
-            now=now,
-        )
-
-    return _step(
-        request,
-        viewer,
-        db,
-        now,
-        project_id,
-        data,
-        act,
-        f"milestone-{milestone_id}",
-        attach=lambda: attach + stored,
+    """Files put before an open milestone (a contract, a certificate, metered output)."""
+    require(viewer, may_store_evidence(viewer), _NOT_STORER)
+    data = await _form(request)
+    uploads = await _uploads(data)
+    ids = (project_id, milestone_id)
+    return await run_in_threadpool(
+        _with_files, request, viewer, db, clock.now(), ids, data, uploads, _attachment
     )
