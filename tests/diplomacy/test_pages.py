@@ -207,7 +207,7 @@ def test_signing_the_hash_shown_and_a_wrong_hash_refused_with_nothing_written(
     csrf = log_in("alpha.liaison")
     html = _page(client, "/agreements")
     assert "sign" in _forms(html) and version.content_hash in html
-    action = f"{path}/versions/{version.id}/signatures"
+    action = f"{path}/versions/{version.number}/signatures"
     refused = _post(client, action, csrf, content_hash="0" * 64)
     assert refused.status_code in (400, 422)
     assert "This is not the content hash of this version" in refused.text

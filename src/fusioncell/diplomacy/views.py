@@ -15,9 +15,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -264,7 +264,7 @@ def _milestone_route(name: str) -> None:
     async def post(
         request: Request,
         agreement_id: uuid.UUID,
-        milestone_id: uuid.UUID,
+        milestone: uuid.UUID,
         viewer: CurrentViewer,
         db: Db,
         clock: AppClock,
@@ -274,18 +274,18 @@ def _milestone_route(name: str) -> None:
         now = clock.now()
 
         def run() -> Response:
-            _milestone_of(db, viewer, agreement_id, milestone_id)
+            _milestone_of(db, viewer, agreement_id, milestone)
             return _step(
                 lambda **shown: agreement_page(request, viewer, db, now, agreement_id, **shown),
-                lambda: act(db, viewer, milestone_id, data, now),
-                f"/agreements/{agreement_id}#milestone-{milestone_id}",
+                lambda: act(db, viewer, milestone, data, now),
+                f"/agreements/{agreement_id}#milestone-{milestone}",
             )
 
         return await run_in_threadpool(run)
 
     post.__name__ = f"post_milestone_{name}"
     router.add_api_route(
-        f"/agreements/{{agreement_id}}/milestones/{{milestone_id}}/{name}", post, methods=["POST"]
+        f"/agreements/{{agreement_id}}/milestones/{{milestone}}/{name}", post, methods=["POST"]
     )
 
 
@@ -293,11 +293,11 @@ for _name in MILESTONE_STEPS:
     _milestone_route(_name)
 
 
-@router.post("/agreements/{agreement_id}/versions/{version_id}/signatures")
+@router.post("/agreements/{agreement_id}/versions/{number}/signatures")
 async def sign_version(
     request: Request,
     agreement_id: uuid.UUID,
-    version_id: uuid.UUID,
+    number: Annotated[int, Path(ge=1, le=1_000_000)],
     viewer: CurrentViewer,
     db: Db,
     clock: AppClock,
@@ -308,14 +308,16 @@ async def sign_version(
     now = clock.now()
 
     def run() -> Response:
-        if q.get_version(db, viewer, version_id).agreement_id != agreement_id:
-            raise NotFound(f"no agreement version {version_id}")
+        agreement = q.get_agreement(db, viewer, agreement_id)
+        version = next((v for v in q.versions_of(db, [agreement.id]) if v.number == number), None)
+        if version is None:
+            raise NotFound(f"no version {number} of agreement {agreement_id}")
         return _step(
             lambda **shown: agreement_page(request, viewer, db, now, agreement_id, **shown),
             lambda: do_sign_version(
-                db, viewer, version_id, content_hash=_text(data, "content_hash"), now=now
+                db, viewer, version.id, content_hash=_text(data, "content_hash"), now=now
             ),
-            f"/agreements/{agreement_id}#version-{version_id}",
+            f"/agreements/{agreement_id}#version-{version.id}",
         )
 
     return await run_in_threadpool(run)
