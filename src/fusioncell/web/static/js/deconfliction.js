@@ -148,11 +148,9 @@
     if (mapEl.classList.contains("map-ready")) drawOverlay();
   }
 
-  // -- live sections ---------------------------------------------------------------------------
+  // -- live sections and countdowns (live-page.js) -------------------------------------------
 
-  var busy = false;
-  var again = false;
-  var refreshed = 0;
+  var live = window.fusioncellLivePage;
 
   function keepOpen(current, fresh) {
     current.querySelectorAll("details[open]").forEach(function (node) {
@@ -163,114 +161,24 @@
     });
   }
 
-  function replace(html) {
-    var holder = document.createElement("template");
-    holder.innerHTML = html.trim();
-    var fresh = holder.content.querySelector("#" + SECTIONS);
-    var current = document.getElementById(SECTIONS);
-    if (!fresh || !current) return false;
-    keepOpen(current, fresh);
-    current.replaceWith(fresh);
-    return true;
-  }
-
-  function refresh() {
-    if (!SECTIONS) return;
-    if (busy) {
-      again = true;
-      return;
-    }
-    busy = true;
-    window
-      .fetch(window.location.pathname + window.location.search, {
-        credentials: "same-origin",
-        headers: { Accept: "text/html", "HX-Request": "true", "HX-Target": SECTIONS }
-      })
-      .then(function (response) {
-        return response.ok ? response.text() : null;
-      })
-      .then(
-        function (html) {
-          if (html && replace(html)) {
-            refreshed += 1;
-            root.setAttribute("data-refreshed", String(refreshed));
-            var notice = document.getElementById("dc-updated");
-            if (notice) {
-              notice.textContent = t("Updated.");
-              notice.hidden = false;
-            }
-            drawOverlay();
-            tick();
-          }
-        },
-        function () {}
-      )
-      .then(function () {
-        busy = false;
-        if (again) {
-          again = false;
-          refresh();
-        }
-      });
-  }
-
-  document.addEventListener("fusioncell:frame", function (event) {
-    var kind = event.detail && event.detail.kind;
-    if (typeof kind === "string" && kind.indexOf(PREFIX) === 0) refresh();
-  });
-  document.addEventListener("fusioncell:connection", function (event) {
-    var state = event.detail && event.detail.state;
-    root.setAttribute("data-live", state || "connecting");
-    if (state === "open" && refreshed === 0 && root.getAttribute("data-was-down") === "yes") refresh();
-    if (state && state !== "open") root.setAttribute("data-was-down", "yes");
-  });
-  if (document.body.getAttribute("data-connection") === "open") root.setAttribute("data-live", "open");
-
-  // -- countdowns ------------------------------------------------------------------------------
-
-  // Units in the page's language ("9 דק׳ 38 שנ׳", "9 د 38 ث"), as the browser's Intl names
-  // them; the short Latin units where it cannot.
-  var LATIN_UNITS = { day: "d", hour: "h", minute: "min", second: "s" };
-  var unitFormats = {};
-  function unit(value, name) {
-    try {
-      if (!unitFormats[name]) {
-        unitFormats[name] = new Intl.NumberFormat(document.documentElement.lang || "en", {
-          style: "unit",
-          unit: name,
-          unitDisplay: "short"
-        });
+  var tick = live.countdowns(".dc-countdown[data-deadline]", t("due in %(time)s"), t("overdue by %(time)s"));
+  live.watch({
+    root: root,
+    sections: SECTIONS,
+    prefix: PREFIX,
+    replace: function (html) {
+      return live.swap(html, SECTIONS, keepOpen);
+    },
+    after: function () {
+      var notice = document.getElementById("dc-updated");
+      if (notice) {
+        notice.textContent = t("Updated.");
+        notice.hidden = false;
       }
-      return unitFormats[name].format(value);
-    } catch (err) {
-      return value + " " + LATIN_UNITS[name];
+      drawOverlay();
+      tick();
     }
-  }
-
-  function span(ms) {
-    var s = Math.max(0, Math.round(ms / 1000));
-    var d = Math.floor(s / 86400);
-    var h = Math.floor((s % 86400) / 3600);
-    var m = Math.floor((s % 3600) / 60);
-    var sec = s % 60;
-    if (d) return unit(d, "day") + " " + unit(h, "hour");
-    if (h) return unit(h, "hour") + " " + unit(m, "minute");
-    return unit(m, "minute") + " " + unit(sec, "second");
-  }
-
-  function tick() {
-    var now = Date.now();
-    document.querySelectorAll(".dc-countdown[data-deadline]").forEach(function (node) {
-      var deadline = Number(node.getAttribute("data-deadline"));
-      if (!deadline) return;
-      var left = deadline - now;
-      var text = left >= 0 ? t("due in %(time)s") : t("overdue by %(time)s");
-      node.textContent = text.replace("%(time)s", span(Math.abs(left)));
-      node.classList.toggle("overdue", left < 0);
-    });
-  }
-  tick();
-  window.setInterval(tick, 1000);
+  });
 
   // -- the forms -------------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@
  * - A case's map (#vf-map, drawn by map.js with the zones) gets a marker at the place the
  *   filer gives, and one at each place a file's EXIF names (read, not trusted).
  *
- * Plain script, no build step; labels come translated in data-i18n.
+ * Plain script, no build step (after live-page.js); labels come translated in data-i18n.
  */
 (function () {
   "use strict";
@@ -67,11 +67,9 @@
   }
   watchMap();
 
-  // -- live sections ---------------------------------------------------------------------------
+  // -- live sections and countdowns (live-page.js) -------------------------------------------
 
-  var busy = false;
-  var again = false;
-  var refreshed = 0;
+  var live = window.fusioncellLivePage;
   var dirty = false;
   document.addEventListener("input", function (event) {
     if (event.target && event.target.closest && event.target.closest("#vf-actions")) dirty = true;
@@ -80,12 +78,7 @@
     dirty = false;
   });
 
-  function replace(html) {
-    var holder = document.createElement("template");
-    holder.innerHTML = html.trim();
-    var fresh = holder.content.querySelector("#" + SECTIONS);
-    var current = document.getElementById(SECTIONS);
-    if (!fresh || !current) return false;
+  function keep(current, fresh) {
     // Keep a form being filled in while the same forms are offered.
     var oldActions = current.querySelector("#vf-actions");
     var newActions = fresh.querySelector("#vf-actions");
@@ -99,114 +92,27 @@
       oldMap.setAttribute("data-exif", newMap.getAttribute("data-exif") || "");
       newMap.replaceWith(oldMap);
     }
-    current.replaceWith(fresh);
-    return true;
   }
 
-  function refresh() {
-    if (!SECTIONS) return;
-    if (busy) {
-      again = true;
-      return;
-    }
-    busy = true;
-    window
-      .fetch(window.location.pathname + window.location.search, {
-        credentials: "same-origin",
-        headers: { Accept: "text/html", "HX-Request": "true", "HX-Target": SECTIONS }
-      })
-      .then(function (response) {
-        return response.ok ? response.text() : null;
-      })
-      .then(
-        function (html) {
-          if (html && replace(html)) {
-            refreshed += 1;
-            root.setAttribute("data-refreshed", String(refreshed));
-            var fresh = document.getElementById(SECTIONS);
-            var state = document.getElementById("vf-state");
-            if (fresh && state && fresh.getAttribute("data-state")) state.setAttribute("data-state", fresh.getAttribute("data-state"));
-            var notice = document.getElementById("vf-updated");
-            if (notice) {
-              notice.textContent = t("Updated.");
-              notice.hidden = false;
-            }
-            drawPlace();
-            tick();
-          }
-        },
-        function () {}
-      )
-      .then(function () {
-        busy = false;
-        if (again) {
-          again = false;
-          refresh();
-        }
-      });
-  }
-
-  document.addEventListener("fusioncell:frame", function (event) {
-    var kind = event.detail && event.detail.kind;
-    if (typeof kind === "string" && kind.indexOf(PREFIX) === 0) refresh();
-  });
-  document.addEventListener("fusioncell:connection", function (event) {
-    var state = event.detail && event.detail.state;
-    root.setAttribute("data-live", state || "connecting");
-    if (state === "open" && root.getAttribute("data-was-down") === "yes") refresh();
-    if (state && state !== "open") root.setAttribute("data-was-down", "yes");
-  });
-  if (document.body.getAttribute("data-connection") === "open") root.setAttribute("data-live", "open");
-
-  // -- countdowns ------------------------------------------------------------------------------
-
-  // Units in the page's language, as the browser's Intl names them; short Latin units where
-  // it cannot.
-  var LATIN_UNITS = { day: "d", hour: "h", minute: "min", second: "s" };
-  var unitFormats = {};
-  function unit(value, name) {
-    try {
-      if (!unitFormats[name]) {
-        unitFormats[name] = new Intl.NumberFormat(document.documentElement.lang || "en", {
-          style: "unit",
-          unit: name,
-          unitDisplay: "short"
-        });
+  var tick = live.countdowns(".vf-countdown[data-deadline]", t("due in %(time)s"), t("overdue by %(time)s"));
+  live.watch({
+    root: root,
+    sections: SECTIONS,
+    prefix: PREFIX,
+    replace: function (html) {
+      return live.swap(html, SECTIONS, keep);
+    },
+    after: function () {
+      var fresh = document.getElementById(SECTIONS);
+      var state = document.getElementById("vf-state");
+      if (fresh && state && fresh.getAttribute("data-state")) state.setAttribute("data-state", fresh.getAttribute("data-state"));
+      var notice = document.getElementById("vf-updated");
+      if (notice) {
+        notice.textContent = t("Updated.");
+        notice.hidden = false;
       }
-      return unitFormats[name].format(value);
-    } catch (err) {
-      return value + " " + LATIN_UNITS[name];
+      drawPlace();
+      tick();
     }
-  }
-
-  function span(ms) {
-    var s = Math.max(0, Math.round(ms / 1000));
-    var d = Math.floor(s / 86400);
-    var h = Math.floor((s % 86400) / 3600);
-    var m = Math.floor((s % 3600) / 60);
-    var sec = s % 60;
-    if (d) return unit(d, "day") + " " + unit(h, "hour");
-    if (h) return unit(h, "hour") + " " + unit(m, "minute");
-    return unit(m, "minute") + " " + unit(sec, "second");
-  }
-
-  // The server's clock, as the header gives it: a countdown counts from the cell's time.
-  var header = document.getElementById("header-clock");
-  var skew = 0;
-  if (header && header.getAttribute("data-now-ms")) skew = Number(header.getAttribute("data-now-ms")) - Date.now();
-  if (!isFinite(skew)) skew = 0;
-
-  function tick() {
-    var now = Date.now() + skew;
-    document.querySelectorAll(".vf-countdown[data-deadline]").forEach(function (node) {
-      var deadline = Number(node.getAttribute("data-deadline"));
-      if (!deadline) return;
-      var left = deadline - now;
-      var text = left >= 0 ? t("due in %(time)s") : t("overdue by %(time)s");
-      node.textContent = text.replace("%(time)s", span(Math.abs(left)));
-      node.classList.toggle("overdue", left < 0);
-    });
-  }
-  tick();
-  window.setInterval(tick, 1000);
+  });
 })();
