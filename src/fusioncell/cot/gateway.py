@@ -221,7 +221,8 @@ class CotGateway:
             handler = logging.StreamHandler()
             handler.setFormatter(logging.Formatter("%(levelname)s:     cot: %(message)s"))
             log.addHandler(handler)
-            log.setLevel(logging.INFO)
+            if log.level == logging.NOTSET:
+                log.setLevel(logging.INFO)
         if self.settings.plain_port is not None:
             check_plain_host(self.settings.plain_host)
         self._ready.clear()
