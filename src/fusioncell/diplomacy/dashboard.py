@@ -75,7 +75,7 @@ def csv_rows(found: Dashboard) -> Iterable[list[str]]:
                 r.next_due.isoformat() if r.next_due else None,
                 r.next_status,
                 r.assessed,
-                "; ".join(r.outcomes),
+                "; ".join(f"{key}: {outcome}" for key, outcome in r.outcomes),
                 " ".join(r.evidence),
             )
         ]

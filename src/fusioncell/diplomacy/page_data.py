@@ -45,7 +45,7 @@ from fusioncell.i18n import translate
 from fusioncell.text import N_
 
 STATUS_LABELS = {
-    "open": N_("Open"),
+    "open": N_("Not yet due"),
     "due": N_("Due"),
     MilestoneState.REQUESTED: N_("Verification requested"),
     MilestoneState.ASSESSED: N_("Assessed"),
@@ -65,7 +65,7 @@ FIGURE_LABELS = {
     "partially_met": N_("Partially met"),
     "breached": N_("Breached"),
     "late": N_("Late: due, not assessed"),
-    "open": N_("Open"),
+    "open": N_("Open, not yet due"),
 }
 SCRIPT_LABELS = (N_("Updated."), N_("due in %(time)s"), N_("overdue by %(time)s"))
 
@@ -349,7 +349,7 @@ class Row:
     next_due: datetime | None
     next_status: str | None
     assessed: int
-    outcomes: list[str]
+    outcomes: list[tuple[str, str]]  # (milestone, outcome)
     evidence: list[str]
 
 
@@ -403,7 +403,7 @@ def dashboard(db: Session, viewer: Viewer, *, now: datetime) -> Dashboard:
                     next_due=upcoming.milestone.due_at if upcoming else None,
                     next_status=upcoming.status if upcoming else None,
                     assessed=len(assessed),
-                    outcomes=[f"{m.key}: {m.outcome}" for m in assessed],
+                    outcomes=[(m.key, m.outcome or "") for m in assessed],
                     evidence=[f"{e['kind']}:{e['id']}" for m in assessed for e in m.evidence or []],
                 )
             )

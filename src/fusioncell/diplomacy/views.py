@@ -126,6 +126,7 @@ def dashboard(request: Request, viewer: CurrentViewer, db: Db, clock: AppClock) 
         figure_labels=page_data.FIGURE_LABELS,
         figures=page_data.FIGURES,
         status_labels=page_data.STATUS_LABELS,
+        outcome_labels=page_data.OUTCOME_LABELS,
     )
 
 
@@ -152,6 +153,7 @@ def dashboard_html(viewer: CurrentViewer, db: Db, clock: AppClock) -> Response:
         "figure_labels": page_data.FIGURE_LABELS,
         "figures": page_data.FIGURES,
         "status_labels": page_data.STATUS_LABELS,
+        "outcome_labels": page_data.OUTCOME_LABELS,
         "viewer": viewer,
     }
     content = render("diplomacy/dashboard_content.html", language=language, **context)
