@@ -14,11 +14,15 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from tests.diplomacy.factories import DAY, DOCUMENT, propose, sign_all
+from tests.diplomacy.factories import DAY, DOCUMENT, propose, sign_all, withdrawal
 
 from fusioncell.cell.policy import Viewer
 from fusioncell.clock import ManualClock
-from fusioncell.diplomacy.actions.meetings import do_request_meeting
+from fusioncell.diplomacy.actions.meetings import (
+    do_draft_minutes,
+    do_request_meeting,
+    do_sign_minutes,
+)
 from fusioncell.diplomacy.content import milestone_id
 from fusioncell.diplomacy.models import Comment, Meeting, Milestone, Signature
 from fusioncell.hotline.actions.messages import do_send_message
@@ -70,6 +74,36 @@ def _milestone(db: Session, found: uuid.UUID) -> Milestone:
     row = db.get(Milestone, found)
     assert row is not None
     return row
+
+
+def _request_meeting(
+    db: Session, member: Member, clock: ManualClock, agreement_id: uuid.UUID | None = None
+) -> Meeting:
+    """A meeting ALPHA asks for through the hotline."""
+    alpha_viewer = member("alpha.liaison")
+    [channel] = [c for c in list_channels(db, alpha_viewer) if c.kind == ChannelKind.CELL]
+    message = do_send_message(
+        db,
+        alpha_viewer,
+        message_id=uuid.uuid4(),
+        channel_id=channel.id,
+        precedence="ROUTINE",
+        text="Meeting requested.",
+        now=clock.now(),
+    )
+    meeting = do_request_meeting(
+        db,
+        alpha_viewer,
+        meeting_id=uuid.uuid4(),
+        title="Review",
+        agenda=["Phase 1"],
+        participants=["ALPHA", "BRAVO"],
+        starts_at=clock.now() + DAY,
+        message_id=message.id,
+        agreement_id=agreement_id,
+        now=clock.now(),
+    )
+    return meeting
 
 
 def _story(db: Session, clock: ManualClock) -> None:
@@ -228,28 +262,7 @@ def test_minutes_drafted_commented_and_agreed_through_the_forms(
     clock: ManualClock,
     log_in: LogIn,
 ) -> None:
-    alpha_viewer = member("alpha.liaison")
-    [channel] = [c for c in list_channels(db, alpha_viewer) if c.kind == ChannelKind.CELL]
-    message = do_send_message(
-        db,
-        alpha_viewer,
-        message_id=uuid.uuid4(),
-        channel_id=channel.id,
-        precedence="ROUTINE",
-        text="Meeting requested.",
-        now=clock.now(),
-    )
-    meeting = do_request_meeting(
-        db,
-        alpha_viewer,
-        meeting_id=uuid.uuid4(),
-        title="Review",
-        agenda=["Phase 1"],
-        participants=["ALPHA", "BRAVO"],
-        starts_at=clock.now() + DAY,
-        message_id=message.id,
-        now=clock.now(),
-    )
+    meeting = _request_meeting(db, member, clock)
     db.commit()
     path = f"/meetings/{meeting.id}"
     chair = log_in("supervisor.chair")
@@ -273,3 +286,37 @@ def test_minutes_drafted_commented_and_agreed_through_the_forms(
     html = _page(client, path)
     assert 'id="dp-agreed"' in html and 'data-agreed="yes"' in html
     assert _forms(html) == set()
+
+
+def test_a_decision_of_agreed_minutes_adopted_as_an_amendment_from_the_page(
+    client: TestClient, db: Session, member: Member, clock: ManualClock, log_in: LogIn
+) -> None:
+    version = propose(db, member("supervisor.chair"), now=clock.now())
+    sign_all(db, member, version, now=clock.now())
+    meeting = _request_meeting(db, member, clock, agreement_id=version.agreement_id)
+    added = withdrawal(clock.now(), phases=1)
+    added["key"], added["milestones"][0]["key"] = "C9", "C9.1"
+    drafted = do_draft_minutes(
+        db,
+        member("supervisor.chair"),
+        meeting.id,
+        step_id=uuid.uuid4(),
+        text="The parties agreed a further withdrawal.",
+        decisions=[{"key": "D1", "text": "A further withdrawal.", "commitment": added}],
+        now=clock.now(),
+    )
+    assert drafted.minutes_hash is not None
+    db.commit()
+    path = f"/meetings/{meeting.id}"
+    csrf = log_in("supervisor.chair")
+    assert "adopt" not in _forms(_page(client, path))  # not agreed yet
+    for officer in ("alpha.liaison", "bravo.liaison"):
+        do_sign_minutes(
+            db, member(officer), meeting.id, minutes_hash=drafted.minutes_hash, now=clock.now()
+        )
+    db.commit()
+    assert "adopt" in _forms(_page(client, path))
+    answer = _post(client, f"{path}/decisions", csrf, decision="D1")
+    assert answer.status_code == 303
+    html = _page(client, f"/agreements/{version.agreement_id}")
+    assert "Version 2: an amendment" in html and "sign" in _forms(html)
