@@ -14,7 +14,7 @@
  *   (data-locations, a GeoJSON FeatureCollection) and zooms to them; data-locations-drawn
  *   then holds their number.
  *
- * Plain script, no build step; labels come translated in data-i18n.
+ * Plain script, no build step (after live-page.js); labels come translated in data-i18n.
  */
 (function () {
   "use strict";
@@ -73,9 +73,7 @@
 
   // -- live sections ---------------------------------------------------------------------------
 
-  var busy = false;
-  var again = false;
-  var refreshed = 0;
+  var live = window.fusioncellLivePage;
   var dirty = false;
   document.addEventListener("input", function (event) {
     if (event.target && event.target.closest && event.target.closest("form[data-form]")) dirty = true;
@@ -109,128 +107,40 @@
     });
   }
 
-  function replace(html) {
-    var holder = document.createElement("template");
-    holder.innerHTML = html.trim();
-    var fresh = holder.content.querySelector("#" + SECTIONS);
-    var current = document.getElementById(SECTIONS);
-    if (!fresh || !current) return false;
-    var values = dirty ? typed(current) : null;
-    // Keep the map drawn: its container is moved over as it is.
+  // Keep the map drawn: its container is moved over as it is.
+  function keepMap(current, fresh) {
     var oldMap = current.querySelector("#cm-map");
     var newMap = fresh.querySelector("#cm-map");
     if (oldMap && newMap) {
       oldMap.setAttribute("data-locations", newMap.getAttribute("data-locations") || "");
       newMap.replaceWith(oldMap);
     }
-    current.replaceWith(fresh);
-    var placed = document.getElementById(SECTIONS);
-    if (values && placed) restore(placed, values);
-    return true;
   }
 
-  function refresh() {
-    if (!SECTIONS) return;
-    if (busy) {
-      again = true;
-      return;
-    }
-    busy = true;
-    window
-      .fetch(window.location.pathname + window.location.search, {
-        credentials: "same-origin",
-        headers: { Accept: "text/html", "HX-Request": "true", "HX-Target": SECTIONS }
-      })
-      .then(function (response) {
-        return response.ok ? response.text() : null;
-      })
-      .then(
-        function (html) {
-          if (html && replace(html)) {
-            refreshed += 1;
-            root.setAttribute("data-refreshed", String(refreshed));
-            var fresh = document.getElementById(SECTIONS);
-            var status = document.getElementById("cm-status");
-            if (fresh && status && fresh.getAttribute("data-status")) status.setAttribute("data-status", fresh.getAttribute("data-status"));
-            var notice = document.getElementById("cm-updated");
-            if (notice) {
-              notice.textContent = t("Updated.");
-              notice.hidden = false;
-            }
-            drawLocations();
-            tick();
-          }
-        },
-        function () {}
-      )
-      .then(function () {
-        busy = false;
-        if (again) {
-          again = false;
-          refresh();
-        }
-      });
-  }
-
-  document.addEventListener("fusioncell:frame", function (event) {
-    var kind = event.detail && event.detail.kind;
-    if (typeof kind === "string" && kind.indexOf(PREFIX) === 0) refresh();
-  });
-  document.addEventListener("fusioncell:connection", function (event) {
-    var state = event.detail && event.detail.state;
-    root.setAttribute("data-live", state || "connecting");
-    if (state === "open" && root.getAttribute("data-was-down") === "yes") refresh();
-    if (state && state !== "open") root.setAttribute("data-was-down", "yes");
-  });
-  if (document.body.getAttribute("data-connection") === "open") root.setAttribute("data-live", "open");
-
-  // -- countdowns ------------------------------------------------------------------------------
-
-  var LATIN_UNITS = { day: "d", hour: "h", minute: "min", second: "s" };
-  var unitFormats = {};
-  function unit(value, name) {
-    try {
-      if (!unitFormats[name]) {
-        unitFormats[name] = new Intl.NumberFormat(document.documentElement.lang || "en", {
-          style: "unit",
-          unit: name,
-          unitDisplay: "short"
-        });
+  var tick = live.countdowns(".cm-countdown[data-deadline]", t("due in %(time)s"), t("overdue by %(time)s"));
+  live.watch({
+    root: root,
+    sections: SECTIONS,
+    prefix: PREFIX,
+    replace: function (html) {
+      var current = document.getElementById(SECTIONS);
+      var values = dirty && current ? typed(current) : null;
+      if (!live.swap(html, SECTIONS, keepMap)) return false;
+      var placed = document.getElementById(SECTIONS);
+      if (values && placed) restore(placed, values);
+      return true;
+    },
+    after: function () {
+      var fresh = document.getElementById(SECTIONS);
+      var status = document.getElementById("cm-status");
+      if (fresh && status && fresh.getAttribute("data-status")) status.setAttribute("data-status", fresh.getAttribute("data-status"));
+      var notice = document.getElementById("cm-updated");
+      if (notice) {
+        notice.textContent = t("Updated.");
+        notice.hidden = false;
       }
-      return unitFormats[name].format(value);
-    } catch (err) {
-      return value + " " + LATIN_UNITS[name];
+      drawLocations();
+      tick();
     }
-  }
-
-  function span(ms) {
-    var s = Math.max(0, Math.round(ms / 1000));
-    var d = Math.floor(s / 86400);
-    var h = Math.floor((s % 86400) / 3600);
-    var m = Math.floor((s % 3600) / 60);
-    var sec = s % 60;
-    if (d) return unit(d, "day") + " " + unit(h, "hour");
-    if (h) return unit(h, "hour") + " " + unit(m, "minute");
-    return unit(m, "minute") + " " + unit(sec, "second");
-  }
-
-  // The server's clock, as the header gives it: a countdown counts from the cell's time.
-  var header = document.getElementById("header-clock");
-  var skew = 0;
-  if (header && header.getAttribute("data-now-ms")) skew = Number(header.getAttribute("data-now-ms")) - Date.now();
-  if (!isFinite(skew)) skew = 0;
-
-  function tick() {
-    var now = Date.now() + skew;
-    document.querySelectorAll(".cm-countdown[data-deadline]").forEach(function (node) {
-      var deadline = Number(node.getAttribute("data-deadline"));
-      if (!deadline) return;
-      var left = deadline - now;
-      var text = left >= 0 ? t("due in %(time)s") : t("overdue by %(time)s");
-      node.textContent = text.replace("%(time)s", span(Math.abs(left)));
-      node.classList.toggle("overdue", left < 0);
-    });
-  }
-  tick();
-  window.setInterval(tick, 1000);
+  });
 })();
