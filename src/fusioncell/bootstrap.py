@@ -151,7 +151,7 @@ TRACKS: tuple[Track, ...] = (
         state_checks=(GeoStateCheck(),),
         routers=(geo_api.router,),
         pages=(geo_views.router,),
-        nav=(NavItem("/map", N_("Operations room"), 30),),
+        nav=(NavItem("/map", N_("Operations room"), 32),),
     ),
     Track(
         name="ledger",
@@ -295,7 +295,7 @@ TRACKS: tuple[Track, ...] = (
         state_checks=(CommercialStateCheck(),),
         routers=(commercial_api.router,),
         pages=(commercial_views.router,),
-        nav=(NavItem("/projects", N_("Projects"), 29, requires=commercial_policy.may_read),),
+        nav=(NavItem("/projects", N_("Projects"), 30, requires=commercial_policy.may_read),),
         feeds=(CommercialFeed(),),
     ),
     Track(
