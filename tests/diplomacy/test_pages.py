@@ -205,6 +205,7 @@ def test_a_milestone_through_its_forms_sealed_then_assessed_with_the_engines_res
     )
     assert refused.status_code in (400, 422)
     assert "הערכה מציינת את ראיותיה" in refused.text
+    assert "Tanks at the positions.</textarea>" in refused.text  # what was typed, kept
     assert _milestone(db, first).state == "requested"
     done = _post(
         verifier_client,

@@ -181,11 +181,16 @@ def agreement_page(
     *,
     error: Any = None,
     status_code: int = 200,
+    sent: FormData | None = None,
+    sent_for: str | None = None,
 ) -> Response:
+    """The agreement's page; after a refusal, the form sent (``sent_for``: the milestone's
+    id) is shown again with what was typed."""
     require(viewer, may_read(viewer), _READ)
     db.rollback()  # a fresh read, past a refused action's transaction
     agreement = q.get_agreement(db, viewer, agreement_id)
     context = page_data.agreement_context(db, viewer, agreement, now=now)
+    context["sent"], context["sent_for"] = (sent, sent_for) if error is not None else (None, None)
     return _sectioned(
         request,
         viewer,
@@ -278,7 +283,16 @@ def _milestone_route(name: str) -> None:
         def run() -> Response:
             _milestone_of(db, viewer, agreement_id, milestone)
             return _step(
-                lambda **shown: agreement_page(request, viewer, db, now, agreement_id, **shown),
+                lambda **shown: agreement_page(
+                    request,
+                    viewer,
+                    db,
+                    now,
+                    agreement_id,
+                    sent=data,
+                    sent_for=str(milestone),
+                    **shown,
+                ),
                 lambda: act(db, viewer, milestone, data, now),
                 f"/agreements/{agreement_id}#milestone-{milestone}",
             )
@@ -348,6 +362,7 @@ def meeting_page(
     *,
     error: Any = None,
     status_code: int = 200,
+    sent: FormData | None = None,
 ) -> Response:
     require(viewer, may_read(viewer), _READ)
     db.rollback()
@@ -359,6 +374,7 @@ def meeting_page(
         "diplomacy/meeting_sections.html",
         m=page_data.meeting_view(db, viewer, found),
         new_id=uuid.uuid4,
+        sent=sent if error is not None else None,
         error=error,
         status_code=status_code,
     )
@@ -415,7 +431,7 @@ def _meeting_route(name: str) -> None:
         now = clock.now()
         return await run_in_threadpool(
             _step,
-            lambda **shown: meeting_page(request, viewer, db, meeting_id, **shown),
+            lambda **shown: meeting_page(request, viewer, db, meeting_id, sent=data, **shown),
             lambda: act(db, viewer, meeting_id, data, now),
             f"/meetings/{meeting_id}#{anchor}",
         )
