@@ -10,10 +10,10 @@
  *   forms offered stay the same. #diplomacy gets data-live from the stream's state and
  *   data-refreshed (a count).
  * - Countdowns (<time class="dp-countdown" data-deadline="ms">) tick each second, in the
- *   page's language, from the cell's clock as the header gives it.
+ *   page's language, on the cell's clock (live-page.js).
  * - A milestone's positions (.dp-map[data-geometry]) are drawn on the offline map.
  *
- * Plain script, no build step; labels come translated in data-i18n.
+ * Plain script, no build step, after live-page.js; labels come translated in data-i18n.
  */
 (function () {
   "use strict";
@@ -57,11 +57,9 @@
   }
   watchMaps();
 
-  // -- live sections ---------------------------------------------------------------------------
+  // -- live sections and countdowns (live-page.js) -------------------------------------------
 
-  var busy = false;
-  var again = false;
-  var refreshed = 0;
+  var live = window.fusioncellLivePage;
   var dirty = false;
   document.addEventListener("input", function (event) {
     if (event.target && event.target.closest && event.target.closest(".dp-form")) dirty = true;
@@ -71,122 +69,39 @@
   });
 
   function replace(html) {
+    var current = document.getElementById(SECTIONS);
     var holder = document.createElement("template");
     holder.innerHTML = html.trim();
     var fresh = holder.content.querySelector("#" + SECTIONS);
-    var current = document.getElementById(SECTIONS);
     if (!fresh || !current) return false;
-    if (dirty && current.getAttribute("data-forms") !== null && current.getAttribute("data-forms") === fresh.getAttribute("data-forms")) {
-      return false; // keep what is being typed; the next frame after it is sent refreshes
-    }
-    // Keep the maps drawn: their containers are moved over as they are.
-    fresh.querySelectorAll(".dp-map[id]").forEach(function (node) {
-      var old = document.getElementById(node.id);
-      if (old) node.replaceWith(old);
-    });
-    current.replaceWith(fresh);
-    return true;
-  }
-
-  function refresh() {
-    if (!SECTIONS) return;
-    if (busy) {
-      again = true;
-      return;
-    }
-    busy = true;
-    window
-      .fetch(window.location.pathname + window.location.search, {
-        credentials: "same-origin",
-        headers: { Accept: "text/html", "HX-Request": "true", "HX-Target": SECTIONS }
-      })
-      .then(function (response) {
-        return response.ok ? response.text() : null;
-      })
-      .then(
-        function (html) {
-          if (html && replace(html)) {
-            refreshed += 1;
-            root.setAttribute("data-refreshed", String(refreshed));
-            var notice = document.getElementById("dp-updated");
-            if (notice) {
-              notice.textContent = t("Updated.");
-              notice.hidden = false;
-            }
-            if (window.fusioncellMap) window.fusioncellMap.initAll(document.getElementById(SECTIONS));
-            watchMaps();
-            tick();
-          }
-        },
-        function () {}
-      )
-      .then(function () {
-        busy = false;
-        if (again) {
-          again = false;
-          refresh();
-        }
+    // Keep what is being typed while the same forms are offered; the next frame after it is
+    // sent refreshes.
+    var forms = current.getAttribute("data-forms");
+    if (dirty && forms !== null && forms === fresh.getAttribute("data-forms")) return false;
+    return live.swap(html, SECTIONS, function (old, incoming) {
+      // Keep the maps drawn: their containers are moved over as they are.
+      incoming.querySelectorAll(".dp-map[id]").forEach(function (node) {
+        var drawn = old.querySelector("#" + node.id);
+        if (drawn) node.replaceWith(drawn);
       });
-  }
-
-  document.addEventListener("fusioncell:frame", function (event) {
-    var kind = event.detail && event.detail.kind;
-    if (typeof kind === "string" && kind.indexOf(PREFIX) === 0) refresh();
-  });
-  document.addEventListener("fusioncell:connection", function (event) {
-    var state = event.detail && event.detail.state;
-    root.setAttribute("data-live", state || "connecting");
-    if (state === "open" && root.getAttribute("data-was-down") === "yes") refresh();
-    if (state && state !== "open") root.setAttribute("data-was-down", "yes");
-  });
-  if (document.body.getAttribute("data-connection") === "open") root.setAttribute("data-live", "open");
-
-  // -- countdowns ------------------------------------------------------------------------------
-
-  var LATIN_UNITS = { day: "d", hour: "h", minute: "min", second: "s" };
-  var unitFormats = {};
-  function unit(value, name) {
-    try {
-      if (!unitFormats[name]) {
-        unitFormats[name] = new Intl.NumberFormat(document.documentElement.lang || "en", {
-          style: "unit",
-          unit: name,
-          unitDisplay: "short"
-        });
-      }
-      return unitFormats[name].format(value);
-    } catch (err) {
-      return value + " " + LATIN_UNITS[name];
-    }
-  }
-
-  function span(ms) {
-    var s = Math.max(0, Math.round(ms / 1000));
-    var d = Math.floor(s / 86400);
-    var h = Math.floor((s % 86400) / 3600);
-    var m = Math.floor((s % 3600) / 60);
-    var sec = s % 60;
-    if (d) return unit(d, "day") + " " + unit(h, "hour");
-    if (h) return unit(h, "hour") + " " + unit(m, "minute");
-    return unit(m, "minute") + " " + unit(sec, "second");
-  }
-
-  var header = document.getElementById("header-clock");
-  var skew = 0;
-  if (header && header.getAttribute("data-now-ms")) skew = Number(header.getAttribute("data-now-ms")) - Date.now();
-  if (!isFinite(skew)) skew = 0;
-
-  function tick() {
-    var now = Date.now() + skew;
-    document.querySelectorAll(".dp-countdown[data-deadline]").forEach(function (node) {
-      var deadline = Number(node.getAttribute("data-deadline"));
-      if (!deadline) return;
-      var left = deadline - now;
-      var text = left >= 0 ? t("due in %(time)s") : t("overdue by %(time)s");
-      node.textContent = text.replace("%(time)s", span(Math.abs(left)));
-      node.classList.toggle("overdue", left < 0);
     });
   }
-  tick();
-  window.setInterval(tick, 1000);
+
+  var tick = live.countdowns(".dp-countdown[data-deadline]", t("due in %(time)s"), t("overdue by %(time)s"));
+  live.watch({
+    root: root,
+    sections: SECTIONS,
+    prefix: PREFIX,
+    replace: replace,
+    after: function () {
+      var notice = document.getElementById("dp-updated");
+      if (notice) {
+        notice.textContent = t("Updated.");
+        notice.hidden = false;
+      }
+      if (window.fusioncellMap) window.fusioncellMap.initAll(document.getElementById(SECTIONS));
+      watchMaps();
+      tick();
+    }
+  });
 })();
