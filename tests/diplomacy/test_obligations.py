@@ -31,6 +31,10 @@ def test_the_header_strip_shows_signatures_due_milestones_comment_windows_and_as
 ) -> None:
     version = propose(db, member("supervisor.chair"), now=clock.now())
     assert _owed(db, member, "bravo.liaison", clock) == ["sign"]
+    # Each links to the agreement's page, where the step is taken.
+    [owed] = open_obligations(db, member("bravo.liaison"), clock.now())
+    db.commit()
+    assert owed.url == f"/agreements/{version.agreement_id}"
     do_sign_version(
         db, member("bravo.liaison"), version.id, content_hash=version.content_hash, now=clock.now()
     )

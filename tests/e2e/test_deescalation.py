@@ -162,7 +162,9 @@ def test_the_map_shows_each_side_its_own_and_the_others_holdings_and_the_past(
         page = members.page(username)
         page.goto(f"{server}/map")
         # The intelligence layer (none released here), then the holdings.
-        expect(page.locator("#map")).to_have_attribute("data-layers-drawn", "0,2,0", timeout=LIVE_MS)
+        expect(page.locator("#map")).to_have_attribute(
+            "data-layers-drawn", "0,2,0", timeout=LIVE_MS
+        )
         expect(page.locator(symbols)).to_have_count(2)
         for symbol in page.locator(symbols).all():
             expect(symbol).to_have_attribute("data-affiliation", affiliation)

@@ -12,6 +12,7 @@ import pytest
 from fusioncell.cell.rules import CELL_RULES
 from fusioncell.commercial.rules import load_rules as load_commercial_rules
 from fusioncell.config import Settings
+from fusioncell.cot.rules import load_rules as load_cot_rules
 from fusioncell.deconfliction.rules import load_rules as load_deconfliction_rules
 from fusioncell.deescalation.rules import load_rules as load_deescalation_rules
 from fusioncell.diplomacy.rules import load_rules as load_diplomacy_rules
@@ -32,7 +33,7 @@ from fusioncell.verification.rules import load_rules as load_verification_rules
 # rules (``diplomacy/rules.toml``) and the commercial track the shipments' lead time and its
 # evidence files' limits (``commercial/rules.toml``): a server started with new rules logs
 # their adoption. Any other change here is a mistake.
-SHIPPED_RULES_HASH = "caa643eea5a55acbaac7856b3c6d3910ca9a112d3f59a38e5819caea0b2e142f"
+SHIPPED_RULES_HASH = "4cfe87b9f1167254107ab4c02b20dcf8e701cbbcaace9aab44b10b64ac4f7d39"
 
 
 def document_as_written_before_sections(settings: Settings) -> dict[str, Any]:
@@ -45,6 +46,7 @@ def document_as_written_before_sections(settings: Settings) -> dict[str, Any]:
         "verification": load_verification_rules().document,
         "diplomacy": load_diplomacy_rules().document,
         "commercial": load_commercial_rules().document,
+        "cot": load_cot_rules().document,
         "version": 1,
         "cell": {
             "login_backoff_threshold": settings.login_backoff_threshold,
@@ -101,6 +103,7 @@ def test_every_registered_section_is_in_the_document_and_nothing_else(tmp_path: 
         "verification",
         "diplomacy",
         "commercial",
+        "cot",
     }
     assert set(context.policy) == names | {"version"}
 

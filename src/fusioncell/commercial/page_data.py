@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
@@ -22,8 +21,6 @@ from fusioncell.cell.policy import Viewer
 from fusioncell.commercial import present
 from fusioncell.commercial.models import (
     TRANSITIONS,
-    EvidenceFile,
-    EvidenceHolder,
     MilestoneStatus,
     Project,
     ProjectStatus,
@@ -39,6 +36,7 @@ from fusioncell.commercial.policy import (
     may_store_evidence,
 )
 from fusioncell.commercial.queries import projects as queries
+from fusioncell.commercial.queries.evidence import held_files
 from fusioncell.commercial.queries.stats import METHOD, PartyStatistics, statistics
 from fusioncell.deconfliction.models.registry import PlaceKind
 from fusioncell.deconfliction.queries.registry import list_places
@@ -253,19 +251,6 @@ def forms_for(viewer: Viewer, project: Project, detail: Any) -> Forms:
         inspect=[s.id for s in detail.shipments if inspects and s.state == "declared"],
         passage=[s.id for s in detail.shipments if inspects and s.state == "inspected"],
         refuse=[s.id for s in detail.shipments if inspects and s.state in pending],
-    )
-
-
-def held_files(db: Session, viewer: Viewer, *, limit: int = 20) -> list[EvidenceFile]:
-    """Files the viewer's organisation stored (what it may cite), the latest first."""
-    return list(
-        db.scalars(
-            select(EvidenceFile)
-            .join(EvidenceHolder, EvidenceHolder.sha256 == EvidenceFile.sha256)
-            .where(EvidenceHolder.organisation_id == viewer.organisation_id)
-            .order_by(EvidenceHolder.log_index.desc())
-            .limit(limit)
-        )
     )
 
 

@@ -40,7 +40,7 @@ def open_obligations(db: Session, viewer: Viewer, now: datetime) -> Sequence[Obl
     return [
         Obligation(
             id=f"diplomacy-{owed.duty}-{owed.subject}",
-            url=f"/api/v1/agreements/{owed.agreement}",
+            url=f"/agreements/{owed.agreement}",
             act_url=None,
             act_label=translate(language, KINDS[owed.duty]),
             rank=len(PRECEDENCES),

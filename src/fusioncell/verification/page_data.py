@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
@@ -33,8 +32,6 @@ from fusioncell.verification.models import (
     AccessRequest,
     Case,
     CaseState,
-    EvidenceFile,
-    EvidenceHolder,
     Outcome,
     Triage,
 )
@@ -50,6 +47,7 @@ from fusioncell.verification.policy import (
     may_triage,
 )
 from fusioncell.verification.queries import cases as queries
+from fusioncell.verification.queries.evidence import held_files
 from fusioncell.verification.queries.links import KINDS as LINK_KINDS
 from fusioncell.verification.queries.links import find_candidate
 from fusioncell.verification.queries.stats import PartyStatistics, statistics
@@ -213,20 +211,6 @@ def sections(rows: list[CaseRow], language: str) -> list[Section]:
     for row in rows:
         found[row.case.state].rows.append(row)
     return list(found.values())
-
-
-def held_files(db: Session, viewer: Viewer, *, limit: int = 20) -> list[EvidenceFile]:
-    """Files the viewer's organisation stored (what it may attach to a complaint), the latest
-    first."""
-    return list(
-        db.scalars(
-            select(EvidenceFile)
-            .join(EvidenceHolder, EvidenceHolder.sha256 == EvidenceFile.sha256)
-            .where(EvidenceHolder.organisation_id == viewer.organisation_id)
-            .order_by(EvidenceHolder.log_index.desc())
-            .limit(limit)
-        )
-    )
 
 
 COMPLAINT_FIELDS = (

@@ -71,3 +71,16 @@ def find_file(db: Session, sha256: str) -> EvidenceFile | None:
 
 def find_holder(db: Session, viewer: Viewer, sha256: str) -> EvidenceHolder | None:
     return db.get(EvidenceHolder, (sha256, viewer.organisation_id))
+
+
+def held_files(db: Session, viewer: Viewer, *, limit: int = 20) -> list[EvidenceFile]:
+    """Files the viewer's organisation stored (what it may cite), the latest first."""
+    return list(
+        db.scalars(
+            select(EvidenceFile)
+            .join(EvidenceHolder, EvidenceHolder.sha256 == EvidenceFile.sha256)
+            .where(EvidenceHolder.organisation_id == viewer.organisation_id)
+            .order_by(EvidenceHolder.log_index.desc())
+            .limit(limit)
+        )
+    )

@@ -73,3 +73,17 @@ def evidence_of(
     ):
         found[case_id][file.sha256] = file
     return found
+
+
+def held_files(db: Session, viewer: Viewer, *, limit: int = 20) -> list[EvidenceFile]:
+    """Files the viewer's organisation stored (what it may attach to a complaint), the latest
+    first."""
+    return list(
+        db.scalars(
+            select(EvidenceFile)
+            .join(EvidenceHolder, EvidenceHolder.sha256 == EvidenceFile.sha256)
+            .where(EvidenceHolder.organisation_id == viewer.organisation_id)
+            .order_by(EvidenceHolder.log_index.desc())
+            .limit(limit)
+        )
+    )
