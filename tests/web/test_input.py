@@ -203,6 +203,31 @@ def test_a_nul_in_the_query_or_the_path_is_422(
     assert refused(response), response.text
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        "author=5",
+        "author=%5B%5D",
+        "author=ABCDEF0123456789",
+        "type=5",
+        "type=Hotline",
+        "type=%7B%7D",
+    ],
+)
+def test_the_logs_filters_take_a_key_id_and_an_entry_type_prefix_only(
+    client: TestClient, token_for: Headers, query: str
+) -> None:
+    """What is not a key's id (16 hex digits) or the start of an entry type is refused, not
+    read as a filter that matches nothing (found by Schemathesis)."""
+    response = client.get(f"/api/v1/log/entries?{query}", headers=token_for("supervisor.chair"))
+    assert refused(response), response.text
+    fine = client.get(
+        "/api/v1/log/entries?type=hotline.&author=0123456789abcdef",
+        headers=token_for("supervisor.chair"),
+    )
+    assert fine.status_code == 200 and fine.json() == []
+
+
 def test_a_nul_in_a_page_form_is_a_422_page(client: TestClient, demo: None, db: Session) -> None:
     before = entries(db)
 

@@ -134,8 +134,17 @@ def entry_out(
 def entries(
     viewer: CurrentViewer,
     db: Db,
-    type: Annotated[str | None, Query(max_length=64)] = None,
-    author: Annotated[str | None, Query(max_length=32)] = None,
+    type: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            pattern=r"^[a-z][a-z0-9_.]*$",
+            description="Entries whose type starts with this (``hotline.``, ``geo.version``).",
+        ),
+    ] = None,
+    author: Annotated[
+        str | None, Query(pattern=r"^[0-9a-f]{16}$", description="The author key's id.")
+    ] = None,
     before: Annotated[int | None, Query(ge=0)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> list[EntryOut]:
