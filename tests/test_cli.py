@@ -18,6 +18,10 @@ from fusioncell import __version__
 from fusioncell.cell.models import LoginThrottle, Member, Organisation
 from fusioncell.config import Settings
 
+# What a command prints does not depend on the database behind it: make test runs each of these
+# on one of the two (marker share); the commands' database work is tested on both elsewhere.
+SHARED = pytest.mark.share
+
 
 def fusioncell(
     *args: str, database_url: str | None = None, stdin: str | None = None, **env: str
@@ -42,6 +46,7 @@ def test_version_prints_the_package_version() -> None:
     assert result.stdout.strip() == f"fusioncell {__version__}"
 
 
+@SHARED
 def test_init_creates_an_empty_cell_with_one_admin_and_refuses_to_run_twice(
     engine: Engine, database_url: str
 ) -> None:
@@ -92,6 +97,7 @@ def test_users_add_list_and_disable_manage_members(engine: Engine, database_url:
     assert when is not None
 
 
+@SHARED
 def test_users_add_reports_bad_input_in_one_line_and_writes_nothing(
     engine: Engine, database_url: str
 ) -> None:
@@ -145,6 +151,7 @@ def test_demo_without_serving_loads_the_scenario_once_and_prints_the_logins(
     assert count(engine, Member) == members
 
 
+@SHARED
 def test_the_demo_password_comes_from_the_environment_when_set(database_url: str) -> None:
     result = fusioncell(
         "demo",
@@ -157,6 +164,7 @@ def test_the_demo_password_comes_from_the_environment_when_set(database_url: str
     assert "FUSIONCELL_DEMO_PASSWORD" in result.stdout
 
 
+@SHARED
 def test_serve_believes_x_forwarded_for_only_from_the_proxies_it_is_told_of(
     engine: Engine, database_url: str, settings: Settings, demo: None
 ) -> None:
@@ -287,6 +295,7 @@ def test_an_unreachable_server_is_one_line(member_key: Path, command: str) -> No
     assert "onnection refused" in line
 
 
+@SHARED
 def test_a_wrong_password_is_one_line_that_says_it_once(
     database_url: str, settings: Settings, demo: None, member_key: Path
 ) -> None:

@@ -25,7 +25,9 @@ from tests.servers import free_port
 from fusioncell.ledger.witness_cli import default_state_path
 from fusioncell.scenario import witnesses as demo_witnesses
 
-pytestmark = pytest.mark.long
+# The demo's witnesses check the log over HTTP, the same over either database: make test runs
+# each of these on one (marker share).
+pytestmark = [pytest.mark.long, pytest.mark.share]
 
 
 NAMES = ("witness.alpha", "witness.bravo", "witness.verifier")
