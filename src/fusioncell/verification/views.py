@@ -418,17 +418,25 @@ def _access(db: Session, viewer: Viewer, case_id: uuid.UUID, d: FormData, now: d
     )
 
 
-def _draft(db: Session, viewer: Viewer, case_id: uuid.UUID, d: FormData, now: datetime) -> Any:
-    return findings.do_draft_finding(
-        db,
-        viewer,
-        case_id,
-        step_id=form_id(d),
-        outcome=_text(d, "outcome"),
-        party=_text(d, "party") or None,
-        summary=_text(d, "summary"),
-        now=now,
-    )
+def _decided(action: Callable[..., Any]) -> Callable[..., Any]:
+    """A draft finding's form and a finding's: the same fields, each its own action."""
+
+    def take(db: Session, viewer: Viewer, case_id: uuid.UUID, d: FormData, now: datetime) -> Any:
+        return action(
+            db,
+            viewer,
+            case_id,
+            step_id=form_id(d),
+            outcome=_text(d, "outcome"),
+            party=_text(d, "party") or None,
+            summary=_text(d, "summary"),
+            now=now,
+        )
+
+    return take
+
+
+_draft = _decided(findings.do_draft_finding)
 
 
 def _comment(db: Session, viewer: Viewer, case_id: uuid.UUID, d: FormData, now: datetime) -> Any:
@@ -437,17 +445,7 @@ def _comment(db: Session, viewer: Viewer, case_id: uuid.UUID, d: FormData, now: 
     )
 
 
-def _finding(db: Session, viewer: Viewer, case_id: uuid.UUID, d: FormData, now: datetime) -> Any:
-    return findings.do_issue_finding(
-        db,
-        viewer,
-        case_id,
-        step_id=form_id(d),
-        outcome=_text(d, "outcome"),
-        party=_text(d, "party") or None,
-        summary=_text(d, "summary"),
-        now=now,
-    )
+_finding = _decided(findings.do_issue_finding)
 
 
 def _remedy(db: Session, viewer: Viewer, case_id: uuid.UUID, d: FormData, now: datetime) -> Any:
